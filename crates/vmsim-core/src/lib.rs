@@ -1,0 +1,13 @@
+//! The vmsim model: everything on the path of a memory access, pure and deterministic.
+//!
+//! No I/O, no command line, no `unsafe`. See `DESIGN.md` for the map.
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+pub mod access;
+pub mod addr;
+pub mod pte;
+
+pub use access::{AccessKind, Privilege};
+pub use addr::{AddrError, PageSize, PagingMode, Pfn, PhysAddr, VirtAddr, Vpn};
+pub use pte::{Level, Pte, PteFlags, TableIndex};
