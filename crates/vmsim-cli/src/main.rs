@@ -1,6 +1,32 @@
-//! The `vmsim` binary: argument parsing and wiring only.
+//! The `vmsim` binary: argument parsing and wiring only. Every subcommand lives in `cmd/`, parses
+//! its flags with clap, validates them into a configuration and calls the libraries.
+use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
+mod cmd;
+mod exit;
+
+/// vmsim: a memory-virtualization simulator and toolkit.
+#[derive(Parser)]
+#[command(name = "vmsim", version, about, long_about = None, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// List the built-in machine presets, or print one as TOML.
+    Presets(cmd::presets::Args),
+}
+
 fn main() -> ExitCode {
-    ExitCode::SUCCESS
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return exit::clap_error(e),
+    };
+    let result = match cli.command {
+        Command::Presets(a) => cmd::presets::run(a),
+    };
+    exit::finish(result)
 }
