@@ -153,6 +153,13 @@ impl PhysAddr {
         PhysAddr((pfn.0 << size.shift()) | (offset & size.mask()))
     }
 
+    /// The address of byte `offset` of a page starting at frame `pfn`, where frames are
+    /// 2^`shift` bytes (x86-64 frames are 4 KiB; teaching machines number frames in their own
+    /// page size, even within a large page).
+    pub const fn from_frame_shift(pfn: Pfn, shift: u32, offset: u64) -> Self {
+        PhysAddr((pfn.0 << shift).wrapping_add(offset))
+    }
+
     /// The 4 KiB frame holding this address.
     pub const fn pfn(self) -> Pfn {
         Pfn(self.0 >> 12)
@@ -192,8 +199,53 @@ impl Pfn {
 /// teaching machines use others (OSTEP's 32-byte pages, for instance).
 #[repr(transparent)]
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(try_from = "u64", into = "u64")]
+#[serde(try_from = "PageSizeRepr", into = "String")]
 pub struct PageSize(u8);
+
+/// How a page size is written in configuration files: `"4K"`, `"2M"`, `"1G"`, `"32B"` or a
+/// plain byte count.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum PageSizeRepr {
+    Bytes(u64),
+    Text(String),
+}
+
+impl TryFrom<PageSizeRepr> for PageSize {
+    type Error = String;
+    fn try_from(r: PageSizeRepr) -> Result<Self, String> {
+        match r {
+            PageSizeRepr::Bytes(b) => PageSize::try_from_bytes(b).map_err(|e| e.to_string()),
+            PageSizeRepr::Text(t) => t.parse(),
+        }
+    }
+}
+
+impl std::str::FromStr for PageSize {
+    type Err = String;
+    /// Parses `4K`, `4KiB`, `2M`, `1G`, `32B` or a byte count.
+    fn from_str(s: &str) -> Result<Self, String> {
+        let t = s.trim();
+        let t = t
+            .strip_suffix("iB")
+            .or_else(|| t.strip_suffix("ib"))
+            .unwrap_or(t);
+        let (num, mul) = match t.char_indices().last() {
+            Some((i, 'K' | 'k')) => (&t[..i], 1u64 << 10),
+            Some((i, 'M' | 'm')) => (&t[..i], 1 << 20),
+            Some((i, 'G' | 'g')) => (&t[..i], 1 << 30),
+            Some((i, 'B' | 'b')) => (&t[..i], 1),
+            _ => (t, 1),
+        };
+        let n: u64 = num
+            .trim()
+            .parse()
+            .map_err(|_| format!("invalid page size `{s}` (expected e.g. 4K, 2M, 1G)"))?;
+        n.checked_mul(mul)
+            .ok_or_else(|| format!("page size `{s}` is too large"))
+            .and_then(|b| PageSize::try_from_bytes(b).map_err(|e| e.to_string()))
+    }
+}
 
 impl PageSize {
     /// 4 KiB, the x86-64 base page.
@@ -217,7 +269,9 @@ impl PageSize {
         if (1..=40).contains(&shift) {
             Ok(PageSize(shift))
         } else {
-            Err(AddrError::BadPageSize(1u64.checked_shl(shift as u32).unwrap_or(0)))
+            Err(AddrError::BadPageSize(
+                1u64.checked_shl(shift as u32).unwrap_or(0),
+            ))
         }
     }
 
@@ -264,16 +318,9 @@ impl PageSize {
     }
 }
 
-impl TryFrom<u64> for PageSize {
-    type Error = AddrError;
-    fn try_from(bytes: u64) -> Result<Self, AddrError> {
-        PageSize::try_from_bytes(bytes)
-    }
-}
-
-impl From<PageSize> for u64 {
-    fn from(p: PageSize) -> u64 {
-        p.bytes()
+impl From<PageSize> for String {
+    fn from(p: PageSize) -> String {
+        p.name()
     }
 }
 
@@ -345,6 +392,11 @@ mod tests {
         assert!(PageSize::try_from_bytes(3000).is_err());
         assert!(PageSize::try_from_bytes(0).is_err());
         assert_eq!(PageSize::SIZE_2M.name(), "2M");
+        assert_eq!("2M".parse(), Ok(PageSize::SIZE_2M));
+        assert_eq!("4KiB".parse(), Ok(PageSize::SIZE_4K));
+        assert_eq!("32".parse::<PageSize>().unwrap().bytes(), 32);
+        assert!("3K".parse::<PageSize>().is_err());
+        assert!("K".parse::<PageSize>().is_err());
         let v = VirtAddr::new_unchecked(0x20_1234);
         assert_eq!(v.vpn(PageSize::SIZE_4K), Vpn(0x201));
         assert_eq!(v.page_offset(PageSize::SIZE_2M), 0x1234);

@@ -6,7 +6,10 @@
 
 pub mod access;
 pub mod addr;
+pub mod phys;
 pub mod pte;
+pub mod tlb;
+pub mod translate;
 
 pub use access::{AccessKind, Privilege};
 pub use addr::{AddrError, PageSize, PagingMode, Pfn, PhysAddr, VirtAddr, Vpn};

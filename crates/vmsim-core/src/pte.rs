@@ -326,7 +326,11 @@ impl Pte {
             }
         }
         if f.contains(PteFlags::HUGE) {
-            parts.push(if matches!(level, Level::Pt) { "PAT" } else { "PS" });
+            parts.push(if matches!(level, Level::Pt) {
+                "PAT"
+            } else {
+                "PS"
+            });
         }
         if !self.present() {
             return "not present".to_string();
@@ -351,8 +355,11 @@ mod tests {
 
     #[test]
     fn layout_matches_sdm() {
-        let e = Pte::new(Pfn(0x12345), PteFlags::PRESENT | PteFlags::WRITABLE | PteFlags::NO_EXECUTE)
-            .with_pkey(0xa);
+        let e = Pte::new(
+            Pfn(0x12345),
+            PteFlags::PRESENT | PteFlags::WRITABLE | PteFlags::NO_EXECUTE,
+        )
+        .with_pkey(0xa);
         assert_eq!(e.raw(), 0x8000_0000_1234_5003 | (0xa << 59));
         assert_eq!(e.frame(), Pfn(0x12345));
         assert_eq!(e.pkey(), 0xa);
@@ -365,7 +372,9 @@ mod tests {
     fn ignored_bits_survive() {
         // Bits 9..11 and 52..58 are available to software.
         let raw = 0x07f0_0000_0000_0e01;
-        let e = Pte::from_raw(raw).with(PteFlags::ACCESSED).without(PteFlags::ACCESSED);
+        let e = Pte::from_raw(raw)
+            .with(PteFlags::ACCESSED)
+            .without(PteFlags::ACCESSED);
         assert_eq!(e.raw(), raw);
         assert_eq!(e.with_permissions(PteFlags::WRITABLE).raw(), raw | 2);
     }
@@ -374,12 +383,21 @@ mod tests {
     fn reserved_bits() {
         let e = Pte::from_raw(1 | (1 << 45));
         assert_eq!(e.check_reserved(Level::Pt, 46), Ok(()));
-        assert_eq!(e.check_reserved(Level::Pt, 45), Err(ReservedBits::AboveMaxPhyAddr));
+        assert_eq!(
+            e.check_reserved(Level::Pt, 45),
+            Err(ReservedBits::AboveMaxPhyAddr)
+        );
         let ps = Pte::from_raw(1 | (1 << 7));
-        assert_eq!(ps.check_reserved(Level::Pml4, 52), Err(ReservedBits::PsAtRoot));
+        assert_eq!(
+            ps.check_reserved(Level::Pml4, 52),
+            Err(ReservedBits::PsAtRoot)
+        );
         assert_eq!(ps.check_reserved(Level::Pd, 52), Ok(()));
         let mis = Pte::from_raw(1 | (1 << 7) | (1 << 14));
-        assert_eq!(mis.check_reserved(Level::Pd, 52), Err(ReservedBits::LargeFrameMisaligned));
+        assert_eq!(
+            mis.check_reserved(Level::Pd, 52),
+            Err(ReservedBits::LargeFrameMisaligned)
+        );
         // Bit 12 of a large leaf is PAT, not reserved.
         let pat = Pte::from_raw(1 | (1 << 7) | (1 << 12) | (1 << 21));
         assert_eq!(pat.check_reserved(Level::Pd, 52), Ok(()));

@@ -1,0 +1,3 @@
+//! Translation mechanisms, one file each.
+
+pub mod radix;
