@@ -5,6 +5,9 @@ use std::process::ExitCode;
 
 mod cmd;
 mod exit;
+mod machine_args;
+mod narrate;
+mod report;
 
 /// vmsim: a memory-virtualization simulator and toolkit.
 #[derive(Parser)]
@@ -16,6 +19,10 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Replay a trace through a machine and print TLB, walk, fault and page-table statistics.
+    Run(cmd::run::Args),
+    /// Translate addresses step by step: TLB sets, page-walk caches, entries, faults.
+    Explain(cmd::explain::Args),
     /// List the built-in machine presets, or print one as TOML.
     Presets(cmd::presets::Args),
 }
@@ -26,6 +33,8 @@ fn main() -> ExitCode {
         Err(e) => return exit::clap_error(e),
     };
     let result = match cli.command {
+        Command::Run(a) => cmd::run::run(a),
+        Command::Explain(a) => cmd::explain::run(a),
         Command::Presets(a) => cmd::presets::run(a),
     };
     exit::finish(result)

@@ -6,11 +6,19 @@
 
 pub mod access;
 pub mod addr;
+pub mod config;
+pub mod event;
+pub mod kernel;
+pub mod machine;
+pub mod mmu;
 pub mod phys;
+pub mod protection;
 pub mod pte;
+pub mod pwc;
 pub mod tlb;
 pub mod translate;
 
 pub use access::{AccessKind, Privilege};
 pub use addr::{AddrError, PageSize, PagingMode, Pfn, PhysAddr, VirtAddr, Vpn};
+pub use translate::radix;
 pub use pte::{Level, Pte, PteFlags, TableIndex};

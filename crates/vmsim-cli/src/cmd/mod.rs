@@ -1,2 +1,4 @@
 //! One module per subcommand: its clap arguments and its `run`.
+pub mod explain;
 pub mod presets;
+pub mod run;

@@ -258,7 +258,7 @@ pub enum WalkFault {
 
 /// Rights of an entry, for combining along a walk.
 #[inline]
-const fn entry_rights(p: Pte) -> Rights {
+pub(crate) const fn entry_rights(p: Pte) -> Rights {
     let r = p.raw();
     Rights {
         writable: r & PteFlags::WRITABLE.bits() != 0,
@@ -279,7 +279,7 @@ pub const ALL_RIGHTS: Rights = Rights {
 };
 
 #[inline]
-const fn combine(acc: Rights, e: Rights) -> Rights {
+pub(crate) const fn combine(acc: Rights, e: Rights) -> Rights {
     Rights {
         writable: acc.writable && e.writable,
         user: acc.user && e.user,

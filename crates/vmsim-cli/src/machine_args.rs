@@ -1,0 +1,55 @@
+//! The flags that choose a machine (`--preset`, `--config`, overrides), shared by every
+//! subcommand that simulates one, and their validation into a [`MachineConfig`].
+
+use anyhow::{Context, Result};
+use std::path::PathBuf;
+use vmsim_core::config::{MachineConfig, DEFAULT_PRESET};
+use vmsim_core::PageSize;
+
+/// Machine selection flags.
+#[derive(clap::Args, Debug, Clone)]
+pub struct MachineArgs {
+    /// Built-in machine description (see `vmsim presets`).
+    #[arg(long, value_name = "NAME", conflicts_with = "config")]
+    pub preset: Option<String>,
+    /// Machine description in TOML (start from `vmsim presets --show NAME`).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Page size the kernel maps on first touch: 4K, 2M or 1G (overrides the configuration).
+    #[arg(long, value_name = "SIZE")]
+    pub page_size: Option<PageSize>,
+    /// Number of CPUs (overrides the configuration).
+    #[arg(long, value_name = "N")]
+    pub cpus: Option<u16>,
+}
+
+impl MachineArgs {
+    /// Loads and validates the machine description.
+    pub fn load(&self) -> Result<MachineConfig> {
+        let mut cfg = match (&self.config, &self.preset) {
+            (Some(path), _) => {
+                let text = std::fs::read_to_string(path)
+                    .with_context(|| format!("cannot read {}", path.display()))?;
+                MachineConfig::from_toml(&text).map_err(|e| match e {
+                    vmsim_core::config::ConfigError::Parse { line, message } => {
+                        anyhow::anyhow!("{}:{line}: {message}", path.display())
+                    }
+                    other => anyhow::anyhow!("{}: {other}", path.display()),
+                })?
+            }
+            (None, Some(name)) => {
+                MachineConfig::preset(name).map_err(|e| crate::exit::usage(e.to_string()))?
+            }
+            (None, None) => MachineConfig::preset(DEFAULT_PRESET)?,
+        };
+        if let Some(p) = self.page_size {
+            cfg.page_size = p;
+        }
+        if let Some(n) = self.cpus {
+            cfg.cpus = n;
+        }
+        cfg.validate()
+            .map_err(|e| crate::exit::usage(format!("invalid machine: {e}")))?;
+        Ok(cfg)
+    }
+}

@@ -1,0 +1,227 @@
+//! The statistics of a run under stable names: one JSON object (documented in the README) and a
+//! text summary built from it, so both outputs always agree.
+
+use serde_json::{json, Map, Value};
+use vmsim_core::config::MachineConfig;
+use vmsim_core::event::TlbLevel;
+use vmsim_core::kernel::Kernel;
+use vmsim_core::machine::Machine;
+use vmsim_core::mmu::{CpuStats, Mmu};
+use vmsim_core::{Level, PageSize};
+
+const SIZE_KEYS: [&str; 4] = ["4K", "2M", "1G", "other"];
+
+fn ratio(a: u64, b: u64) -> f64 {
+    if b == 0 {
+        0.0
+    } else {
+        a as f64 / b as f64
+    }
+}
+
+fn hw_json(s: &CpuStats, cpu: Option<&Mmu>, present: [bool; 3]) -> Map<String, Value> {
+    let mut m = Map::new();
+    let mut tlb = Map::new();
+    for t in TlbLevel::ALL {
+        if !present[t.index()] {
+            continue;
+        }
+        let st = &s.tlb[t.index()];
+        let (h, mi) = (st.total_hits(), st.total_misses());
+        let mut by = Map::new();
+        for (i, k) in SIZE_KEYS.iter().enumerate() {
+            if st.hits[i] + st.misses[i] > 0 {
+                by.insert(
+                    k.to_string(),
+                    json!({"hits": st.hits[i], "misses": st.misses[i]}),
+                );
+            }
+        }
+        tlb.insert(
+            t.key().into(),
+            json!({"hits": h, "misses": mi, "hit_ratio": ratio(h, h + mi), "by_size": by}),
+        );
+    }
+    let _ = cpu;
+    m.insert("tlb".into(), Value::Object(tlb));
+    m.insert("walks".into(), json!(s.walks));
+    m.insert("walk_memory_refs".into(), json!(s.walk_memory_refs()));
+    let mut refs = Map::new();
+    let mut pwc = Map::new();
+    for l in Level::ALL {
+        refs.insert(l.key().into(), json!(s.walk_refs[l.index()]));
+        if l != Level::Pt {
+            pwc.insert(l.key().into(), json!(s.pwc_hits[l.index()]));
+        }
+    }
+    m.insert("walk_refs_by_level".into(), Value::Object(refs));
+    m.insert("pwc_hits".into(), json!(s.pwc_hits.iter().sum::<u64>()));
+    m.insert("pwc_hits_by_level".into(), Value::Object(pwc));
+    m.insert("pwc_misses".into(), json!(s.pwc_misses));
+    m.insert("dirty_assists".into(), json!(s.dirty_assists));
+    m.insert("cr3_writes".into(), json!(s.cr3_writes));
+    m.insert("invalidations".into(), json!(s.invalidations));
+    m.insert("tlb_entries_flushed".into(), json!(s.entries_flushed));
+    m.insert("cycles".into(), json!(s.cycles));
+    m
+}
+
+/// The JSON report of a finished run.
+pub fn json<K: Kernel>(m: &Machine<K>, cfg: &MachineConfig, trace: &str) -> Value {
+    let ms = m.stats();
+    let total = m.total();
+    let present = {
+        let c = &m.cpus()[0];
+        [
+            c.tlb(TlbLevel::L1i).is_some(),
+            c.tlb(TlbLevel::L1d).is_some(),
+            c.tlb(TlbLevel::L2).is_some(),
+        ]
+    };
+    let mut o = Map::new();
+    o.insert("machine".into(), json!(cfg.name));
+    o.insert("trace".into(), json!(trace));
+    o.insert("page_size".into(), json!(cfg.page_size.name()));
+    o.insert("records".into(), json!(ms.records));
+    o.insert("accesses".into(), json!(ms.accesses));
+    o.insert(
+        "by_kind".into(),
+        json!({"read": ms.by_kind[0], "write": ms.by_kind[1], "fetch": ms.by_kind[2]}),
+    );
+    for (k, v) in hw_json(&total, None, present) {
+        o.insert(k, v);
+    }
+    let np: u64 = total.faults_not_present.iter().sum();
+    o.insert(
+        "faults".into(),
+        json!({
+            "total": total.faults(),
+            "not_present": np,
+            "protection": total.faults_protection,
+            "reserved": total.faults_reserved,
+            "non_canonical": total.faults_non_canonical,
+            "demand_zero": ms.demand_zero,
+            "minor": ms.demand_zero,
+            "segv": ms.segv,
+        }),
+    );
+    let tp = m.table_pages();
+    let mut pages = Map::new();
+    for l in Level::ALL {
+        pages.insert(l.key().into(), json!(tp[l.index()]));
+    }
+    o.insert("page_table_pages".into(), Value::Object(pages));
+    o.insert(
+        "page_table_bytes".into(),
+        json!(tp.iter().sum::<u64>() * PageSize::SIZE_4K.bytes()),
+    );
+    o.insert(
+        "data_frames".into(),
+        json!(m.mem().frames_in_use() - tp.iter().sum::<u64>()),
+    );
+    o.insert("processes".into(), json!(m.kernel().processes()));
+    o.insert("context_switches".into(), json!(ms.context_switches));
+    o.insert(
+        "avg_translation_cycles".into(),
+        json!(ratio(total.cycles, ms.accesses)),
+    );
+    let cpus: Vec<Value> = m
+        .cpus()
+        .iter()
+        .map(|c| {
+            let mut v = hw_json(c.stats(), Some(c), present);
+            v.insert("cpu".into(), json!(c.id()));
+            v.insert("translations".into(), json!(c.stats().translations));
+            Value::Object(v)
+        })
+        .collect();
+    o.insert("cpus".into(), Value::Array(cpus));
+    Value::Object(o)
+}
+
+fn n(v: &Value, path: &[&str]) -> u64 {
+    let mut x = v;
+    for p in path {
+        x = &x[*p];
+    }
+    x.as_u64().unwrap_or(0)
+}
+
+/// A short text summary of the JSON report.
+pub fn text(r: &Value) -> String {
+    use std::fmt::Write;
+    let mut s = String::new();
+    let acc = n(r, &["accesses"]);
+    let _ = writeln!(
+        s,
+        "machine {}  trace {}  page size {}",
+        r["machine"].as_str().unwrap_or(""),
+        r["trace"].as_str().unwrap_or(""),
+        r["page_size"].as_str().unwrap_or("")
+    );
+    let _ = writeln!(
+        s,
+        "records {}  accesses {} (read {}, write {}, fetch {})  processes {}",
+        n(r, &["records"]),
+        acc,
+        n(r, &["by_kind", "read"]),
+        n(r, &["by_kind", "write"]),
+        n(r, &["by_kind", "fetch"]),
+        n(r, &["processes"]),
+    );
+    let _ = writeln!(s);
+    let _ = writeln!(
+        s,
+        "{:<6} {:>14} {:>14} {:>9}",
+        "TLB", "hits", "misses", "hit %"
+    );
+    if let Some(t) = r["tlb"].as_object() {
+        for (k, v) in t {
+            let _ = writeln!(
+                s,
+                "{:<6} {:>14} {:>14} {:>8.2}%",
+                k,
+                v["hits"].as_u64().unwrap_or(0),
+                v["misses"].as_u64().unwrap_or(0),
+                v["hit_ratio"].as_f64().unwrap_or(0.0) * 100.0
+            );
+        }
+    }
+    let _ = writeln!(s);
+    let walks = n(r, &["walks"]);
+    let _ = writeln!(
+        s,
+        "page walks {}  walk memory refs {} ({:.2} per walk)  page-walk-cache hits {}",
+        walks,
+        n(r, &["walk_memory_refs"]),
+        ratio(n(r, &["walk_memory_refs"]), walks),
+        n(r, &["pwc_hits"])
+    );
+    let _ = writeln!(
+        s,
+        "faults {} (demand-zero {}, protection {}, segv {})  dirty-bit assists {}",
+        n(r, &["faults", "total"]),
+        n(r, &["faults", "demand_zero"]),
+        n(r, &["faults", "protection"]),
+        n(r, &["faults", "segv"]),
+        n(r, &["dirty_assists"])
+    );
+    let tp = &r["page_table_pages"];
+    let _ = writeln!(
+        s,
+        "page-table pages: PML5 {} PML4 {} PDPT {} PD {} PT {} ({} KiB)",
+        n(tp, &["pml5"]),
+        n(tp, &["pml4"]),
+        n(tp, &["pdpt"]),
+        n(tp, &["pd"]),
+        n(tp, &["pt"]),
+        n(r, &["page_table_bytes"]) / 1024
+    );
+    let _ = writeln!(
+        s,
+        "average translation cost {:.2} cycles per access ({} cycles in all)",
+        r["avg_translation_cycles"].as_f64().unwrap_or(0.0),
+        n(r, &["cycles"])
+    );
+    s
+}

@@ -1,0 +1,188 @@
+//! Whole-program tests of `vmsim run`, `explain` and `presets`: exact output where the model is
+//! deterministic, exit codes and one-line errors for bad input.
+use std::io::Write;
+use std::process::{Command, Output};
+
+fn vmsim(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_vmsim"))
+        .args(args)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("run vmsim")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn temp(name: &str, text: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("vmsim-cli-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let p = dir.join(name);
+    std::fs::File::create(&p)
+        .unwrap()
+        .write_all(text.as_bytes())
+        .unwrap();
+    p
+}
+
+#[test]
+fn run_on_the_built_in_trace_reports_stable_json_keys() {
+    let o = vmsim(&["run", "--json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let acc = v["accesses"].as_u64().unwrap();
+    assert!(acc > 100_000, "the built-in trace is a real program: {acc}");
+    for level in ["l1d", "l1i", "l2"] {
+        let h = v["tlb"][level]["hits"].as_u64().unwrap();
+        let m = v["tlb"][level]["misses"].as_u64().unwrap();
+        assert!(h + m > 0, "{level}");
+    }
+    // Every L1 lookup is a hit or a miss; retries after faults look up again.
+    let l1 = v["tlb"]["l1d"]["hits"].as_u64().unwrap()
+        + v["tlb"]["l1d"]["misses"].as_u64().unwrap()
+        + v["tlb"]["l1i"]["hits"].as_u64().unwrap()
+        + v["tlb"]["l1i"]["misses"].as_u64().unwrap();
+    let faults = v["faults"]["total"].as_u64().unwrap();
+    assert_eq!(l1, acc + faults);
+    assert!(v["walks"].as_u64().unwrap() > 0);
+    assert!(v["walk_memory_refs"].as_u64().unwrap() >= v["walks"].as_u64().unwrap());
+    assert!(v["pwc_hits"].is_u64());
+    assert_eq!(
+        v["faults"]["demand_zero"].as_u64().unwrap(),
+        v["faults"]["total"].as_u64().unwrap()
+    );
+    for k in ["pml5", "pml4", "pdpt", "pd", "pt"] {
+        assert!(v["page_table_pages"][k].is_u64(), "{k}");
+    }
+    assert_eq!(v["page_table_pages"]["pml4"], 1);
+    assert_eq!(v["page_table_pages"]["pml5"], 0);
+    // Deterministic: the same run gives the same JSON.
+    let again = vmsim(&["run", "--json"]);
+    assert_eq!(o.stdout, again.stdout);
+}
+
+#[test]
+fn run_text_summary_names_the_machine() {
+    let o = vmsim(&["run", "--preset", "skylake", "--limit", "1000"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let s = stdout(&o);
+    assert!(s.contains("machine skylake"), "{s}");
+    assert!(s.contains("page walks"), "{s}");
+}
+
+#[test]
+fn explain_narrates_a_fault_then_a_hit() {
+    let o = vmsim(&["explain", "0x7ffd5c3e1a28", "0x7ffd5c3e1a30"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let s = stdout(&o);
+    assert!(
+        s.contains("PML4 index 255, PDPT index 501, PD index 225, PT index 481, offset 0xa28"),
+        "{s}"
+    );
+    assert!(s.contains("PAGE FAULT: PML4E not present"), "{s}");
+    assert!(s.contains("zero-filled 4K page 0x7ffd5c3e1000"), "{s}");
+    let second = s.split("access 2:").nth(1).unwrap();
+    assert!(second.contains("L1 data TLB: HIT"), "{second}");
+    assert!(!second.contains("page walk"), "{second}");
+}
+
+#[test]
+fn explain_json_lists_walk_reads() {
+    let o = vmsim(&["explain", "0x1000", "--json", "--write"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let ev = v["accesses"][0]["events"].as_array().unwrap();
+    let reads = ev.iter().filter(|e| e["event"] == "walk_read").count();
+    // First walk faults at the empty PML4 (1 read); the retry reads all four levels.
+    assert_eq!(reads, 1 + 4);
+    assert!(ev.iter().any(|e| e["event"] == "resolved"));
+}
+
+#[test]
+fn explain_on_the_teaching_machine_uses_its_geometry() {
+    let o = vmsim(&["explain", "0x1234", "--preset", "teaching"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let s = stdout(&o);
+    // 16-bit address, 6 offset bits, 5 + 5 index bits: 0x1234 = 00010 01000 110100.
+    assert!(s.contains("L2 index 2, L1 index 8, offset 0x34"), "{s}");
+}
+
+#[test]
+fn presets_list_and_show_round_trip() {
+    let o = vmsim(&["presets"]);
+    assert!(o.status.success());
+    let s = stdout(&o);
+    for p in ["zen4", "skylake", "teaching"] {
+        assert!(s.contains(p), "{s}");
+    }
+    let show = vmsim(&["presets", "--show", "skylake"]);
+    assert!(show.status.success());
+    let path = temp("sky.toml", &stdout(&show));
+    let o = vmsim(&["explain", "0x1000", "--config", path.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("machine skylake"));
+}
+
+#[test]
+fn bad_configs_give_one_line_errors_with_file_and_line() {
+    let bad = temp("bad.toml", "name = \"x\"\n[mmu]\npcid = \"maybe\"\n");
+    let o = vmsim(&["explain", "0x1000", "--config", bad.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    let e = stderr(&o);
+    assert_eq!(e.lines().count(), 1, "{e}");
+    assert!(e.contains("bad.toml:3:"), "{e}");
+
+    let sets = temp(
+        "sets.toml",
+        "name = \"x\"\n[mmu.l1d]\narrays = [{ sets = 3, ways = 4, page_sizes = [\"4K\"], replacement = \"lru\" }]\n",
+    );
+    let o = vmsim(&["explain", "0x1000", "--config", sets.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let e = stderr(&o);
+    assert_eq!(e.lines().count(), 1, "{e}");
+    assert!(e.contains("power of two"), "{e}");
+
+    let ways = temp(
+        "ways.toml",
+        "name = \"x\"\n[mmu.l1d]\narrays = [{ sets = 4, ways = 0, page_sizes = [\"4K\"], replacement = \"lru\" }]\n",
+    );
+    let o = vmsim(&["explain", "0x1000", "--config", ways.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("ways"), "{}", stderr(&o));
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    assert_eq!(vmsim(&["run", "--preset", "vax"]).status.code(), Some(2));
+    assert_eq!(vmsim(&["explain"]).status.code(), Some(2));
+    assert_eq!(vmsim(&["explain", "0xZZ"]).status.code(), Some(2));
+    assert_eq!(vmsim(&["frobnicate"]).status.code(), Some(2));
+    assert_eq!(vmsim(&["presets", "--show", "vax"]).status.code(), Some(2));
+}
+
+#[test]
+fn malformed_traces_name_file_and_line() {
+    let t = temp("bad.txt", "R 0x1000\nW 0x2000\nR 0xnothex\n");
+    let o = vmsim(&["run", t.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    let e = stderr(&o);
+    assert_eq!(e.lines().count(), 1, "{e}");
+    assert!(e.contains("bad.txt:3"), "{e}");
+    let missing = vmsim(&["run", "/nonexistent/trace.vmt"]);
+    assert_eq!(missing.status.code(), Some(1));
+}
+
+#[test]
+fn non_canonical_addresses_are_counted_not_fatal() {
+    let t = temp("nc.txt", "R 0x1000\nR 0x0000800000000000\n");
+    let o = vmsim(&["run", t.to_str().unwrap(), "--json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["faults"]["non_canonical"], 1);
+    assert_eq!(v["faults"]["segv"], 1);
+}

@@ -1,0 +1,280 @@
+//! The machine description: CPUs, paging mode, page-size policy, TLB geometry, page-walk caches,
+//! latencies and physical memory, as TOML, plus the built-in presets (each citing the public
+//! source of its figures in the file itself).
+
+use crate::addr::{PageSize, PagingMode};
+use crate::mmu::MmuConfig;
+use crate::radix::{Geometry, GeometryError};
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+/// How virtual addresses are translated.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum PagingConfig {
+    /// x86-64 paging: `"4-level"` or `"5-level"`.
+    X86(PagingMode),
+    /// A textbook n-level table.
+    Teaching {
+        /// Virtual-address width.
+        va_bits: u8,
+        /// Page size.
+        page_size: PageSize,
+        /// Index bits per level, root first.
+        level_bits: Vec<u8>,
+    },
+}
+
+/// A whole machine.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MachineConfig {
+    /// Short name (the preset's name).
+    pub name: String,
+    /// One line describing it.
+    #[serde(default)]
+    pub description: String,
+    /// Number of CPUs; a trace record's CPU number picks one (modulo this count).
+    #[serde(default = "one")]
+    pub cpus: u16,
+    /// Paging mode or teaching geometry.
+    #[serde(default = "four_level")]
+    pub paging: PagingConfig,
+    /// The page size the kernel maps on demand (the page-size policy: 4K, or 2M/1G to model a
+    /// system that backs all memory with huge pages).
+    #[serde(default = "base_page")]
+    pub page_size: PageSize,
+    /// Installed physical memory in bytes (suffixes K, M, G, T allowed in strings).
+    #[serde(default = "default_ram", with = "bytes")]
+    pub memory: u64,
+    /// Seed for every random choice (TLB random replacement).
+    #[serde(default)]
+    pub seed: u64,
+    /// The translation hardware of each CPU.
+    #[serde(default)]
+    pub mmu: MmuConfig,
+}
+
+fn one() -> u16 {
+    1
+}
+fn four_level() -> PagingConfig {
+    PagingConfig::X86(PagingMode::Level4)
+}
+fn base_page() -> PageSize {
+    PageSize::SIZE_4K
+}
+fn default_ram() -> u64 {
+    1 << 40
+}
+
+/// Byte counts written as integers or strings with binary suffixes (`"16G"`).
+mod bytes {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Repr {
+        N(u64),
+        S(String),
+    }
+
+    pub fn serialize<S: Serializer>(v: &u64, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&super::format_bytes(*v))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+        match Repr::deserialize(d)? {
+            Repr::N(n) => Ok(n),
+            Repr::S(s) => super::parse_bytes(&s).map_err(serde::de::Error::custom),
+        }
+    }
+}
+
+/// Parses `4096`, `64K`, `16M`, `8G`, `1T` (binary multiples, optional `iB`/`B`).
+pub fn parse_bytes(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let t = t
+        .strip_suffix("iB")
+        .or_else(|| t.strip_suffix('B'))
+        .unwrap_or(t);
+    let (num, shift) = match t.chars().last() {
+        Some('K' | 'k') => (&t[..t.len() - 1], 10),
+        Some('M' | 'm') => (&t[..t.len() - 1], 20),
+        Some('G' | 'g') => (&t[..t.len() - 1], 30),
+        Some('T' | 't') => (&t[..t.len() - 1], 40),
+        _ => (t, 0),
+    };
+    let n: u64 = num
+        .trim()
+        .parse()
+        .map_err(|_| format!("invalid size `{s}` (expected e.g. 4096, 64K, 16G)"))?;
+    n.checked_mul(1 << shift)
+        .ok_or_else(|| format!("size `{s}` is too large"))
+}
+
+/// Formats a byte count with the largest exact binary suffix.
+pub fn format_bytes(v: u64) -> String {
+    for (shift, suffix) in [(40, "T"), (30, "G"), (20, "M"), (10, "K")] {
+        if v >= 1 << shift && v % (1 << shift) == 0 {
+            return format!("{}{suffix}", v >> shift);
+        }
+    }
+    v.to_string()
+}
+
+/// A configuration that could not be used.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum ConfigError {
+    /// TOML syntax or a field of the wrong type; `line` is 1-based.
+    #[error("line {line}: {message}")]
+    Parse {
+        /// Line of the error.
+        line: usize,
+        /// What is wrong.
+        message: String,
+    },
+    /// The values do not describe a machine.
+    #[error("{0}")]
+    Invalid(String),
+    /// No preset of that name.
+    #[error("unknown preset `{0}` (see `vmsim presets`)")]
+    UnknownPreset(String),
+}
+
+impl MachineConfig {
+    /// Parses and validates a TOML description.
+    pub fn from_toml(text: &str) -> Result<Self, ConfigError> {
+        let cfg: MachineConfig = toml::from_str(text).map_err(|e| {
+            let line = e
+                .span()
+                .map_or(1, |s| text[..s.start.min(text.len())].matches('\n').count() + 1);
+            ConfigError::Parse {
+                line,
+                message: e.message().trim().replace('\n', " "),
+            }
+        })?;
+        cfg.validate()?;
+        Ok(cfg)
+    }
+
+    /// The configuration as TOML that [`MachineConfig::from_toml`] accepts.
+    pub fn to_toml(&self) -> String {
+        toml::to_string_pretty(self).unwrap_or_default()
+    }
+
+    /// Checks what serde cannot: the geometry adds up, the page size is supported, TLB
+    /// geometries are valid, there is at least one CPU and some memory.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if self.cpus == 0 {
+            return Err(ConfigError::Invalid("cpus must be at least 1".into()));
+        }
+        let geom = self.geometry()?;
+        if geom.level_for(self.page_size).is_none() {
+            return Err(ConfigError::Invalid(format!(
+                "page_size {} is not a leaf size of this paging mode",
+                self.page_size
+            )));
+        }
+        if self.memory < 2 * self.page_size.bytes() {
+            return Err(ConfigError::Invalid(format!(
+                "memory ({}) must hold at least two pages",
+                format_bytes(self.memory)
+            )));
+        }
+        if !(32..=52).contains(&self.mmu.maxphyaddr) {
+            return Err(ConfigError::Invalid(format!(
+                "mmu.maxphyaddr {} is outside 32..=52",
+                self.mmu.maxphyaddr
+            )));
+        }
+        for (name, t) in [
+            ("l1i", &self.mmu.l1i),
+            ("l1d", &self.mmu.l1d),
+            ("l2", &self.mmu.l2),
+        ] {
+            if let Some(t) = t {
+                crate::tlb::Tlb::new(t, 0)
+                    .map_err(|e| ConfigError::Invalid(format!("mmu.{name}: {e}")))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The page-table geometry.
+    pub fn geometry(&self) -> Result<Geometry, ConfigError> {
+        match &self.paging {
+            PagingConfig::X86(m) => Ok(Geometry::x86(*m)),
+            PagingConfig::Teaching {
+                va_bits,
+                page_size,
+                level_bits,
+            } => Geometry::teaching(*va_bits, *page_size, level_bits)
+                .map_err(|e: GeometryError| ConfigError::Invalid(format!("paging: {e}"))),
+        }
+    }
+
+    /// A built-in preset by name.
+    pub fn preset(name: &str) -> Result<Self, ConfigError> {
+        let text = PRESETS
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, t)| *t)
+            .ok_or_else(|| ConfigError::UnknownPreset(name.to_string()))?;
+        Self::from_toml(text)
+    }
+}
+
+/// The built-in presets: name and TOML text (with the sources of their figures as comments).
+pub const PRESETS: &[(&str, &str)] = &[
+    ("zen4", include_str!("../presets/zen4.toml")),
+    ("skylake", include_str!("../presets/skylake.toml")),
+    ("teaching", include_str!("../presets/teaching.toml")),
+];
+
+/// The preset `vmsim run` uses when none is named.
+pub const DEFAULT_PRESET: &str = "zen4";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn presets_parse_and_round_trip() {
+        for (name, _) in PRESETS {
+            let c = MachineConfig::preset(name).unwrap();
+            assert_eq!(&c.name, name);
+            let again = MachineConfig::from_toml(&c.to_toml()).unwrap();
+            assert_eq!(c, again, "{name}");
+        }
+    }
+
+    #[test]
+    fn errors_name_the_line() {
+        let bad = "name = \"x\"\ncpus = 1\n[mmu]\npcid = \"maybe\"\n";
+        match MachineConfig::from_toml(bad) {
+            Err(ConfigError::Parse { line, .. }) => assert_eq!(line, 4),
+            other => panic!("{other:?}"),
+        }
+        let zero = "name = \"x\"\ncpus = 0\n[mmu]\n";
+        assert!(matches!(
+            MachineConfig::from_toml(zero),
+            Err(ConfigError::Invalid(_))
+        ));
+        assert!(matches!(
+            MachineConfig::preset("vax"),
+            Err(ConfigError::UnknownPreset(_))
+        ));
+    }
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_bytes("16G"), Ok(16 << 30));
+        assert_eq!(parse_bytes("64KiB"), Ok(64 << 10));
+        assert_eq!(parse_bytes("4096"), Ok(4096));
+        assert!(parse_bytes("lots").is_err());
+        assert!(parse_bytes("99999999999T").is_err());
+        assert_eq!(format_bytes(3 << 30), "3G");
+        assert_eq!(format_bytes(1000), "1000");
+    }
+}

@@ -1,0 +1,56 @@
+//! The operating system's side of memory management: processes' address spaces and the page
+//! fault handler. The [`Kernel`] trait is what the machine calls; the demand-zero kernel is the
+//! minimal one, and the full Linux-like model implements the same trait in its place.
+
+pub mod demand_zero;
+
+use crate::access::AccessKind;
+use crate::addr::{Pfn, VirtAddr};
+use crate::event::{Fault, Resolution};
+use crate::mmu::Mmu;
+use crate::phys::{OutOfFrames, PhysMem};
+use crate::radix::MapError;
+use crate::tlb::Pcid;
+use thiserror::Error;
+
+pub use demand_zero::DemandZeroKernel;
+
+/// A process identifier as traces carry it.
+pub type Pid = u32;
+
+/// The kernel could not go on.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum KernelError {
+    /// Physical memory is exhausted and this kernel cannot reclaim.
+    #[error("{0} (the demand-zero kernel never reclaims: give the machine more memory)")]
+    OutOfMemory(#[from] OutOfFrames),
+    /// A page-table update failed.
+    #[error("page-table update failed: {0}")]
+    Map(#[from] MapError),
+}
+
+/// What the machine needs from an operating system.
+pub trait Kernel {
+    /// The page-table root and PCID of `pid`, creating the process on first sight.
+    fn context(&mut self, mem: &mut PhysMem, pid: Pid) -> Result<(Pfn, Pcid), KernelError>;
+
+    /// Resolves a fault that `pid` took on CPU `cpu` at `va`. Any mapping it changes is
+    /// invalidated in `cpus` before it returns; the machine then retries the access.
+    #[allow(clippy::too_many_arguments)]
+    fn handle_fault(
+        &mut self,
+        mem: &mut PhysMem,
+        cpus: &mut [Mmu],
+        cpu: usize,
+        pid: Pid,
+        va: VirtAddr,
+        kind: AccessKind,
+        fault: Fault,
+    ) -> Result<Resolution, KernelError>;
+
+    /// Page-table pages in use per level (PT first), over all processes.
+    fn table_pages(&self) -> [u64; 5];
+
+    /// Number of processes seen.
+    fn processes(&self) -> usize;
+}

@@ -1,0 +1,241 @@
+//! A whole machine: CPUs (each an [`Mmu`]), physical memory and a kernel. It takes accesses as
+//! a trace gives them (CPU, process, kind, address, size), switches address spaces when a CPU
+//! runs another process, splits accesses that straddle pages, and loops fault → kernel → retry.
+
+use crate::access::AccessKind;
+use crate::addr::VirtAddr;
+use crate::config::{ConfigError, MachineConfig};
+use crate::event::{Event, Fault, Observer, Resolution};
+use crate::kernel::{DemandZeroKernel, Kernel, KernelError, Pid};
+use crate::mmu::{CpuStats, Mmu, Translation};
+use crate::phys::PhysMem;
+use crate::radix::Geometry;
+use serde::Serialize;
+use thiserror::Error;
+
+/// Machine-level counters (per-CPU hardware counters live in [`CpuStats`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct MachineStats {
+    /// Trace records replayed.
+    pub records: u64,
+    /// Page-sized accesses (a record that straddles a page boundary counts once per page).
+    pub accesses: u64,
+    /// Accesses by kind: read, write, fetch.
+    pub by_kind: [u64; 3],
+    /// Faults resolved by mapping a zero-filled page (minor faults).
+    pub demand_zero: u64,
+    /// Accesses refused (the process would receive SIGSEGV).
+    pub segv: u64,
+    /// Context switches (a CPU began running another process).
+    pub context_switches: u64,
+}
+
+/// The run cannot go on.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum MachineError {
+    /// The kernel gave up.
+    #[error(transparent)]
+    Kernel(#[from] KernelError),
+    /// The kernel said it resolved a fault, but the retry faulted again in the same way.
+    #[error("fault at {va} was not resolved: {fault}")]
+    Unresolved {
+        /// Address.
+        va: VirtAddr,
+        /// The repeated fault.
+        fault: Fault,
+    },
+}
+
+/// What happened to one access.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AccessOutcome {
+    /// Translated (the last page's translation, for straddling accesses).
+    Done(Translation),
+    /// Refused: the process would be sent SIGSEGV; the simulation goes on.
+    Segv(Fault),
+}
+
+/// A machine running kernel `K`.
+pub struct Machine<K: Kernel = DemandZeroKernel> {
+    cpus: Vec<Mmu>,
+    mem: PhysMem,
+    kernel: K,
+    geom: Geometry,
+    /// Process each CPU runs.
+    running: Vec<Option<Pid>>,
+    /// Per CPU, which process last used each PCID there (to know when a CR3 write may keep
+    /// the TLB's entries: the PCID still names the same address space).
+    pcid_owner: Vec<Vec<Option<Pid>>>,
+    stats: MachineStats,
+}
+
+impl Machine<DemandZeroKernel> {
+    /// A machine described by `cfg` running the demand-zero kernel.
+    pub fn from_config(cfg: &MachineConfig) -> Result<Self, ConfigError> {
+        let geom = cfg.geometry()?;
+        let kernel = DemandZeroKernel::new(geom, cfg.page_size);
+        Self::with_kernel(cfg, kernel)
+    }
+}
+
+impl<K: Kernel> Machine<K> {
+    /// A machine described by `cfg` running `kernel`.
+    pub fn with_kernel(cfg: &MachineConfig, kernel: K) -> Result<Self, ConfigError> {
+        cfg.validate()?;
+        let geom = cfg.geometry()?;
+        let frames = cfg.memory >> geom.page_size().shift();
+        let cpus = (0..cfg.cpus)
+            .map(|i| Mmu::new(i, geom, &cfg.mmu, cfg.seed))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| ConfigError::Invalid(e.to_string()))?;
+        Ok(Machine {
+            running: vec![None; cpus.len()],
+            pcid_owner: vec![vec![None; 4096]; cpus.len()],
+            cpus,
+            mem: PhysMem::new(frames),
+            kernel,
+            geom,
+            stats: MachineStats::default(),
+        })
+    }
+
+    /// Machine-level counters.
+    pub fn stats(&self) -> &MachineStats {
+        &self.stats
+    }
+
+    /// The CPUs.
+    pub fn cpus(&self) -> &[Mmu] {
+        &self.cpus
+    }
+
+    /// Physical memory.
+    pub fn mem(&self) -> &PhysMem {
+        &self.mem
+    }
+
+    /// The kernel.
+    pub fn kernel(&self) -> &K {
+        &self.kernel
+    }
+
+    /// The page-table geometry.
+    pub fn geometry(&self) -> &Geometry {
+        &self.geom
+    }
+
+    /// Hardware counters summed over CPUs.
+    pub fn total(&self) -> CpuStats {
+        let mut t = CpuStats::default();
+        for c in &self.cpus {
+            t.add(c.stats());
+        }
+        t
+    }
+
+    /// Makes CPU `cpu` run `pid`, writing CR3 if it ran something else. With PCIDs the write
+    /// keeps the TLB's entries when the PCID last named the same process on this CPU.
+    pub fn switch_to(&mut self, cpu: usize, pid: Pid) -> Result<(), MachineError> {
+        if self.running[cpu] == Some(pid) {
+            return Ok(());
+        }
+        let (root, pcid) = self.kernel.context(&mut self.mem, pid)?;
+        let owner = &mut self.pcid_owner[cpu][pcid.get() as usize];
+        let keep = *owner == Some(pid);
+        *owner = Some(pid);
+        if self.running[cpu].is_some() {
+            self.stats.context_switches += 1;
+        }
+        self.running[cpu] = Some(pid);
+        self.cpus[cpu].write_cr3(root, pcid, keep);
+        Ok(())
+    }
+
+    /// Replays one access of `size` bytes (at least one) by `pid` on `cpu` (modulo the number
+    /// of CPUs). Every page the access touches is translated in order.
+    #[inline]
+    pub fn access<O: Observer>(
+        &mut self,
+        cpu: u16,
+        pid: Pid,
+        va: VirtAddr,
+        kind: AccessKind,
+        size: u32,
+        obs: &mut O,
+    ) -> Result<AccessOutcome, MachineError> {
+        let c = cpu as usize % self.cpus.len();
+        if self.running[c] != Some(pid) {
+            self.switch_to(c, pid)?;
+        }
+        self.stats.records += 1;
+        let page = self.geom.page_size();
+        let last = va.wrapping_add(size.max(1) as u64 - 1);
+        let mut at = va;
+        let mut out;
+        loop {
+            out = self.access_page(c, pid, at, kind, obs)?;
+            if at.vpn(page) == last.vpn(page) {
+                break;
+            }
+            at = at.align_down(page).wrapping_add(page.bytes());
+        }
+        Ok(out)
+    }
+
+    fn access_page<O: Observer>(
+        &mut self,
+        c: usize,
+        pid: Pid,
+        va: VirtAddr,
+        kind: AccessKind,
+        obs: &mut O,
+    ) -> Result<AccessOutcome, MachineError> {
+        self.stats.accesses += 1;
+        self.stats.by_kind[kind.index()] += 1;
+        if O::ENABLED {
+            obs.event(&Event::Access {
+                cpu: c as u16,
+                pid,
+                va,
+                kind,
+            });
+        }
+        let mut last_fault = None;
+        loop {
+            match self.cpus[c].translate(&mut self.mem, va, kind, obs) {
+                Ok(t) => return Ok(AccessOutcome::Done(t)),
+                Err(f) => {
+                    if last_fault == Some(f) {
+                        return Err(MachineError::Unresolved { va, fault: f });
+                    }
+                    last_fault = Some(f);
+                    let r = self.kernel.handle_fault(
+                        &mut self.mem,
+                        &mut self.cpus,
+                        c,
+                        pid,
+                        va,
+                        kind,
+                        f,
+                    )?;
+                    if O::ENABLED {
+                        obs.event(&Event::Resolved(r));
+                    }
+                    match r {
+                        Resolution::DemandZero { .. } => self.stats.demand_zero += 1,
+                        Resolution::Segv => {
+                            self.stats.segv += 1;
+                            return Ok(AccessOutcome::Segv(f));
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Page-table pages in use per level, PT first, over all processes.
+    pub fn table_pages(&self) -> [u64; 5] {
+        self.kernel.table_pages()
+    }
+
+}

@@ -1,0 +1,651 @@
+//! One CPU's translation path, in the five steps every OS course draws: L1 TLB → L2 TLB → page
+//! walk (page-walk caches skip upper levels) → permission check and A/D update → TLB fill, or a
+//! fault for the kernel. Statistics are counted here; explanations come from the event stream.
+
+use crate::access::{AccessKind, Privilege};
+use crate::addr::{PageSize, PhysAddr, VirtAddr};
+use crate::event::{Event, Fault, Observer, TlbLevel};
+use crate::phys::PhysMem;
+use crate::protection::{self, ProtectionFeatures};
+use crate::pte::{Level, PteFlags};
+use crate::pwc::{Pwc, PwcConfig};
+use crate::tlb::{InvpcidKind, Pcid, Rights, Tlb, TlbConfig, TlbConfigError, TlbEntry, TlbLookup};
+use crate::translate::radix::{self, Geometry, Leaf, WalkStep};
+use serde::{Deserialize, Serialize};
+
+/// Cycles charged per translation event: a simple additive model of translation cost.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Latency {
+    /// An L1 TLB lookup (usually hidden in the load pipeline: 0 or 1).
+    pub l1_hit: u32,
+    /// An L2 TLB lookup after an L1 miss.
+    pub l2_hit: u32,
+    /// Probing the page-walk caches at the start of a walk.
+    pub pwc_probe: u32,
+    /// Each paging-structure entry read from the memory hierarchy during a walk.
+    pub walk_ref: u32,
+    /// Delivering a page fault and returning (kernel entry/exit plus the handler's fixed cost).
+    pub fault: u32,
+}
+
+impl Default for Latency {
+    fn default() -> Self {
+        Latency {
+            l1_hit: 1,
+            l2_hit: 7,
+            pwc_probe: 1,
+            walk_ref: 20,
+            fault: 1000,
+        }
+    }
+}
+
+/// One CPU's translation hardware, as configured.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MmuConfig {
+    /// L1 instruction TLB (absent: fetches go to the L2 TLB).
+    #[serde(default)]
+    pub l1i: Option<TlbConfig>,
+    /// L1 data TLB.
+    #[serde(default)]
+    pub l1d: Option<TlbConfig>,
+    /// Unified L2 TLB (STLB).
+    #[serde(default)]
+    pub l2: Option<TlbConfig>,
+    /// Page-walk caches.
+    #[serde(default)]
+    pub pwc: PwcConfig,
+    /// CR0.WP, CR4.SMEP/SMAP/PKE.
+    #[serde(default)]
+    pub protection: ProtectionFeatures,
+    /// CR4.PCIDE: TLB entries are tagged by PCID and CR3 writes need not flush.
+    #[serde(default = "yes")]
+    pub pcid: bool,
+    /// CR4.PGE: global pages survive CR3 writes.
+    #[serde(default = "yes")]
+    pub global_pages: bool,
+    /// MAXPHYADDR: physical-address width (reserved-bit checks).
+    #[serde(default = "maxphy")]
+    pub maxphyaddr: u8,
+    /// Cycle costs.
+    #[serde(default)]
+    pub latency: Latency,
+}
+
+impl Default for MmuConfig {
+    /// No TLBs and no page-walk caches: every access walks. PCIDs and global pages on.
+    fn default() -> Self {
+        MmuConfig {
+            l1i: None,
+            l1d: None,
+            l2: None,
+            pwc: PwcConfig::default(),
+            protection: ProtectionFeatures::default(),
+            pcid: true,
+            global_pages: true,
+            maxphyaddr: 52,
+            latency: Latency::default(),
+        }
+    }
+}
+
+fn yes() -> bool {
+    true
+}
+fn maxphy() -> u8 {
+    52
+}
+
+/// Hits and misses of one TLB, per page size (4K, 2M, 1G, other).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct TlbStats {
+    /// Hits by page size.
+    pub hits: [u64; 4],
+    /// Misses, attributed to the page size the translation turned out to have (index 3 when
+    /// the access faulted before a size was known).
+    pub misses: [u64; 4],
+}
+
+impl TlbStats {
+    /// Total hits.
+    pub fn total_hits(&self) -> u64 {
+        self.hits.iter().sum()
+    }
+    /// Total misses.
+    pub fn total_misses(&self) -> u64 {
+        self.misses.iter().sum()
+    }
+}
+
+/// Counters of one CPU.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct CpuStats {
+    /// Translations requested (retries after a fault count again, as on hardware).
+    pub translations: u64,
+    /// Per TLB level (L1i, L1d, L2).
+    pub tlb: [TlbStats; 3],
+    /// Page walks started.
+    pub walks: u64,
+    /// Entries read by walks, per level (PT first).
+    pub walk_refs: [u64; 5],
+    /// Page-walk-cache hits, per level of the cached entry (PD = PDE cache).
+    pub pwc_hits: [u64; 5],
+    /// Walks that found nothing in any page-walk cache.
+    pub pwc_misses: u64,
+    /// Writes that hit a TLB entry with D clear and re-walked to set it.
+    pub dirty_assists: u64,
+    /// Non-canonical addresses.
+    pub faults_non_canonical: u64,
+    /// Not-present faults, per level of the missing entry.
+    pub faults_not_present: [u64; 5],
+    /// Reserved-bit faults.
+    pub faults_reserved: u64,
+    /// Protection faults.
+    pub faults_protection: u64,
+    /// CR3 writes.
+    pub cr3_writes: u64,
+    /// INVLPG / INVPCID / shootdown invalidations executed.
+    pub invalidations: u64,
+    /// TLB entries removed by invalidations and flushes.
+    pub entries_flushed: u64,
+    /// Modelled translation cycles.
+    pub cycles: u64,
+}
+
+impl CpuStats {
+    /// Adds `o` into `self`.
+    pub fn add(&mut self, o: &CpuStats) {
+        fn add_arr<const N: usize>(a: &mut [u64; N], b: &[u64; N]) {
+            for (x, y) in a.iter_mut().zip(b) {
+                *x += y;
+            }
+        }
+        self.translations += o.translations;
+        for (a, b) in self.tlb.iter_mut().zip(&o.tlb) {
+            add_arr(&mut a.hits, &b.hits);
+            add_arr(&mut a.misses, &b.misses);
+        }
+        self.walks += o.walks;
+        add_arr(&mut self.walk_refs, &o.walk_refs);
+        add_arr(&mut self.pwc_hits, &o.pwc_hits);
+        self.pwc_misses += o.pwc_misses;
+        self.dirty_assists += o.dirty_assists;
+        self.faults_non_canonical += o.faults_non_canonical;
+        add_arr(&mut self.faults_not_present, &o.faults_not_present);
+        self.faults_reserved += o.faults_reserved;
+        self.faults_protection += o.faults_protection;
+        self.cr3_writes += o.cr3_writes;
+        self.invalidations += o.invalidations;
+        self.entries_flushed += o.entries_flushed;
+        self.cycles += o.cycles;
+    }
+
+    /// All faults.
+    pub fn faults(&self) -> u64 {
+        self.faults_non_canonical
+            + self.faults_not_present.iter().sum::<u64>()
+            + self.faults_reserved
+            + self.faults_protection
+    }
+
+    /// All walk memory references.
+    pub fn walk_memory_refs(&self) -> u64 {
+        self.walk_refs.iter().sum()
+    }
+}
+
+/// A completed translation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Translation {
+    /// The physical address.
+    pub pa: PhysAddr,
+    /// Size of the page it lies in.
+    pub size: PageSize,
+}
+
+/// One CPU's MMU: its TLBs, page-walk caches, CR3 and counters.
+#[derive(Debug, Clone)]
+pub struct Mmu {
+    id: u16,
+    geom: Geometry,
+    tlbs: [Option<Tlb>; 3],
+    pwc: Pwc,
+    cfg: MmuConfig,
+    cr3: Option<(crate::addr::Pfn, Pcid)>,
+    privilege: Privilege,
+    pkru: u32,
+    stats: CpuStats,
+}
+
+impl Mmu {
+    /// A CPU numbered `id` with `cfg`, translating addresses of geometry `geom`. TLBs that pick
+    /// victims at random are seeded from `seed` and `id`.
+    pub fn new(id: u16, geom: Geometry, cfg: &MmuConfig, seed: u64) -> Result<Self, TlbConfigError> {
+        let mk = |c: &Option<TlbConfig>, k: u64| -> Result<Option<Tlb>, TlbConfigError> {
+            c.as_ref()
+                .map(|c| Tlb::new(c, seed ^ ((id as u64) << 8) ^ k))
+                .transpose()
+        };
+        Ok(Mmu {
+            id,
+            geom,
+            tlbs: [mk(&cfg.l1i, 1)?, mk(&cfg.l1d, 2)?, mk(&cfg.l2, 3)?],
+            pwc: Pwc::new(&cfg.pwc),
+            cfg: cfg.clone(),
+            cr3: None,
+            privilege: Privilege::User,
+            pkru: 0,
+            stats: CpuStats::default(),
+        })
+    }
+
+    /// This CPU's number.
+    pub fn id(&self) -> u16 {
+        self.id
+    }
+
+    /// Counters so far.
+    pub fn stats(&self) -> &CpuStats {
+        &self.stats
+    }
+
+    /// The TLB at `level`, if configured.
+    pub fn tlb(&self, level: TlbLevel) -> Option<&Tlb> {
+        self.tlbs[level.index()].as_ref()
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &MmuConfig {
+        &self.cfg
+    }
+
+    /// The loaded root table and PCID.
+    pub fn cr3(&self) -> Option<(crate::addr::Pfn, Pcid)> {
+        self.cr3
+    }
+
+    /// Sets the privilege of following accesses (user by default).
+    pub fn set_privilege(&mut self, p: Privilege) {
+        self.privilege = p;
+    }
+
+    /// Sets PKRU (two bits per key: access-disable, write-disable).
+    pub fn set_pkru(&mut self, pkru: u32) {
+        self.pkru = pkru;
+    }
+
+    /// MOV to CR3 (SDM §4.10.4.1). Without PCIDs every non-global entry is flushed and the
+    /// PCID is forced to 0. With PCIDs, `no_flush` (bit 63 of the source) keeps the new PCID's
+    /// entries; otherwise the new PCID's non-global entries and page-walk-cache entries go.
+    pub fn write_cr3(&mut self, root: crate::addr::Pfn, pcid: Pcid, no_flush: bool) {
+        self.stats.cr3_writes += 1;
+        let mut removed = 0;
+        if self.cfg.pcid {
+            self.cr3 = Some((root, pcid));
+            if !no_flush {
+                for t in self.tlbs.iter_mut().flatten() {
+                    removed += t.flush_pcid_nonglobal(pcid);
+                }
+                self.pwc.invalidate_pcid(pcid);
+            }
+        } else {
+            self.cr3 = Some((root, Pcid::ZERO));
+            for t in self.tlbs.iter_mut().flatten() {
+                removed += if self.cfg.global_pages {
+                    t.flush_nonglobal()
+                } else {
+                    t.flush_all()
+                };
+            }
+            self.pwc.invalidate_all();
+        }
+        self.stats.entries_flushed += removed as u64;
+    }
+
+    fn current_pcid(&self) -> Pcid {
+        self.cr3.map_or(Pcid::ZERO, |(_, p)| p)
+    }
+
+    /// INVLPG: this page for the current PCID, global entries for it, and every page-walk-cache
+    /// entry of the current PCID (SDM §4.10.4.1).
+    pub fn invlpg(&mut self, va: VirtAddr) {
+        let pcid = self.current_pcid();
+        self.stats.invalidations += 1;
+        let mut removed = 0;
+        for t in self.tlbs.iter_mut().flatten() {
+            removed += t.invlpg(va, pcid);
+        }
+        self.pwc.invalidate_pcid(pcid);
+        self.stats.entries_flushed += removed as u64;
+    }
+
+    /// INVPCID of the given kind (types 0..3).
+    pub fn invpcid(&mut self, kind: InvpcidKind, pcid: Pcid, va: VirtAddr) {
+        self.stats.invalidations += 1;
+        let mut removed = 0;
+        for t in self.tlbs.iter_mut().flatten() {
+            removed += t.invpcid(kind, pcid, va);
+        }
+        match kind {
+            InvpcidKind::IndividualAddress | InvpcidKind::SingleContext => {
+                self.pwc.invalidate_pcid(pcid)
+            }
+            _ => self.pwc.invalidate_all(),
+        }
+        self.stats.entries_flushed += removed as u64;
+    }
+
+    /// Every entry of every TLB and page-walk cache, global or not.
+    pub fn flush_all(&mut self) {
+        let mut removed = 0;
+        for t in self.tlbs.iter_mut().flatten() {
+            removed += t.flush_all();
+        }
+        self.pwc.invalidate_all();
+        self.stats.entries_flushed += removed as u64;
+    }
+
+    /// Translates `va` for an access of `kind` through the current CR3. On a fault nothing is
+    /// filled; the kernel resolves it and the caller retries, as the processor re-executes the
+    /// faulting instruction.
+    #[inline]
+    pub fn translate<O: Observer>(
+        &mut self,
+        mem: &mut PhysMem,
+        va: VirtAddr,
+        kind: AccessKind,
+        obs: &mut O,
+    ) -> Result<Translation, Fault> {
+        self.stats.translations += 1;
+        let lat = self.cfg.latency;
+        let mut cycles = lat.l1_hit as u64;
+        if self.geom.check(va).is_err() {
+            self.stats.faults_non_canonical += 1;
+            if O::ENABLED {
+                obs.event(&Event::Fault(Fault::NonCanonical));
+            }
+            self.stats.cycles += cycles;
+            return Err(Fault::NonCanonical);
+        }
+        let pcid = self.current_pcid();
+        let l1 = if kind == AccessKind::Fetch {
+            TlbLevel::L1i
+        } else {
+            TlbLevel::L1d
+        };
+        // Steps 1 and 2: the TLBs.
+        let mut missed = [false; 3];
+        let mut hit = None;
+        if let Some(e) = self.probe(l1, va, pcid, obs) {
+            hit = Some(e);
+        } else {
+            missed[l1.index()] = self.tlbs[l1.index()].is_some();
+            if self.tlbs[TlbLevel::L2.index()].is_some() {
+                cycles += lat.l2_hit as u64;
+            }
+            if let Some(e) = self.probe(TlbLevel::L2, va, pcid, obs) {
+                self.fill(l1, e, obs);
+                hit = Some(e);
+            } else {
+                missed[TlbLevel::L2.index()] = self.tlbs[TlbLevel::L2.index()].is_some();
+            }
+        }
+        if let Some(e) = hit {
+            let level = level_of(e.size);
+            if let Err(cause) = protection::check(
+                e.rights,
+                kind,
+                self.privilege,
+                self.cfg.protection,
+                self.pkru,
+            ) {
+                self.count_misses(&missed, e.size.x86_index());
+                return self.fail(Fault::Protection { level, cause }, cycles, obs);
+            }
+            if kind != AccessKind::Write || e.rights.dirty {
+                self.count_misses(&missed, e.size.x86_index());
+                self.stats.cycles += cycles;
+                let pa = self.geom.phys(e.pfn, e.size, va);
+                if O::ENABLED {
+                    obs.event(&Event::Done {
+                        pa,
+                        size: e.size,
+                        cycles,
+                    });
+                }
+                return Ok(Translation { pa, size: e.size });
+            }
+            // A write through a clean entry: the processor walks again to set D.
+            self.stats.dirty_assists += 1;
+            if O::ENABLED {
+                obs.event(&Event::DirtyAssist);
+            }
+        }
+        // Steps 3 and 4: the walk.
+        let result = self.walk(mem, va, kind, pcid, &mut cycles, obs);
+        match result {
+            Ok(leaf) => {
+                self.count_misses(&missed, leaf.size.x86_index());
+                self.stats.cycles += cycles;
+                let pa = self.geom.phys(leaf.pfn, leaf.size, va);
+                if O::ENABLED {
+                    obs.event(&Event::Done {
+                        pa,
+                        size: leaf.size,
+                        cycles,
+                    });
+                }
+                Ok(Translation {
+                    pa,
+                    size: leaf.size,
+                })
+            }
+            Err(f) => {
+                self.count_misses(&missed, UNKNOWN_SIZE);
+                self.fail(f, cycles, obs)
+            }
+        }
+    }
+
+    fn fail<O: Observer>(&mut self, f: Fault, cycles: u64, obs: &mut O) -> Result<Translation, Fault> {
+        match f {
+            Fault::NonCanonical => self.stats.faults_non_canonical += 1,
+            Fault::Walk(radix::WalkFault::NotPresent { level }) => {
+                self.stats.faults_not_present[level.index()] += 1
+            }
+            Fault::Walk(radix::WalkFault::Reserved { .. }) => self.stats.faults_reserved += 1,
+            Fault::Protection { .. } => self.stats.faults_protection += 1,
+        }
+        self.stats.cycles += cycles + self.cfg.latency.fault as u64;
+        if O::ENABLED {
+            obs.event(&Event::Fault(f));
+        }
+        Err(f)
+    }
+
+    #[inline]
+    fn count_misses(&mut self, missed: &[bool; 3], i: usize) {
+        for (s, &m) in self.stats.tlb.iter_mut().zip(missed) {
+            if m {
+                s.misses[i] += 1;
+            }
+        }
+    }
+
+    #[inline]
+    fn probe<O: Observer>(
+        &mut self,
+        level: TlbLevel,
+        va: VirtAddr,
+        pcid: Pcid,
+        obs: &mut O,
+    ) -> Option<TlbEntry> {
+        let tlb = self.tlbs[level.index()].as_mut()?;
+        let r = tlb.lookup(va, pcid);
+        if O::ENABLED {
+            let at = match &r {
+                TlbLookup::Hit(h) => Some((h.array, h.entry.size, h.set)),
+                TlbLookup::Miss => None,
+            };
+            for (array, size, set) in tlb.probes(va) {
+                obs.event(&Event::TlbProbe {
+                    tlb: level,
+                    array,
+                    size,
+                    set,
+                    hit: at == Some((array, size, set)),
+                });
+            }
+            obs.event(&Event::TlbLookup {
+                tlb: level,
+                hit: at.is_some(),
+            });
+        }
+        match r {
+            TlbLookup::Hit(h) => {
+                self.stats.tlb[level.index()].hits[h.entry.size.x86_index()] += 1;
+                Some(h.entry)
+            }
+            TlbLookup::Miss => None,
+        }
+    }
+
+    #[inline]
+    fn fill<O: Observer>(&mut self, level: TlbLevel, e: TlbEntry, obs: &mut O) {
+        if let Some(t) = self.tlbs[level.index()].as_mut() {
+            if t.holds(e.size) {
+                let ev = t.fill(e);
+                if O::ENABLED {
+                    obs.event(&Event::TlbFill {
+                        tlb: level,
+                        size: e.size,
+                        evicted: ev.is_some(),
+                    });
+                }
+            }
+        }
+    }
+
+    /// Walks the table for `va`, using and filling the page-walk caches; on success sets A (and
+    /// D for writes) in the leaf and fills the TLBs.
+    fn walk<O: Observer>(
+        &mut self,
+        mem: &mut PhysMem,
+        va: VirtAddr,
+        kind: AccessKind,
+        pcid: Pcid,
+        cycles: &mut u64,
+        obs: &mut O,
+    ) -> Result<Leaf, Fault> {
+        let Some((root, _)) = self.cr3 else {
+            return Err(Fault::Walk(radix::WalkFault::NotPresent {
+                level: self.geom.top(),
+            }));
+        };
+        self.stats.walks += 1;
+        let top = self.geom.top();
+        let (mut table, mut level, mut rights) = (root, top, radix::ALL_RIGHTS);
+        if self.pwc.is_enabled() {
+            *cycles += self.cfg.latency.pwc_probe as u64;
+            let hit = self.pwc.lookup(va, pcid, top);
+            if O::ENABLED {
+                for l in [Level::Pd, Level::Pdpt, Level::Pml4, Level::Pml5] {
+                    if l > top || !self.pwc.has_cache(l) {
+                        continue;
+                    }
+                    let h = hit.as_ref().is_some_and(|h| h.level == l);
+                    obs.event(&Event::PwcProbe { level: l, hit: h });
+                    if h {
+                        break;
+                    }
+                }
+            }
+            match hit {
+                Some(h) => {
+                    self.stats.pwc_hits[h.level.index()] += 1;
+                    table = h.next_table;
+                    rights = h.rights;
+                    level = h.level.next_lower().unwrap_or(Level::Pt);
+                }
+                None => self.stats.pwc_misses += 1,
+            }
+        }
+        if O::ENABLED {
+            obs.event(&Event::WalkStart { level, table });
+        }
+        let mut steps: [Option<WalkStep>; 5] = [None; 5];
+        let stats = &mut self.stats;
+        let maxphy = self.cfg.maxphyaddr;
+        let lat = self.cfg.latency.walk_ref as u64;
+        let r = radix::walk(mem, &self.geom, maxphy, va, table, level, rights, |s| {
+            stats.walk_refs[s.level.index()] += 1;
+            *cycles += lat;
+            steps[s.level.index()] = Some(*s);
+            if O::ENABLED {
+                obs.event(&Event::WalkRead(*s));
+            }
+        });
+        // Upper-level entries that were used are cached even if the walk then faulted.
+        let mut acc = rights;
+        for l in (Level::Pd.number()..=level.number()).rev() {
+            let Some(lv) = Level::from_number(l) else { continue };
+            let Some(s) = steps[lv.index()] else { continue };
+            if !s.pte.present() || s.pte.is_leaf(lv) && self.geom.is_x86() {
+                break;
+            }
+            acc = radix::combine(acc, radix::entry_rights(s.pte));
+            self.pwc.fill(lv, va, pcid, s.pte.frame(), acc);
+        }
+        let leaf = r.map_err(Fault::Walk)?;
+        protection::check(leaf.rights, kind, self.privilege, self.cfg.protection, self.pkru)
+            .map_err(|cause| Fault::Protection {
+                level: leaf.level,
+                cause,
+            })?;
+        // Step 4: the processor sets A, and D on a write, in the leaf.
+        let pte = mem.read(leaf.table, leaf.index);
+        let mut set = PteFlags::ACCESSED;
+        if kind == AccessKind::Write {
+            set |= PteFlags::DIRTY;
+        }
+        if !pte.has(set) {
+            mem.write(leaf.table, leaf.index, pte.with(set));
+        }
+        let entry = TlbEntry {
+            vpn: va.vpn(leaf.size),
+            size: leaf.size,
+            pcid,
+            global: leaf.global && self.cfg.global_pages,
+            pfn: leaf.pfn,
+            rights: Rights {
+                dirty: pte.has(PteFlags::DIRTY) || kind == AccessKind::Write,
+                ..leaf.rights
+            },
+        };
+        // Step 5: fill the TLBs.
+        self.fill(TlbLevel::L2, entry, obs);
+        let l1 = if kind == AccessKind::Fetch {
+            TlbLevel::L1i
+        } else {
+            TlbLevel::L1d
+        };
+        self.fill(l1, entry, obs);
+        Ok(leaf)
+    }
+}
+
+/// Index of the per-size counters used when a miss ended in a fault (size unknown).
+const UNKNOWN_SIZE: usize = 3;
+
+/// The level whose leaves map `size` on x86-64.
+fn level_of(size: PageSize) -> Level {
+    if size == PageSize::SIZE_1G {
+        Level::Pdpt
+    } else if size == PageSize::SIZE_2M {
+        Level::Pd
+    } else {
+        Level::Pt
+    }
+}
