@@ -146,9 +146,9 @@ impl MachineConfig {
     /// Parses and validates a TOML description.
     pub fn from_toml(text: &str) -> Result<Self, ConfigError> {
         let cfg: MachineConfig = toml::from_str(text).map_err(|e| {
-            let line = e
-                .span()
-                .map_or(1, |s| text[..s.start.min(text.len())].matches('\n').count() + 1);
+            let line = e.span().map_or(1, |s| {
+                text[..s.start.min(text.len())].matches('\n').count() + 1
+            });
             ConfigError::Parse {
                 line,
                 message: e.message().trim().replace('\n', " "),

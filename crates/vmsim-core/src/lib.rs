@@ -20,5 +20,5 @@ pub mod translate;
 
 pub use access::{AccessKind, Privilege};
 pub use addr::{AddrError, PageSize, PagingMode, Pfn, PhysAddr, VirtAddr, Vpn};
-pub use translate::radix;
 pub use pte::{Level, Pte, PteFlags, TableIndex};
+pub use translate::radix;

@@ -237,5 +237,4 @@ impl<K: Kernel> Machine<K> {
     pub fn table_pages(&self) -> [u64; 5] {
         self.kernel.table_pages()
     }
-
 }

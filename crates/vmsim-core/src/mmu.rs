@@ -222,7 +222,12 @@ pub struct Mmu {
 impl Mmu {
     /// A CPU numbered `id` with `cfg`, translating addresses of geometry `geom`. TLBs that pick
     /// victims at random are seeded from `seed` and `id`.
-    pub fn new(id: u16, geom: Geometry, cfg: &MmuConfig, seed: u64) -> Result<Self, TlbConfigError> {
+    pub fn new(
+        id: u16,
+        geom: Geometry,
+        cfg: &MmuConfig,
+        seed: u64,
+    ) -> Result<Self, TlbConfigError> {
         let mk = |c: &Option<TlbConfig>, k: u64| -> Result<Option<Tlb>, TlbConfigError> {
             c.as_ref()
                 .map(|c| Tlb::new(c, seed ^ ((id as u64) << 8) ^ k))
@@ -449,7 +454,12 @@ impl Mmu {
         }
     }
 
-    fn fail<O: Observer>(&mut self, f: Fault, cycles: u64, obs: &mut O) -> Result<Translation, Fault> {
+    fn fail<O: Observer>(
+        &mut self,
+        f: Fault,
+        cycles: u64,
+        obs: &mut O,
+    ) -> Result<Translation, Fault> {
         match f {
             Fault::NonCanonical => self.stats.faults_non_canonical += 1,
             Fault::Walk(radix::WalkFault::NotPresent { level }) => {
@@ -590,7 +600,9 @@ impl Mmu {
         // Upper-level entries that were used are cached even if the walk then faulted.
         let mut acc = rights;
         for l in (Level::Pd.number()..=level.number()).rev() {
-            let Some(lv) = Level::from_number(l) else { continue };
+            let Some(lv) = Level::from_number(l) else {
+                continue;
+            };
             let Some(s) = steps[lv.index()] else { continue };
             if !s.pte.present() || s.pte.is_leaf(lv) && self.geom.is_x86() {
                 break;
@@ -599,11 +611,17 @@ impl Mmu {
             self.pwc.fill(lv, va, pcid, s.pte.frame(), acc);
         }
         let leaf = r.map_err(Fault::Walk)?;
-        protection::check(leaf.rights, kind, self.privilege, self.cfg.protection, self.pkru)
-            .map_err(|cause| Fault::Protection {
-                level: leaf.level,
-                cause,
-            })?;
+        protection::check(
+            leaf.rights,
+            kind,
+            self.privilege,
+            self.cfg.protection,
+            self.pkru,
+        )
+        .map_err(|cause| Fault::Protection {
+            level: leaf.level,
+            cause,
+        })?;
         // Step 4: the processor sets A, and D on a write, in the leaf.
         let pte = mem.read(leaf.table, leaf.index);
         let mut set = PteFlags::ACCESSED;

@@ -126,7 +126,10 @@ mod tests {
     fn user_checks() {
         let f = ProtectionFeatures::default();
         let u = Privilege::User;
-        assert_eq!(check(r(true, true, false), AccessKind::Write, u, f, 0), Ok(()));
+        assert_eq!(
+            check(r(true, true, false), AccessKind::Write, u, f, 0),
+            Ok(())
+        );
         assert_eq!(
             check(r(false, true, false), AccessKind::Write, u, f, 0),
             Err(ProtectionFault::ReadOnly)
@@ -139,7 +142,10 @@ mod tests {
             check(r(true, true, true), AccessKind::Fetch, u, f, 0),
             Err(ProtectionFault::NoExecute)
         );
-        assert_eq!(check(r(true, true, true), AccessKind::Read, u, f, 0), Ok(()));
+        assert_eq!(
+            check(r(true, true, true), AccessKind::Read, u, f, 0),
+            Ok(())
+        );
     }
 
     #[test]
@@ -161,9 +167,18 @@ mod tests {
         f.wp = false;
         f.smap = false;
         f.smep = false;
-        assert_eq!(check(r(false, false, false), AccessKind::Write, s, f, 0), Ok(()));
-        assert_eq!(check(r(false, true, false), AccessKind::Write, s, f, 0), Ok(()));
-        assert_eq!(check(r(true, true, false), AccessKind::Fetch, s, f, 0), Ok(()));
+        assert_eq!(
+            check(r(false, false, false), AccessKind::Write, s, f, 0),
+            Ok(())
+        );
+        assert_eq!(
+            check(r(false, true, false), AccessKind::Write, s, f, 0),
+            Ok(())
+        );
+        assert_eq!(
+            check(r(true, true, false), AccessKind::Fetch, s, f, 0),
+            Ok(())
+        );
     }
 
     #[test]
@@ -189,6 +204,9 @@ mod tests {
         // Fetches ignore keys; supervisor pages ignore keys.
         assert_eq!(check(rt, AccessKind::Fetch, u, f, ad), Ok(()));
         let sup = r(true, false, false);
-        assert_eq!(check(sup, AccessKind::Read, Privilege::Supervisor, f, ad), Ok(()));
+        assert_eq!(
+            check(sup, AccessKind::Read, Privilege::Supervisor, f, ad),
+            Ok(())
+        );
     }
 }

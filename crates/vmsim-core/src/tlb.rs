@@ -1,15 +1,877 @@
-//! TEMPORARY: replaced by the TLB helper's module on merge.
-/// Combined rights.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+//! Translation lookaside buffers (Intel SDM Vol. 3A §4.10.2; AMD APM Vol. 2 §5.5): one TLB level
+//! is one or more set-associative arrays, each holding some page sizes, with entries tagged by
+//! PCID (ASID) and a global bit, and LRU, tree pseudo-LRU or seeded random replacement.
+//!
+//! Fully associative arrays are `sets = 1`. Arrays with many ways keep a hash index from tag to
+//! slot so a lookup costs the same whatever the associativity; small sets are scanned.
+
+use crate::addr::{PageSize, Pfn, VirtAddr, Vpn};
+use rand::{Rng, SeedableRng};
+use rand_xoshiro::Xoshiro256PlusPlus;
+use rustc_hash::FxHashMap;
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+/// A 12-bit process-context identifier (CR3 bits 11:0 with CR4.PCIDE = 1), or an AMD ASID.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, PartialOrd, Ord, Serialize)]
+pub struct Pcid(u16);
+
+impl Pcid {
+    /// PCID 0: the only one used when PCIDs are disabled.
+    pub const ZERO: Pcid = Pcid(0);
+
+    /// `Some` if `v` fits in 12 bits.
+    pub const fn try_new(v: u16) -> Option<Pcid> {
+        if v < 4096 {
+            Some(Pcid(v))
+        } else {
+            None
+        }
+    }
+
+    /// The value.
+    pub const fn get(self) -> u16 {
+        self.0
+    }
+}
+
+/// The rights a translation grants: R/W and U/S ANDed over every level of the walk, XD ORed,
+/// plus the leaf's dirty bit and protection key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
 pub struct Rights {
-    /// W
+    /// Writes allowed.
     pub writable: bool,
-    /// U
+    /// User-mode accesses allowed.
     pub user: bool,
-    /// XD
+    /// Instruction fetches forbidden.
     pub no_execute: bool,
-    /// D
+    /// The leaf's D bit was set when the translation was cached.
     pub dirty: bool,
-    /// pkey
+    /// The leaf's protection key.
     pub pkey: u8,
+}
+
+/// A cached translation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TlbEntry {
+    /// Virtual page number in units of `size`.
+    pub vpn: Vpn,
+    /// Page size.
+    pub size: PageSize,
+    /// PCID it was cached under (ignored on lookup when `global`).
+    pub pcid: Pcid,
+    /// Global translation (G bit with CR4.PGE): matches any PCID and survives CR3 writes.
+    pub global: bool,
+    /// First 4 KiB frame of the page (teaching machines: frame in their page size).
+    pub pfn: Pfn,
+    /// Rights.
+    pub rights: Rights,
+}
+
+/// How a set chooses a victim.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Replacement {
+    /// Exact least recently used.
+    Lru,
+    /// Tree pseudo-LRU, as most hardware TLBs implement it.
+    Plru,
+    /// Uniformly random among the set's ways (seeded).
+    Random,
+}
+
+/// One set-associative array of a TLB level.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlbArrayConfig {
+    /// Number of sets (a power of two; 1 = fully associative).
+    pub sets: u32,
+    /// Ways per set.
+    pub ways: u32,
+    /// Page sizes this array caches.
+    pub page_sizes: Vec<PageSize>,
+    /// Replacement policy.
+    pub replacement: Replacement,
+}
+
+/// One TLB level: its arrays.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlbConfig {
+    /// The arrays, probed in order.
+    pub arrays: Vec<TlbArrayConfig>,
+}
+
+/// A TLB description that does not describe hardware.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum TlbConfigError {
+    /// Sets must be a power of two (the index is low VPN bits).
+    #[error("array {array}: sets = {sets} is not a power of two")]
+    SetsNotPowerOfTwo {
+        /// Array index.
+        array: usize,
+        /// The value.
+        sets: u32,
+    },
+    /// Zero ways.
+    #[error("array {array}: ways must be at least 1")]
+    ZeroWays {
+        /// Array index.
+        array: usize,
+    },
+    /// Too many entries to simulate.
+    #[error("array {array}: {entries} entries is more than the 2^24 supported")]
+    TooLarge {
+        /// Array index.
+        array: usize,
+        /// sets × ways.
+        entries: u64,
+    },
+    /// No page sizes.
+    #[error("array {array}: page_sizes is empty")]
+    NoPageSizes {
+        /// Array index.
+        array: usize,
+    },
+    /// A page size cached by two arrays of one level.
+    #[error("page size {0} is listed in two arrays of one TLB level")]
+    DuplicateSize(PageSize),
+    /// No arrays.
+    #[error("a TLB level needs at least one array")]
+    NoArrays,
+}
+
+/// Where a hit was found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TlbHit {
+    /// The entry.
+    pub entry: TlbEntry,
+    /// Array index.
+    pub array: u8,
+    /// Set index.
+    pub set: u32,
+    /// Way within the set.
+    pub way: u16,
+}
+
+/// The outcome of a lookup.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TlbLookup {
+    /// Found.
+    Hit(TlbHit),
+    /// Not found.
+    Miss,
+}
+
+/// INVPCID types (SDM Vol. 2A, INVPCID).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum InvpcidKind {
+    /// Type 0: one address for one PCID (global entries need not be, and here are not, removed).
+    IndividualAddress,
+    /// Type 1: every non-global entry of one PCID.
+    SingleContext,
+    /// Type 2: everything, global entries included.
+    AllContextsIncludingGlobal,
+    /// Type 3: every non-global entry of every PCID.
+    AllContextsExceptGlobal,
+}
+
+/// PCID tag stored for global entries in the hash index, so one probe finds them.
+const GLOBAL_TAG: u16 = u16::MAX;
+/// Sets with more ways than this keep a hash index.
+const SCAN_WAYS: u32 = 8;
+
+#[derive(Debug, Clone, Copy)]
+struct Slot {
+    valid: bool,
+    entry: TlbEntry,
+}
+
+const EMPTY: Slot = Slot {
+    valid: false,
+    entry: TlbEntry {
+        vpn: Vpn(0),
+        size: PageSize::SIZE_4K,
+        pcid: Pcid::ZERO,
+        global: false,
+        pfn: Pfn(0),
+        rights: Rights {
+            writable: false,
+            user: false,
+            no_execute: false,
+            dirty: false,
+            pkey: 0,
+        },
+    },
+};
+
+#[derive(Debug, Clone)]
+struct Array {
+    sets: u32,
+    ways: u32,
+    sizes: Vec<PageSize>,
+    repl: Replacement,
+    slots: Vec<Slot>,
+    /// LRU: last-use stamp per slot.
+    stamps: Vec<u64>,
+    /// Tree-PLRU: one bit per internal node, per set (`tree_ways - 1` nodes).
+    tree: Vec<u64>,
+    tree_ways: u32,
+    /// (vpn, size shift, pcid or GLOBAL_TAG) → slot, for wide sets.
+    index: Option<FxHashMap<(u64, u8, u16), u32>>,
+}
+
+impl Array {
+    fn new(c: &TlbArrayConfig) -> Self {
+        let n = (c.sets * c.ways) as usize;
+        let tree_ways = c.ways.next_power_of_two();
+        Array {
+            sets: c.sets,
+            ways: c.ways,
+            sizes: c.page_sizes.clone(),
+            repl: c.replacement,
+            slots: vec![EMPTY; n],
+            stamps: vec![0; n],
+            tree: if c.replacement == Replacement::Plru {
+                vec![0; c.sets as usize * tree_ways.max(2) as usize]
+            } else {
+                Vec::new()
+            },
+            tree_ways,
+            index: (c.ways > SCAN_WAYS).then(FxHashMap::default),
+        }
+    }
+
+    #[inline]
+    fn set_of(&self, vpn: Vpn) -> u32 {
+        (vpn.0 & (self.sets as u64 - 1)) as u32
+    }
+
+    #[inline]
+    fn find(&self, vpn: Vpn, size: PageSize, pcid: Pcid) -> Option<usize> {
+        match &self.index {
+            Some(ix) => {
+                let s = size.shift() as u8;
+                ix.get(&(vpn.0, s, pcid.0))
+                    .or_else(|| ix.get(&(vpn.0, s, GLOBAL_TAG)))
+                    .map(|&i| i as usize)
+            }
+            None => {
+                let base = (self.set_of(vpn) * self.ways) as usize;
+                self.slots[base..base + self.ways as usize]
+                    .iter()
+                    .position(|s| {
+                        s.valid
+                            && s.entry.vpn == vpn
+                            && s.entry.size == size
+                            && (s.entry.global || s.entry.pcid == pcid)
+                    })
+                    .map(|w| base + w)
+            }
+        }
+    }
+
+    /// Finds an entry with exactly this tag (same PCID, or both global).
+    fn find_exact(&self, e: &TlbEntry) -> Option<usize> {
+        let base = (self.set_of(e.vpn) * self.ways) as usize;
+        self.slots[base..base + self.ways as usize]
+            .iter()
+            .position(|s| {
+                s.valid
+                    && s.entry.vpn == e.vpn
+                    && s.entry.size == e.size
+                    && s.entry.global == e.global
+                    && (e.global || s.entry.pcid == e.pcid)
+            })
+            .map(|w| base + w)
+    }
+
+    #[inline]
+    fn touch(&mut self, slot: usize, now: u64) {
+        match self.repl {
+            Replacement::Lru => self.stamps[slot] = now,
+            Replacement::Plru => {
+                let set = slot / self.ways as usize;
+                let way = (slot % self.ways as usize) as u32;
+                let base = set * self.tree_ways.max(2) as usize;
+                // Walk from the root to the leaf of `way`, pointing every node away from it.
+                let mut node = 1usize;
+                let mut span = self.tree_ways;
+                let mut lo = 0u32;
+                while span > 1 {
+                    span /= 2;
+                    let right = way >= lo + span;
+                    // bit = 1 means "the victim is on the right".
+                    self.tree[base + node] = u64::from(!right);
+                    if right {
+                        lo += span;
+                        node = 2 * node + 1;
+                    } else {
+                        node *= 2;
+                    }
+                }
+            }
+            Replacement::Random => {}
+        }
+    }
+
+    fn victim(&self, set: u32, rng: &mut Xoshiro256PlusPlus) -> usize {
+        let base = (set * self.ways) as usize;
+        let ways = self.ways as usize;
+        if let Some(w) = self.slots[base..base + ways].iter().position(|s| !s.valid) {
+            return base + w;
+        }
+        match self.repl {
+            Replacement::Lru => {
+                let mut best = base;
+                for i in base..base + ways {
+                    if self.stamps[i] < self.stamps[best] {
+                        best = i;
+                    }
+                }
+                best
+            }
+            Replacement::Random => base + rng.gen_range(0..ways),
+            Replacement::Plru => {
+                let tbase = set as usize * self.tree_ways.max(2) as usize;
+                let mut node = 1usize;
+                let mut span = self.tree_ways;
+                let mut lo = 0u32;
+                while span > 1 {
+                    span /= 2;
+                    let mut right = self.tree[tbase + node] == 1;
+                    // Padded trees (ways not a power of two): never descend into missing ways.
+                    if right && lo + span >= self.ways {
+                        right = false;
+                    }
+                    if right {
+                        lo += span;
+                        node = 2 * node + 1;
+                    } else {
+                        node *= 2;
+                    }
+                }
+                base + lo.min(self.ways - 1) as usize
+            }
+        }
+    }
+
+    fn index_key(e: &TlbEntry) -> (u64, u8, u16) {
+        (
+            e.vpn.0,
+            e.size.shift() as u8,
+            if e.global { GLOBAL_TAG } else { e.pcid.0 },
+        )
+    }
+
+    fn remove(&mut self, slot: usize) {
+        if self.slots[slot].valid {
+            if let Some(ix) = &mut self.index {
+                ix.remove(&Self::index_key(&self.slots[slot].entry));
+            }
+            self.slots[slot].valid = false;
+        }
+    }
+
+    fn remove_where(&mut self, mut f: impl FnMut(&TlbEntry) -> bool) -> usize {
+        let mut n = 0;
+        for i in 0..self.slots.len() {
+            if self.slots[i].valid && f(&self.slots[i].entry) {
+                self.remove(i);
+                n += 1;
+            }
+        }
+        n
+    }
+}
+
+/// One TLB level.
+#[derive(Debug, Clone)]
+pub struct Tlb {
+    arrays: Vec<Array>,
+    /// Array that caches each page size (by shift), for fills.
+    by_shift: [u8; 41],
+    now: u64,
+    rng: Xoshiro256PlusPlus,
+}
+
+const NONE: u8 = u8::MAX;
+
+impl Tlb {
+    /// Builds a TLB level; random replacement draws from a generator seeded with `seed`.
+    pub fn new(cfg: &TlbConfig, seed: u64) -> Result<Tlb, TlbConfigError> {
+        if cfg.arrays.is_empty() {
+            return Err(TlbConfigError::NoArrays);
+        }
+        let mut by_shift = [NONE; 41];
+        for (i, a) in cfg.arrays.iter().enumerate() {
+            if a.ways == 0 {
+                return Err(TlbConfigError::ZeroWays { array: i });
+            }
+            if !a.sets.is_power_of_two() {
+                return Err(TlbConfigError::SetsNotPowerOfTwo {
+                    array: i,
+                    sets: a.sets,
+                });
+            }
+            let entries = a.sets as u64 * a.ways as u64;
+            if entries > 1 << 24 {
+                return Err(TlbConfigError::TooLarge { array: i, entries });
+            }
+            if a.page_sizes.is_empty() {
+                return Err(TlbConfigError::NoPageSizes { array: i });
+            }
+            for s in &a.page_sizes {
+                let slot = &mut by_shift[s.shift() as usize];
+                if *slot != NONE {
+                    return Err(TlbConfigError::DuplicateSize(*s));
+                }
+                *slot = i as u8;
+            }
+        }
+        Ok(Tlb {
+            arrays: cfg.arrays.iter().map(Array::new).collect(),
+            by_shift,
+            now: 0,
+            rng: Xoshiro256PlusPlus::seed_from_u64(seed),
+        })
+    }
+
+    /// Looks `va` up for `pcid` (global entries match any PCID), updating replacement state.
+    #[inline]
+    pub fn lookup(&mut self, va: VirtAddr, pcid: Pcid) -> TlbLookup {
+        self.now += 1;
+        for (ai, a) in self.arrays.iter_mut().enumerate() {
+            for si in 0..a.sizes.len() {
+                let size = a.sizes[si];
+                let vpn = va.vpn(size);
+                if let Some(slot) = a.find(vpn, size, pcid) {
+                    a.touch(slot, self.now);
+                    return TlbLookup::Hit(TlbHit {
+                        entry: a.slots[slot].entry,
+                        array: ai as u8,
+                        set: (slot / a.ways as usize) as u32,
+                        way: (slot % a.ways as usize) as u16,
+                    });
+                }
+            }
+        }
+        TlbLookup::Miss
+    }
+
+    /// The (array, page size, set) triples a lookup of `va` probes, in order.
+    pub fn probes(&self, va: VirtAddr) -> impl Iterator<Item = (u8, PageSize, u32)> + '_ {
+        self.arrays.iter().enumerate().flat_map(move |(ai, a)| {
+            a.sizes
+                .iter()
+                .map(move |&s| (ai as u8, s, a.set_of(va.vpn(s))))
+        })
+    }
+
+    /// Whether some array caches pages of `size`.
+    pub fn holds(&self, size: PageSize) -> bool {
+        self.by_shift
+            .get(size.shift() as usize)
+            .is_some_and(|&a| a != NONE)
+    }
+
+    /// Installs `e` in the array for its page size, replacing an entry with the same tag or
+    /// evicting a victim; returns the evicted valid entry. Does nothing if no array holds the
+    /// size (hardware would cache a smaller fragment; callers check [`Tlb::holds`]).
+    pub fn fill(&mut self, e: TlbEntry) -> Option<TlbEntry> {
+        let ai = *self.by_shift.get(e.size.shift() as usize)?;
+        if ai == NONE {
+            return None;
+        }
+        self.now += 1;
+        let now = self.now;
+        let a = &mut self.arrays[ai as usize];
+        if let Some(slot) = a.find_exact(&e) {
+            a.remove(slot);
+            a.slots[slot] = Slot {
+                valid: true,
+                entry: e,
+            };
+            if let Some(ix) = &mut a.index {
+                ix.insert(Array::index_key(&e), slot as u32);
+            }
+            a.touch(slot, now);
+            return None;
+        }
+        let set = a.set_of(e.vpn);
+        let slot = a.victim(set, &mut self.rng);
+        let evicted = a.slots[slot].valid.then_some(a.slots[slot].entry);
+        a.remove(slot);
+        a.slots[slot] = Slot {
+            valid: true,
+            entry: e,
+        };
+        if let Some(ix) = &mut a.index {
+            ix.insert(Array::index_key(&e), slot as u32);
+        }
+        a.touch(slot, now);
+        evicted
+    }
+
+    /// INVLPG: removes the entries for `va`'s page tagged with `current`, and global entries
+    /// for it, at every page size (SDM §4.10.4.1). Returns how many were removed.
+    pub fn invlpg(&mut self, va: VirtAddr, current: Pcid) -> usize {
+        self.arrays
+            .iter_mut()
+            .map(|a| a.remove_where(|e| e.vpn == va.vpn(e.size) && (e.global || e.pcid == current)))
+            .sum()
+    }
+
+    /// INVPCID of `kind` for `pcid` (and `va` for type 0).
+    pub fn invpcid(&mut self, kind: InvpcidKind, pcid: Pcid, va: VirtAddr) -> usize {
+        self.arrays
+            .iter_mut()
+            .map(|a| match kind {
+                InvpcidKind::IndividualAddress => {
+                    a.remove_where(|e| !e.global && e.pcid == pcid && e.vpn == va.vpn(e.size))
+                }
+                InvpcidKind::SingleContext => a.remove_where(|e| !e.global && e.pcid == pcid),
+                InvpcidKind::AllContextsIncludingGlobal => a.remove_where(|_| true),
+                InvpcidKind::AllContextsExceptGlobal => a.remove_where(|e| !e.global),
+            })
+            .sum()
+    }
+
+    /// Removes the non-global entries of `pcid` (a CR3 write with PCIDs and bit 63 clear).
+    pub fn flush_pcid_nonglobal(&mut self, pcid: Pcid) -> usize {
+        self.invpcid(InvpcidKind::SingleContext, pcid, VirtAddr::new_unchecked(0))
+    }
+
+    /// Removes every non-global entry (a CR3 write without PCIDs).
+    pub fn flush_nonglobal(&mut self) -> usize {
+        self.invpcid(
+            InvpcidKind::AllContextsExceptGlobal,
+            Pcid::ZERO,
+            VirtAddr::new_unchecked(0),
+        )
+    }
+
+    /// Removes everything.
+    pub fn flush_all(&mut self) -> usize {
+        self.invpcid(
+            InvpcidKind::AllContextsIncludingGlobal,
+            Pcid::ZERO,
+            VirtAddr::new_unchecked(0),
+        )
+    }
+
+    /// Total entries.
+    pub fn capacity(&self) -> usize {
+        self.arrays.iter().map(|a| a.slots.len()).sum()
+    }
+
+    /// Valid entries.
+    pub fn len(&self) -> usize {
+        self.iter().count()
+    }
+
+    /// Whether no entry is valid.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The valid entries.
+    pub fn iter(&self) -> impl Iterator<Item = &TlbEntry> {
+        self.arrays
+            .iter()
+            .flat_map(|a| a.slots.iter().filter(|s| s.valid).map(|s| &s.entry))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn cfg(sets: u32, ways: u32, repl: Replacement) -> TlbConfig {
+        TlbConfig {
+            arrays: vec![TlbArrayConfig {
+                sets,
+                ways,
+                page_sizes: vec![PageSize::SIZE_4K],
+                replacement: repl,
+            }],
+        }
+    }
+
+    fn entry(page: u64, pcid: u16, global: bool) -> TlbEntry {
+        TlbEntry {
+            vpn: Vpn(page),
+            size: PageSize::SIZE_4K,
+            pcid: Pcid(pcid),
+            global,
+            pfn: Pfn(page + 1000),
+            rights: Rights::default(),
+        }
+    }
+
+    fn va(page: u64) -> VirtAddr {
+        VirtAddr::new_unchecked(page << 12)
+    }
+
+    /// Accesses `pages` cyclically `rounds` times, filling on a miss; returns the hits.
+    fn sweep(t: &mut Tlb, pages: u64, rounds: u64) -> u64 {
+        let mut hits = 0;
+        for _ in 0..rounds {
+            for p in 0..pages {
+                match t.lookup(va(p), Pcid(1)) {
+                    TlbLookup::Hit(_) => hits += 1,
+                    TlbLookup::Miss => {
+                        t.fill(entry(p, 1, false));
+                    }
+                }
+            }
+        }
+        hits
+    }
+
+    #[test]
+    fn lru_cyclic_sweeps() {
+        for ways in [64, 72] {
+            let mut t = Tlb::new(&cfg(1, ways, Replacement::Lru), 0).unwrap();
+            assert_eq!(sweep(&mut t, ways as u64 + 1, 10), 0, "{ways}");
+            let mut t = Tlb::new(&cfg(1, ways, Replacement::Lru), 0).unwrap();
+            assert_eq!(sweep(&mut t, ways as u64, 10), 9 * ways as u64);
+        }
+        // Set-associative: 16 sets x 4 ways holds 64 consecutive pages exactly.
+        let mut t = Tlb::new(&cfg(16, 4, Replacement::Plru), 0).unwrap();
+        assert_eq!(sweep(&mut t, 64, 3), 2 * 64);
+        assert_eq!(t.len(), 64);
+    }
+
+    #[test]
+    fn plru_evicts_the_way_the_tree_points_to() {
+        let mut t = Tlb::new(&cfg(1, 4, Replacement::Plru), 0).unwrap();
+        for p in 0..4 {
+            t.fill(entry(p, 1, false));
+        }
+        // Fills touch 0..3, then hits touch 0, 1, 2. Exact LRU would evict 3, but touching 2
+        // turned the root towards the left pair, whose node (last set by touching 1) points
+        // at 0: tree-PLRU evicts 0.
+        for p in [0, 1, 2] {
+            assert!(matches!(t.lookup(va(p), Pcid(1)), TlbLookup::Hit(_)));
+        }
+        let ev = t.fill(entry(9, 1, false)).unwrap();
+        assert_eq!(ev.vpn, Vpn(0));
+        // Now 9 sits in way 0 and the tree points away from it: touching 3 leaves 1 or 2.
+        assert!(matches!(t.lookup(va(3), Pcid(1)), TlbLookup::Hit(_)));
+        let ev = t.fill(entry(10, 1, false)).unwrap();
+        assert_eq!(ev.vpn, Vpn(1));
+        // 12-way PLRU (padded tree) never picks a missing way.
+        let mut t = Tlb::new(&cfg(1, 12, Replacement::Plru), 0).unwrap();
+        assert_eq!(sweep(&mut t, 12, 5), 4 * 12);
+        for p in 100..200 {
+            t.fill(entry(p, 1, false));
+        }
+        assert_eq!(t.len(), 12);
+    }
+
+    #[test]
+    fn random_is_seeded() {
+        let run = |seed| {
+            let mut t = Tlb::new(&cfg(1, 8, Replacement::Random), seed).unwrap();
+            let h = sweep(&mut t, 12, 50);
+            let mut v: Vec<u64> = t.iter().map(|e| e.vpn.0).collect();
+            v.sort();
+            (h, v)
+        };
+        assert_eq!(run(1), run(1));
+        assert!(run(1).0 > 0);
+    }
+
+    #[test]
+    fn pcids_and_globals() {
+        let mut t = Tlb::new(&cfg(1, 16, Replacement::Lru), 0).unwrap();
+        t.fill(entry(1, 1, false));
+        t.fill(entry(2, 1, true));
+        t.fill(entry(1, 2, false));
+        assert!(matches!(t.lookup(va(1), Pcid(3)), TlbLookup::Miss));
+        assert!(matches!(t.lookup(va(2), Pcid(3)), TlbLookup::Hit(_)));
+        match t.lookup(va(1), Pcid(2)) {
+            TlbLookup::Hit(h) => assert_eq!(h.entry.pcid, Pcid(2)),
+            TlbLookup::Miss => panic!(),
+        }
+        // CR3 write for PCID 1: its non-global entry goes, the global one stays.
+        assert_eq!(t.flush_pcid_nonglobal(Pcid(1)), 1);
+        assert!(matches!(t.lookup(va(1), Pcid(1)), TlbLookup::Miss));
+        assert!(matches!(t.lookup(va(2), Pcid(1)), TlbLookup::Hit(_)));
+        assert!(matches!(t.lookup(va(1), Pcid(2)), TlbLookup::Hit(_)));
+        // INVLPG under PCID 3 removes the global entry for that page but not PCID 2's page 1.
+        assert_eq!(t.invlpg(va(2), Pcid(3)), 1);
+        assert_eq!(t.invlpg(va(1), Pcid(3)), 0);
+        assert_eq!(t.invlpg(va(1), Pcid(2)), 1);
+        assert!(t.is_empty());
+        t.fill(entry(5, 1, true));
+        t.fill(entry(6, 1, false));
+        assert_eq!(t.flush_nonglobal(), 1);
+        assert_eq!(t.flush_all(), 1);
+    }
+
+    #[test]
+    fn multi_size_arrays() {
+        let c = TlbConfig {
+            arrays: vec![
+                TlbArrayConfig {
+                    sets: 16,
+                    ways: 4,
+                    page_sizes: vec![PageSize::SIZE_4K],
+                    replacement: Replacement::Lru,
+                },
+                TlbArrayConfig {
+                    sets: 8,
+                    ways: 4,
+                    page_sizes: vec![PageSize::SIZE_2M],
+                    replacement: Replacement::Lru,
+                },
+            ],
+        };
+        let mut t = Tlb::new(&c, 0).unwrap();
+        assert!(t.holds(PageSize::SIZE_2M) && !t.holds(PageSize::SIZE_1G));
+        let big = TlbEntry {
+            vpn: Vpn(3),
+            size: PageSize::SIZE_2M,
+            ..entry(0, 1, false)
+        };
+        t.fill(big);
+        match t.lookup(VirtAddr::new_unchecked((3 << 21) + 0x1234), Pcid(1)) {
+            TlbLookup::Hit(h) => {
+                assert_eq!(h.array, 1);
+                assert_eq!(h.set, 3);
+            }
+            TlbLookup::Miss => panic!(),
+        }
+        assert_eq!(t.probes(va(0)).count(), 2);
+        assert!(t
+            .fill(TlbEntry {
+                size: PageSize::SIZE_1G,
+                ..big
+            })
+            .is_none());
+        assert_eq!(t.len(), 1);
+    }
+
+    #[test]
+    fn config_errors() {
+        assert_eq!(
+            Tlb::new(&cfg(3, 4, Replacement::Lru), 0).unwrap_err(),
+            TlbConfigError::SetsNotPowerOfTwo { array: 0, sets: 3 }
+        );
+        assert_eq!(
+            Tlb::new(&cfg(4, 0, Replacement::Lru), 0).unwrap_err(),
+            TlbConfigError::ZeroWays { array: 0 }
+        );
+        let mut c = cfg(4, 4, Replacement::Lru);
+        c.arrays.push(c.arrays[0].clone());
+        assert_eq!(
+            Tlb::new(&c, 0).unwrap_err(),
+            TlbConfigError::DuplicateSize(PageSize::SIZE_4K)
+        );
+    }
+
+    proptest! {
+        /// A fully associative LRU TLB behaves exactly like a list ordered by recency.
+        #[test]
+        fn fully_associative_lru_matches_a_list(
+            ops in prop::collection::vec((0u64..40, 0u16..3, prop::bool::weighted(0.1)), 1..400),
+            ways in 1u32..24,
+        ) {
+            let mut t = Tlb::new(&cfg(1, ways, Replacement::Lru), 0).unwrap();
+            // Oracle: (page, pcid) most recent last.
+            let mut list: Vec<(u64, u16)> = Vec::new();
+            for (page, pcid, inval) in ops {
+                if inval {
+                    let n = t.invlpg(va(page), Pcid(pcid));
+                    let before = list.len();
+                    list.retain(|&(p, c)| !(p == page && c == pcid));
+                    prop_assert_eq!(n, before - list.len());
+                    continue;
+                }
+                let got = t.lookup(va(page), Pcid(pcid));
+                match list.iter().position(|&x| x == (page, pcid)) {
+                    Some(i) => {
+                        let TlbLookup::Hit(h) = got else { return Err(TestCaseError::fail("expected hit")) };
+                        prop_assert_eq!(h.entry.pfn, Pfn(page + 1000));
+                        prop_assert_eq!(h.entry.pcid, Pcid(pcid));
+                        let x = list.remove(i);
+                        list.push(x);
+                    }
+                    None => {
+                        prop_assert!(matches!(got, TlbLookup::Miss));
+                        let ev = t.fill(entry(page, pcid, false));
+                        if list.len() == ways as usize {
+                            let (p, c) = list.remove(0);
+                            prop_assert_eq!(ev.map(|e| (e.vpn.0, e.pcid.0)), Some((p, c)));
+                        } else {
+                            prop_assert!(ev.is_none());
+                        }
+                        list.push((page, pcid));
+                    }
+                }
+            }
+        }
+
+        /// Any geometry and policy: a hit is never stale, never another PCID's non-global
+        /// entry, and never survives an invalidation that covered it.
+        #[test]
+        fn never_stale(
+            ops in prop::collection::vec((0u64..64, 0u16..3, 0u8..6), 1..400),
+            sets in prop::sample::select(vec![1u32, 2, 4, 16]),
+            ways in 1u32..13,
+            repl in prop::sample::select(vec![Replacement::Lru, Replacement::Plru, Replacement::Random]),
+        ) {
+            let mut t = Tlb::new(&cfg(sets, ways, repl), 9).unwrap();
+            // What may be cached: (page, pcid) -> frame; globals under pcid u16::MAX.
+            let mut valid: std::collections::HashMap<(u64, u16), u64> = Default::default();
+            let mut gen = 0u64;
+            for (page, pcid, op) in ops {
+                match op {
+                    0 | 1 => {
+                        match t.lookup(va(page), Pcid(pcid)) {
+                            TlbLookup::Hit(h) => {
+                                let key = if h.entry.global { (page, u16::MAX) } else { (page, pcid) };
+                                prop_assert_eq!(valid.get(&key).copied(), Some(h.entry.pfn.0));
+                            }
+                            TlbLookup::Miss => {
+                                gen += 1;
+                                let mut e = entry(page, pcid, false);
+                                e.pfn = Pfn(gen);
+                                t.fill(e);
+                                valid.insert((page, pcid), gen);
+                            }
+                        }
+                    }
+                    2 => {
+                        gen += 1;
+                        let mut e = entry(page, pcid, true);
+                        e.pfn = Pfn(gen);
+                        // A global mapping replaces per-PCID ones for the page in the oracle.
+                        t.invpcid(InvpcidKind::AllContextsIncludingGlobal, Pcid(0), va(0));
+                        valid.clear();
+                        t.fill(e);
+                        valid.insert((page, u16::MAX), gen);
+                    }
+                    3 => {
+                        t.invlpg(va(page), Pcid(pcid));
+                        valid.remove(&(page, pcid));
+                        valid.remove(&(page, u16::MAX));
+                    }
+                    4 => {
+                        t.flush_pcid_nonglobal(Pcid(pcid));
+                        valid.retain(|&(_, c), _| c != pcid);
+                    }
+                    _ => {
+                        t.invpcid(InvpcidKind::IndividualAddress, Pcid(pcid), va(page));
+                        valid.remove(&(page, pcid));
+                    }
+                }
+                prop_assert!(t.len() <= (sets * ways) as usize);
+            }
+        }
+    }
 }
