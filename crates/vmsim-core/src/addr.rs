@@ -306,11 +306,11 @@ impl PageSize {
     /// Short name: `4K`, `2M`, `1G`, or the byte count with a unit.
     pub fn name(self) -> String {
         let b = self.bytes();
-        if b >= 1 << 30 && b % (1 << 30) == 0 {
+        if b >= 1 << 30 && b.is_multiple_of(1 << 30) {
             format!("{}G", b >> 30)
-        } else if b >= 1 << 20 && b % (1 << 20) == 0 {
+        } else if b >= 1 << 20 && b.is_multiple_of(1 << 20) {
             format!("{}M", b >> 20)
-        } else if b >= 1 << 10 && b % (1 << 10) == 0 {
+        } else if b >= 1 << 10 && b.is_multiple_of(1 << 10) {
             format!("{}K", b >> 10)
         } else {
             format!("{b}B")

@@ -116,7 +116,7 @@ pub fn parse_bytes(s: &str) -> Result<u64, String> {
 /// Formats a byte count with the largest exact binary suffix.
 pub fn format_bytes(v: u64) -> String {
     for (shift, suffix) in [(40, "T"), (30, "G"), (20, "M"), (10, "K")] {
-        if v >= 1 << shift && v % (1 << shift) == 0 {
+        if v >= 1 << shift && v.is_multiple_of(1 << shift) {
             return format!("{}{suffix}", v >> shift);
         }
     }

@@ -589,7 +589,12 @@ impl Mmu {
         let stats = &mut self.stats;
         let maxphy = self.cfg.maxphyaddr;
         let lat = self.cfg.latency.walk_ref as u64;
-        let r = radix::walk(mem, &self.geom, maxphy, va, table, level, rights, |s| {
+        let from = radix::WalkFrom {
+            table,
+            level,
+            rights,
+        };
+        let r = radix::walk(mem, &self.geom, maxphy, va, from, |s| {
             stats.walk_refs[s.level.index()] += 1;
             *cycles += lat;
             steps[s.level.index()] = Some(*s);

@@ -289,20 +289,34 @@ pub(crate) const fn combine(acc: Rights, e: Rights) -> Rights {
     }
 }
 
-/// Walks from `table` at `level` (the root, or where a page-walk cache left off) with the rights
-/// accumulated so far. `on_step` sees every entry read, in order; the walk sets A in every
-/// non-leaf entry it uses (the leaf's A and D are set by the MMU once the access is allowed).
+/// Where a walk begins: the root, or the table a page-walk cache pointed to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WalkFrom {
+    /// Frame of the first table to read.
+    pub table: Pfn,
+    /// Its level.
+    pub level: Level,
+    /// Rights combined over the entries skipped ([`ALL_RIGHTS`] from the root).
+    pub rights: Rights,
+}
+
+/// Walks from `from` (the root, or where a page-walk cache left off). `on_step` sees every entry
+/// read, in order; the walk sets A in every non-leaf entry it uses (the leaf's A and D are set
+/// by the MMU once the access is allowed).
 #[inline]
 pub fn walk(
     mem: &mut PhysMem,
     geom: &Geometry,
     maxphyaddr: u8,
     va: VirtAddr,
-    mut table: Pfn,
-    mut level: Level,
-    mut rights: Rights,
+    from: WalkFrom,
     mut on_step: impl FnMut(&WalkStep),
 ) -> Result<Leaf, WalkFault> {
+    let WalkFrom {
+        mut table,
+        mut level,
+        mut rights,
+    } = from;
     loop {
         let index = geom.index(va, level);
         let pte = mem.read(table, index);
@@ -414,6 +428,9 @@ pub struct Unmapped {
     pub flush: Flush,
 }
 
+/// The (table, index) pair used at each level of a lookup, PT first.
+type Path = [(Pfn, TableIndex); 5];
+
 /// A radix page table: a root frame plus the count of table pages per level.
 #[derive(Debug, Clone)]
 pub struct RadixTable {
@@ -434,6 +451,15 @@ impl RadixTable {
     /// The root table's frame (what CR3 holds).
     pub fn root(&self) -> Pfn {
         self.root
+    }
+
+    /// Where a walk of this table starts: the root, with nothing restricted yet.
+    pub fn from_root(&self) -> WalkFrom {
+        WalkFrom {
+            table: self.root,
+            level: self.geom.top(),
+            rights: ALL_RIGHTS,
+        }
     }
 
     /// The geometry.
@@ -505,7 +531,7 @@ impl RadixTable {
 
     /// Finds the leaf mapping `va` without touching A/D bits: the path of (table, index) pairs
     /// from the root, and the leaf entry.
-    fn find(&self, mem: &PhysMem, va: VirtAddr) -> Option<([(Pfn, TableIndex); 5], Level, Pte)> {
+    fn find(&self, mem: &PhysMem, va: VirtAddr) -> Option<(Path, Level, Pte)> {
         self.geom.check(va).ok()?;
         let mut path = [(Pfn(0), TableIndex::truncate(0)); 5];
         let mut table = self.root;
@@ -652,10 +678,7 @@ mod tests {
         .unwrap();
         assert_eq!(pt.table_pages(), [0, 1, 1, 1, 1]);
         let mut steps = Vec::new();
-        let leaf = walk(&mut mem, &g, 52, va, pt.root(), g.top(), ALL_RIGHTS, |s| {
-            steps.push(*s)
-        })
-        .unwrap();
+        let leaf = walk(&mut mem, &g, 52, va, pt.from_root(), |s| steps.push(*s)).unwrap();
         assert_eq!(steps.len(), 4); // PML5E, PML4E, PDPTE, PDE (leaf)
         assert_eq!(leaf.level, Level::Pd);
         assert_eq!(leaf.size, PageSize::SIZE_2M);
@@ -704,7 +727,7 @@ mod tests {
         assert_eq!(mem.frames_in_use(), before - 3);
         assert_eq!(pt.unmap(&mut mem, b), Err(MapError::NotMapped(b)));
         assert_eq!(
-            walk(&mut mem, &g, 52, b, pt.root(), g.top(), ALL_RIGHTS, |_| {}),
+            walk(&mut mem, &g, 52, b, pt.from_root(), |_| {}),
             Err(WalkFault::NotPresent { level: Level::Pml4 })
         );
     }
@@ -720,7 +743,7 @@ mod tests {
         let _ = pt
             .protect(&mut mem, va, PteFlags::USER | PteFlags::NO_EXECUTE)
             .unwrap();
-        let leaf = walk(&mut mem, &g, 52, va, pt.root(), g.top(), ALL_RIGHTS, |_| {}).unwrap();
+        let leaf = walk(&mut mem, &g, 52, va, pt.from_root(), |_| {}).unwrap();
         assert_eq!(leaf.pfn, Pfn(77));
         assert!(!leaf.rights.writable && leaf.rights.user && leaf.rights.no_execute);
     }
@@ -743,7 +766,7 @@ mod tests {
             flags(),
         )
         .unwrap();
-        let leaf = walk(&mut mem, &g, 52, va, pt.root(), g.top(), ALL_RIGHTS, |_| {}).unwrap();
+        let leaf = walk(&mut mem, &g, 52, va, pt.from_root(), |_| {}).unwrap();
         assert_eq!(
             g.phys(leaf.pfn, leaf.size, va).as_u64(),
             (0x13 << 5) | (0x611c & 31)
