@@ -25,6 +25,8 @@ enum Command {
     Explain(cmd::explain::Args),
     /// List the built-in machine presets, or print one as TOML.
     Presets(cmd::presets::Args),
+    /// Convert a trace between formats (text, valgrind lackey, compact vmt).
+    Convert(cmd::convert::Args),
 }
 
 fn main() -> ExitCode {
@@ -36,6 +38,7 @@ fn main() -> ExitCode {
         Command::Run(a) => cmd::run::run(a),
         Command::Explain(a) => cmd::explain::run(a),
         Command::Presets(a) => cmd::presets::run(a),
+        Command::Convert(a) => cmd::convert::run(a),
     };
     exit::finish(result)
 }

@@ -1,2 +1,27 @@
-//! vmsim traces: records, readers and writers for each format.
+//! vmsim traces: the record every format decodes to, streaming readers and writers for each
+//! format, and format detection.
+//!
+//! Formats:
+//! - [`Format::Text`]: one access per line, see [`text`];
+//! - [`Format::Lackey`]: valgrind `--tool=lackey --trace-mem=yes` output, see [`lackey`];
+//! - [`Format::Vmt`]: vmsim's compact binary format, see [`vmt`].
+//!
+//! Readers stream: memory use does not grow with the trace's length. Errors name the source and
+//! the line (text formats) or record and byte offset (binary).
 #![deny(missing_docs)]
+
+pub mod error;
+pub mod format;
+pub mod lackey;
+pub mod lines;
+pub mod reader;
+pub mod record;
+pub mod text;
+pub mod vmt;
+pub mod writer;
+
+pub use error::TraceError;
+pub use format::Format;
+pub use reader::TraceReader;
+pub use record::Record;
+pub use writer::TraceWriter;

@@ -1,0 +1,74 @@
+//! The trace formats and how one is recognised from the first bytes of a trace.
+use std::fmt;
+use std::str::FromStr;
+
+/// A trace format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Format {
+    /// One access per line: `[KIND] ADDR [SIZE] [pid=N] [cpu=N]`.
+    Text,
+    /// valgrind lackey's `--trace-mem=yes` output.
+    Lackey,
+    /// vmsim's compact binary format.
+    Vmt,
+}
+
+impl Format {
+    /// All formats.
+    pub const ALL: [Format; 3] = [Format::Text, Format::Lackey, Format::Vmt];
+
+    /// The name used on the command line.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Format::Text => "text",
+            Format::Lackey => "lackey",
+            Format::Vmt => "vmt",
+        }
+    }
+
+    /// The format a file extension suggests (`.vmt`, `.lackey`, `.txt`/`.trace`).
+    pub fn from_extension(ext: &str) -> Option<Format> {
+        match ext.to_ascii_lowercase().as_str() {
+            "vmt" => Some(Format::Vmt),
+            "lackey" => Some(Format::Lackey),
+            "txt" | "trace" | "text" => Some(Format::Text),
+            _ => None,
+        }
+    }
+
+    /// Recognises a format from the start of a trace: the `vmt` magic, or a first meaningful
+    /// line in lackey's shape (`I  ADDR,SIZE` or ` L|S|M ADDR,SIZE`); otherwise text.
+    pub fn detect(head: &[u8]) -> Format {
+        if head.starts_with(crate::vmt::MAGIC) {
+            return Format::Vmt;
+        }
+        let text = String::from_utf8_lossy(head);
+        for line in text.lines() {
+            if line.starts_with("==") || line.trim().is_empty() {
+                continue;
+            }
+            return if crate::lackey::looks_like(line) {
+                Format::Lackey
+            } else {
+                Format::Text
+            };
+        }
+        Format::Text
+    }
+}
+
+impl fmt::Display for Format {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Format {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        Format::ALL
+            .into_iter()
+            .find(|f| f.name() == s)
+            .ok_or_else(|| format!("unknown trace format `{s}` (expected text, lackey or vmt)"))
+    }
+}

@@ -1,0 +1,243 @@
+//! vmsim's compact binary trace format (`.vmt`), lossless with respect to [`Record`].
+//!
+//! After the 8-byte magic `VMSIMTR1`, each record is a tag byte and varints:
+//! - tag bits 0..1: kind (0 read, 1 write, 2 fetch; 3 is invalid);
+//! - tag bits 2..5: the size, 1..=15, or 0 when a LEB128 size follows;
+//! - tag bit 6: a LEB128 pid and a LEB128 CPU follow (they changed since the last record);
+//! - tag bit 7: reserved, must be 0;
+//! - then the address as a zigzag LEB128 delta from the previous address *of the same kind*, so
+//!   the instruction stream and the data stream each stay dense.
+//!
+//! The state starts at pid 1, CPU 0 and address 0 for each kind. The trace ends at a record
+//! boundary; a record cut short is an error.
+use crate::error::{Location, TraceError};
+use crate::record::Record;
+use std::io::{Read, Write};
+use vmsim_core::{AccessKind, VirtAddr};
+
+/// The file magic.
+pub const MAGIC: &[u8; 8] = b"VMSIMTR1";
+/// The longest record: tag, address, size, pid, CPU.
+const MAX_RECORD: usize = 1 + 10 + 10 + 5 + 3;
+
+fn kind_code(k: AccessKind) -> u8 {
+    match k {
+        AccessKind::Read => 0,
+        AccessKind::Write => 1,
+        AccessKind::Fetch => 2,
+    }
+}
+
+/// Encodes records.
+pub struct VmtEncoder {
+    prev: [u64; 3],
+    pid: u32,
+    cpu: u16,
+}
+
+impl Default for VmtEncoder {
+    fn default() -> Self {
+        VmtEncoder {
+            prev: [0; 3],
+            pid: Record::DEFAULT_PID,
+            cpu: 0,
+        }
+    }
+}
+
+fn put_varint(out: &mut Vec<u8>, mut v: u64) {
+    while v >= 0x80 {
+        out.push(v as u8 | 0x80);
+        v >>= 7;
+    }
+    out.push(v as u8);
+}
+
+impl VmtEncoder {
+    /// Appends the encoding of `r` to `out`.
+    pub fn encode(&mut self, r: &Record, out: &mut Vec<u8>) {
+        let k = kind_code(r.kind);
+        let mut tag = k;
+        if (1..=15).contains(&r.size) {
+            tag |= (r.size as u8) << 2;
+        }
+        let ctx = r.pid != self.pid || r.cpu != self.cpu;
+        if ctx {
+            tag |= 1 << 6;
+        }
+        out.push(tag);
+        if ctx {
+            put_varint(out, r.pid as u64);
+            put_varint(out, r.cpu as u64);
+            self.pid = r.pid;
+            self.cpu = r.cpu;
+        }
+        let a = r.addr.as_u64();
+        let d = a.wrapping_sub(self.prev[k as usize]) as i64;
+        put_varint(out, ((d << 1) ^ (d >> 63)) as u64);
+        self.prev[k as usize] = a;
+        if !(1..=15).contains(&r.size) {
+            put_varint(out, r.size as u64);
+        }
+    }
+}
+
+/// Streams records out of a `.vmt` byte stream.
+pub struct VmtReader<R> {
+    inner: R,
+    buf: Vec<u8>,
+    pos: usize,
+    end: usize,
+    eof: bool,
+    /// Bytes consumed before `buf[0]`.
+    base: u64,
+    index: u64,
+    prev: [u64; 3],
+    pid: u32,
+    cpu: u16,
+    name: String,
+}
+
+impl<R: Read> VmtReader<R> {
+    /// A reader of `inner`, which must start with the magic (checked here).
+    pub fn new(mut inner: R, name: &str) -> Result<Self, TraceError> {
+        let mut magic = [0u8; 8];
+        inner
+            .read_exact(&mut magic)
+            .map_err(|_| TraceError::new(name, Location::None, "too short for a vmt trace"))?;
+        if &magic != MAGIC {
+            return Err(TraceError::new(
+                name,
+                Location::None,
+                "not a vmt trace (bad magic)",
+            ));
+        }
+        Ok(VmtReader {
+            inner,
+            buf: vec![0; 1 << 16],
+            pos: 0,
+            end: 0,
+            eof: false,
+            base: 8,
+            index: 0,
+            prev: [0; 3],
+            pid: Record::DEFAULT_PID,
+            cpu: 0,
+            name: name.to_string(),
+        })
+    }
+
+    fn refill(&mut self) -> Result<(), TraceError> {
+        self.buf.copy_within(self.pos..self.end, 0);
+        self.base += self.pos as u64;
+        self.end -= self.pos;
+        self.pos = 0;
+        while !self.eof && self.end < self.buf.len() {
+            match self.inner.read(&mut self.buf[self.end..]) {
+                Ok(0) => self.eof = true,
+                Ok(n) => self.end += n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(TraceError::io(&self.name, self.loc(), e)),
+            }
+        }
+        Ok(())
+    }
+
+    fn loc(&self) -> Location {
+        Location::Record {
+            index: self.index,
+            offset: self.base + self.pos as u64,
+        }
+    }
+
+    #[inline]
+    fn varint(&self, p: &mut usize) -> Result<u64, &'static str> {
+        let mut v = 0u64;
+        let mut shift = 0;
+        loop {
+            let b = *self.buf[..self.end].get(*p).ok_or("record cut short")?;
+            *p += 1;
+            if shift == 63 && b > 1 {
+                return Err("varint overflows 64 bits");
+            }
+            v |= ((b & 0x7f) as u64) << shift;
+            if b & 0x80 == 0 {
+                return Ok(v);
+            }
+            shift += 7;
+            if shift > 63 {
+                return Err("varint overflows 64 bits");
+            }
+        }
+    }
+
+    /// Fills `buf` (cleared first) with up to its capacity of records.
+    pub fn fill(&mut self, buf: &mut Vec<Record>) -> Result<usize, TraceError> {
+        buf.clear();
+        let cap = buf.capacity().max(1);
+        while buf.len() < cap {
+            if self.end - self.pos < MAX_RECORD && !self.eof {
+                self.refill()?;
+            }
+            if self.pos == self.end {
+                break;
+            }
+            let mut p = self.pos;
+            let r = self
+                .decode(&mut p)
+                .map_err(|m| TraceError::new(&self.name, self.loc(), m))?;
+            self.pos = p;
+            self.index += 1;
+            buf.push(r);
+        }
+        Ok(buf.len())
+    }
+
+    #[inline]
+    fn decode(&mut self, p: &mut usize) -> Result<Record, &'static str> {
+        let tag = self.buf[*p];
+        *p += 1;
+        if tag & 0x80 != 0 {
+            return Err("reserved tag bit set");
+        }
+        let kind = match tag & 3 {
+            0 => AccessKind::Read,
+            1 => AccessKind::Write,
+            2 => AccessKind::Fetch,
+            _ => return Err("invalid access kind"),
+        };
+        if tag & (1 << 6) != 0 {
+            let pid = self.varint(p)?;
+            let cpu = self.varint(p)?;
+            self.pid = u32::try_from(pid).map_err(|_| "pid does not fit in 32 bits")?;
+            self.cpu = u16::try_from(cpu).map_err(|_| "cpu does not fit in 16 bits")?;
+        }
+        let z = self.varint(p)?;
+        let d = ((z >> 1) as i64) ^ -((z & 1) as i64);
+        let k = kind.index();
+        let addr = self.prev[k].wrapping_add(d as u64);
+        self.prev[k] = addr;
+        let small = ((tag >> 2) & 0xf) as u32;
+        let size = if small != 0 {
+            small
+        } else {
+            let s = self.varint(p)?;
+            u32::try_from(s)
+                .ok()
+                .filter(|&s| s > 0)
+                .ok_or("size must be between 1 and 2^32-1")?
+        };
+        Ok(Record {
+            pid: self.pid,
+            cpu: self.cpu,
+            kind,
+            addr: VirtAddr::new_unchecked(addr),
+            size,
+        })
+    }
+}
+
+/// Writes the magic.
+pub fn write_header<W: Write>(w: &mut W) -> std::io::Result<()> {
+    w.write_all(MAGIC)
+}
