@@ -3,8 +3,8 @@
 
 use anyhow::{Context, Result};
 use std::path::PathBuf;
-use vmsim_core::config::{MachineConfig, DEFAULT_PRESET};
-use vmsim_core::PageSize;
+use vmsim_core::config::{MachineConfig, PagingConfig, DEFAULT_PRESET};
+use vmsim_core::{PageSize, PagingMode};
 
 /// Machine selection flags.
 #[derive(clap::Args, Debug, Clone)]
@@ -21,6 +21,19 @@ pub struct MachineArgs {
     /// Number of CPUs (overrides the configuration).
     #[arg(long, value_name = "N")]
     pub cpus: Option<u16>,
+    /// x86-64 paging mode: 4-level (48-bit addresses) or 5-level (57-bit, LA57).
+    #[arg(long, value_name = "MODE", value_parser = parse_paging)]
+    pub paging: Option<PagingMode>,
+}
+
+fn parse_paging(s: &str) -> Result<PagingMode, String> {
+    match s {
+        "4" | "4-level" => Ok(PagingMode::Level4),
+        "5" | "5-level" => Ok(PagingMode::Level5),
+        _ => Err(format!(
+            "`{s}` is not a paging mode (expected 4-level or 5-level)"
+        )),
+    }
 }
 
 impl MachineArgs {
@@ -44,6 +57,9 @@ impl MachineArgs {
         };
         if let Some(p) = self.page_size {
             cfg.page_size = p;
+        }
+        if let Some(m) = self.paging {
+            cfg.paging = PagingConfig::X86(m);
         }
         if let Some(n) = self.cpus {
             cfg.cpus = n;

@@ -178,11 +178,60 @@ fn malformed_traces_name_file_and_line() {
 }
 
 #[test]
-fn non_canonical_addresses_are_counted_not_fatal() {
+fn non_canonical_addresses_in_traces_are_malformed_input() {
     let t = temp("nc.txt", "R 0x1000\nR 0x0000800000000000\n");
     let o = vmsim(&["run", t.to_str().unwrap(), "--json"]);
+    assert_eq!(o.status.code(), Some(1));
+    let e = stderr(&o);
+    assert!(
+        e.contains("nc.txt:2: address 0x800000000000 is not canonical for 48-bit"),
+        "{e}"
+    );
+    assert!(o.stdout.is_empty());
+    // The same address is canonical under 5-level paging.
+    let o = vmsim(&["run", t.to_str().unwrap(), "--json", "--paging", "5-level"]);
     assert!(o.status.success(), "{}", stderr(&o));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-    assert_eq!(v["faults"]["non_canonical"], 1);
-    assert_eq!(v["faults"]["segv"], 1);
+    assert_eq!(v["page_table_pages"]["pml5"], 1);
+}
+
+#[test]
+fn explain_shows_a_non_canonical_address_raising_gp() {
+    let o = vmsim(&["explain", "0x0000800000000000"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let s = stdout(&o);
+    assert!(
+        s.contains("not canonical for 48-bit addresses (#GP)"),
+        "{s}"
+    );
+    assert!(s.contains("SIGSEGV"), "{s}");
+}
+
+#[test]
+fn convert_round_trips_and_reports_errors() {
+    let txt = temp("conv.txt", "W 0x1000 8\nX 0x401000 4 pid=2 cpu=1\n0x2000\n");
+    let dir = txt.parent().unwrap();
+    let vmt = dir.join("conv.vmt");
+    let o = vmsim(&["convert", txt.to_str().unwrap(), vmt.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).contains("converted 3 records from text to vmt"));
+    let back = vmsim(&["convert", vmt.to_str().unwrap(), "-", "--to", "text"]);
+    assert_eq!(
+        stdout(&back),
+        "W 0x1000 8\nX 0x401000 4 pid=2 cpu=1\n0x2000\n"
+    );
+    let o = vmsim(&[
+        "convert",
+        txt.to_str().unwrap(),
+        dir.join("x.unknown").to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    let bad = temp("conv-bad.lackey", "I  0401ab70,3\n Q 10,4\n");
+    let o = vmsim(&["convert", bad.to_str().unwrap(), vmt.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("conv-bad.lackey:2: not a lackey record"),
+        "{}",
+        stderr(&o)
+    );
 }

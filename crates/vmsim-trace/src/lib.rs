@@ -22,6 +22,6 @@ pub mod writer;
 
 pub use error::TraceError;
 pub use format::Format;
-pub use reader::TraceReader;
+pub use reader::{AddressCheck, TraceReader};
 pub use record::Record;
 pub use writer::TraceWriter;

@@ -1,6 +1,7 @@
 //! Line-oriented reading shared by the text formats: one reused buffer, 1-based line numbers,
 //! and a parse callback that may emit up to two records per line.
 use crate::error::{Location, TraceError};
+use crate::reader::AddressCheck;
 use crate::record::Record;
 use std::io::BufRead;
 
@@ -31,6 +32,7 @@ impl<R: BufRead> LineReader<R> {
     pub fn fill(
         &mut self,
         buf: &mut Vec<Record>,
+        check: AddressCheck,
         mut parse: impl FnMut(&str, &mut Vec<Record>) -> Result<(), String>,
     ) -> Result<usize, TraceError> {
         buf.clear();
@@ -45,7 +47,9 @@ impl<R: BufRead> LineReader<R> {
                 break;
             }
             self.lineno += 1;
+            let before = buf.len();
             parse(self.line.trim_end_matches(['\n', '\r']), buf)
+                .and_then(|()| buf[before..].iter().try_for_each(|r| check.check(r)))
                 .map_err(|m| TraceError::new(&self.name, Location::Line(self.lineno), m))?;
         }
         Ok(buf.len())

@@ -12,6 +12,37 @@ use std::path::Path;
 
 type Input = BufReader<Box<dyn Read>>;
 
+/// Which addresses a trace may contain. A program cannot access a non-canonical address (the
+/// processor raises #GP before any translation), so such a record is malformed input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum AddressCheck {
+    /// Any 64-bit value.
+    #[default]
+    Any,
+    /// Canonical for this many implemented bits (48 for 4-level paging, 57 for 5-level).
+    Canonical(u8),
+    /// Below 2^bits (teaching machines with small address spaces).
+    Width(u8),
+}
+
+impl AddressCheck {
+    /// Checks one record.
+    #[inline]
+    pub fn check(self, r: &Record) -> Result<(), String> {
+        let a = r.addr.as_u64();
+        match self {
+            AddressCheck::Any => Ok(()),
+            AddressCheck::Canonical(bits) if !r.addr.is_canonical(bits) => Err(format!(
+                "address {a:#x} is not canonical for {bits}-bit virtual addresses"
+            )),
+            AddressCheck::Width(bits) if bits < 64 && a >> bits != 0 => Err(format!(
+                "address {a:#x} does not fit in {bits}-bit virtual addresses"
+            )),
+            _ => Ok(()),
+        }
+    }
+}
+
 enum Inner {
     Text(LineReader<Input>),
     Lackey(LineReader<Input>),
@@ -22,6 +53,7 @@ enum Inner {
 pub struct TraceReader {
     inner: Inner,
     format: Format,
+    check: AddressCheck,
     batch: Vec<Record>,
     at: usize,
 }
@@ -58,9 +90,16 @@ impl TraceReader {
         Ok(TraceReader {
             inner,
             format,
+            check: AddressCheck::Any,
             batch: Vec::new(),
             at: 0,
         })
+    }
+
+    /// Rejects records whose address fails `check`, naming their line or record.
+    pub fn with_address_check(mut self, check: AddressCheck) -> Self {
+        self.check = check;
+        self
     }
 
     /// The format being read.
@@ -74,10 +113,11 @@ impl TraceReader {
         if buf.capacity() < crate::lines::MAX_PER_LINE {
             buf.reserve(crate::lines::MAX_PER_LINE);
         }
+        let c = self.check;
         match &mut self.inner {
-            Inner::Text(l) => l.fill(buf, text::parse_line),
-            Inner::Lackey(l) => l.fill(buf, lackey::parse_line),
-            Inner::Vmt(v) => v.fill(buf),
+            Inner::Text(l) => l.fill(buf, c, text::parse_line),
+            Inner::Lackey(l) => l.fill(buf, c, lackey::parse_line),
+            Inner::Vmt(v) => v.fill(buf, c),
         }
     }
 }

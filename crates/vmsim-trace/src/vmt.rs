@@ -172,7 +172,11 @@ impl<R: Read> VmtReader<R> {
     }
 
     /// Fills `buf` (cleared first) with up to its capacity of records.
-    pub fn fill(&mut self, buf: &mut Vec<Record>) -> Result<usize, TraceError> {
+    pub fn fill(
+        &mut self,
+        buf: &mut Vec<Record>,
+        check: crate::reader::AddressCheck,
+    ) -> Result<usize, TraceError> {
         buf.clear();
         let cap = buf.capacity().max(1);
         while buf.len() < cap {
@@ -185,6 +189,8 @@ impl<R: Read> VmtReader<R> {
             let mut p = self.pos;
             let r = self
                 .decode(&mut p)
+                .map_err(String::from)
+                .and_then(|r| check.check(&r).map(|()| r))
                 .map_err(|m| TraceError::new(&self.name, self.loc(), m))?;
             self.pos = p;
             self.index += 1;

@@ -5,7 +5,7 @@ use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use vmsim_core::event::Recorder;
 use vmsim_core::machine::Machine;
-use vmsim_trace::{Format, Record, TraceReader};
+use vmsim_trace::{AddressCheck, Format, Record, TraceReader};
 
 /// The built-in default trace (see `crates/vmsim-cli/data/README.md`).
 pub const DEFAULT_TRACE: &[u8] = include_bytes!("../../data/default.vmt");
@@ -64,6 +64,11 @@ pub fn run(args: Args) -> Result<()> {
     let (mut reader, name) = open_trace(&args.trace, args.format)?;
     let mut machine = Machine::from_config(&cfg)?;
     let geom = *machine.geometry();
+    reader = reader.with_address_check(if geom.is_x86() {
+        AddressCheck::Canonical(geom.va_bits())
+    } else {
+        AddressCheck::Width(geom.va_bits())
+    });
     let progress = std::io::stderr().is_terminal() && !args.json;
     let bar = progress.then(|| {
         let b = indicatif::ProgressBar::new_spinner();
