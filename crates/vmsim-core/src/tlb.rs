@@ -213,26 +213,59 @@ struct Array {
     sizes: Vec<PageSize>,
     repl: Replacement,
     slots: Vec<Slot>,
-    /// LRU: last-use stamp per slot.
-    stamps: Vec<u64>,
+    /// LRU: a doubly linked recency list per set, through slot indices (way numbers within the
+    /// set): `newer`/`older` per slot, and the most and least recent way per set. O(1) touch
+    /// and victim choice at any associativity.
+    newer: Vec<u32>,
+    older: Vec<u32>,
+    mru: Vec<u32>,
+    lru: Vec<u32>,
     /// Tree-PLRU: one bit per internal node, per set (`tree_ways - 1` nodes).
     tree: Vec<u64>,
     tree_ways: u32,
-    /// (vpn, size shift, pcid or GLOBAL_TAG) → slot, for wide sets.
-    index: Option<FxHashMap<(u64, u8, u16), u32>>,
+    /// Tag (see [`Array::index_key`]) → slot, for wide sets.
+    index: Option<FxHashMap<u128, u32>>,
+    /// Valid global entries: when zero, lookups skip the probe for a global tag.
+    globals: u32,
+    /// Valid entries per set: a full set needs no search for a free way.
+    used: Vec<u32>,
 }
 
 impl Array {
     fn new(c: &TlbArrayConfig) -> Self {
         let n = (c.sets * c.ways) as usize;
         let tree_ways = c.ways.next_power_of_two();
+        let lru = c.replacement == Replacement::Lru;
         Array {
             sets: c.sets,
             ways: c.ways,
             sizes: c.page_sizes.clone(),
             repl: c.replacement,
             slots: vec![EMPTY; n],
-            stamps: vec![0; n],
+            newer: if lru {
+                (0..n as u32)
+                    .map(|i| if i % c.ways == 0 { NIL } else { i - 1 })
+                    .collect()
+            } else {
+                Vec::new()
+            },
+            older: if lru {
+                (0..n as u32)
+                    .map(|i| if i % c.ways == c.ways - 1 { NIL } else { i + 1 })
+                    .collect()
+            } else {
+                Vec::new()
+            },
+            mru: if lru {
+                (0..c.sets).map(|s| s * c.ways).collect()
+            } else {
+                Vec::new()
+            },
+            lru: if lru {
+                (0..c.sets).map(|s| s * c.ways + c.ways - 1).collect()
+            } else {
+                Vec::new()
+            },
             tree: if c.replacement == Replacement::Plru {
                 vec![0; c.sets as usize * tree_ways.max(2) as usize]
             } else {
@@ -240,6 +273,8 @@ impl Array {
             },
             tree_ways,
             index: (c.ways > SCAN_WAYS).then(FxHashMap::default),
+            globals: 0,
+            used: vec![0; c.sets as usize],
         }
     }
 
@@ -253,9 +288,13 @@ impl Array {
         match &self.index {
             Some(ix) => {
                 let s = size.shift() as u8;
-                ix.get(&(vpn.0, s, pcid.0))
-                    .or_else(|| ix.get(&(vpn.0, s, GLOBAL_TAG)))
-                    .map(|&i| i as usize)
+                match ix.get(&key(vpn, s, pcid.0)) {
+                    Some(&i) => Some(i as usize),
+                    None if self.globals > 0 => {
+                        ix.get(&key(vpn, s, GLOBAL_TAG)).map(|&i| i as usize)
+                    }
+                    None => None,
+                }
             }
             None => {
                 let base = (self.set_of(vpn) * self.ways) as usize;
@@ -274,6 +313,9 @@ impl Array {
 
     /// Finds an entry with exactly this tag (same PCID, or both global).
     fn find_exact(&self, e: &TlbEntry) -> Option<usize> {
+        if let Some(ix) = &self.index {
+            return ix.get(&Self::index_key(e)).map(|&i| i as usize);
+        }
         let base = (self.set_of(e.vpn) * self.ways) as usize;
         self.slots[base..base + self.ways as usize]
             .iter()
@@ -288,9 +330,29 @@ impl Array {
     }
 
     #[inline]
-    fn touch(&mut self, slot: usize, now: u64) {
+    fn touch(&mut self, slot: usize) {
         match self.repl {
-            Replacement::Lru => self.stamps[slot] = now,
+            Replacement::Lru => {
+                let set = slot / self.ways as usize;
+                let s = slot as u32;
+                if self.mru[set] == s {
+                    return;
+                }
+                // Unlink (s is not the most recent, so it has a newer neighbour).
+                let (n, o) = (self.newer[slot], self.older[slot]);
+                self.older[n as usize] = o;
+                if o == NIL {
+                    self.lru[set] = n;
+                } else {
+                    self.newer[o as usize] = n;
+                }
+                // Push in front.
+                let head = self.mru[set];
+                self.newer[slot] = NIL;
+                self.older[slot] = head;
+                self.newer[head as usize] = s;
+                self.mru[set] = s;
+            }
             Replacement::Plru => {
                 let set = slot / self.ways as usize;
                 let way = (slot % self.ways as usize) as u32;
@@ -319,19 +381,13 @@ impl Array {
     fn victim(&self, set: u32, rng: &mut Xoshiro256PlusPlus) -> usize {
         let base = (set * self.ways) as usize;
         let ways = self.ways as usize;
-        if let Some(w) = self.slots[base..base + ways].iter().position(|s| !s.valid) {
-            return base + w;
+        if self.used[set as usize] < self.ways {
+            if let Some(w) = self.slots[base..base + ways].iter().position(|s| !s.valid) {
+                return base + w;
+            }
         }
         match self.repl {
-            Replacement::Lru => {
-                let mut best = base;
-                for i in base..base + ways {
-                    if self.stamps[i] < self.stamps[best] {
-                        best = i;
-                    }
-                }
-                best
-            }
+            Replacement::Lru => self.lru[set as usize] as usize,
             Replacement::Random => base + rng.gen_range(0..ways),
             Replacement::Plru => {
                 let tbase = set as usize * self.tree_ways.max(2) as usize;
@@ -357,9 +413,9 @@ impl Array {
         }
     }
 
-    fn index_key(e: &TlbEntry) -> (u64, u8, u16) {
-        (
-            e.vpn.0,
+    fn index_key(e: &TlbEntry) -> u128 {
+        key(
+            e.vpn,
             e.size.shift() as u8,
             if e.global { GLOBAL_TAG } else { e.pcid.0 },
         )
@@ -370,8 +426,27 @@ impl Array {
             if let Some(ix) = &mut self.index {
                 ix.remove(&Self::index_key(&self.slots[slot].entry));
             }
+            if self.slots[slot].entry.global {
+                self.globals -= 1;
+            }
+            self.used[slot / self.ways as usize] -= 1;
             self.slots[slot].valid = false;
         }
+    }
+
+    fn install(&mut self, slot: usize, e: TlbEntry) {
+        self.slots[slot] = Slot {
+            valid: true,
+            entry: e,
+        };
+        if e.global {
+            self.globals += 1;
+        }
+        self.used[slot / self.ways as usize] += 1;
+        if let Some(ix) = &mut self.index {
+            ix.insert(Self::index_key(&e), slot as u32);
+        }
+        self.touch(slot);
     }
 
     fn remove_where(&mut self, mut f: impl FnMut(&TlbEntry) -> bool) -> usize {
@@ -392,11 +467,18 @@ pub struct Tlb {
     arrays: Vec<Array>,
     /// Array that caches each page size (by shift), for fills.
     by_shift: [u8; 41],
-    now: u64,
     rng: Xoshiro256PlusPlus,
 }
 
 const NONE: u8 = u8::MAX;
+/// End of a recency list.
+const NIL: u32 = u32::MAX;
+
+/// The hash-index tag of an entry: VPN, page-size shift and PCID (or [`GLOBAL_TAG`]).
+#[inline]
+fn key(vpn: Vpn, shift: u8, pcid: u16) -> u128 {
+    ((vpn.0 as u128) << 32) | ((shift as u128) << 16) | pcid as u128
+}
 
 impl Tlb {
     /// Builds a TLB level; random replacement draws from a generator seeded with `seed`.
@@ -433,7 +515,6 @@ impl Tlb {
         Ok(Tlb {
             arrays: cfg.arrays.iter().map(Array::new).collect(),
             by_shift,
-            now: 0,
             rng: Xoshiro256PlusPlus::seed_from_u64(seed),
         })
     }
@@ -441,13 +522,12 @@ impl Tlb {
     /// Looks `va` up for `pcid` (global entries match any PCID), updating replacement state.
     #[inline]
     pub fn lookup(&mut self, va: VirtAddr, pcid: Pcid) -> TlbLookup {
-        self.now += 1;
         for (ai, a) in self.arrays.iter_mut().enumerate() {
             for si in 0..a.sizes.len() {
                 let size = a.sizes[si];
                 let vpn = va.vpn(size);
                 if let Some(slot) = a.find(vpn, size, pcid) {
-                    a.touch(slot, self.now);
+                    a.touch(slot);
                     return TlbLookup::Hit(TlbHit {
                         entry: a.slots[slot].entry,
                         array: ai as u8,
@@ -484,33 +564,17 @@ impl Tlb {
         if ai == NONE {
             return None;
         }
-        self.now += 1;
-        let now = self.now;
         let a = &mut self.arrays[ai as usize];
         if let Some(slot) = a.find_exact(&e) {
             a.remove(slot);
-            a.slots[slot] = Slot {
-                valid: true,
-                entry: e,
-            };
-            if let Some(ix) = &mut a.index {
-                ix.insert(Array::index_key(&e), slot as u32);
-            }
-            a.touch(slot, now);
+            a.install(slot, e);
             return None;
         }
         let set = a.set_of(e.vpn);
         let slot = a.victim(set, &mut self.rng);
         let evicted = a.slots[slot].valid.then_some(a.slots[slot].entry);
         a.remove(slot);
-        a.slots[slot] = Slot {
-            valid: true,
-            entry: e,
-        };
-        if let Some(ix) = &mut a.index {
-            ix.insert(Array::index_key(&e), slot as u32);
-        }
-        a.touch(slot, now);
+        a.install(slot, e);
         evicted
     }
 
