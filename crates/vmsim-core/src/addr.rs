@@ -275,6 +275,17 @@ impl PageSize {
         }
     }
 
+    /// A page size of 2^`shift` bytes, `shift` clamped to 1..=40 (for derived geometry tables).
+    pub const fn from_shift_clamped(shift: u8) -> Self {
+        PageSize(if shift < 1 {
+            1
+        } else if shift > 40 {
+            40
+        } else {
+            shift
+        })
+    }
+
     /// log2 of the size.
     pub const fn shift(self) -> u32 {
         self.0 as u32

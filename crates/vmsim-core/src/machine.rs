@@ -170,6 +170,9 @@ impl<K: Kernel> Machine<K> {
         self.stats.records += 1;
         let page = self.geom.page_size();
         let last = va.wrapping_add(size.max(1) as u64 - 1);
+        if va.vpn(page) == last.vpn(page) {
+            return self.access_page(c, pid, va, kind, obs);
+        }
         let mut at = va;
         let mut out;
         loop {

@@ -25,6 +25,19 @@ pub struct Geometry {
     va_bits: u8,
     /// x86-64: addresses must be canonical and PS leaves are allowed at PD and PDPT.
     x86: bool,
+    /// `2^shifts[i]`, precomputed: the region one entry of each level covers.
+    sizes: [PageSize; 5],
+}
+
+/// The page sizes of `shifts` (shifts beyond 40 bits, unused levels, clamp to 1 TiB).
+const fn sizes_of(shifts: [u8; 5]) -> [PageSize; 5] {
+    let mut out = [PageSize::SIZE_4K; 5];
+    let mut i = 0;
+    while i < 5 {
+        out[i] = PageSize::from_shift_clamped(shifts[i]);
+        i += 1;
+    }
+    out
 }
 
 /// A teaching geometry that does not add up.
@@ -64,6 +77,7 @@ impl Geometry {
             shifts: [12, 21, 30, 39, 48],
             va_bits: mode.va_bits(),
             x86: true,
+            sizes: sizes_of([12, 21, 30, 39, 48]),
         }
     }
 
@@ -110,6 +124,7 @@ impl Geometry {
             shifts,
             va_bits,
             x86: false,
+            sizes: sizes_of(shifts),
         })
     }
 
@@ -153,10 +168,7 @@ impl Geometry {
     /// The size of the page a leaf at `level` maps (or the region one entry at `level` covers).
     #[inline]
     pub fn leaf_size(&self, level: Level) -> PageSize {
-        match PageSize::try_from_shift(self.shifts[level.index()]) {
-            Ok(p) => p,
-            Err(_) => PageSize::SIZE_4K,
-        }
+        self.sizes[level.index()]
     }
 
     /// The level whose leaves map pages of `size`, if this geometry supports that size.
