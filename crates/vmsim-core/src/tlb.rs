@@ -180,7 +180,7 @@ pub enum InvpcidKind {
 /// PCID tag stored for global entries in the hash index, so one probe finds them.
 const GLOBAL_TAG: u16 = u16::MAX;
 /// Sets with more ways than this keep a hash index.
-const SCAN_WAYS: u32 = 8;
+const SCAN_WAYS: u32 = 16;
 
 #[derive(Debug, Clone, Copy)]
 struct Slot {
@@ -213,6 +213,8 @@ struct Array {
     sizes: Vec<PageSize>,
     repl: Replacement,
     slots: Vec<Slot>,
+    /// Dense copy of each slot's (VPN, size) tag, [`NO_TAG`] when invalid: what a scan reads.
+    tags: Vec<u64>,
     /// LRU: a doubly linked recency list per set, through slot indices (way numbers within the
     /// set): `newer`/`older` per slot, and the most and least recent way per set. O(1) touch
     /// and victim choice at any associativity.
@@ -242,6 +244,7 @@ impl Array {
             sizes: c.page_sizes.clone(),
             repl: c.replacement,
             slots: vec![EMPTY; n],
+            tags: vec![NO_TAG; n],
             newer: if lru {
                 (0..n as u32)
                     .map(|i| if i % c.ways == 0 { NIL } else { i - 1 })
@@ -310,15 +313,16 @@ impl Array {
             }
             None => {
                 let base = (self.set_of(vpn) * self.ways) as usize;
-                self.slots[base..base + self.ways as usize]
+                let want = tag(vpn, size);
+                self.tags[base..base + self.ways as usize]
                     .iter()
-                    .position(|s| {
-                        s.valid
-                            && s.entry.vpn == vpn
-                            && s.entry.size == size
-                            && (s.entry.global || s.entry.pcid == pcid)
+                    .enumerate()
+                    .filter(|&(_, &t)| t == want)
+                    .map(|(w, _)| base + w)
+                    .find(|&i| {
+                        let e = &self.slots[i].entry;
+                        e.global || e.pcid == pcid
                     })
-                    .map(|w| base + w)
             }
         }
     }
@@ -443,6 +447,7 @@ impl Array {
             }
             self.used[slot / self.ways as usize] -= 1;
             self.slots[slot].valid = false;
+            self.tags[slot] = NO_TAG;
         }
     }
 
@@ -451,6 +456,7 @@ impl Array {
             valid: true,
             entry: e,
         };
+        self.tags[slot] = tag(e.vpn, e.size);
         if e.global {
             self.globals += 1;
         }
@@ -483,6 +489,15 @@ pub struct Tlb {
 }
 
 const NONE: u8 = u8::MAX;
+/// The scan tag of an invalid slot (no VPN shifted left by 6 reaches it with a valid shift).
+const NO_TAG: u64 = u64::MAX;
+
+/// The scan tag: VPN and page-size shift.
+#[inline]
+fn tag(vpn: Vpn, size: PageSize) -> u64 {
+    (vpn.0 << 6) | size.shift() as u64
+}
+
 /// End of a recency list.
 const NIL: u32 = u32::MAX;
 
