@@ -166,8 +166,11 @@ impl MachineConfig {
     /// Checks what serde cannot: the geometry adds up, the page size is supported, TLB
     /// geometries are valid, there is at least one CPU and some memory.
     pub fn validate(&self) -> Result<(), ConfigError> {
-        if self.cpus == 0 {
-            return Err(ConfigError::Invalid("cpus must be at least 1".into()));
+        if !(1..=MAX_CPUS).contains(&self.cpus) {
+            return Err(ConfigError::Invalid(format!(
+                "cpus must be between 1 and {MAX_CPUS}, not {}",
+                self.cpus
+            )));
         }
         let geom = self.geometry()?;
         if geom.level_for(self.page_size).is_none() {
@@ -232,6 +235,9 @@ pub const PRESETS: &[(&str, &str)] = &[
     ("teaching", include_str!("../presets/teaching.toml")),
 ];
 
+/// The most CPUs a machine may have (each has its own TLBs and page-walk caches).
+pub const MAX_CPUS: u16 = 256;
+
 /// The preset `vmsim run` uses when none is named.
 pub const DEFAULT_PRESET: &str = "zen4";
 
@@ -265,6 +271,14 @@ mod tests {
             MachineConfig::preset("vax"),
             Err(ConfigError::UnknownPreset(_))
         ));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn arbitrary_text_never_panics(s in "\\PC{0,200}", lines in proptest::collection::vec("[a-z_.]{1,12} = [0-9a-z\"\\[\\]{}, =]{0,20}", 0..8)) {
+            let _ = MachineConfig::from_toml(&s);
+            let _ = MachineConfig::from_toml(&lines.join("\n"));
+        }
     }
 
     #[test]

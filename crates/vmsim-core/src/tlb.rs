@@ -120,7 +120,7 @@ pub enum TlbConfigError {
         array: usize,
     },
     /// Too many entries to simulate.
-    #[error("array {array}: {entries} entries is more than the 2^24 supported")]
+    #[error("array {array}: {entries} entries is more than the 2^20 supported")]
     TooLarge {
         /// Array index.
         array: usize,
@@ -525,7 +525,7 @@ impl Tlb {
                 });
             }
             let entries = a.sets as u64 * a.ways as u64;
-            if entries > 1 << 24 {
+            if entries > 1 << 20 {
                 return Err(TlbConfigError::TooLarge { array: i, entries });
             }
             if a.page_sizes.is_empty() {
