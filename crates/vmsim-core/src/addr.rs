@@ -225,25 +225,8 @@ impl std::str::FromStr for PageSize {
     type Err = String;
     /// Parses `4K`, `4KiB`, `2M`, `1G`, `32B` or a byte count.
     fn from_str(s: &str) -> Result<Self, String> {
-        let t = s.trim();
-        let t = t
-            .strip_suffix("iB")
-            .or_else(|| t.strip_suffix("ib"))
-            .unwrap_or(t);
-        let (num, mul) = match t.char_indices().last() {
-            Some((i, 'K' | 'k')) => (&t[..i], 1u64 << 10),
-            Some((i, 'M' | 'm')) => (&t[..i], 1 << 20),
-            Some((i, 'G' | 'g')) => (&t[..i], 1 << 30),
-            Some((i, 'B' | 'b')) => (&t[..i], 1),
-            _ => (t, 1),
-        };
-        let n: u64 = num
-            .trim()
-            .parse()
-            .map_err(|_| format!("invalid page size `{s}` (expected e.g. 4K, 2M, 1G)"))?;
-        n.checked_mul(mul)
-            .ok_or_else(|| format!("page size `{s}` is too large"))
-            .and_then(|b| PageSize::try_from_bytes(b).map_err(|e| e.to_string()))
+        let b = crate::units::parse_bytes(s).map_err(|e| format!("page size: {e}"))?;
+        PageSize::try_from_bytes(b).map_err(|e| e.to_string())
     }
 }
 

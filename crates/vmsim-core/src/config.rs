@@ -91,37 +91,7 @@ mod bytes {
     }
 }
 
-/// Parses `4096`, `64K`, `16M`, `8G`, `1T` (binary multiples, optional `iB`/`B`).
-pub fn parse_bytes(s: &str) -> Result<u64, String> {
-    let t = s.trim();
-    let t = t
-        .strip_suffix("iB")
-        .or_else(|| t.strip_suffix('B'))
-        .unwrap_or(t);
-    let (num, shift) = match t.chars().last() {
-        Some('K' | 'k') => (&t[..t.len() - 1], 10),
-        Some('M' | 'm') => (&t[..t.len() - 1], 20),
-        Some('G' | 'g') => (&t[..t.len() - 1], 30),
-        Some('T' | 't') => (&t[..t.len() - 1], 40),
-        _ => (t, 0),
-    };
-    let n: u64 = num
-        .trim()
-        .parse()
-        .map_err(|_| format!("invalid size `{s}` (expected e.g. 4096, 64K, 16G)"))?;
-    n.checked_mul(1 << shift)
-        .ok_or_else(|| format!("size `{s}` is too large"))
-}
-
-/// Formats a byte count with the largest exact binary suffix.
-pub fn format_bytes(v: u64) -> String {
-    for (shift, suffix) in [(40, "T"), (30, "G"), (20, "M"), (10, "K")] {
-        if v >= 1 << shift && v.is_multiple_of(1 << shift) {
-            return format!("{}{suffix}", v >> shift);
-        }
-    }
-    v.to_string()
-}
+pub use crate::units::{format_bytes, parse_bytes};
 
 /// A configuration that could not be used.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -279,16 +249,5 @@ mod tests {
             let _ = MachineConfig::from_toml(&s);
             let _ = MachineConfig::from_toml(&lines.join("\n"));
         }
-    }
-
-    #[test]
-    fn sizes() {
-        assert_eq!(parse_bytes("16G"), Ok(16 << 30));
-        assert_eq!(parse_bytes("64KiB"), Ok(64 << 10));
-        assert_eq!(parse_bytes("4096"), Ok(4096));
-        assert!(parse_bytes("lots").is_err());
-        assert!(parse_bytes("99999999999T").is_err());
-        assert_eq!(format_bytes(3 << 30), "3G");
-        assert_eq!(format_bytes(1000), "1000");
     }
 }

@@ -17,6 +17,7 @@ pub mod pte;
 pub mod pwc;
 pub mod tlb;
 pub mod translate;
+pub mod units;
 
 pub use access::{AccessKind, Privilege};
 pub use addr::{AddrError, PageSize, PagingMode, Pfn, PhysAddr, VirtAddr, Vpn};
