@@ -7,10 +7,10 @@ use crate::addr::{PageSize, PhysAddr, VirtAddr};
 use crate::event::{Event, Fault, Observer, TlbLevel};
 use crate::phys::PhysMem;
 use crate::protection::{self, ProtectionFeatures};
-use crate::pte::{Level, PteFlags};
+use crate::pte::{Level, Pte, PteFlags};
 use crate::pwc::{Pwc, PwcConfig};
 use crate::tlb::{InvpcidKind, Pcid, Rights, Tlb, TlbConfig, TlbConfigError, TlbEntry, TlbLookup};
-use crate::translate::radix::{self, Geometry, Leaf, WalkStep};
+use crate::translate::radix::{self, Geometry, Leaf};
 use serde::{Deserialize, Serialize};
 
 /// Cycles charged per translation event: a simple additive model of translation cost.
@@ -309,6 +309,7 @@ impl Mmu {
         self.stats.entries_flushed += removed as u64;
     }
 
+    #[inline]
     fn current_pcid(&self) -> Pcid {
         self.cr3.map_or(Pcid::ZERO, |(_, p)| p)
     }
@@ -585,7 +586,8 @@ impl Mmu {
         if O::ENABLED {
             obs.event(&Event::WalkStart { level, table });
         }
-        let mut steps: [Option<WalkStep>; 5] = [None; 5];
+        // The entries read, by level (zero = not read: a zero entry is not present either).
+        let mut read = [Pte::EMPTY; 5];
         let stats = &mut self.stats;
         let maxphy = self.cfg.maxphyaddr;
         let lat = self.cfg.latency.walk_ref as u64;
@@ -597,7 +599,7 @@ impl Mmu {
         let r = radix::walk(mem, &self.geom, maxphy, va, from, |s| {
             stats.walk_refs[s.level.index()] += 1;
             *cycles += lat;
-            steps[s.level.index()] = Some(*s);
+            read[s.level.index()] = s.pte;
             if O::ENABLED {
                 obs.event(&Event::WalkRead(*s));
             }
@@ -608,12 +610,12 @@ impl Mmu {
             let Some(lv) = Level::from_number(l) else {
                 continue;
             };
-            let Some(s) = steps[lv.index()] else { continue };
-            if !s.pte.present() || s.pte.is_leaf(lv) && self.geom.is_x86() {
+            let pte = read[lv.index()];
+            if !pte.present() || pte.is_leaf(lv) && self.geom.is_x86() {
                 break;
             }
-            acc = radix::combine(acc, radix::entry_rights(s.pte));
-            self.pwc.fill(lv, va, pcid, s.pte.frame(), acc);
+            acc = radix::combine(acc, radix::entry_rights(pte));
+            self.pwc.fill(lv, va, pcid, pte.frame(), acc);
         }
         let leaf = r.map_err(Fault::Walk)?;
         protection::check(

@@ -46,14 +46,21 @@ struct Line {
 struct Cache {
     cap: usize,
     lines: Vec<Line>,
+    /// Dense copy of each line's tag, so a lookup scans 8 bytes a line.
+    tags: Vec<u64>,
 }
 
 impl Cache {
+    #[inline]
     fn get(&mut self, tag: u64, pcid: Pcid, now: u64) -> Option<&Line> {
-        let l = self
-            .lines
-            .iter_mut()
-            .find(|l| l.tag == tag && l.pcid == pcid)?;
+        let i = self
+            .tags
+            .iter()
+            .enumerate()
+            .filter(|&(_, &t)| t == tag)
+            .map(|(i, _)| i)
+            .find(|&i| self.lines[i].pcid == pcid)?;
+        let l = &mut self.lines[i];
         l.stamp = now;
         Some(l)
     }
@@ -70,9 +77,17 @@ impl Cache {
             *l = line;
         } else if self.lines.len() < self.cap {
             self.lines.push(line);
-        } else if let Some(l) = self.lines.iter_mut().min_by_key(|l| l.stamp) {
-            *l = line;
+            self.tags.push(line.tag);
+        } else if let Some((i, _)) = self.lines.iter().enumerate().min_by_key(|(_, l)| l.stamp) {
+            self.lines[i] = line;
+            self.tags[i] = line.tag;
         }
+    }
+
+    fn retain(&mut self, keep: impl Fn(&Line) -> bool) {
+        self.lines.retain(keep);
+        self.tags.clear();
+        self.tags.extend(self.lines.iter().map(|l| l.tag));
     }
 }
 
@@ -106,6 +121,7 @@ impl Pwc {
         let mk = |n: u32| Cache {
             cap: n as usize,
             lines: Vec::with_capacity(n as usize),
+            tags: Vec::with_capacity(n as usize),
         };
         Pwc {
             caches: [mk(cfg.pde), mk(cfg.pdpte), mk(cfg.pml4e), mk(cfg.pml5e)],
@@ -167,14 +183,14 @@ impl Pwc {
     /// Drops the entries of `pcid` (INVLPG, INVPCID types 0 and 1, CR3 writes).
     pub fn invalidate_pcid(&mut self, pcid: Pcid) {
         for c in &mut self.caches {
-            c.lines.retain(|l| l.pcid != pcid);
+            c.retain(|l| l.pcid != pcid);
         }
     }
 
     /// Drops everything.
     pub fn invalidate_all(&mut self) {
         for c in &mut self.caches {
-            c.lines.clear();
+            c.retain(|_| false);
         }
     }
 }

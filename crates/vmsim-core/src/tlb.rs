@@ -231,6 +231,8 @@ struct Array {
     globals: u32,
     /// Valid entries per set: a full set needs no search for a free way.
     used: Vec<u32>,
+    /// Valid entries per page size (parallel to `sizes`): a lookup skips sizes with none.
+    per_size: Vec<u32>,
 }
 
 impl Array {
@@ -278,6 +280,7 @@ impl Array {
             index: (c.ways > SCAN_WAYS).then(FxHashMap::default),
             globals: 0,
             used: vec![0; c.sets as usize],
+            per_size: vec![0; c.page_sizes.len()],
         }
     }
 
@@ -446,6 +449,10 @@ impl Array {
                 self.globals -= 1;
             }
             self.used[slot / self.ways as usize] -= 1;
+            let size = self.slots[slot].entry.size;
+            if let Some(i) = self.sizes.iter().position(|&z| z == size) {
+                self.per_size[i] -= 1;
+            }
             self.slots[slot].valid = false;
             self.tags[slot] = NO_TAG;
         }
@@ -461,6 +468,9 @@ impl Array {
             self.globals += 1;
         }
         self.used[slot / self.ways as usize] += 1;
+        if let Some(i) = self.sizes.iter().position(|&z| z == e.size) {
+            self.per_size[i] += 1;
+        }
         if let Some(ix) = &mut self.index {
             ix.insert(Self::index_key(&e), slot as u32);
         }
@@ -551,6 +561,9 @@ impl Tlb {
     pub fn lookup(&mut self, va: VirtAddr, pcid: Pcid) -> TlbLookup {
         for (ai, a) in self.arrays.iter_mut().enumerate() {
             for si in 0..a.sizes.len() {
+                if a.per_size[si] == 0 {
+                    continue;
+                }
                 let size = a.sizes[si];
                 let vpn = va.vpn(size);
                 if let Some(slot) = a.find(vpn, size, pcid) {

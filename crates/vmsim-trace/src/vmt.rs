@@ -92,10 +92,91 @@ pub struct VmtReader<R> {
     /// Bytes consumed before `buf[0]`.
     base: u64,
     index: u64,
+    state: State,
+    name: String,
+}
+
+/// What each record is a delta from.
+#[derive(Clone, Copy)]
+struct State {
     prev: [u64; 3],
     pid: u32,
     cpu: u16,
-    name: String,
+}
+
+const CUT: &str = "record cut short";
+
+/// Reads a LEB128 varint from `b` at `*p`.
+#[inline(always)]
+fn varint(b: &[u8], p: &mut usize) -> Result<u64, &'static str> {
+    let first = *b.get(*p).ok_or(CUT)?;
+    *p += 1;
+    if first < 0x80 {
+        return Ok(first as u64);
+    }
+    let mut v = (first & 0x7f) as u64;
+    let mut shift = 7;
+    loop {
+        let x = *b.get(*p).ok_or(CUT)?;
+        *p += 1;
+        if shift == 63 && x > 1 {
+            return Err("varint overflows 64 bits");
+        }
+        v |= ((x & 0x7f) as u64) << shift;
+        if x & 0x80 == 0 {
+            return Ok(v);
+        }
+        shift += 7;
+        if shift > 63 {
+            return Err("varint overflows 64 bits");
+        }
+    }
+}
+
+/// Decodes one record from the start of `b`; returns it and the bytes it used.
+#[inline(always)]
+fn decode(b: &[u8], st: &mut State) -> Result<(Record, usize), &'static str> {
+    let tag = *b.first().ok_or(CUT)?;
+    let mut p = 1;
+    if tag & 0x80 != 0 {
+        return Err("reserved tag bit set");
+    }
+    let kind = match tag & 3 {
+        0 => AccessKind::Read,
+        1 => AccessKind::Write,
+        2 => AccessKind::Fetch,
+        _ => return Err("invalid access kind"),
+    };
+    if tag & (1 << 6) != 0 {
+        let pid = varint(b, &mut p)?;
+        let cpu = varint(b, &mut p)?;
+        st.pid = u32::try_from(pid).map_err(|_| "pid does not fit in 32 bits")?;
+        st.cpu = u16::try_from(cpu).map_err(|_| "cpu does not fit in 16 bits")?;
+    }
+    let z = varint(b, &mut p)?;
+    let d = ((z >> 1) as i64) ^ -((z & 1) as i64);
+    let k = (tag & 3) as usize;
+    let addr = st.prev[k].wrapping_add(d as u64);
+    st.prev[k] = addr;
+    let small = ((tag >> 2) & 0xf) as u32;
+    let size = if small != 0 {
+        small
+    } else {
+        u32::try_from(varint(b, &mut p)?)
+            .ok()
+            .filter(|&s| s > 0)
+            .ok_or("size must be between 1 and 2^32-1")?
+    };
+    Ok((
+        Record {
+            pid: st.pid,
+            cpu: st.cpu,
+            kind,
+            addr: VirtAddr::new_unchecked(addr),
+            size,
+        },
+        p,
+    ))
 }
 
 impl<R: Read> VmtReader<R> {
@@ -120,9 +201,11 @@ impl<R: Read> VmtReader<R> {
             eof: false,
             base: 8,
             index: 0,
-            prev: [0; 3],
-            pid: Record::DEFAULT_PID,
-            cpu: 0,
+            state: State {
+                prev: [0; 3],
+                pid: Record::DEFAULT_PID,
+                cpu: 0,
+            },
             name: name.to_string(),
         })
     }
@@ -150,27 +233,6 @@ impl<R: Read> VmtReader<R> {
         }
     }
 
-    #[inline]
-    fn varint(&self, p: &mut usize) -> Result<u64, &'static str> {
-        let mut v = 0u64;
-        let mut shift = 0;
-        loop {
-            let b = *self.buf[..self.end].get(*p).ok_or("record cut short")?;
-            *p += 1;
-            if shift == 63 && b > 1 {
-                return Err("varint overflows 64 bits");
-            }
-            v |= ((b & 0x7f) as u64) << shift;
-            if b & 0x80 == 0 {
-                return Ok(v);
-            }
-            shift += 7;
-            if shift > 63 {
-                return Err("varint overflows 64 bits");
-            }
-        }
-    }
-
     /// Fills `buf` (cleared first) with up to its capacity of records.
     pub fn fill(
         &mut self,
@@ -179,6 +241,7 @@ impl<R: Read> VmtReader<R> {
     ) -> Result<usize, TraceError> {
         buf.clear();
         let cap = buf.capacity().max(1);
+        let mut st = self.state;
         while buf.len() < cap {
             if self.end - self.pos < MAX_RECORD && !self.eof {
                 self.refill()?;
@@ -186,60 +249,20 @@ impl<R: Read> VmtReader<R> {
             if self.pos == self.end {
                 break;
             }
-            let mut p = self.pos;
-            let r = self
-                .decode(&mut p)
-                .map_err(String::from)
-                .and_then(|r| check.check(&r).map(|()| r))
-                .map_err(|m| TraceError::new(&self.name, self.loc(), m))?;
-            self.pos = p;
-            self.index += 1;
-            buf.push(r);
+            match decode(&self.buf[self.pos..self.end], &mut st) {
+                Ok((r, n)) => {
+                    if let Err(m) = check.check(&r) {
+                        return Err(TraceError::new(&self.name, self.loc(), m));
+                    }
+                    self.pos += n;
+                    self.index += 1;
+                    buf.push(r);
+                }
+                Err(m) => return Err(TraceError::new(&self.name, self.loc(), m)),
+            }
         }
+        self.state = st;
         Ok(buf.len())
-    }
-
-    #[inline]
-    fn decode(&mut self, p: &mut usize) -> Result<Record, &'static str> {
-        let tag = self.buf[*p];
-        *p += 1;
-        if tag & 0x80 != 0 {
-            return Err("reserved tag bit set");
-        }
-        let kind = match tag & 3 {
-            0 => AccessKind::Read,
-            1 => AccessKind::Write,
-            2 => AccessKind::Fetch,
-            _ => return Err("invalid access kind"),
-        };
-        if tag & (1 << 6) != 0 {
-            let pid = self.varint(p)?;
-            let cpu = self.varint(p)?;
-            self.pid = u32::try_from(pid).map_err(|_| "pid does not fit in 32 bits")?;
-            self.cpu = u16::try_from(cpu).map_err(|_| "cpu does not fit in 16 bits")?;
-        }
-        let z = self.varint(p)?;
-        let d = ((z >> 1) as i64) ^ -((z & 1) as i64);
-        let k = kind.index();
-        let addr = self.prev[k].wrapping_add(d as u64);
-        self.prev[k] = addr;
-        let small = ((tag >> 2) & 0xf) as u32;
-        let size = if small != 0 {
-            small
-        } else {
-            let s = self.varint(p)?;
-            u32::try_from(s)
-                .ok()
-                .filter(|&s| s > 0)
-                .ok_or("size must be between 1 and 2^32-1")?
-        };
-        Ok(Record {
-            pid: self.pid,
-            cpu: self.cpu,
-            kind,
-            addr: VirtAddr::new_unchecked(addr),
-            size,
-        })
     }
 }
 
