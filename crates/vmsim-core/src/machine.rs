@@ -169,10 +169,10 @@ impl<K: Kernel> Machine<K> {
         }
         self.stats.records += 1;
         let page = self.geom.page_size();
-        let last = va.wrapping_add(size.max(1) as u64 - 1);
-        if va.vpn(page) == last.vpn(page) {
+        if va.page_offset(page) + size.max(1) as u64 <= page.bytes() {
             return self.access_page(c, pid, va, kind, obs);
         }
+        let last = va.wrapping_add(size.max(1) as u64 - 1);
         let mut at = va;
         let mut out;
         loop {

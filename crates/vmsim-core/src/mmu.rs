@@ -478,6 +478,9 @@ impl Mmu {
 
     #[inline]
     fn count_misses(&mut self, missed: &[bool; 3], i: usize) {
+        if *missed == [false; 3] {
+            return;
+        }
         for (s, &m) in self.stats.tlb.iter_mut().zip(missed) {
             if m {
                 s.misses[i] += 1;

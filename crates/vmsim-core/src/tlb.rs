@@ -349,10 +349,9 @@ impl Array {
     }
 
     #[inline]
-    fn touch(&mut self, slot: usize) {
+    fn touch(&mut self, slot: usize, set: usize) {
         match self.repl {
             Replacement::Lru => {
-                let set = slot / self.ways as usize;
                 let s = slot as u32;
                 if self.mru[set] == s {
                     return;
@@ -373,8 +372,7 @@ impl Array {
                 self.mru[set] = s;
             }
             Replacement::Plru => {
-                let set = slot / self.ways as usize;
-                let way = (slot % self.ways as usize) as u32;
+                let way = (slot - set * self.ways as usize) as u32;
                 let base = set * self.tree_ways.max(2) as usize;
                 // Walk from the root to the leaf of `way`, pointing every node away from it.
                 let mut node = 1usize;
@@ -448,8 +446,9 @@ impl Array {
             if self.slots[slot].entry.global {
                 self.globals -= 1;
             }
-            self.used[slot / self.ways as usize] -= 1;
             let size = self.slots[slot].entry.size;
+            let set = self.set_of(self.slots[slot].entry.vpn) as usize;
+            self.used[set] -= 1;
             if let Some(i) = self.sizes.iter().position(|&z| z == size) {
                 self.per_size[i] -= 1;
             }
@@ -464,17 +463,18 @@ impl Array {
             entry: e,
         };
         self.tags[slot] = tag(e.vpn, e.size);
+        let set = self.set_of(e.vpn) as usize;
         if e.global {
             self.globals += 1;
         }
-        self.used[slot / self.ways as usize] += 1;
+        self.used[set] += 1;
         if let Some(i) = self.sizes.iter().position(|&z| z == e.size) {
             self.per_size[i] += 1;
         }
         if let Some(ix) = &mut self.index {
             ix.insert(Self::index_key(&e), slot as u32);
         }
-        self.touch(slot);
+        self.touch(slot, set);
     }
 
     fn remove_where(&mut self, mut f: impl FnMut(&TlbEntry) -> bool) -> usize {
@@ -496,6 +496,10 @@ pub struct Tlb {
     /// Array that caches each page size (by shift), for fills.
     by_shift: [u8; 41],
     rng: Xoshiro256PlusPlus,
+    /// The address and PCID of the last lookup that missed, until the next fill or
+    /// invalidation (hits add nothing): a fill for that page needs no search for an entry to
+    /// replace, because the lookup proved there is none.
+    last_miss: Option<(VirtAddr, Pcid)>,
 }
 
 const NONE: u8 = u8::MAX;
@@ -553,6 +557,7 @@ impl Tlb {
             arrays: cfg.arrays.iter().map(Array::new).collect(),
             by_shift,
             rng: Xoshiro256PlusPlus::seed_from_u64(seed),
+            last_miss: None,
         })
     }
 
@@ -567,16 +572,18 @@ impl Tlb {
                 let size = a.sizes[si];
                 let vpn = va.vpn(size);
                 if let Some(slot) = a.find(vpn, size, pcid) {
-                    a.touch(slot);
+                    let set = a.set_of(vpn) as usize;
+                    a.touch(slot, set);
                     return TlbLookup::Hit(TlbHit {
                         entry: a.slots[slot].entry,
                         array: ai as u8,
-                        set: (slot / a.ways as usize) as u32,
-                        way: (slot % a.ways as usize) as u16,
+                        set: set as u32,
+                        way: (slot - set * a.ways as usize) as u16,
                     });
                 }
             }
         }
+        self.last_miss = Some((va, pcid));
         TlbLookup::Miss
     }
 
@@ -604,11 +611,17 @@ impl Tlb {
         if ai == NONE {
             return None;
         }
+        let proven_absent = self
+            .last_miss
+            .take()
+            .is_some_and(|(va, pcid)| va.vpn(e.size) == e.vpn && (e.global || pcid == e.pcid));
         let a = &mut self.arrays[ai as usize];
-        if let Some(slot) = a.find_exact(&e) {
-            a.remove(slot);
-            a.install(slot, e);
-            return None;
+        if !proven_absent {
+            if let Some(slot) = a.find_exact(&e) {
+                a.remove(slot);
+                a.install(slot, e);
+                return None;
+            }
         }
         let set = a.set_of(e.vpn);
         let slot = a.victim(set, &mut self.rng);
@@ -621,6 +634,7 @@ impl Tlb {
     /// INVLPG: removes the entries for `va`'s page tagged with `current`, and global entries
     /// for it, at every page size (SDM §4.10.4.1). Returns how many were removed.
     pub fn invlpg(&mut self, va: VirtAddr, current: Pcid) -> usize {
+        self.last_miss = None;
         self.arrays
             .iter_mut()
             .map(|a| a.remove_where(|e| e.vpn == va.vpn(e.size) && (e.global || e.pcid == current)))
@@ -629,6 +643,7 @@ impl Tlb {
 
     /// INVPCID of `kind` for `pcid` (and `va` for type 0).
     pub fn invpcid(&mut self, kind: InvpcidKind, pcid: Pcid, va: VirtAddr) -> usize {
+        self.last_miss = None;
         self.arrays
             .iter_mut()
             .map(|a| match kind {
