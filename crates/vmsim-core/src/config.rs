@@ -35,7 +35,7 @@ pub struct MachineConfig {
     #[serde(default)]
     pub description: String,
     /// Number of CPUs; a trace record's CPU number picks one (modulo this count).
-    #[serde(default = "one")]
+    #[serde(default = "one", deserialize_with = "cpus")]
     pub cpus: u16,
     /// Paging mode or teaching geometry.
     #[serde(default = "four_level")]
@@ -57,6 +57,17 @@ pub struct MachineConfig {
 
 fn one() -> u16 {
     1
+}
+
+fn cpus<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u16, D::Error> {
+    let n = u16::deserialize(d)?;
+    if (1..=MAX_CPUS).contains(&n) {
+        Ok(n)
+    } else {
+        Err(serde::de::Error::custom(format!(
+            "cpus must be between 1 and {MAX_CPUS}, not {n}"
+        )))
+    }
 }
 fn four_level() -> PagingConfig {
     PagingConfig::X86(PagingMode::Level4)
@@ -235,8 +246,20 @@ mod tests {
         let zero = "name = \"x\"\ncpus = 0\n[mmu]\n";
         assert!(matches!(
             MachineConfig::from_toml(zero),
-            Err(ConfigError::Invalid(_))
+            Err(ConfigError::Parse { line: 2, .. })
         ));
+        let sets = "name = \"x\"\n[mmu.l1d]\narrays = [\n  { sets = 1, ways = 4, page_sizes = [\"4K\"], replacement = \"lru\" },\n  { sets = 6, ways = 4, page_sizes = [\"2M\"], replacement = \"lru\" },\n]\n";
+        match MachineConfig::from_toml(sets) {
+            Err(ConfigError::Parse { line, message }) => {
+                // toml reports the span of the whole `arrays` value: the line it starts on.
+                assert_eq!(line, 3, "{message}");
+                assert!(
+                    message.contains("sets = 6 is not a power of two"),
+                    "{message}"
+                );
+            }
+            other => panic!("{other:?}"),
+        }
         assert!(matches!(
             MachineConfig::preset("vax"),
             Err(ConfigError::UnknownPreset(_))

@@ -80,9 +80,10 @@ pub enum Replacement {
     Random,
 }
 
-/// One set-associative array of a TLB level.
+/// One set-associative array of a TLB level. Deserialising checks the geometry, so a bad value
+/// in a configuration file is reported at its line.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, try_from = "RawArrayConfig")]
 pub struct TlbArrayConfig {
     /// Number of sets (a power of two; 1 = fully associative).
     pub sets: u32,
@@ -92,6 +93,53 @@ pub struct TlbArrayConfig {
     pub page_sizes: Vec<PageSize>,
     /// Replacement policy.
     pub replacement: Replacement,
+}
+
+/// [`TlbArrayConfig`] as written, before its checks.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawArrayConfig {
+    sets: u32,
+    ways: u32,
+    page_sizes: Vec<PageSize>,
+    replacement: Replacement,
+}
+
+impl TryFrom<RawArrayConfig> for TlbArrayConfig {
+    type Error = String;
+    fn try_from(r: RawArrayConfig) -> Result<Self, String> {
+        let c = TlbArrayConfig {
+            sets: r.sets,
+            ways: r.ways,
+            page_sizes: r.page_sizes,
+            replacement: r.replacement,
+        };
+        check_array(0, &c).map_err(|e| {
+            // The position in the list is the line's business; say what is wrong.
+            e.to_string().trim_start_matches("array 0: ").to_string()
+        })?;
+        Ok(c)
+    }
+}
+
+fn check_array(i: usize, a: &TlbArrayConfig) -> Result<(), TlbConfigError> {
+    if a.ways == 0 {
+        return Err(TlbConfigError::ZeroWays { array: i });
+    }
+    if !a.sets.is_power_of_two() {
+        return Err(TlbConfigError::SetsNotPowerOfTwo {
+            array: i,
+            sets: a.sets,
+        });
+    }
+    let entries = a.sets as u64 * a.ways as u64;
+    if entries > 1 << 20 {
+        return Err(TlbConfigError::TooLarge { array: i, entries });
+    }
+    if a.page_sizes.is_empty() {
+        return Err(TlbConfigError::NoPageSizes { array: i });
+    }
+    Ok(())
 }
 
 /// One TLB level: its arrays.
@@ -529,22 +577,7 @@ impl Tlb {
         }
         let mut by_shift = [NONE; 41];
         for (i, a) in cfg.arrays.iter().enumerate() {
-            if a.ways == 0 {
-                return Err(TlbConfigError::ZeroWays { array: i });
-            }
-            if !a.sets.is_power_of_two() {
-                return Err(TlbConfigError::SetsNotPowerOfTwo {
-                    array: i,
-                    sets: a.sets,
-                });
-            }
-            let entries = a.sets as u64 * a.ways as u64;
-            if entries > 1 << 20 {
-                return Err(TlbConfigError::TooLarge { array: i, entries });
-            }
-            if a.page_sizes.is_empty() {
-                return Err(TlbConfigError::NoPageSizes { array: i });
-            }
+            check_array(i, a)?;
             for s in &a.page_sizes {
                 let slot = &mut by_shift[s.shift() as usize];
                 if *slot != NONE {
