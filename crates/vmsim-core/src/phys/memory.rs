@@ -2,7 +2,7 @@
 //! not simulated byte by byte); each holds real 512-entry `u64` arrays that walks read and the
 //! processor writes A/D bits into.
 
-use super::frames::{FrameAllocator, OutOfFrames};
+use super::buddy::{Buddy, OutOfFrames, MAX_ORDER};
 use crate::addr::{Pfn, PhysAddr};
 use crate::pte::{Pte, TableIndex};
 
@@ -12,7 +12,7 @@ const NO_SLOT: u32 = u32::MAX;
 /// Physical memory: the frame allocator plus the contents of every page-table frame.
 #[derive(Debug, Clone)]
 pub struct PhysMem {
-    frames: FrameAllocator,
+    frames: Buddy,
     /// Frame number → slot in `tables` (dense: one `u32` per frame ever handed out).
     slot_of: Vec<u32>,
     /// Table contents, 512 entries per slot.
@@ -23,10 +23,11 @@ pub struct PhysMem {
 }
 
 impl PhysMem {
-    /// Physical memory of `frames` 4 KiB frames (frame 0 is reserved, as on real machines).
+    /// Physical memory of `frames` frames (frame 0 is reserved, as on real machines, so a zero
+    /// frame number in an entry never names a page).
     pub fn new(frames: u64) -> Self {
         PhysMem {
-            frames: FrameAllocator::new(1, frames.saturating_sub(1)),
+            frames: Buddy::new(1, frames.saturating_sub(1), MAX_ORDER),
             slot_of: Vec::new(),
             tables: Vec::new(),
             present: Vec::new(),
@@ -35,8 +36,13 @@ impl PhysMem {
     }
 
     /// The frame allocator (for data pages).
-    pub fn frames(&mut self) -> &mut FrameAllocator {
+    pub fn frames(&mut self) -> &mut Buddy {
         &mut self.frames
+    }
+
+    /// The frame allocator, read-only.
+    pub fn buddy(&self) -> &Buddy {
+        &self.frames
     }
 
     /// Frames in use, data and tables.

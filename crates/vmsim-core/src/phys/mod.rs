@@ -1,8 +1,9 @@
-//! Simulated physical memory: which frames exist and are free ([`frames`]), and the contents of
-//! the frames that hold page tables ([`memory`]), so a walk reads the same bits hardware would.
+//! Simulated physical memory: which frames are free ([`buddy`], Linux's binary buddy allocator)
+//! and the contents of the frames that hold page tables ([`memory`]), so a walk reads the same
+//! bits hardware would.
 
-pub mod frames;
+pub mod buddy;
 pub mod memory;
 
-pub use frames::{FrameAllocator, OutOfFrames};
+pub use buddy::{Buddy, OutOfFrames};
 pub use memory::PhysMem;
