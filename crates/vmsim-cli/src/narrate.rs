@@ -157,9 +157,50 @@ pub fn render(geom: &Geometry, events: &[Event], out: &mut String) {
                          mapped to frame {:#x} (minor fault); the access is retried",
                         pfn.0
                     ),
+                    Resolution::PageCache { va, pfn } => writeln!(
+                        out,
+                        "  kernel: file page {va} found in the page cache at frame {:#x} and \
+                         mapped (minor fault); the access is retried",
+                        pfn.0
+                    ),
+                    Resolution::FileRead { va, pfn } => writeln!(
+                        out,
+                        "  kernel: file page {va} read from disk into frame {:#x}, with \
+                         readahead (major fault); the access is retried",
+                        pfn.0
+                    ),
+                    Resolution::SwapCache { va, pfn } => writeln!(
+                        out,
+                        "  kernel: swapped-out page {va} still in the swap cache at frame \
+                         {:#x}: mapped again (minor fault); the access is retried",
+                        pfn.0
+                    ),
+                    Resolution::SwapIn { va, pfn } => writeln!(
+                        out,
+                        "  kernel: page {va} read back from swap into frame {:#x}, with \
+                         swap readahead (major fault); the access is retried",
+                        pfn.0
+                    ),
+                    Resolution::CowCopy { va, from, to } => writeln!(
+                        out,
+                        "  kernel: write to copy-on-write page {va}: frame {:#x} is shared, \
+                         so it is copied to frame {:#x} and mapped writable; the access is retried",
+                        from.0, to.0
+                    ),
+                    Resolution::CowReuse { va, pfn } => writeln!(
+                        out,
+                        "  kernel: write to copy-on-write page {va}: no one else maps frame \
+                         {:#x} any more, so it is made writable in place; the access is retried",
+                        pfn.0
+                    ),
                     Resolution::Segv => writeln!(
                         out,
                         "  kernel: no valid mapping can be made: the process gets SIGSEGV"
+                    ),
+                    Resolution::OomKilled => writeln!(
+                        out,
+                        "  kernel: out of memory with nothing left to reclaim: the OOM killer \
+                         killed this process"
                     ),
                 };
             }

@@ -75,8 +75,54 @@ pub enum Resolution {
         /// Its size.
         size: PageSize,
     },
+    /// A file page found in the page cache: minor fault.
+    PageCache {
+        /// Page mapped.
+        va: VirtAddr,
+        /// Its frame.
+        pfn: Pfn,
+    },
+    /// A file page read from disk (with readahead): major fault.
+    FileRead {
+        /// Page mapped.
+        va: VirtAddr,
+        /// Its frame.
+        pfn: Pfn,
+    },
+    /// A swapped-out page found in the swap cache: minor fault.
+    SwapCache {
+        /// Page mapped.
+        va: VirtAddr,
+        /// Its frame.
+        pfn: Pfn,
+    },
+    /// A swapped-out page read back from swap (with readahead): major fault.
+    SwapIn {
+        /// Page mapped.
+        va: VirtAddr,
+        /// Its frame.
+        pfn: Pfn,
+    },
+    /// A write to a copy-on-write page shared with others: the page was copied.
+    CowCopy {
+        /// Page.
+        va: VirtAddr,
+        /// The shared frame.
+        from: Pfn,
+        /// The private copy.
+        to: Pfn,
+    },
+    /// A write to a copy-on-write page no one else maps any more: made writable in place.
+    CowReuse {
+        /// Page.
+        va: VirtAddr,
+        /// Its frame.
+        pfn: Pfn,
+    },
     /// The access cannot be allowed: the process would get SIGSEGV.
     Segv,
+    /// Memory ran out and the OOM killer chose the faulting process.
+    OomKilled,
 }
 
 /// One thing that happened while translating an access.

@@ -6,12 +6,15 @@ use crate::access::AccessKind;
 use crate::addr::VirtAddr;
 use crate::config::{ConfigError, MachineConfig};
 use crate::event::{Event, Fault, Observer, Resolution};
-use crate::kernel::{DemandZeroKernel, Kernel, KernelError, Pid};
+use crate::kernel::{DemandZeroKernel, Kernel, KernelError, LinuxConfig, LinuxKernel, Pid};
 use crate::mmu::{CpuStats, Mmu, Translation};
 use crate::phys::PhysMem;
 use crate::radix::Geometry;
 use serde::Serialize;
 use thiserror::Error;
+
+/// How often (in accesses) the kernel's background work runs.
+const BACKGROUND_EVERY: u64 = 4096;
 
 /// Machine-level counters (per-CPU hardware counters live in [`CpuStats`]).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -69,6 +72,15 @@ pub struct Machine<K: Kernel = DemandZeroKernel> {
     stats: MachineStats,
 }
 
+impl Machine<LinuxKernel> {
+    /// A machine described by `cfg` running the Linux-like kernel configured by `linux`.
+    pub fn linux(cfg: &MachineConfig, linux: LinuxConfig) -> Result<Self, ConfigError> {
+        let geom = cfg.geometry()?;
+        let frames = cfg.memory >> geom.page_size().shift();
+        Self::with_kernel(cfg, LinuxKernel::new(geom, linux, frames))
+    }
+}
+
 impl Machine<DemandZeroKernel> {
     /// A machine described by `cfg` running the demand-zero kernel.
     pub fn from_config(cfg: &MachineConfig) -> Result<Self, ConfigError> {
@@ -119,6 +131,21 @@ impl<K: Kernel> Machine<K> {
         &self.kernel
     }
 
+    /// The kernel, physical memory and CPUs at once, for system calls made from outside the
+    /// trace (mmap, fork, exit...).
+    pub fn parts(&mut self) -> (&mut K, &mut PhysMem, &mut [Mmu]) {
+        (&mut self.kernel, &mut self.mem, &mut self.cpus)
+    }
+
+    /// Forgets which process each CPU runs (after an exit), so the next access switches.
+    pub fn deschedule(&mut self, pid: Pid) {
+        for r in &mut self.running {
+            if *r == Some(pid) {
+                *r = None;
+            }
+        }
+    }
+
     /// The page-table geometry.
     pub fn geometry(&self) -> &Geometry {
         &self.geom
@@ -139,7 +166,7 @@ impl<K: Kernel> Machine<K> {
         if self.running[cpu] == Some(pid) {
             return Ok(());
         }
-        let (root, pcid) = self.kernel.context(&mut self.mem, pid)?;
+        let (root, pcid) = self.kernel.context(&mut self.mem, pid, cpu)?;
         let owner = &mut self.pcid_owner[cpu][pcid.get() as usize];
         let keep = *owner == Some(pid);
         *owner = Some(pid);
@@ -206,7 +233,15 @@ impl<K: Kernel> Machine<K> {
         let mut last_fault = None;
         loop {
             match self.cpus[c].translate(&mut self.mem, va, kind, obs) {
-                Ok(t) => return Ok(AccessOutcome::Done(t)),
+                Ok(t) => {
+                    if self.kernel.tracks_accesses() {
+                        self.kernel.accessed(t.pa);
+                    }
+                    if self.stats.accesses % BACKGROUND_EVERY == 0 {
+                        self.kernel.background(&mut self.mem, &mut self.cpus);
+                    }
+                    return Ok(AccessOutcome::Done(t));
+                }
                 Err(f) => {
                     if last_fault == Some(f) {
                         return Err(MachineError::Unresolved { va, fault: f });
@@ -226,10 +261,14 @@ impl<K: Kernel> Machine<K> {
                     }
                     match r {
                         Resolution::DemandZero { .. } => self.stats.demand_zero += 1,
-                        Resolution::Segv => {
+                        Resolution::Segv | Resolution::OomKilled => {
                             self.stats.segv += 1;
+                            if self.running[c] == Some(pid) && r == Resolution::OomKilled {
+                                self.running[c] = None;
+                            }
                             return Ok(AccessOutcome::Segv(f));
                         }
+                        _ => {}
                     }
                 }
             }

@@ -43,7 +43,12 @@ impl DemandZeroKernel {
 }
 
 impl Kernel for DemandZeroKernel {
-    fn context(&mut self, mem: &mut PhysMem, pid: Pid) -> Result<(Pfn, Pcid), KernelError> {
+    fn context(
+        &mut self,
+        mem: &mut PhysMem,
+        pid: Pid,
+        _cpu: usize,
+    ) -> Result<(Pfn, Pcid), KernelError> {
         if let Some(p) = self.procs.get(&pid) {
             return Ok((p.table.root(), p.pcid));
         }

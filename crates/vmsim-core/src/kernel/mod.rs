@@ -3,9 +3,13 @@
 //! minimal one, and the full Linux-like model implements the same trait in its place.
 
 pub mod demand_zero;
+pub mod linux;
+pub mod reclaim;
+pub mod swap;
+pub mod vma;
 
 use crate::access::AccessKind;
-use crate::addr::{Pfn, VirtAddr};
+use crate::addr::{Pfn, PhysAddr, VirtAddr};
 use crate::event::{Fault, Resolution};
 use crate::mmu::Mmu;
 use crate::phys::{OutOfFrames, PhysMem};
@@ -14,6 +18,7 @@ use crate::tlb::Pcid;
 use thiserror::Error;
 
 pub use demand_zero::DemandZeroKernel;
+pub use linux::{LinuxConfig, LinuxKernel};
 
 /// A process identifier as traces carry it.
 pub type Pid = u32;
@@ -31,8 +36,10 @@ pub enum KernelError {
 
 /// What the machine needs from an operating system.
 pub trait Kernel {
-    /// The page-table root and PCID of `pid`, creating the process on first sight.
-    fn context(&mut self, mem: &mut PhysMem, pid: Pid) -> Result<(Pfn, Pcid), KernelError>;
+    /// The page-table root and PCID of `pid`, about to run on CPU `cpu`, creating the process
+    /// on first sight.
+    fn context(&mut self, mem: &mut PhysMem, pid: Pid, cpu: usize)
+        -> Result<(Pfn, Pcid), KernelError>;
 
     /// Resolves a fault that `pid` took on CPU `cpu` at `va`. Any mapping it changes is
     /// invalidated in `cpus` before it returns; the machine then retries the access.
@@ -53,4 +60,17 @@ pub trait Kernel {
 
     /// Number of processes seen.
     fn processes(&self) -> usize;
+
+    /// Whether [`Kernel::accessed`] wants every completed access (exact LRU needs it).
+    #[inline]
+    fn tracks_accesses(&self) -> bool {
+        false
+    }
+
+    /// An access completed at `pa`.
+    #[inline]
+    fn accessed(&mut self, _pa: PhysAddr) {}
+
+    /// Runs between accesses every few thousand accesses: background reclaim (kswapd).
+    fn background(&mut self, _mem: &mut PhysMem, _cpus: &mut [Mmu]) {}
 }

@@ -17,7 +17,8 @@ pub struct PhysMem {
     slot_of: Vec<u32>,
     /// Table contents, 512 entries per slot.
     tables: Vec<u64>,
-    /// Present entries per slot, so empty tables can be freed on unmap.
+    /// Non-zero entries per slot (present pages, tables, or swap entries), so tables that hold
+    /// nothing can be freed on unmap.
     present: Vec<u16>,
     free_slots: Vec<u32>,
 }
@@ -111,15 +112,15 @@ impl PhysMem {
         }
     }
 
-    /// Writes entry `idx` of table `table`, keeping the present-entry count. Writes to frames
-    /// that hold no table are ignored.
+    /// Writes entry `idx` of table `table`, keeping the count of non-zero entries. Writes to
+    /// frames that hold no table are ignored.
     #[inline]
     pub fn write(&mut self, table: Pfn, idx: TableIndex, pte: Pte) {
         if let Some(s) = self.slot(table) {
             let cell = &mut self.tables[s * ENTRIES + idx.get()];
-            let was = *cell & 1 != 0;
+            let was = *cell != 0;
             *cell = pte.raw();
-            match (was, pte.present()) {
+            match (was, pte.raw() != 0) {
                 (false, true) => self.present[s] += 1,
                 (true, false) => self.present[s] -= 1,
                 _ => {}
@@ -127,8 +128,8 @@ impl PhysMem {
         }
     }
 
-    /// Number of present entries in table `table`.
-    pub fn present_entries(&self, table: Pfn) -> u16 {
+    /// Number of non-zero entries in table `table`.
+    pub fn used_entries(&self, table: Pfn) -> u16 {
         self.slot(table).map_or(0, |s| self.present[s])
     }
 }
@@ -146,15 +147,15 @@ mod tests {
         assert_eq!(m.read(t, i), Pte::EMPTY);
         m.write(t, i, Pte::new(Pfn(9), PteFlags::PRESENT));
         assert_eq!(m.read(t, i).frame(), Pfn(9));
-        assert_eq!(m.present_entries(t), 1);
+        assert_eq!(m.used_entries(t), 1);
         m.write(
             t,
             i,
             Pte::new(Pfn(9), PteFlags::PRESENT | PteFlags::ACCESSED),
         );
-        assert_eq!(m.present_entries(t), 1);
+        assert_eq!(m.used_entries(t), 1);
         m.write(t, i, Pte::EMPTY);
-        assert_eq!(m.present_entries(t), 0);
+        assert_eq!(m.used_entries(t), 0);
         assert_eq!(PhysMem::entry_addr(t, i).as_u64(), (t.0 << 12) + 56);
         m.free_table(t);
         assert!(!m.is_table(t));

@@ -578,7 +578,7 @@ impl RadixTable {
         let mut tables_freed = false;
         // Free empty tables bottom-up, never the root.
         let mut l = level;
-        while l != self.geom.top() && mem.present_entries(path[l.index()].0) == 0 {
+        while l != self.geom.top() && mem.used_entries(path[l.index()].0) == 0 {
             let Some(parent) = Level::from_number(l.number() + 1) else {
                 break;
             };
@@ -606,6 +606,76 @@ impl RadixTable {
         })
     }
 
+    /// The raw level-1 (4 KiB) entry for `va`, present or not, if the tables down to it exist
+    /// and no large page covers `va`. Kernels keep swap entries in non-present PTEs.
+    pub fn pte(&self, mem: &PhysMem, va: VirtAddr) -> Option<Pte> {
+        self.geom.check(va).ok()?;
+        let mut table = self.root;
+        let mut level = self.geom.top();
+        loop {
+            let e = mem.read(table, self.geom.index(va, level));
+            let Some(lower) = level.next_lower() else {
+                return Some(e);
+            };
+            if !e.present() || e.is_leaf(level) {
+                return None;
+            }
+            table = e.frame();
+            level = lower;
+        }
+    }
+
+    /// Writes the raw level-1 entry for `va` (allocating tables on the way; freeing them when
+    /// the entry written is zero and they become empty). Returns the old entry and the flush
+    /// obligation for it.
+    pub fn set_pte(&mut self, mem: &mut PhysMem, va: VirtAddr, pte: Pte) -> Result<(Pte, Flush), MapError> {
+        self.geom.check(va)?;
+        let page = self.geom.page_size();
+        let va = va.align_down(page);
+        let mut table = self.root;
+        let mut level = self.geom.top();
+        let mut path: Path = [(Pfn(0), TableIndex::truncate(0)); 5];
+        while let Some(lower) = level.next_lower() {
+            let idx = self.geom.index(va, level);
+            path[level.index()] = (table, idx);
+            let e = mem.read(table, idx);
+            if e.present() {
+                if e.is_leaf(level) {
+                    return Err(MapError::AlreadyMapped(va));
+                }
+                table = e.frame();
+            } else {
+                if pte.raw() == 0 {
+                    return Ok((Pte::EMPTY, Flush { va, size: page, tables_freed: false }));
+                }
+                let t = mem.alloc_table()?;
+                self.pages[lower.index()] += 1;
+                let up = PteFlags::PRESENT | PteFlags::WRITABLE | PteFlags::USER;
+                mem.write(table, idx, Pte::new(t, up));
+                table = t;
+            }
+            level = lower;
+        }
+        let idx = self.geom.index(va, Level::Pt);
+        path[0] = (table, idx);
+        let old = mem.read(table, idx);
+        mem.write(table, idx, pte);
+        let mut tables_freed = false;
+        if pte.raw() == 0 {
+            let mut l = Level::Pt;
+            while l != self.geom.top() && mem.used_entries(path[l.index()].0) == 0 {
+                let Some(parent) = Level::from_number(l.number() + 1) else { break };
+                let (pt, pi) = path[parent.index()];
+                mem.free_table(path[l.index()].0);
+                self.pages[l.index()] -= 1;
+                mem.write(pt, pi, Pte::EMPTY);
+                tables_freed = true;
+                l = parent;
+            }
+        }
+        Ok((old, Flush { va, size: page, tables_freed }))
+    }
+
     /// Replaces the permission bits (R/W, U/S, XD) of the leaf mapping `va`.
     pub fn protect(
         &mut self,
@@ -622,6 +692,41 @@ impl RadixTable {
             size,
             tables_freed: false,
         })
+    }
+
+    /// Calls `f(va, entry)` for every non-zero leaf entry (present pages of any size, and swap
+    /// entries in page tables), in address order.
+    pub fn for_each_leaf(&self, mem: &PhysMem, mut f: impl FnMut(VirtAddr, Pte, PageSize)) {
+        fn rec(
+            mem: &PhysMem,
+            geom: &Geometry,
+            table: Pfn,
+            level: Level,
+            base: u64,
+            f: &mut dyn FnMut(VirtAddr, Pte, PageSize),
+        ) {
+            let shift = geom.shifts[level.index()];
+            for i in 0..(1u16 << geom.bits(level)) {
+                let Some(idx) = TableIndex::new(i) else { break };
+                let e = mem.read(table, idx);
+                if e.raw() == 0 {
+                    continue;
+                }
+                let mut va = base | ((i as u64) << shift);
+                if geom.x86 && va & (1 << 47) != 0 && geom.va_bits == 48 {
+                    va |= 0xffff_0000_0000_0000;
+                } else if geom.x86 && va & (1 << 56) != 0 && geom.va_bits == 57 {
+                    va |= 0xff00_0000_0000_0000;
+                }
+                match level.next_lower() {
+                    Some(lower) if e.present() && !(geom.x86 && e.has(PteFlags::HUGE)) => {
+                        rec(mem, geom, e.frame(), lower, va, f)
+                    }
+                    _ => f(VirtAddr::new_unchecked(va), e, geom.leaf_size(level)),
+                }
+            }
+        }
+        rec(mem, &self.geom, self.root, self.geom.top(), 0, &mut f);
     }
 
     /// Frees every table page (the process exits). Data frames are the caller's.
