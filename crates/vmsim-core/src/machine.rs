@@ -237,7 +237,7 @@ impl<K: Kernel> Machine<K> {
                     if self.kernel.tracks_accesses() {
                         self.kernel.accessed(t.pa);
                     }
-                    if self.stats.accesses % BACKGROUND_EVERY == 0 {
+                    if self.stats.accesses.is_multiple_of(BACKGROUND_EVERY) {
                         self.kernel.background(&mut self.mem, &mut self.cpus);
                     }
                     return Ok(AccessOutcome::Done(t));

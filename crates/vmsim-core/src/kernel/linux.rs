@@ -323,7 +323,9 @@ impl LinuxKernel {
         let p = self.procs.get_mut(&pid).ok_or(VmError::NoProcess(pid))?;
         let start = match addr {
             Some(a) => a,
-            None => p.space.find_gap_below(0x7f00_0000_0000, 0x1_0000_0000, len)?,
+            None => p
+                .space
+                .find_gap_below(0x7f00_0000_0000, 0x1_0000_0000, len)?,
         };
         let backing = match file {
             Some((file, offset)) => Backing::File { file, offset },
@@ -475,9 +477,15 @@ impl LinuxKernel {
             } else {
                 continue;
             };
-            let c = self.procs.get_mut(&child).ok_or(VmError::NoProcess(child))?;
+            let c = self
+                .procs
+                .get_mut(&child)
+                .ok_or(VmError::NoProcess(child))?;
             // The child has never run: no TLB holds its translations.
-            let _ = c.table.set_pte(mem, va, child_pte).map_err(KernelError::from)?;
+            let _ = c
+                .table
+                .set_pte(mem, va, child_pte)
+                .map_err(KernelError::from)?;
         }
         if let Some(c) = self.procs.get_mut(&child) {
             c.space = space;
@@ -571,7 +579,9 @@ impl LinuxKernel {
 
     /// Invalidates `pid`'s translations on every CPU that has run it: one page or all.
     fn flush_range(&mut self, cpus: &mut [Mmu], pid: Pid, page: Option<Flush>) {
-        let Some(p) = self.procs.get(&pid) else { return };
+        let Some(p) = self.procs.get(&pid) else {
+            return;
+        };
         let (mask, pcid) = (p.cpus, p.pcid);
         for (i, c) in cpus.iter_mut().enumerate() {
             if mask & (1 << (i % 64)) == 0 {
@@ -669,7 +679,8 @@ impl LinuxKernel {
             // Out of memory: kill the process with the most resident pages.
             let rss = |p: &Process| {
                 let mut n = 0u64;
-                p.table.for_each_leaf(mem, |_, e, _| n += e.present() as u64);
+                p.table
+                    .for_each_leaf(mem, |_, e, _| n += e.present() as u64);
                 n
             };
             let victim = self
@@ -705,7 +716,9 @@ impl LinuxKernel {
                     for &(pid, va) in &f.mappers {
                         if let Some(p) = procs.get_mut(&pid) {
                             let v = VirtAddr::new_unchecked(va);
-                            if let Some(e) = p.table.pte(mem, v).filter(|e| e.has(PteFlags::ACCESSED)) {
+                            if let Some(e) =
+                                p.table.pte(mem, v).filter(|e| e.has(PteFlags::ACCESSED))
+                            {
                                 young = true;
                                 let _ = p.table.set_pte(mem, v, e.without(PteFlags::ACCESSED));
                             }
@@ -736,7 +749,11 @@ impl LinuxKernel {
         };
         let mut dirty = f.dirty;
         for &(pid, va) in &f.mappers {
-            if let Some(e) = self.procs.get(&pid).and_then(|p| p.table.pte(mem, VirtAddr::new_unchecked(va))) {
+            if let Some(e) = self
+                .procs
+                .get(&pid)
+                .and_then(|p| p.table.pte(mem, VirtAddr::new_unchecked(va)))
+            {
                 dirty |= e.has(PteFlags::DIRTY);
             }
         }
@@ -800,9 +817,10 @@ impl LinuxKernel {
         pfn: u64,
         flags: PteFlags,
     ) -> Result<(), KernelError> {
-        let p = self.procs.get_mut(&pid).ok_or(KernelError::Map(
-            crate::radix::MapError::NotMapped(va),
-        ))?;
+        let p = self
+            .procs
+            .get_mut(&pid)
+            .ok_or(KernelError::Map(crate::radix::MapError::NotMapped(va)))?;
         let _ = p
             .table
             .set_pte(mem, va, Pte::new(Pfn(pfn), flags | PteFlags::PRESENT))?;
@@ -922,7 +940,8 @@ impl LinuxKernel {
         self.stats.swap_ins += 1;
         // Swap readahead: the neighbouring slots that hold pages.
         for s in slot + 1..=slot.saturating_add(self.cfg.swap_readahead) {
-            if s >= self.swap.capacity() || self.swap.refs(s) == 0 || self.swap.cached(s).is_some() {
+            if s >= self.swap.capacity() || self.swap.refs(s) == 0 || self.swap.cached(s).is_some()
+            {
                 continue;
             }
             if mem.buddy().free_frames() <= self.high {
@@ -950,7 +969,10 @@ impl LinuxKernel {
         kind: AccessKind,
         fault: Fault,
     ) -> Result<Resolution, KernelError> {
-        if matches!(fault, Fault::NonCanonical | Fault::Walk(WalkFault::Reserved { .. })) {
+        if matches!(
+            fault,
+            Fault::NonCanonical | Fault::Walk(WalkFault::Reserved { .. })
+        ) {
             return Ok(self.segv(pid));
         }
         let Some(p) = self.procs.get(&pid) else {
@@ -1003,7 +1025,7 @@ impl LinuxKernel {
             .unwrap_or(Pte::EMPTY);
         // 3. Copy-on-write: a write to a present, read-only page of a writable private VMA.
         if pte.present() {
-            if !(kind == AccessKind::Write && !shared) {
+            if kind != AccessKind::Write || shared {
                 return Ok(self.segv(pid));
             }
             return self.cow(mem, cpus, pid, page, pte, prot);
@@ -1020,9 +1042,15 @@ impl LinuxKernel {
             self.install(mem, pid, page, pfn, perm_flags(prot, writable))?;
             self.put_slot(slot);
             return Ok(if cached {
-                Resolution::SwapCache { va: page, pfn: Pfn(pfn) }
+                Resolution::SwapCache {
+                    va: page,
+                    pfn: Pfn(pfn),
+                }
             } else {
-                Resolution::SwapIn { va: page, pfn: Pfn(pfn) }
+                Resolution::SwapIn {
+                    va: page,
+                    pfn: Pfn(pfn),
+                }
             });
         }
         // 5. First touch.
@@ -1053,9 +1081,15 @@ impl LinuxKernel {
                 let writable = shared && prot.write;
                 self.install(mem, pid, page, pfn, perm_flags(prot, writable))?;
                 let r = if cached {
-                    Resolution::PageCache { va: page, pfn: Pfn(pfn) }
+                    Resolution::PageCache {
+                        va: page,
+                        pfn: Pfn(pfn),
+                    }
                 } else {
-                    Resolution::FileRead { va: page, pfn: Pfn(pfn) }
+                    Resolution::FileRead {
+                        va: page,
+                        pfn: Pfn(pfn),
+                    }
                 };
                 if kind == AccessKind::Write && !shared {
                     let pte = self
@@ -1088,16 +1122,20 @@ impl LinuxKernel {
         let resolution;
         if kind == FrameUse::Anon && mappers == 1 && swap.is_none_or(|s| self.swap.refs(s) == 0) {
             // The last mapper: take the page over.
-            let p = self.procs.get_mut(&pid).ok_or(KernelError::Map(
-                crate::radix::MapError::NotMapped(page),
-            ))?;
+            let p = self
+                .procs
+                .get_mut(&pid)
+                .ok_or(KernelError::Map(crate::radix::MapError::NotMapped(page)))?;
             let (_, f) = p.table.set_pte(mem, page, pte.with(PteFlags::WRITABLE))?;
             flush = f;
             self.stats.cow_reuses += 1;
             if let Some(p) = self.procs.get_mut(&pid) {
                 p.stats.cow_reuses += 1;
             }
-            resolution = Resolution::CowReuse { va: page, pfn: Pfn(old) };
+            resolution = Resolution::CowReuse {
+                va: page,
+                pfn: Pfn(old),
+            };
         } else {
             let Some(new) = self.alloc_frame(mem, cpus, pid)? else {
                 return Ok(Resolution::OomKilled);
@@ -1107,11 +1145,13 @@ impl LinuxKernel {
                 f.dirty = true;
             }
             if let Some(f) = self.frames.get_mut(&old) {
-                f.mappers.retain(|&(q, a)| !(q == pid && a == page.as_u64()));
+                f.mappers
+                    .retain(|&(q, a)| !(q == pid && a == page.as_u64()));
             }
-            let p = self.procs.get_mut(&pid).ok_or(KernelError::Map(
-                crate::radix::MapError::NotMapped(page),
-            ))?;
+            let p = self
+                .procs
+                .get_mut(&pid)
+                .ok_or(KernelError::Map(crate::radix::MapError::NotMapped(page)))?;
             let (_, f) = p.table.set_pte(
                 mem,
                 page,
@@ -1158,12 +1198,12 @@ impl Kernel for LinuxKernel {
         cpu: usize,
     ) -> Result<(Pfn, Pcid), KernelError> {
         self.ensure_process(mem, pid)?;
-        let p = self
-            .procs
-            .get_mut(&pid)
-            .ok_or(KernelError::Map(crate::radix::MapError::NotMapped(
-                VirtAddr::new_unchecked(0),
-            )))?;
+        let p =
+            self.procs
+                .get_mut(&pid)
+                .ok_or(KernelError::Map(crate::radix::MapError::NotMapped(
+                    VirtAddr::new_unchecked(0),
+                )))?;
         p.cpus |= 1 << (cpu % 64);
         Ok((p.table.root(), p.pcid))
     }

@@ -38,8 +38,12 @@ pub enum KernelError {
 pub trait Kernel {
     /// The page-table root and PCID of `pid`, about to run on CPU `cpu`, creating the process
     /// on first sight.
-    fn context(&mut self, mem: &mut PhysMem, pid: Pid, cpu: usize)
-        -> Result<(Pfn, Pcid), KernelError>;
+    fn context(
+        &mut self,
+        mem: &mut PhysMem,
+        pid: Pid,
+        cpu: usize,
+    ) -> Result<(Pfn, Pcid), KernelError>;
 
     /// Resolves a fault that `pid` took on CPU `cpu` at `va`. Any mapping it changes is
     /// invalidated in `cpus` before it returns; the machine then retries the access.

@@ -55,7 +55,9 @@ impl FromStr for ReclaimPolicy {
         Self::ALL
             .into_iter()
             .find(|p| p.name() == s)
-            .ok_or_else(|| format!("unknown reclaim policy `{s}` (expected fifo, lru, clock or two-list)"))
+            .ok_or_else(|| {
+                format!("unknown reclaim policy `{s}` (expected fifo, lru, clock or two-list)")
+            })
     }
 }
 
@@ -247,7 +249,10 @@ mod tests {
         assert_eq!(t.len(), 3);
         t.remove(1);
         assert_eq!(t.len(), 2);
-        assert_eq!("two-list".parse::<ReclaimPolicy>(), Ok(ReclaimPolicy::TwoList));
+        assert_eq!(
+            "two-list".parse::<ReclaimPolicy>(),
+            Ok(ReclaimPolicy::TwoList)
+        );
         assert!("mglru".parse::<ReclaimPolicy>().is_err());
     }
 }

@@ -220,7 +220,7 @@ impl AddressSpace {
 
     /// Adds `v`, which must not overlap anything.
     pub fn insert(&mut self, v: Vma) -> Result<(), VmaError> {
-        if v.start >= v.end || v.start % PAGE != 0 || v.end % PAGE != 0 {
+        if v.start >= v.end || !v.start.is_multiple_of(PAGE) || !v.end.is_multiple_of(PAGE) {
             return Err(VmaError::BadRange {
                 start: v.start,
                 end: v.end,
@@ -323,7 +323,8 @@ mod tests {
     #[test]
     fn munmap_of_the_middle_splits_in_two() {
         let mut a = AddressSpace::default();
-        a.insert(Vma::anon(0x10000, 0x20000, Prot::RW, "x")).unwrap();
+        a.insert(Vma::anon(0x10000, 0x20000, Prot::RW, "x"))
+            .unwrap();
         let gone = a.remove_range(0x14000, 0x18000);
         assert_eq!(gone.len(), 1);
         assert_eq!((gone[0].start, gone[0].end), (0x14000, 0x18000));
@@ -337,13 +338,22 @@ mod tests {
     fn mprotect_splits_and_file_offsets_follow() {
         let mut a = AddressSpace::default();
         let mut f = Vma::anon(0x40000, 0x48000, Prot::R, "f");
-        f.backing = Backing::File { file: 3, offset: 10 };
+        f.backing = Backing::File {
+            file: 3,
+            offset: 10,
+        };
         a.insert(f).unwrap();
         a.modify_range(0x42000, 0x44000, |v| v.prot = Prot::RW);
         assert_eq!(a.len(), 3);
         let mid = a.find(VirtAddr::new_unchecked(0x43000)).unwrap();
         assert_eq!(mid.prot, Prot::RW);
-        assert_eq!(mid.backing, Backing::File { file: 3, offset: 12 });
+        assert_eq!(
+            mid.backing,
+            Backing::File {
+                file: 3,
+                offset: 12
+            }
+        );
         assert_eq!(mid.file_page(0x43000), Some((3, 13)));
         assert!(a.insert(Vma::anon(0x47000, 0x49000, Prot::R, "o")).is_err());
     }

@@ -628,7 +628,12 @@ impl RadixTable {
     /// Writes the raw level-1 entry for `va` (allocating tables on the way; freeing them when
     /// the entry written is zero and they become empty). Returns the old entry and the flush
     /// obligation for it.
-    pub fn set_pte(&mut self, mem: &mut PhysMem, va: VirtAddr, pte: Pte) -> Result<(Pte, Flush), MapError> {
+    pub fn set_pte(
+        &mut self,
+        mem: &mut PhysMem,
+        va: VirtAddr,
+        pte: Pte,
+    ) -> Result<(Pte, Flush), MapError> {
         self.geom.check(va)?;
         let page = self.geom.page_size();
         let va = va.align_down(page);
@@ -646,7 +651,14 @@ impl RadixTable {
                 table = e.frame();
             } else {
                 if pte.raw() == 0 {
-                    return Ok((Pte::EMPTY, Flush { va, size: page, tables_freed: false }));
+                    return Ok((
+                        Pte::EMPTY,
+                        Flush {
+                            va,
+                            size: page,
+                            tables_freed: false,
+                        },
+                    ));
                 }
                 let t = mem.alloc_table()?;
                 self.pages[lower.index()] += 1;
@@ -664,7 +676,9 @@ impl RadixTable {
         if pte.raw() == 0 {
             let mut l = Level::Pt;
             while l != self.geom.top() && mem.used_entries(path[l.index()].0) == 0 {
-                let Some(parent) = Level::from_number(l.number() + 1) else { break };
+                let Some(parent) = Level::from_number(l.number() + 1) else {
+                    break;
+                };
                 let (pt, pi) = path[parent.index()];
                 mem.free_table(path[l.index()].0);
                 self.pages[l.index()] -= 1;
@@ -673,7 +687,14 @@ impl RadixTable {
                 l = parent;
             }
         }
-        Ok((old, Flush { va, size: page, tables_freed }))
+        Ok((
+            old,
+            Flush {
+                va,
+                size: page,
+                tables_freed,
+            },
+        ))
     }
 
     /// Replaces the permission bits (R/W, U/S, XD) of the leaf mapping `va`.
