@@ -1,0 +1,407 @@
+//! The Linux-like kernel under scenarios whose outcome follows from first principles, and a
+//! property test that no data is ever lost and no frame leaked.
+use proptest::prelude::*;
+use std::collections::HashMap;
+use vmsim_core::config::MachineConfig;
+use vmsim_core::kernel::reclaim::ReclaimPolicy;
+use vmsim_core::kernel::vma::Prot;
+use vmsim_core::kernel::{Kernel, LinuxConfig, LinuxKernel};
+use vmsim_core::machine::{AccessOutcome, Machine};
+use vmsim_core::{AccessKind, VirtAddr};
+
+const PAGE: u64 = 4096;
+
+fn machine(ram: &str, cpus: u16, linux: LinuxConfig) -> Machine<LinuxKernel> {
+    let mut cfg = MachineConfig::preset("zen4").unwrap();
+    cfg.memory = vmsim_core::units::parse_bytes(ram).unwrap();
+    cfg.cpus = cpus;
+    Machine::linux(&cfg, linux).unwrap()
+}
+
+fn va(x: u64) -> VirtAddr {
+    VirtAddr::new_unchecked(x)
+}
+
+fn touch(m: &mut Machine<LinuxKernel>, pid: u32, addr: u64, kind: AccessKind) -> AccessOutcome {
+    m.access(0, pid, va(addr), kind, 8, &mut ()).unwrap()
+}
+
+#[test]
+fn two_passes_over_twice_ram_with_lru_fault_on_every_page_of_the_second() {
+    let cfg = LinuxConfig {
+        policy: ReclaimPolicy::Lru,
+        swap_pages: 8192,
+        swap_readahead: 0,
+        ..Default::default()
+    };
+    let mut m = machine("4M", 1, cfg); // 1024 frames
+    let pages = 2048u64;
+    let base = 0x10_0000_0000u64;
+    for p in 0..pages {
+        touch(&mut m, 1, base + p * PAGE, AccessKind::Write);
+    }
+    let after_first = m.kernel().stats();
+    assert_eq!(after_first.demand_zero, pages);
+    assert_eq!(after_first.major_faults, 0);
+    for p in 0..pages {
+        touch(&mut m, 1, base + p * PAGE, AccessKind::Write);
+    }
+    let s = m.kernel().stats();
+    assert_eq!(
+        s.major_faults, pages,
+        "every page of the second pass is a major fault"
+    );
+    assert_eq!(s.swap_ins, pages);
+    assert!(s.swap_outs >= pages);
+}
+
+#[test]
+fn a_child_writing_half_of_its_parents_pages_copies_exactly_those() {
+    let mut m = machine("64M", 2, LinuxConfig::default());
+    let n = 64u64;
+    let base = 0x7f00_0000_0000u64;
+    {
+        let (k, mem, _) = m.parts();
+        k.mmap(mem, 1, Some(base), n * PAGE, Prot::RW, false, None)
+            .unwrap();
+    }
+    for p in 0..n {
+        touch(&mut m, 1, base + p * PAGE, AccessKind::Write);
+    }
+    {
+        let (k, mem, cpus) = m.parts();
+        k.fork(mem, cpus, 1, 2).unwrap();
+    }
+    for p in 0..n / 2 {
+        m.access(1, 2, va(base + p * PAGE), AccessKind::Write, 8, &mut ())
+            .unwrap();
+    }
+    let s = m.kernel().stats();
+    assert_eq!(s.cow_copies, n / 2);
+    // The other half is still shared: reading it in the child faults nothing.
+    let before = s.minor_faults + s.major_faults;
+    for p in n / 2..n {
+        m.access(1, 2, va(base + p * PAGE), AccessKind::Read, 8, &mut ())
+            .unwrap();
+    }
+    // The child's first reads of shared pages walk into read-only PTEs: no faults.
+    let s = m.kernel().stats();
+    assert_eq!(s.minor_faults + s.major_faults, before);
+    // The parent writing a page the child copied now owns it alone: reuse, no copy.
+    touch(&mut m, 1, base, AccessKind::Write);
+    let s = m.kernel().stats();
+    assert_eq!((s.cow_copies, s.cow_reuses), (n / 2, 1));
+    // Writing a still-shared page copies.
+    touch(&mut m, 1, base + (n - 1) * PAGE, AccessKind::Write);
+    assert_eq!(m.kernel().stats().cow_copies, n / 2 + 1);
+}
+
+#[test]
+fn a_shared_file_mapping_read_by_two_processes_is_read_from_disk_once() {
+    let cfg = LinuxConfig {
+        file_readahead: 0,
+        ..Default::default()
+    };
+    let mut m = machine("64M", 2, cfg);
+    let pages = 40u64;
+    let (a, b) = (0x6000_0000u64, 0x7000_0000u64);
+    {
+        let (k, mem, _) = m.parts();
+        let f = k.new_file();
+        k.mmap(mem, 1, Some(a), pages * PAGE, Prot::R, true, Some((f, 0)))
+            .unwrap();
+        k.mmap(mem, 2, Some(b), pages * PAGE, Prot::R, true, Some((f, 0)))
+            .unwrap();
+    }
+    for p in 0..pages {
+        m.access(0, 1, va(a + p * PAGE), AccessKind::Read, 8, &mut ())
+            .unwrap();
+        m.access(1, 2, va(b + p * PAGE), AccessKind::Read, 8, &mut ())
+            .unwrap();
+    }
+    let s = m.kernel().stats();
+    assert_eq!(s.file_reads, pages);
+    assert_eq!(s.major_faults, pages);
+    assert_eq!(s.page_cache_hits, pages);
+    assert_eq!(s.minor_faults, pages);
+}
+
+#[test]
+fn readahead_turns_later_file_faults_minor() {
+    let cfg = LinuxConfig {
+        file_readahead: 7,
+        ..Default::default()
+    };
+    let mut m = machine("64M", 1, cfg);
+    let base = 0x6000_0000u64;
+    {
+        let (k, mem, _) = m.parts();
+        let f = k.new_file();
+        k.mmap(mem, 1, Some(base), 64 * PAGE, Prot::R, false, Some((f, 0)))
+            .unwrap();
+    }
+    for p in 0..64 {
+        touch(&mut m, 1, base + p * PAGE, AccessKind::Read);
+    }
+    let s = m.kernel().stats();
+    // Every eighth page is read; the seven after it come from readahead.
+    assert_eq!((s.file_reads, s.major_faults), (8, 8));
+    assert_eq!(s.readahead_hits, 56);
+}
+
+#[test]
+fn munmap_of_the_middle_leaves_two_vmas_and_frees_the_emptied_tables() {
+    let cfg = LinuxConfig {
+        implicit_anon: false,
+        ..Default::default()
+    };
+    let mut m = machine("64M", 1, cfg);
+    let two_m = 2u64 << 20;
+    let base = 0x4000_0000u64; // 1 GiB aligned: one PD covers all three regions
+    {
+        let (k, mem, _) = m.parts();
+        k.mmap(mem, 1, Some(base), 3 * two_m, Prot::RW, false, None)
+            .unwrap();
+    }
+    for p in 0..3 * two_m / PAGE {
+        touch(&mut m, 1, base + p * PAGE, AccessKind::Write);
+    }
+    assert_eq!(m.table_pages(), [3, 1, 1, 1, 0]);
+    let frames_before = m.mem().frames_in_use();
+    {
+        let (k, mem, cpus) = m.parts();
+        k.munmap(mem, cpus, 1, base + two_m, two_m).unwrap();
+    }
+    let vmas: Vec<(u64, u64)> = m
+        .kernel()
+        .vmas(1)
+        .unwrap()
+        .iter()
+        .map(|v| (v.start, v.end))
+        .collect();
+    assert_eq!(
+        vmas,
+        vec![(base, base + two_m), (base + 2 * two_m, base + 3 * two_m)]
+    );
+    assert_eq!(m.table_pages(), [2, 1, 1, 1, 0]);
+    // 512 data pages and one page table were freed.
+    assert_eq!(frames_before - m.mem().frames_in_use(), 512 + 1);
+    // The hole faults with SIGSEGV now.
+    assert!(matches!(
+        touch(&mut m, 1, base + two_m, AccessKind::Read),
+        AccessOutcome::Segv(_)
+    ));
+}
+
+#[test]
+fn the_buddy_allocator_coalesces_back_after_every_process_exits() {
+    let cfg = LinuxConfig {
+        swap_pages: 4096,
+        ..Default::default()
+    };
+    let mut m = machine("8M", 2, cfg);
+    let start = m.mem().buddy().free_blocks();
+    let start_used = m.mem().frames_in_use();
+    for pid in 1..=3u32 {
+        for p in 0..1500u64 {
+            m.access(
+                (pid % 2) as u16,
+                pid,
+                va(0x1000_0000 * pid as u64 + p * PAGE),
+                AccessKind::Write,
+                8,
+                &mut (),
+            )
+            .unwrap();
+        }
+    }
+    {
+        let (k, mem, cpus) = m.parts();
+        k.fork(mem, cpus, 1, 9).unwrap();
+    }
+    for pid in [1u32, 2, 3, 9] {
+        let (k, mem, cpus) = m.parts();
+        k.exit(mem, cpus, pid).unwrap();
+        m.deschedule(pid);
+    }
+    assert_eq!(m.kernel().resident_frames(), 0);
+    assert_eq!(m.kernel().swap_used(), 0);
+    assert_eq!(m.mem().frames_in_use(), start_used);
+    assert_eq!(m.mem().buddy().free_blocks(), start);
+}
+
+#[test]
+fn no_swap_means_the_oom_killer_takes_the_largest_process() {
+    let cfg = LinuxConfig {
+        swap_pages: 0,
+        ..Default::default()
+    };
+    let mut m = machine("4M", 1, cfg);
+    for p in 0..100u64 {
+        touch(&mut m, 1, 0x1000_0000 + p * PAGE, AccessKind::Write);
+    }
+    let mut killed_at = None;
+    for p in 0..2000u64 {
+        if let AccessOutcome::Segv(_) = touch(&mut m, 2, 0x2000_0000 + p * PAGE, AccessKind::Write)
+        {
+            killed_at = Some(p);
+            break;
+        }
+    }
+    assert!(
+        killed_at.is_some(),
+        "process 2 outgrew memory and was killed"
+    );
+    assert_eq!(m.kernel().stats().oom_kills, 1);
+    assert_eq!(m.kernel().oom_victims(), &[2]);
+}
+
+#[test]
+fn stack_growth_and_segv() {
+    let mut m = machine(
+        "64M",
+        1,
+        LinuxConfig {
+            implicit_anon: false,
+            ..Default::default()
+        },
+    );
+    let top = 0x7ffd_0000_0000u64;
+    {
+        let (k, mem, _) = m.parts();
+        let mut stack =
+            vmsim_core::kernel::vma::Vma::anon(top - 32 * PAGE, top, Prot::RW, "[stack]");
+        stack.grows_down = true;
+        k.add_vma(mem, 1, stack).unwrap();
+    }
+    // Just below the stack: grows.
+    assert!(matches!(
+        touch(&mut m, 1, top - 33 * PAGE + 8, AccessKind::Write),
+        AccessOutcome::Done(_)
+    ));
+    assert_eq!(m.kernel().stats().stack_growths, 1);
+    // Nowhere near any VMA: SIGSEGV.
+    assert!(matches!(
+        touch(&mut m, 1, 0x1234_0000, AccessKind::Read),
+        AccessOutcome::Segv(_)
+    ));
+    // Writing a read-only mapping: SIGSEGV.
+    {
+        let (k, mem, _) = m.parts();
+        k.mmap(mem, 1, Some(0x5000_0000), PAGE, Prot::R, false, None)
+            .unwrap();
+    }
+    assert!(matches!(
+        touch(&mut m, 1, 0x5000_0000, AccessKind::Read),
+        AccessOutcome::Done(_)
+    ));
+    assert!(matches!(
+        touch(&mut m, 1, 0x5000_0000, AccessKind::Write),
+        AccessOutcome::Segv(_)
+    ));
+    assert_eq!(m.kernel().stats().segv, 2);
+}
+
+#[derive(Debug, Clone)]
+enum Op {
+    Write { pid: u32, page: u64 },
+    Read { pid: u32, page: u64 },
+    Fork { parent: u32 },
+    Exit { pid: u32 },
+    Munmap { pid: u32, page: u64, pages: u64 },
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    let pid = 1u32..5;
+    let page = 0u64..96;
+    prop_oneof![
+        6 => (pid.clone(), page.clone()).prop_map(|(pid, page)| Op::Write { pid, page }),
+        6 => (pid.clone(), page.clone()).prop_map(|(pid, page)| Op::Read { pid, page }),
+        1 => pid.clone().prop_map(|parent| Op::Fork { parent }),
+        1 => pid.clone().prop_map(|pid| Op::Exit { pid }),
+        1 => (pid, page, 1u64..8).prop_map(|(pid, page, pages)| Op::Munmap { pid, page, pages }),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+    /// Under memory pressure with swap, COW and reclaim, a page always reads back the version
+    /// last written to it by its process (or zero if never written), and once every process has
+    /// exited no frame and no swap slot is left in use.
+    #[test]
+    fn no_data_is_lost_and_no_frame_leaks(
+        ops in prop::collection::vec(op(), 1..250),
+        policy in prop::sample::select(ReclaimPolicy::ALL.to_vec()),
+        readahead in 0u32..4,
+    ) {
+        let cfg = LinuxConfig { policy, swap_pages: 4096, swap_readahead: readahead, ..Default::default() };
+        // 256 frames of RAM: four processes of up to 96 pages each keep reclaim busy.
+        let mut m = machine("1M", 2, cfg);
+        let start_used = m.mem().frames_in_use();
+        let base = 0x10_0000_0000u64;
+        // Model: (pid, page) -> last version written.
+        let mut model: HashMap<(u32, u64), u64> = HashMap::new();
+        let mut alive: Vec<u32> = Vec::new();
+        let mut version = 0u64;
+        let mut next_pid = 100u32;
+        for op in ops {
+            match op {
+                Op::Write { pid, page } => {
+                    let a = va(base + page * PAGE);
+                    if let AccessOutcome::Done(_) = m.access((pid % 2) as u16, pid, a, AccessKind::Write, 8, &mut ()).unwrap() {
+                        version += 1;
+                        let (k, mem, _) = m.parts();
+                        prop_assert!(k.store(mem, pid, a, version), "page not writable after a write");
+                        model.insert((pid, page), version);
+                        if !alive.contains(&pid) { alive.push(pid); }
+                    }
+                }
+                Op::Read { pid, page } => {
+                    let a = va(base + page * PAGE);
+                    if let AccessOutcome::Done(_) = m.access((pid % 2) as u16, pid, a, AccessKind::Read, 8, &mut ()).unwrap() {
+                        if !alive.contains(&pid) { alive.push(pid); }
+                        let got = m.kernel().load(m.mem(), pid, a);
+                        prop_assert_eq!(got, Some(model.get(&(pid, page)).copied().unwrap_or(0)));
+                    }
+                }
+                Op::Fork { parent } => {
+                    if !alive.contains(&parent) { continue; }
+                    let child = next_pid;
+                    next_pid += 1;
+                    let (k, mem, cpus) = m.parts();
+                    k.fork(mem, cpus, parent, child).unwrap();
+                    let inherited: Vec<((u32, u64), u64)> = model.iter().filter(|((p, _), _)| *p == parent).map(|((_, pg), v)| ((child, *pg), *v)).collect();
+                    model.extend(inherited);
+                    alive.push(child);
+                }
+                Op::Exit { pid } => {
+                    let victim = if alive.is_empty() { continue } else { alive[pid as usize % alive.len()] };
+                    let (k, mem, cpus) = m.parts();
+                    k.exit(mem, cpus, victim).unwrap();
+                    m.deschedule(victim);
+                    alive.retain(|&p| p != victim);
+                    model.retain(|(p, _), _| *p != victim);
+                }
+                Op::Munmap { pid, page, pages } => {
+                    if !alive.contains(&pid) { continue; }
+                    let (k, mem, cpus) = m.parts();
+                    k.munmap(mem, cpus, pid, base + page * PAGE, pages * PAGE).unwrap();
+                    for p in page..page + pages { model.remove(&(pid, p)); }
+                }
+            }
+            // OOM kills (there is swap, but it may fill) remove processes too.
+            for v in m.kernel().oom_victims().to_vec() {
+                alive.retain(|&p| p != v);
+                model.retain(|(p, _), _| *p != v);
+            }
+        }
+        for pid in alive.clone() {
+            let (k, mem, cpus) = m.parts();
+            k.exit(mem, cpus, pid).unwrap();
+        }
+        prop_assert_eq!(m.kernel().resident_frames(), 0);
+        prop_assert_eq!(m.kernel().swap_used(), 0);
+        prop_assert_eq!(m.mem().frames_in_use(), start_used);
+        prop_assert_eq!(m.kernel().processes(), 0);
+    }
+}
