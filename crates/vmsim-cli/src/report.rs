@@ -92,6 +92,13 @@ pub fn json<K: Kernel>(m: &Machine<K>, cfg: &MachineConfig, trace: &str) -> Valu
         o.insert(k, v);
     }
     let np: u64 = total.faults_not_present.iter().sum();
+    let summary = m.kernel().summary(m.mem());
+    let ks = summary.stats.unwrap_or_default();
+    let (minor, major) = match summary.stats {
+        Some(k) => (k.minor_faults, k.major_faults),
+        None => (ms.demand_zero, 0),
+    };
+    o.insert("kernel".into(), json!(summary.name));
     o.insert(
         "faults".into(),
         json!({
@@ -101,10 +108,57 @@ pub fn json<K: Kernel>(m: &Machine<K>, cfg: &MachineConfig, trace: &str) -> Valu
             "reserved": total.faults_reserved,
             "non_canonical": total.faults_non_canonical,
             "demand_zero": ms.demand_zero,
-            "minor": ms.demand_zero,
+            "minor": minor,
+            "major": major,
+            "cow": ks.cow_copies,
+            "cow_reuse": ks.cow_reuses,
             "segv": ms.segv,
+            "stack_growth": ks.stack_growths,
         }),
     );
+    o.insert(
+        "swap".into(),
+        json!({
+            "ins": ks.swap_ins,
+            "outs": ks.swap_outs,
+            "cache_hits": ks.swap_cache_hits,
+            "used_pages": summary.swap_used_pages,
+            "total_pages": summary.swap_total_pages,
+        }),
+    );
+    o.insert("oom_kills".into(), json!(ks.oom_kills));
+    o.insert(
+        "reclaim".into(),
+        json!({
+            "policy": summary.policy,
+            "scanned": ks.reclaim_scanned,
+            "stolen": ks.reclaim_stolen,
+            "direct": ks.direct_reclaims,
+            "background": ks.background_reclaims,
+            "writebacks": ks.writebacks,
+        }),
+    );
+    o.insert(
+        "readahead".into(),
+        json!({"pages": ks.readahead_pages, "hits": ks.readahead_hits}),
+    );
+    o.insert(
+        "page_cache".into(),
+        json!({"hits": ks.page_cache_hits, "file_reads": ks.file_reads}),
+    );
+    o.insert("tlb_shootdowns".into(), json!(ks.shootdowns));
+    o.insert(
+        "thrashing".into(),
+        json!({
+            "windows": ms.windows,
+            "thrashing_windows": ms.thrashing_windows,
+            "window_accesses": vmsim_core::machine::WINDOW,
+            "major_fault_rate_threshold": vmsim_core::machine::THRASHING_RATE,
+            "flagged": ms.thrashing_windows > 0,
+        }),
+    );
+    o.insert("free_kib_over_time".into(), json!(ms.free_kib_over_time));
+    o.insert("process_memory".into(), json!(summary.processes));
     let tp = m.table_pages();
     let mut pages = Map::new();
     for l in Level::ALL {
@@ -199,13 +253,40 @@ pub fn text(r: &Value) -> String {
     );
     let _ = writeln!(
         s,
-        "faults {} (demand-zero {}, protection {}, segv {})  dirty-bit assists {}",
+        "faults {} (minor {}, major {}, copy-on-write {}, segv {})  dirty-bit assists {}",
         n(r, &["faults", "total"]),
-        n(r, &["faults", "demand_zero"]),
-        n(r, &["faults", "protection"]),
+        n(r, &["faults", "minor"]),
+        n(r, &["faults", "major"]),
+        n(r, &["faults", "cow"]),
         n(r, &["faults", "segv"]),
         n(r, &["dirty_assists"])
     );
+    if r["kernel"] == "linux" {
+        let _ = writeln!(
+            s,
+            "kernel linux ({} reclaim): swap in {} out {}, reclaim scanned {} stole {}, writebacks {}, OOM kills {}, TLB shootdowns {}",
+            r["reclaim"]["policy"].as_str().unwrap_or(""),
+            n(r, &["swap", "ins"]),
+            n(r, &["swap", "outs"]),
+            n(r, &["reclaim", "scanned"]),
+            n(r, &["reclaim", "stolen"]),
+            n(r, &["reclaim", "writebacks"]),
+            n(r, &["oom_kills"]),
+            n(r, &["tlb_shootdowns"]),
+        );
+        if r["thrashing"]["flagged"].as_bool() == Some(true) {
+            let _ = writeln!(
+                s,
+                "THRASHING: {} of {} windows of {} accesses had major faults on more than {}% of accesses",
+                n(r, &["thrashing", "thrashing_windows"]),
+                n(r, &["thrashing", "windows"]),
+                n(r, &["thrashing", "window_accesses"]),
+                r["thrashing"]["major_fault_rate_threshold"].as_f64().unwrap_or(0.0) * 100.0
+            );
+        }
+    } else {
+        let _ = writeln!(s, "kernel {}", r["kernel"].as_str().unwrap_or(""));
+    }
     let tp = &r["page_table_pages"];
     let _ = writeln!(
         s,

@@ -31,7 +31,27 @@ pub struct MachineStats {
     pub segv: u64,
     /// Context switches (a CPU began running another process).
     pub context_switches: u64,
+    /// Major faults (read from swap or a file).
+    pub major_faults: u64,
+    /// Windows of [`WINDOW`] accesses replayed.
+    pub windows: u64,
+    /// Windows in which more than [`THRASHING_RATE`] of accesses took a major fault.
+    pub thrashing_windows: u64,
+    /// Free memory in KiB at the end of each window (at most [`MAX_SAMPLES`] samples, evenly
+    /// thinned when a run is longer).
+    pub free_kib_over_time: Vec<u64>,
+    #[serde(skip)]
+    window_major: u64,
+    #[serde(skip)]
+    sample_every: u64,
 }
+
+/// Accesses per statistics window.
+pub const WINDOW: u64 = 65536;
+/// Major faults per access above which a window counts as thrashing.
+pub const THRASHING_RATE: f64 = 0.01;
+/// Most free-memory samples kept.
+pub const MAX_SAMPLES: usize = 512;
 
 /// The run cannot go on.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -160,6 +180,28 @@ impl<K: Kernel> Machine<K> {
         t
     }
 
+    fn end_window(&mut self) {
+        let s = &mut self.stats;
+        s.windows += 1;
+        if s.window_major as f64 > THRASHING_RATE * WINDOW as f64 {
+            s.thrashing_windows += 1;
+        }
+        s.window_major = 0;
+        if s.sample_every == 0 {
+            s.sample_every = 1;
+        }
+        if s.windows.is_multiple_of(s.sample_every) {
+            s.free_kib_over_time
+                .push(self.mem.buddy().free_frames() * self.geom.page_size().bytes() / 1024);
+            if s.free_kib_over_time.len() >= MAX_SAMPLES {
+                // Keep every other sample and sample half as often from now on.
+                let kept: Vec<u64> = s.free_kib_over_time.iter().copied().step_by(2).collect();
+                s.free_kib_over_time = kept;
+                s.sample_every *= 2;
+            }
+        }
+    }
+
     /// Makes CPU `cpu` run `pid`, writing CR3 if it ran something else. With PCIDs the write
     /// keeps the TLB's entries when the PCID last named the same process on this CPU.
     pub fn switch_to(&mut self, cpu: usize, pid: Pid) -> Result<(), MachineError> {
@@ -239,6 +281,9 @@ impl<K: Kernel> Machine<K> {
                     }
                     if self.stats.accesses.is_multiple_of(BACKGROUND_EVERY) {
                         self.kernel.background(&mut self.mem, &mut self.cpus);
+                        if self.stats.accesses.is_multiple_of(WINDOW) {
+                            self.end_window();
+                        }
                     }
                     return Ok(AccessOutcome::Done(t));
                 }
@@ -261,6 +306,10 @@ impl<K: Kernel> Machine<K> {
                     }
                     match r {
                         Resolution::DemandZero { .. } => self.stats.demand_zero += 1,
+                        Resolution::SwapIn { .. } | Resolution::FileRead { .. } => {
+                            self.stats.major_faults += 1;
+                            self.stats.window_major += 1;
+                        }
                         Resolution::Segv | Resolution::OomKilled => {
                             self.stats.segv += 1;
                             if self.running[c] == Some(pid) && r == Resolution::OomKilled {

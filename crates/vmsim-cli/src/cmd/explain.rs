@@ -2,7 +2,9 @@
 use crate::machine_args::MachineArgs;
 use anyhow::Result;
 use std::io::Write;
+use vmsim_core::config::MachineConfig;
 use vmsim_core::event::Recorder;
+use vmsim_core::kernel::{Kernel, LinuxConfig};
 use vmsim_core::machine::Machine;
 use vmsim_core::{AccessKind, VirtAddr};
 
@@ -42,10 +44,18 @@ pub fn parse_addr(s: &str) -> Result<u64, String> {
     r.map_err(|_| format!("`{s}` is not an address (use 0x-prefixed hex or decimal)"))
 }
 
-/// Runs `vmsim explain`.
+/// Runs `vmsim explain` on the Linux-like kernel (demand-zero for 2M/1G pages and teaching
+/// machines, whose page sizes the Linux model does not handle).
 pub fn run(args: Args) -> Result<()> {
     let cfg = args.machine.load()?;
-    let mut machine = Machine::from_config(&cfg)?;
+    if cfg.page_size == vmsim_core::PageSize::SIZE_4K && cfg.geometry()?.is_x86() {
+        explain(Machine::linux(&cfg, LinuxConfig::default())?, &cfg, &args)
+    } else {
+        explain(Machine::from_config(&cfg)?, &cfg, &args)
+    }
+}
+
+fn explain<K: Kernel>(mut machine: Machine<K>, cfg: &MachineConfig, args: &Args) -> Result<()> {
     let geom = *machine.geometry();
     let kind = if args.write {
         AccessKind::Write

@@ -3,7 +3,10 @@ use crate::machine_args::MachineArgs;
 use anyhow::{Context, Result};
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
+use vmsim_core::config::MachineConfig;
 use vmsim_core::event::Recorder;
+use vmsim_core::kernel::reclaim::ReclaimPolicy;
+use vmsim_core::kernel::{Kernel, LinuxConfig};
 use vmsim_core::machine::Machine;
 use vmsim_trace::{AddressCheck, Format, Record, TraceReader};
 
@@ -37,6 +40,34 @@ pub struct Args {
     /// Stop after N records.
     #[arg(long, value_name = "N")]
     pub limit: Option<u64>,
+    #[command(flatten)]
+    pub kernel: KernelArgs,
+}
+
+/// Which kernel runs, and the memory pressure it runs under.
+#[derive(clap::Args, Debug, Clone)]
+pub struct KernelArgs {
+    /// Kernel model: `linux` (VMAs, page cache, swap, reclaim) or `demand-zero` (every page
+    /// mapped on first touch, nothing reclaimed). Default: linux, or demand-zero when the page
+    /// size is 2M or 1G (the Linux model maps 4 KiB pages only).
+    #[arg(long, value_name = "KERNEL", value_parser = ["linux", "demand-zero"])]
+    pub kernel: Option<String>,
+    /// Physical memory (overrides the machine's), e.g. 64M, 2G.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub ram: Option<u64>,
+    /// Swap space, e.g. 256M (default none).
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub swap: Option<u64>,
+    /// Page reclaim policy: fifo, lru, clock or two-list (Linux's active/inactive lists).
+    #[arg(long, value_name = "NAME", default_value = "two-list")]
+    pub policy: ReclaimPolicy,
+    /// Swap readahead window in pages (0 turns it off).
+    #[arg(long, value_name = "PAGES", default_value_t = 8)]
+    pub swap_readahead: u32,
+}
+
+fn parse_size(s: &str) -> Result<u64, String> {
+    vmsim_core::units::parse_bytes(s)
 }
 
 /// Opens the trace named on the command line, or the built-in one.
@@ -58,11 +89,43 @@ pub fn open_trace(path: &Option<PathBuf>, format: Option<Format>) -> Result<(Tra
     })
 }
 
-/// Runs `vmsim run`.
+/// Builds the machine with the kernel the flags ask for, and replays.
 pub fn run(args: Args) -> Result<()> {
-    let cfg = args.machine.load()?;
+    let mut cfg = args.machine.load()?;
+    let k = &args.kernel;
+    if let Some(ram) = k.ram {
+        cfg.memory = ram;
+        cfg.validate()
+            .map_err(|e| crate::exit::usage(format!("--ram: {e}")))?;
+    }
+    let huge = cfg.page_size != vmsim_core::PageSize::SIZE_4K || !cfg.geometry()?.is_x86();
+    let kernel = k
+        .kernel
+        .clone()
+        .unwrap_or_else(|| if huge { "demand-zero" } else { "linux" }.to_string());
+    if kernel == "linux" {
+        if huge {
+            return Err(crate::exit::usage(
+                "the linux kernel model maps x86-64 4K pages only: use --kernel demand-zero with --page-size 2M or 1G and teaching machines",
+            ));
+        }
+        let swap_pages = k.swap.unwrap_or(0) / 4096;
+        let linux = LinuxConfig {
+            policy: k.policy,
+            swap_pages: u32::try_from(swap_pages)
+                .map_err(|_| crate::exit::usage("--swap is larger than 16 TiB"))?,
+            swap_readahead: k.swap_readahead,
+            ..LinuxConfig::default()
+        };
+        replay(Machine::linux(&cfg, linux)?, &cfg, args)
+    } else {
+        replay(Machine::from_config(&cfg)?, &cfg, args)
+    }
+}
+
+/// Replays the trace through `machine` and prints the report.
+fn replay<K: Kernel>(mut machine: Machine<K>, cfg: &MachineConfig, args: Args) -> Result<()> {
     let (mut reader, name) = open_trace(&args.trace, args.format)?;
-    let mut machine = Machine::from_config(&cfg)?;
     let geom = *machine.geometry();
     reader = reader.with_address_check(if geom.is_x86() {
         AddressCheck::Canonical(geom.va_bits())
@@ -116,7 +179,7 @@ pub fn run(args: Args) -> Result<()> {
     if let Some(b) = bar {
         b.finish_and_clear();
     }
-    let mut report = crate::report::json(&machine, &cfg, &name);
+    let mut report = crate::report::json(&machine, cfg, &name);
     let mut out = std::io::stdout().lock();
     if args.json {
         if args.explain > 0 {

@@ -117,4 +117,11 @@ impl Kernel for DemandZeroKernel {
     fn processes(&self) -> usize {
         self.procs.len()
     }
+
+    fn summary(&self, _mem: &PhysMem) -> super::KernelSummary {
+        super::KernelSummary {
+            name: "demand-zero",
+            ..Default::default()
+        }
+    }
 }

@@ -969,10 +969,12 @@ impl LinuxKernel {
         kind: AccessKind,
         fault: Fault,
     ) -> Result<Resolution, KernelError> {
+        // A killed process's later accesses (its trace goes on) all fail.
         if matches!(
             fault,
             Fault::NonCanonical | Fault::Walk(WalkFault::Reserved { .. })
-        ) {
+        ) || self.killed.contains(&pid)
+        {
             return Ok(self.segv(pid));
         }
         let Some(p) = self.procs.get(&pid) else {
@@ -1243,6 +1245,17 @@ impl Kernel for LinuxKernel {
     #[inline]
     fn accessed(&mut self, pa: PhysAddr) {
         self.reclaim.accessed(pa.pfn().0);
+    }
+
+    fn summary(&self, mem: &PhysMem) -> super::KernelSummary {
+        super::KernelSummary {
+            name: "linux",
+            stats: Some(self.stats()),
+            processes: self.memory(mem),
+            swap_used_pages: self.swap.used() as u64,
+            swap_total_pages: self.swap.capacity() as u64,
+            policy: Some(self.cfg.policy.name()),
+        }
     }
 
     fn background(&mut self, mem: &mut PhysMem, cpus: &mut [Mmu]) {

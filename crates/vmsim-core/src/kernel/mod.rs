@@ -34,6 +34,23 @@ pub enum KernelError {
     Map(#[from] MapError),
 }
 
+/// What a kernel reports at the end of a run.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct KernelSummary {
+    /// Which kernel model ran (`linux`, `demand-zero`).
+    pub name: &'static str,
+    /// System-wide counters, for kernels that keep them.
+    pub stats: Option<linux::KernelStats>,
+    /// Memory use per process, for kernels that track it.
+    pub processes: Vec<linux::ProcMemory>,
+    /// Swap slots in use.
+    pub swap_used_pages: u64,
+    /// Swap slots in all.
+    pub swap_total_pages: u64,
+    /// Reclaim policy, if the kernel reclaims.
+    pub policy: Option<&'static str>,
+}
+
 /// What the machine needs from an operating system.
 pub trait Kernel {
     /// The page-table root and PCID of `pid`, about to run on CPU `cpu`, creating the process
@@ -77,4 +94,7 @@ pub trait Kernel {
 
     /// Runs between accesses every few thousand accesses: background reclaim (kswapd).
     fn background(&mut self, _mem: &mut PhysMem, _cpus: &mut [Mmu]) {}
+
+    /// End-of-run report.
+    fn summary(&self, mem: &PhysMem) -> KernelSummary;
 }
