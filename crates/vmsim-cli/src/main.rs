@@ -27,6 +27,8 @@ enum Command {
     Presets(cmd::presets::Args),
     /// Convert a trace between formats (text, valgrind lackey, compact vmt).
     Convert(cmd::convert::Args),
+    /// Sweep RAM across a working set and show the thrashing knee.
+    Thrash(cmd::thrash::Args),
 }
 
 fn main() -> ExitCode {
@@ -39,6 +41,7 @@ fn main() -> ExitCode {
         Command::Explain(a) => cmd::explain::run(a),
         Command::Presets(a) => cmd::presets::run(a),
         Command::Convert(a) => cmd::convert::run(a),
+        Command::Thrash(a) => cmd::thrash::run(a),
     };
     exit::finish(result)
 }

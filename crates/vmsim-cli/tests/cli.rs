@@ -242,3 +242,54 @@ fn convert_round_trips_and_reports_errors() {
         stderr(&o)
     );
 }
+
+#[test]
+fn thrash_shows_the_knee() {
+    let o = vmsim(&["thrash", "--working-set", "1024", "--json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let pts = v["points"].as_array().unwrap();
+    let major = |pct: u64| {
+        pts.iter().find(|p| p["ram_percent"] == pct).unwrap()["major_faults"]
+            .as_u64()
+            .unwrap()
+    };
+    // Half the working set in RAM: most accesses of a random order fault.
+    assert!(major(50) > 4 * 1024 * 4 / 10, "{}", major(50));
+    // Major faults fall as RAM grows, and stop once the working set fits.
+    assert!(major(50) > major(80) && major(80) > major(100));
+    assert_eq!(major(120), 0);
+    assert_eq!(vmsim(&["thrash", "--passes", "1"]).status.code(), Some(2));
+}
+
+#[test]
+fn memory_pressure_flags_and_kernel_keys() {
+    let o = vmsim(&[
+        "run", "--ram", "640K", "--swap", "4M", "--policy", "lru", "--json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["kernel"], "linux");
+    for k in ["minor", "major", "cow", "segv"] {
+        assert!(v["faults"][k].is_u64(), "{k}");
+    }
+    assert!(v["faults"]["major"].as_u64().unwrap() > 0);
+    assert_eq!(v["swap"]["ins"], v["faults"]["major"]);
+    assert!(v["swap"]["outs"].as_u64().unwrap() > 0);
+    assert_eq!(v["oom_kills"], 0);
+    // Without swap the process is killed and the rest of its trace fails.
+    let o = vmsim(&["run", "--ram", "300K", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["oom_kills"], 1);
+    assert!(v["faults"]["segv"].as_u64().unwrap() > 0);
+    assert_eq!(vmsim(&["run", "--policy", "mglru"]).status.code(), Some(2));
+    assert_eq!(
+        vmsim(&["run", "--page-size", "2M", "--kernel", "linux"])
+            .status
+            .code(),
+        Some(2)
+    );
+    let o = vmsim(&["run", "--page-size", "2M", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["kernel"], "demand-zero");
+}

@@ -3,3 +3,4 @@ pub mod convert;
 pub mod explain;
 pub mod presets;
 pub mod run;
+pub mod thrash;
