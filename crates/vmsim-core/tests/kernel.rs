@@ -405,3 +405,96 @@ proptest! {
         prop_assert_eq!(m.kernel().processes(), 0);
     }
 }
+
+#[test]
+fn exec_lays_out_a_process_like_linux_and_brk_and_madvise_work() {
+    let mut m = machine(
+        "64M",
+        1,
+        LinuxConfig {
+            implicit_anon: false,
+            ..Default::default()
+        },
+    );
+    let image = vmsim_core::kernel::layout::Image::default();
+    let l = {
+        let (k, mem, cpus) = m.parts();
+        k.exec(mem, cpus, 1, image, false, 0).unwrap()
+    };
+    assert_eq!(l.text, 0x5555_5555_4000);
+    // Code is fetchable, not writable.
+    assert!(matches!(
+        touch(&mut m, 1, l.text, AccessKind::Fetch),
+        AccessOutcome::Done(_)
+    ));
+    assert!(matches!(
+        touch(&mut m, 1, l.text, AccessKind::Write),
+        AccessOutcome::Segv(_)
+    ));
+    // Data is writable, not executable.
+    assert!(matches!(
+        touch(&mut m, 1, l.data, AccessKind::Write),
+        AccessOutcome::Done(_)
+    ));
+    assert!(matches!(
+        touch(&mut m, 1, l.data, AccessKind::Fetch),
+        AccessOutcome::Segv(_)
+    ));
+    // The stack top is usable, and grows.
+    assert!(matches!(
+        touch(&mut m, 1, l.stack_top - 8, AccessKind::Write),
+        AccessOutcome::Done(_)
+    ));
+    assert!(matches!(
+        touch(&mut m, 1, l.stack_top - (200 << 10), AccessKind::Write),
+        AccessOutcome::Done(_)
+    ));
+    assert_eq!(m.kernel().stats().stack_growths, 1);
+    // The heap: beyond the break is SIGSEGV until brk moves it.
+    let beyond = l.brk + 10 * PAGE;
+    assert!(matches!(
+        touch(&mut m, 1, beyond, AccessKind::Write),
+        AccessOutcome::Segv(_)
+    ));
+    {
+        let (k, mem, cpus) = m.parts();
+        assert_eq!(
+            k.brk(mem, cpus, 1, l.brk + 64 * PAGE).unwrap(),
+            l.brk + 64 * PAGE
+        );
+    }
+    assert!(matches!(
+        touch(&mut m, 1, beyond, AccessKind::Write),
+        AccessOutcome::Done(_)
+    ));
+    {
+        let (k, mem, _) = m.parts();
+        assert!(k.store(mem, 1, va(beyond), 42));
+    }
+    // MADV_DONTNEED: the page reads back as zero.
+    {
+        let (k, mem, cpus) = m.parts();
+        k.madvise_dontneed(mem, cpus, 1, beyond, PAGE).unwrap();
+    }
+    assert!(matches!(
+        touch(&mut m, 1, beyond, AccessKind::Read),
+        AccessOutcome::Done(_)
+    ));
+    assert_eq!(m.kernel().load(m.mem(), 1, va(beyond)), Some(0));
+    // Shrinking the break unmaps.
+    {
+        let (k, mem, cpus) = m.parts();
+        k.brk(mem, cpus, 1, l.brk + PAGE).unwrap();
+    }
+    assert!(matches!(
+        touch(&mut m, 1, beyond, AccessKind::Read),
+        AccessOutcome::Segv(_)
+    ));
+    // An mmap without an address goes just below the mmap base.
+    let a = {
+        let (k, mem, _) = m.parts();
+        k.mmap(mem, 1, None, 3 * PAGE, Prot::RW, false, None)
+            .unwrap()
+    };
+    assert_eq!(a, l.mmap_base - 3 * PAGE);
+}

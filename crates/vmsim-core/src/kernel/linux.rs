@@ -8,6 +8,7 @@
 //! entry holding the swap slot, as Linux's swap entries do: bit 0 (P) clear, bit 9 set as the
 //! model's swap marker, the slot in bits 12 and up.
 
+use super::layout::{Image, Layout};
 use super::reclaim::{ReclaimPolicy, Reclaimer};
 use super::swap::{Slot, SwapDevice};
 use super::vma::{AddressSpace, Backing, FileId, Prot, Vma, VmaError, PAGE};
@@ -153,6 +154,8 @@ struct Frame {
 #[derive(Debug)]
 struct Process {
     space: AddressSpace,
+    /// Where exec put things (None for processes made implicitly from a trace).
+    layout: Option<Layout>,
     table: RadixTable,
     pcid: Pcid,
     /// CPUs that have run it (whose TLBs may hold its translations).
@@ -290,6 +293,7 @@ impl LinuxKernel {
             pid,
             Process {
                 space: AddressSpace::default(),
+                layout: None,
                 table,
                 pcid,
                 cpus: 0,
@@ -321,11 +325,11 @@ impl LinuxKernel {
         self.ensure_process(mem, pid)?;
         let len = len.div_ceil(PAGE) * PAGE;
         let p = self.procs.get_mut(&pid).ok_or(VmError::NoProcess(pid))?;
+        // Processes made from a trace have no layout: map below where Linux would start.
+        let top = p.layout.map_or(0x7f00_0000_0000, |l| l.mmap_base);
         let start = match addr {
             Some(a) => a,
-            None => p
-                .space
-                .find_gap_below(0x7f00_0000_0000, 0x1_0000_0000, len)?,
+            None => p.space.find_gap_below(top, 0x1_0000_0000, len)?,
         };
         let backing = match file {
             Some((file, offset)) => Backing::File { file, offset },
@@ -351,6 +355,107 @@ impl LinuxKernel {
             name: if file.is_some() { "file" } else { "anon" },
         })?;
         Ok(start)
+    }
+
+    /// `execve`: replaces `pid`'s address space (creating the process if needed) with a fresh
+    /// Linux x86-64 layout for `image`, randomised from `seed` when `aslr` is on.
+    #[allow(clippy::too_many_arguments)]
+    pub fn exec(
+        &mut self,
+        mem: &mut PhysMem,
+        cpus: &mut [Mmu],
+        pid: Pid,
+        image: Image,
+        aslr: bool,
+        seed: u64,
+    ) -> Result<Layout, VmError> {
+        if self.procs.contains_key(&pid) {
+            // The old address space goes, as on exec; the process (pid, PCID) stays.
+            let mut leaves = Vec::new();
+            self.procs[&pid]
+                .table
+                .for_each_leaf(mem, |va, pte, _| leaves.push((va, pte)));
+            for (va, pte) in leaves {
+                if let Some(p) = self.procs.get_mut(&pid) {
+                    let _ = p
+                        .table
+                        .set_pte(mem, va, Pte::EMPTY)
+                        .map_err(KernelError::from)?;
+                }
+                self.release(pid, va, pte);
+            }
+            self.free_unmapped(mem);
+            self.flush_range(cpus, pid, None);
+        }
+        self.ensure_process(mem, pid)?;
+        let layout = Layout::new(image, aslr, seed);
+        let p = self.procs.get_mut(&pid).ok_or(VmError::NoProcess(pid))?;
+        p.space = AddressSpace::default();
+        for v in layout.vmas(image) {
+            p.space.insert(v)?;
+        }
+        p.layout = Some(layout);
+        Ok(layout)
+    }
+
+    /// The layout exec chose for `pid`.
+    pub fn layout(&self, pid: Pid) -> Option<Layout> {
+        self.procs.get(&pid).and_then(|p| p.layout)
+    }
+
+    /// `brk`: moves the end of the heap to `new_end` (rounded up to a page) and returns the new
+    /// break. Shrinking unmaps the pages above it.
+    pub fn brk(
+        &mut self,
+        mem: &mut PhysMem,
+        cpus: &mut [Mmu],
+        pid: Pid,
+        new_end: u64,
+    ) -> Result<u64, VmError> {
+        let p = self.procs.get(&pid).ok_or(VmError::NoProcess(pid))?;
+        let start = p.layout.ok_or(VmError::Vma(VmaError::NoSpace(0)))?.brk;
+        let heap = *p
+            .space
+            .find(VirtAddr::new_unchecked(start))
+            .ok_or(VmError::Vma(VmaError::NoSpace(0)))?;
+        let end = new_end.max(start + PAGE).div_ceil(PAGE) * PAGE;
+        if end > heap.end && p.space.overlaps(heap.end, end) {
+            return Err(VmError::Vma(VmaError::Overlap {
+                start: heap.end,
+                end,
+            }));
+        }
+        if end < heap.end {
+            self.munmap(mem, cpus, pid, end, heap.end - end)?;
+            // munmap split the heap; put its remaining piece back as the heap.
+        }
+        if let Some(p) = self.procs.get_mut(&pid) {
+            p.space.set_end(heap.start, end);
+        }
+        Ok(end)
+    }
+
+    /// `madvise(MADV_DONTNEED)`: drops the pages of `[start, start + len)`; the VMAs stay, and
+    /// anonymous pages read back as zero on the next touch.
+    pub fn madvise_dontneed(
+        &mut self,
+        mem: &mut PhysMem,
+        cpus: &mut [Mmu],
+        pid: Pid,
+        start: u64,
+        len: u64,
+    ) -> Result<(), VmError> {
+        let end = start + len.div_ceil(PAGE) * PAGE;
+        let mut va = start;
+        let mut touched = false;
+        while va < end {
+            touched |= self.zap(mem, pid, VirtAddr::new_unchecked(va))?;
+            va += PAGE;
+        }
+        if touched {
+            self.flush_range(cpus, pid, None);
+        }
+        Ok(())
     }
 
     /// Adds a VMA as given (layouts, stacks).

@@ -3,6 +3,7 @@
 //! minimal one, and the full Linux-like model implements the same trait in its place.
 
 pub mod demand_zero;
+pub mod layout;
 pub mod linux;
 pub mod reclaim;
 pub mod swap;
