@@ -29,6 +29,8 @@ enum Command {
     Convert(cmd::convert::Args),
     /// Sweep RAM across a working set and show the thrashing knee.
     Thrash(cmd::thrash::Args),
+    /// Run a hand-written multi-process scenario (TOML steps: exec, mmap, fork, replay, exit...).
+    Workload(cmd::workload::Args),
 }
 
 fn main() -> ExitCode {
@@ -42,6 +44,7 @@ fn main() -> ExitCode {
         Command::Presets(a) => cmd::presets::run(a),
         Command::Convert(a) => cmd::convert::run(a),
         Command::Thrash(a) => cmd::thrash::run(a),
+        Command::Workload(a) => cmd::workload::run(a),
     };
     exit::finish(result)
 }

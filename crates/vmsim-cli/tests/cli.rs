@@ -293,3 +293,31 @@ fn memory_pressure_flags_and_kernel_keys() {
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(v["kernel"], "demand-zero");
 }
+
+#[test]
+fn workload_fork_cow_scenario_and_errors() {
+    let ex = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/fork-cow.toml");
+    let o = vmsim(&["workload", ex, "--json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    // 8 MiB written by the parent, 4 MiB of it rewritten by the child: 1024 copies.
+    assert_eq!(v["faults"]["cow"], 1024);
+    assert_eq!(v["processes"], 1, "the child exited");
+    let bad = temp(
+        "bad-workload.toml",
+        "[[step]]\nop = \"mmap\"\npid = 1\nlen = \"4M\"\nprot = \"rwz\"\n",
+    );
+    let o = vmsim(&["workload", bad.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    let e = stderr(&o);
+    assert!(e.contains("bad-workload.toml:"), "{e}");
+    assert!(e.contains("protection `rwz`"), "{e}");
+    let segv = temp(
+        "unmapped.toml",
+        "[[step]]\nop = \"touch\"\npid = 1\nstart = \"0x1000\"\nlen = \"8K\"\n",
+    );
+    let o = vmsim(&["workload", segv.to_str().unwrap(), "--json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["faults"]["segv"], 2);
+}

@@ -4,3 +4,4 @@ pub mod explain;
 pub mod presets;
 pub mod run;
 pub mod thrash;
+pub mod workload;
