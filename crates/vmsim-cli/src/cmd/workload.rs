@@ -299,8 +299,9 @@ fn run_step(
             offset,
         } => {
             let (kern, mem, _) = m.parts();
-            let f = match file {
-                Some(name) => Some(match files.iter().position(|f| f == name) {
+            let f = file
+                .as_ref()
+                .map(|name| match files.iter().position(|f| f == name) {
                     Some(i) => (ids[i], *offset),
                     None => {
                         let id = kern.new_file();
@@ -308,9 +309,7 @@ fn run_step(
                         ids.push(id);
                         (id, *offset)
                     }
-                }),
-                None => None,
-            };
+                });
             kern.mmap(mem, *pid, addr.map(|a| a.0), len.0, prot.0, *shared, f)?;
         }
         Step::Munmap { pid, addr, len } => {
