@@ -128,6 +128,10 @@ pub fn json<K: Kernel>(m: &Machine<K>, cfg: &MachineConfig, trace: &str) -> Valu
     );
     o.insert("oom_kills".into(), json!(ks.oom_kills));
     o.insert(
+        "thp".into(),
+        json!({"allocs": ks.thp_allocs, "splits": ks.thp_splits}),
+    );
+    o.insert(
         "reclaim".into(),
         json!({
             "policy": summary.policy,

@@ -321,3 +321,19 @@ fn workload_fork_cow_scenario_and_errors() {
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(v["faults"]["segv"], 2);
 }
+
+#[test]
+fn workload_with_transparent_huge_pages() {
+    let w = temp(
+        "thp.toml",
+        "[[step]]\nop = \"mmap\"\npid = 1\naddr = \"0x7e0000000000\"\nlen = \"8M\"\nprot = \"rw-\"\n\
+         [[step]]\nop = \"madvise\"\npid = 1\naddr = \"0x7e0000000000\"\nlen = \"8M\"\nadvice = \"hugepage\"\n\
+         [[step]]\nop = \"touch\"\npid = 1\nstart = \"0x7e0000000000\"\nlen = \"8M\"\n",
+    );
+    let o = vmsim(&["workload", w.to_str().unwrap(), "--json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["thp"]["allocs"], 4);
+    assert_eq!(v["faults"]["minor"], 4);
+    assert_eq!(v["page_table_pages"]["pt"], 0);
+}

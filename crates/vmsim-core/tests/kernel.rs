@@ -498,3 +498,97 @@ fn exec_lays_out_a_process_like_linux_and_brk_and_madvise_work() {
     };
     assert_eq!(a, l.mmap_base - 3 * PAGE);
 }
+
+#[test]
+fn transparent_huge_pages_map_2m_and_split_when_partially_unmapped() {
+    let mut m = machine(
+        "64M",
+        1,
+        LinuxConfig {
+            implicit_anon: false,
+            ..Default::default()
+        },
+    );
+    let two_m = 2u64 << 20;
+    let base = 0x7e00_0000_0000u64;
+    {
+        let (k, mem, _) = m.parts();
+        k.mmap(mem, 1, Some(base), 2 * two_m, Prot::RW, false, None)
+            .unwrap();
+        k.madvise_hugepage(1, base, 2 * two_m).unwrap();
+    }
+    let used = m.mem().frames_in_use();
+    for p in 0..2 * two_m / PAGE {
+        touch(&mut m, 1, base + p * PAGE, AccessKind::Write);
+    }
+    let s = m.kernel().stats();
+    assert_eq!(s.thp_allocs, 2);
+    assert_eq!(s.minor_faults, 2, "one fault per 2 MiB");
+    // One PDPT, one PD with two huge leaves, no page tables below.
+    assert_eq!(m.table_pages(), [0, 1, 1, 1, 0]);
+    assert_eq!(m.mem().frames_in_use() - used, 1024 + 2);
+    {
+        let (k, mem, _) = m.parts();
+        assert!(k.store(mem, 1, va(base + 5 * PAGE), 77));
+    }
+    // Unmapping one 4 KiB page splits its huge page: 511 pages stay, one page table appears.
+    {
+        let (k, mem, cpus) = m.parts();
+        k.munmap(mem, cpus, 1, base + 7 * PAGE, PAGE).unwrap();
+    }
+    assert_eq!(m.kernel().stats().thp_splits, 1);
+    assert_eq!(m.table_pages(), [1, 1, 1, 1, 0]);
+    assert_eq!(m.kernel().load(m.mem(), 1, va(base + 5 * PAGE)), Some(77));
+    assert!(matches!(
+        touch(&mut m, 1, base + 7 * PAGE, AccessKind::Read),
+        AccessOutcome::Segv(_)
+    ));
+    let mem_kib = m.kernel().memory(m.mem());
+    assert_eq!(mem_kib[0].rss_anon_kib, 4 * 1024 - 4);
+    // Exit frees everything; the buddy merges the split pages back.
+    let blocks = {
+        let (k, mem, cpus) = m.parts();
+        k.exit(mem, cpus, 1).unwrap();
+        mem.frames_in_use()
+    };
+    assert_eq!(blocks, used - 1, "the process's root table is gone too");
+    // Without MADV_HUGEPAGE: 4 KiB pages.
+    let mut m2 = machine("64M", 1, LinuxConfig::default());
+    for p in 0..512u64 {
+        touch(&mut m2, 1, 0x7e00_0000_0000 + p * PAGE, AccessKind::Write);
+    }
+    assert_eq!(m2.kernel().stats().thp_allocs, 0);
+}
+
+#[test]
+fn huge_pages_are_swapped_out_under_pressure_without_losing_data() {
+    let cfg = LinuxConfig {
+        swap_pages: 8192,
+        implicit_anon: false,
+        ..Default::default()
+    };
+    let mut m = machine("4M", 1, cfg);
+    let two_m = 2u64 << 20;
+    let base = 0x7e00_0000_0000u64;
+    {
+        let (k, mem, _) = m.parts();
+        k.mmap(mem, 1, Some(base), 6 * two_m, Prot::RW, false, None)
+            .unwrap();
+        k.madvise_hugepage(1, base, 6 * two_m).unwrap();
+    }
+    for p in 0..6 * two_m / PAGE {
+        touch(&mut m, 1, base + p * PAGE, AccessKind::Write);
+        let (k, mem, _) = m.parts();
+        assert!(k.store(mem, 1, va(base + p * PAGE), p + 1));
+    }
+    for p in 0..6 * two_m / PAGE {
+        touch(&mut m, 1, base + p * PAGE, AccessKind::Read);
+        assert_eq!(
+            m.kernel().load(m.mem(), 1, va(base + p * PAGE)),
+            Some(p + 1)
+        );
+    }
+    let s = m.kernel().stats();
+    assert!(s.thp_allocs >= 1 && s.thp_splits >= 1, "{s:?}");
+    assert!(s.swap_outs > 0 && s.swap_ins > 0);
+}

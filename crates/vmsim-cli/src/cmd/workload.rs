@@ -90,6 +90,13 @@ impl TryFrom<String> for ProtArg {
 
 #[derive(Deserialize, Clone, Copy, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
+enum Advice {
+    Dontneed,
+    Hugepage,
+}
+
+#[derive(Deserialize, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
 enum Kind {
     Read,
     Write,
@@ -137,6 +144,12 @@ enum Step {
         addr: Num,
         len: Num,
         prot: ProtArg,
+    },
+    Madvise {
+        pid: u32,
+        addr: Num,
+        len: Num,
+        advice: Advice,
     },
     Brk {
         pid: u32,
@@ -324,6 +337,18 @@ fn run_step(
         } => {
             let (kern, mem, cpus) = m.parts();
             kern.mprotect(mem, cpus, *pid, addr.0, len.0, prot.0)?;
+        }
+        Step::Madvise {
+            pid,
+            addr,
+            len,
+            advice,
+        } => {
+            let (kern, mem, cpus) = m.parts();
+            match advice {
+                Advice::Dontneed => kern.madvise_dontneed(mem, cpus, *pid, addr.0, len.0)?,
+                Advice::Hugepage => kern.madvise_hugepage(*pid, addr.0, len.0)?,
+            }
         }
         Step::Brk { pid, size } => {
             let (kern, mem, cpus) = m.parts();

@@ -128,6 +128,10 @@ pub struct KernelStats {
     pub shootdowns: u64,
     /// Processes killed by the OOM killer.
     pub oom_kills: u64,
+    /// Transparent huge pages allocated.
+    pub thp_allocs: u64,
+    /// Transparent huge pages split into 4 KiB pages (partial unmap, COW, reclaim, fork).
+    pub thp_splits: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -149,6 +153,10 @@ struct Frame {
     swap: Option<Slot>,
     /// Read ahead and not yet used by a fault.
     readahead: bool,
+    /// Buddy order: 0 for a 4 KiB page, 9 for a transparent huge page.
+    order: u8,
+    /// A huge page's content identity per 4 KiB subpage.
+    sub: Option<Box<[u64]>>,
 }
 
 #[derive(Debug)]
@@ -370,6 +378,7 @@ impl LinuxKernel {
         seed: u64,
     ) -> Result<Layout, VmError> {
         if self.procs.contains_key(&pid) {
+            self.split_range(mem, cpus, pid, 0, u64::MAX)?;
             // The old address space goes, as on exec; the process (pid, PCID) stays.
             let mut leaves = Vec::new();
             self.procs[&pid]
@@ -446,6 +455,7 @@ impl LinuxKernel {
         len: u64,
     ) -> Result<(), VmError> {
         let end = start + len.div_ceil(PAGE) * PAGE;
+        self.split_range(mem, cpus, pid, start, end)?;
         let mut va = start;
         let mut touched = false;
         while va < end {
@@ -484,6 +494,7 @@ impl LinuxKernel {
         len: u64,
     ) -> Result<(), VmError> {
         let end = start + len.div_ceil(PAGE) * PAGE;
+        self.split_range(mem, cpus, pid, start, end)?;
         let p = self.procs.get_mut(&pid).ok_or(VmError::NoProcess(pid))?;
         p.space.remove_range(start, end);
         let mut va = start;
@@ -509,6 +520,7 @@ impl LinuxKernel {
         prot: Prot,
     ) -> Result<(), VmError> {
         let end = start + len.div_ceil(PAGE) * PAGE;
+        self.split_range(mem, cpus, pid, start, end)?;
         let p = self.procs.get_mut(&pid).ok_or(VmError::NoProcess(pid))?;
         let pieces = p.space.modify_range(start, end, |v| v.prot = prot);
         let mut va = start;
@@ -544,6 +556,7 @@ impl LinuxKernel {
         if self.procs.contains_key(&child) {
             return Err(VmError::Vma(VmaError::Overlap { start: 0, end: 0 }));
         }
+        self.split_range(mem, cpus, parent, 0, u64::MAX)?;
         self.ensure_process(mem, child)?;
         let space = self
             .procs
@@ -603,6 +616,7 @@ impl LinuxKernel {
 
     /// Ends `pid`: unmaps everything, frees its anonymous pages, page tables and swap slots.
     pub fn exit(&mut self, mem: &mut PhysMem, cpus: &mut [Mmu], pid: Pid) -> Result<(), VmError> {
+        self.split_range(mem, cpus, pid, 0, u64::MAX)?;
         let mut leaves = Vec::new();
         self.procs
             .get(&pid)
@@ -624,17 +638,15 @@ impl LinuxKernel {
     /// Records a simulated store of `version` at `va` (the page must be present and
     /// writable: write to it through the machine first). Used to check that no data is lost.
     pub fn store(&mut self, mem: &PhysMem, pid: Pid, va: VirtAddr, version: u64) -> bool {
-        let Some(pte) = self
-            .procs
-            .get(&pid)
-            .and_then(|p| p.table.pte(mem, va))
-            .filter(|e| e.present() && e.has(PteFlags::WRITABLE))
-        else {
+        let Some((pfn, sub)) = self.frame_of(mem, pid, va, true) else {
             return false;
         };
-        match self.frames.get_mut(&pte.frame().0) {
+        match self.frames.get_mut(&pfn) {
             Some(f) => {
-                f.content = version;
+                match (&mut f.sub, sub) {
+                    (Some(s), Some(i)) => s[i] = version,
+                    _ => f.content = version,
+                }
                 f.dirty = true;
                 true
             }
@@ -642,14 +654,36 @@ impl LinuxKernel {
         }
     }
 
+    /// The frame mapping `va` (and the 4 KiB subpage index inside a huge page), if present
+    /// (and writable, when asked).
+    fn frame_of(
+        &self,
+        mem: &PhysMem,
+        pid: Pid,
+        va: VirtAddr,
+        writable: bool,
+    ) -> Option<(u64, Option<usize>)> {
+        let (pte, size) = self.procs.get(&pid)?.table.lookup(mem, va)?;
+        if writable && !pte.has(PteFlags::WRITABLE) {
+            return None;
+        }
+        if size == PageSize::SIZE_2M {
+            Some((
+                pte.large_frame(size).0,
+                Some((va.page_offset(size) / PAGE) as usize),
+            ))
+        } else {
+            Some((pte.frame().0, None))
+        }
+    }
+
     /// The content version of the present page at `va` (read it through the machine first).
     pub fn load(&self, mem: &PhysMem, pid: Pid, va: VirtAddr) -> Option<u64> {
-        let pte = self
-            .procs
-            .get(&pid)
-            .and_then(|p| p.table.pte(mem, va))
-            .filter(|e| e.present())?;
-        self.frames.get(&pte.frame().0).map(|f| f.content)
+        let (pfn, sub) = self.frame_of(mem, pid, va, false)?;
+        self.frames.get(&pfn).map(|f| match (&f.sub, sub) {
+            (Some(s), Some(i)) => s[i],
+            _ => f.content,
+        })
     }
 
     /// Memory use of every process.
@@ -669,7 +703,12 @@ impl LinuxKernel {
                     if swap_slot(pte).is_some() {
                         m.swap_kib += 4;
                     } else if pte.present() {
-                        match self.frames.get(&pte.frame().0).map(|f| f.kind) {
+                        let pfn = if size == PageSize::SIZE_4K {
+                            pte.frame()
+                        } else {
+                            pte.large_frame(size)
+                        };
+                        match self.frames.get(&pfn.0).map(|f| f.kind) {
                             Some(FrameUse::File { .. }) => m.rss_file_kib += kib,
                             _ => m.rss_anon_kib += kib,
                         }
@@ -752,13 +791,15 @@ impl LinuxKernel {
             .map(|(&p, _)| p)
             .collect();
         for pfn in orphans {
+            let mut order = 0;
             if let Some(f) = self.frames.remove(&pfn) {
                 if let Some(s) = f.swap {
                     self.swap.cache_remove(s);
                 }
+                order = f.order;
             }
             self.reclaim.remove(pfn);
-            mem.frames().free(Pfn(pfn), 0);
+            mem.frames().free(Pfn(pfn), order);
         }
     }
 
@@ -849,6 +890,21 @@ impl LinuxKernel {
 
     /// Unmaps `pfn` from every page table (reverse mapping), writes it out if needed, frees it.
     fn evict(&mut self, mem: &mut PhysMem, cpus: &mut [Mmu], pfn: u64) -> bool {
+        if self.frames.get(&pfn).is_some_and(|f| f.order > 0) {
+            // A huge page is split and its pages swapped out one by one.
+            if self.split_huge(mem, cpus, pfn).is_err() {
+                return false;
+            }
+            let mut all = true;
+            for i in 0..512 {
+                self.reclaim.remove(pfn + i);
+                if !self.evict(mem, cpus, pfn + i) {
+                    self.reclaim.insert(pfn + i);
+                    all = false;
+                }
+            }
+            return all;
+        }
         let Some(f) = self.frames.get(&pfn).cloned() else {
             return false;
         };
@@ -945,9 +1001,85 @@ impl LinuxKernel {
                 dirty: false,
                 swap: None,
                 readahead: false,
+                order: 0,
+                sub: None,
             },
         );
         self.reclaim.insert(pfn);
+    }
+
+    /// Splits the huge page in frame `pfn` into 512 pages of 4 KiB, remapping it in every page
+    /// table that maps it (as Linux's split_huge_page does before partial unmaps, COW and
+    /// swap-out).
+    fn split_huge(
+        &mut self,
+        mem: &mut PhysMem,
+        cpus: &mut [Mmu],
+        pfn: u64,
+    ) -> Result<(), KernelError> {
+        let Some(f) = self.frames.remove(&pfn) else {
+            return Ok(());
+        };
+        self.reclaim.remove(pfn);
+        self.stats.thp_splits += 1;
+        let sub = f
+            .sub
+            .unwrap_or_else(|| vec![f.content; 512].into_boxed_slice());
+        for (i, &content) in sub.iter().enumerate() {
+            self.new_frame(pfn + i as u64, f.kind, content);
+            if let Some(x) = self.frames.get_mut(&(pfn + i as u64)) {
+                x.dirty = true;
+            }
+        }
+        for (pid, base) in f.mappers {
+            let Some(p) = self.procs.get_mut(&pid) else {
+                continue;
+            };
+            let old = p.table.unmap(mem, VirtAddr::new_unchecked(base))?;
+            let flags = old.pte.flags().difference(PteFlags::HUGE);
+            for i in 0..512u64 {
+                let va = VirtAddr::new_unchecked(base + i * PAGE);
+                let _ = p.table.set_pte(mem, va, Pte::new(Pfn(pfn + i), flags))?;
+                if let Some(x) = self.frames.get_mut(&(pfn + i)) {
+                    x.mappers.push((pid, va.as_u64()));
+                }
+            }
+            let _ = old.flush;
+            self.flush_range(cpus, pid, None);
+        }
+        Ok(())
+    }
+
+    /// Splits every huge page `pid` maps in `[start, end)`.
+    fn split_range(
+        &mut self,
+        mem: &mut PhysMem,
+        cpus: &mut [Mmu],
+        pid: Pid,
+        start: u64,
+        end: u64,
+    ) -> Result<(), KernelError> {
+        let mut huge = Vec::new();
+        if let Some(p) = self.procs.get(&pid) {
+            p.table.for_each_leaf(mem, |va, pte, size| {
+                let a = va.as_u64();
+                if size == PageSize::SIZE_2M && a < end && a + size.bytes() > start {
+                    huge.push(pte.large_frame(size).0);
+                }
+            });
+        }
+        for h in huge {
+            self.split_huge(mem, cpus, h)?;
+        }
+        Ok(())
+    }
+
+    /// `madvise(MADV_HUGEPAGE)`: anonymous faults in `[start, start + len)` may get 2 MiB pages.
+    pub fn madvise_hugepage(&mut self, pid: Pid, start: u64, len: u64) -> Result<(), VmError> {
+        let end = start + len.div_ceil(PAGE) * PAGE;
+        let p = self.procs.get_mut(&pid).ok_or(VmError::NoProcess(pid))?;
+        p.space.modify_range(start, end, |v| v.huge = true);
+        Ok(())
     }
 
     fn count(&mut self, pid: Pid, major: bool) {
@@ -1163,6 +1295,9 @@ impl LinuxKernel {
         // 5. First touch.
         match backing {
             Backing::Anon => {
+                if let Some(r) = self.try_thp(mem, pid, page, vma, prot)? {
+                    return Ok(r);
+                }
                 let Some(pfn) = self.alloc_frame(mem, cpus, pid)? else {
                     return Ok(Resolution::OomKilled);
                 };
@@ -1209,6 +1344,64 @@ impl LinuxKernel {
                 Ok(r)
             }
         }
+    }
+
+    /// A transparent huge page for a first touch of anonymous memory, when the VMA asked for
+    /// them (`madvise(MADV_HUGEPAGE)`), the aligned 2 MiB region lies inside it with no page
+    /// table below it yet, and a free order-9 block exists without dipping under the watermark.
+    fn try_thp(
+        &mut self,
+        mem: &mut PhysMem,
+        pid: Pid,
+        page: VirtAddr,
+        vma: Option<Vma>,
+        prot: Prot,
+    ) -> Result<Option<Resolution>, KernelError> {
+        let Some(v) = vma.filter(|v| v.huge && !v.shared) else {
+            return Ok(None);
+        };
+        let size = PageSize::SIZE_2M;
+        let base = page.align_down(size);
+        let fits = base.as_u64() >= v.start && base.as_u64() + size.bytes() <= v.end;
+        let no_table = self
+            .procs
+            .get(&pid)
+            .is_some_and(|p| p.table.pte(mem, base).is_none());
+        let room = mem.buddy().free_frames() >= self.high + 512 && mem.buddy().has_block(9);
+        if !(fits && no_table && room) {
+            return Ok(None);
+        }
+        let Ok(pfn) = mem.frames().alloc(9) else {
+            return Ok(None);
+        };
+        let p = self
+            .procs
+            .get_mut(&pid)
+            .ok_or(KernelError::Map(crate::radix::MapError::NotMapped(page)))?;
+        p.table
+            .map(mem, base, size, pfn, perm_flags(prot, prot.write))?;
+        self.frames.insert(
+            pfn.0,
+            Frame {
+                kind: FrameUse::Anon,
+                mappers: vec![(pid, base.as_u64())],
+                content: 0,
+                dirty: false,
+                swap: None,
+                readahead: false,
+                order: 9,
+                sub: Some(vec![0; 512].into_boxed_slice()),
+            },
+        );
+        self.reclaim.insert(pfn.0);
+        self.stats.thp_allocs += 1;
+        self.stats.demand_zero += 1;
+        self.count(pid, false);
+        Ok(Some(Resolution::DemandZero {
+            va: base,
+            pfn,
+            size,
+        }))
     }
 
     fn cow(
