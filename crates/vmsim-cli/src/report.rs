@@ -278,6 +278,46 @@ pub fn text(r: &Value) -> String {
             n(r, &["oom_kills"]),
             n(r, &["tlb_shootdowns"]),
         );
+        let _ = writeln!(
+            s,
+            "readahead {} pages ({} used), page cache hits {}, file reads {}, THP allocs {} splits {}",
+            n(r, &["readahead", "pages"]),
+            n(r, &["readahead", "hits"]),
+            n(r, &["page_cache", "hits"]),
+            n(r, &["page_cache", "file_reads"]),
+            n(r, &["thp", "allocs"]),
+            n(r, &["thp", "splits"]),
+        );
+        if let Some(procs) = r["process_memory"].as_array() {
+            let _ = writeln!(
+                s,
+                "{:>7} {:>10} {:>10} {:>10} {:>10} {:>9} {:>9} {:>9} {:>7}",
+                "pid",
+                "VSZ KiB",
+                "anon KiB",
+                "file KiB",
+                "shmem KiB",
+                "swap KiB",
+                "minor",
+                "major",
+                "COW"
+            );
+            for p in procs.iter().take(20) {
+                let _ = writeln!(
+                    s,
+                    "{:>7} {:>10} {:>10} {:>10} {:>10} {:>9} {:>9} {:>9} {:>7}",
+                    n(p, &["pid"]),
+                    n(p, &["vsz_kib"]),
+                    n(p, &["rss_anon_kib"]),
+                    n(p, &["rss_file_kib"]),
+                    n(p, &["rss_shmem_kib"]),
+                    n(p, &["swap_kib"]),
+                    n(p, &["stats", "minor_faults"]),
+                    n(p, &["stats", "major_faults"]),
+                    n(p, &["stats", "cow_copies"]),
+                );
+            }
+        }
         if r["thrashing"]["flagged"].as_bool() == Some(true) {
             let _ = writeln!(
                 s,

@@ -592,3 +592,34 @@ fn huge_pages_are_swapped_out_under_pressure_without_losing_data() {
     assert!(s.thp_allocs >= 1 && s.thp_splits >= 1, "{s:?}");
     assert!(s.swap_outs > 0 && s.swap_ins > 0);
 }
+
+#[test]
+fn shared_anonymous_memory_is_shared_across_fork() {
+    let mut m = machine("64M", 2, LinuxConfig::default());
+    let base = 0x6000_0000u64;
+    {
+        let (k, mem, _) = m.parts();
+        k.mmap(mem, 1, Some(base), 4 * PAGE, Prot::RW, true, None)
+            .unwrap();
+    }
+    touch(&mut m, 1, base, AccessKind::Write);
+    {
+        let (k, mem, cpus) = m.parts();
+        k.fork(mem, cpus, 1, 2).unwrap();
+    }
+    // The child writes without a copy, and the parent sees the write.
+    m.access(1, 2, va(base), AccessKind::Write, 8, &mut ())
+        .unwrap();
+    {
+        let (k, mem, _) = m.parts();
+        assert!(k.store(mem, 2, va(base), 5));
+    }
+    assert_eq!(m.kernel().stats().cow_copies, 0);
+    assert_eq!(m.kernel().load(m.mem(), 1, va(base)), Some(5));
+    let mem = m.kernel().memory(m.mem());
+    assert!(
+        mem.iter()
+            .all(|p| p.rss_shmem_kib == 4 && p.rss_anon_kib == 0),
+        "{mem:?}"
+    );
+}

@@ -27,6 +27,8 @@ use std::collections::BTreeMap;
 
 /// Marks a non-present PTE as a swap entry (an ignored bit, like Linux's own encoding).
 const SWAP_MARK: u64 = 1 << 9;
+/// File ids with this bit are the shmem files behind shared anonymous mappings.
+const SHMEM_FILE: FileId = 1 << 31;
 /// Largest stack (RLIMIT_STACK's usual 8 MiB).
 const STACK_LIMIT: u64 = 8 << 20;
 /// Gap kept below a stack that grows (Linux's `stack_guard_gap`, 256 pages).
@@ -182,6 +184,8 @@ pub struct ProcMemory {
     pub rss_anon_kib: u64,
     /// Resident file pages, KiB.
     pub rss_file_kib: u64,
+    /// Resident shared anonymous memory (shmem), KiB.
+    pub rss_shmem_kib: u64,
     /// Pages in swap, KiB.
     pub swap_kib: u64,
     /// Page-table pages, KiB.
@@ -346,7 +350,7 @@ impl LinuxKernel {
                 let f = self.next_file;
                 self.next_file += 1;
                 Backing::File {
-                    file: 1 << 31 | f,
+                    file: SHMEM_FILE | f,
                     offset: 0,
                 }
             }
@@ -709,6 +713,9 @@ impl LinuxKernel {
                             pte.large_frame(size)
                         };
                         match self.frames.get(&pfn.0).map(|f| f.kind) {
+                            Some(FrameUse::File { file, .. }) if file & SHMEM_FILE != 0 => {
+                                m.rss_shmem_kib += kib
+                            }
                             Some(FrameUse::File { .. }) => m.rss_file_kib += kib,
                             _ => m.rss_anon_kib += kib,
                         }
