@@ -105,13 +105,7 @@ impl Kernel for DemandZeroKernel {
     }
 
     fn table_pages(&self) -> [u64; 5] {
-        let mut t = [0; 5];
-        for p in self.procs.values() {
-            for (a, b) in t.iter_mut().zip(p.table.table_pages()) {
-                *a += b;
-            }
-        }
-        t
+        super::sum_table_pages(self.procs.values().map(|p| &p.table))
     }
 
     fn processes(&self) -> usize {

@@ -460,15 +460,7 @@ impl LinuxKernel {
     ) -> Result<(), VmError> {
         let end = start + len.div_ceil(PAGE) * PAGE;
         self.split_range(mem, cpus, pid, start, end)?;
-        let mut va = start;
-        let mut touched = false;
-        while va < end {
-            touched |= self.zap(mem, pid, VirtAddr::new_unchecked(va))?;
-            va += PAGE;
-        }
-        if touched {
-            self.flush_range(cpus, pid, None);
-        }
+        self.zap_range(mem, cpus, pid, start, end)?;
         Ok(())
     }
 
@@ -501,15 +493,7 @@ impl LinuxKernel {
         self.split_range(mem, cpus, pid, start, end)?;
         let p = self.procs.get_mut(&pid).ok_or(VmError::NoProcess(pid))?;
         p.space.remove_range(start, end);
-        let mut va = start;
-        let mut touched = false;
-        while va < end {
-            touched |= self.zap(mem, pid, VirtAddr::new_unchecked(va))?;
-            va += PAGE;
-        }
-        if touched {
-            self.flush_range(cpus, pid, None);
-        }
+        self.zap_range(mem, cpus, pid, start, end)?;
         Ok(())
     }
 
@@ -747,6 +731,27 @@ impl LinuxKernel {
                 None => c.invpcid(InvpcidKind::SingleContext, pcid, VirtAddr::new_unchecked(0)),
             }
         }
+    }
+
+    /// Drops the mappings of `[start, end)` and invalidates the TLBs once if any existed.
+    fn zap_range(
+        &mut self,
+        mem: &mut PhysMem,
+        cpus: &mut [Mmu],
+        pid: Pid,
+        start: u64,
+        end: u64,
+    ) -> Result<(), KernelError> {
+        let mut va = start;
+        let mut touched = false;
+        while va < end {
+            touched |= self.zap(mem, pid, VirtAddr::new_unchecked(va))?;
+            va += PAGE;
+        }
+        if touched {
+            self.flush_range(cpus, pid, None);
+        }
+        Ok(())
     }
 
     /// Drops the mapping of one page of `pid` (munmap). Returns whether there was one.
@@ -1529,13 +1534,7 @@ impl Kernel for LinuxKernel {
     }
 
     fn table_pages(&self) -> [u64; 5] {
-        let mut t = [0; 5];
-        for p in self.procs.values() {
-            for (a, b) in t.iter_mut().zip(p.table.table_pages()) {
-                *a += b;
-            }
-        }
-        t
+        super::sum_table_pages(self.procs.values().map(|p| &p.table))
     }
 
     fn processes(&self) -> usize {

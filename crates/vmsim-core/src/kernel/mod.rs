@@ -35,6 +35,17 @@ pub enum KernelError {
     Map(#[from] MapError),
 }
 
+/// Page-table pages per level over several address spaces.
+pub fn sum_table_pages<'a>(tables: impl Iterator<Item = &'a crate::radix::RadixTable>) -> [u64; 5] {
+    let mut t = [0; 5];
+    for table in tables {
+        for (a, b) in t.iter_mut().zip(table.table_pages()) {
+            *a += b;
+        }
+    }
+    t
+}
+
 /// What a kernel reports at the end of a run.
 #[derive(Debug, Clone, Default, serde::Serialize)]
 pub struct KernelSummary {

@@ -569,14 +569,10 @@ impl RadixTable {
             .map(|(_, level, e)| (e, self.geom.leaf_size(level)))
     }
 
-    /// Removes the page mapping `va` (of whatever size) and frees tables that became empty.
-    pub fn unmap(&mut self, mem: &mut PhysMem, va: VirtAddr) -> Result<Unmapped, MapError> {
-        let (path, level, pte) = self.find(mem, va).ok_or(MapError::NotMapped(va))?;
-        let size = self.geom.leaf_size(level);
-        let (t, i) = path[level.index()];
-        mem.write(t, i, Pte::EMPTY);
-        let mut tables_freed = false;
-        // Free empty tables bottom-up, never the root.
+    /// Frees the tables on `path` that hold nothing, from `level` up (never the root), clearing
+    /// the entries that pointed to them. Returns whether any was freed.
+    fn free_empty_tables(&mut self, mem: &mut PhysMem, path: &Path, level: Level) -> bool {
+        let mut freed = false;
         let mut l = level;
         while l != self.geom.top() && mem.used_entries(path[l.index()].0) == 0 {
             let Some(parent) = Level::from_number(l.number() + 1) else {
@@ -586,9 +582,19 @@ impl RadixTable {
             mem.free_table(path[l.index()].0);
             self.pages[l.index()] -= 1;
             mem.write(pt, pi, Pte::EMPTY);
-            tables_freed = true;
+            freed = true;
             l = parent;
         }
+        freed
+    }
+
+    /// Removes the page mapping `va` (of whatever size) and frees tables that became empty.
+    pub fn unmap(&mut self, mem: &mut PhysMem, va: VirtAddr) -> Result<Unmapped, MapError> {
+        let (path, level, pte) = self.find(mem, va).ok_or(MapError::NotMapped(va))?;
+        let size = self.geom.leaf_size(level);
+        let (t, i) = path[level.index()];
+        mem.write(t, i, Pte::EMPTY);
+        let tables_freed = self.free_empty_tables(mem, &path, level);
         let pfn = if level == Level::Pt {
             pte.frame()
         } else {
@@ -672,21 +678,7 @@ impl RadixTable {
         path[0] = (table, idx);
         let old = mem.read(table, idx);
         mem.write(table, idx, pte);
-        let mut tables_freed = false;
-        if pte.raw() == 0 {
-            let mut l = Level::Pt;
-            while l != self.geom.top() && mem.used_entries(path[l.index()].0) == 0 {
-                let Some(parent) = Level::from_number(l.number() + 1) else {
-                    break;
-                };
-                let (pt, pi) = path[parent.index()];
-                mem.free_table(path[l.index()].0);
-                self.pages[l.index()] -= 1;
-                mem.write(pt, pi, Pte::EMPTY);
-                tables_freed = true;
-                l = parent;
-            }
-        }
+        let tables_freed = pte.raw() == 0 && self.free_empty_tables(mem, &path, Level::Pt);
         Ok((
             old,
             Flush {
