@@ -28,8 +28,8 @@ pub enum AddrError {
         /// MAXPHYADDR.
         bits: u8,
     },
-    /// A page size that is not a power of two or outside 2^1..=2^40.
-    #[error("page size {0:#x} is not a power of two between 2 bytes and 1 TiB")]
+    /// A page size that is not a power of two or outside 2^0..=2^40.
+    #[error("page size {0:#x} is not a power of two between 1 byte and 1 TiB")]
     BadPageSize(u64),
 }
 
@@ -238,9 +238,10 @@ impl PageSize {
     /// 1 GiB, mapped by a PDPTE with PS=1.
     pub const SIZE_1G: PageSize = PageSize(30);
 
-    /// A page size of `bytes`, which must be a power of two from 2 bytes to 1 TiB.
+    /// A page size of `bytes`, which must be a power of two from 1 byte (OSTEP's smallest
+    /// homework pages) to 1 TiB.
     pub fn try_from_bytes(bytes: u64) -> Result<Self, AddrError> {
-        if bytes.is_power_of_two() && (2..=1 << 40).contains(&bytes) {
+        if bytes.is_power_of_two() && bytes <= 1 << 40 {
             Ok(PageSize(bytes.trailing_zeros() as u8))
         } else {
             Err(AddrError::BadPageSize(bytes))
@@ -249,7 +250,7 @@ impl PageSize {
 
     /// A page size of 2^`shift` bytes.
     pub fn try_from_shift(shift: u8) -> Result<Self, AddrError> {
-        if (1..=40).contains(&shift) {
+        if shift <= 40 {
             Ok(PageSize(shift))
         } else {
             Err(AddrError::BadPageSize(
@@ -258,15 +259,10 @@ impl PageSize {
         }
     }
 
-    /// A page size of 2^`shift` bytes, `shift` clamped to 1..=40 (for derived geometry tables).
+    /// A page size of 2^`shift` bytes, `shift` clamped to at most 40 (for derived geometry
+    /// tables).
     pub const fn from_shift_clamped(shift: u8) -> Self {
-        PageSize(if shift < 1 {
-            1
-        } else if shift > 40 {
-            40
-        } else {
-            shift
-        })
+        PageSize(if shift > 40 { 40 } else { shift })
     }
 
     /// log2 of the size.

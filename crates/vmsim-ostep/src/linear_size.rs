@@ -1,0 +1,95 @@
+//! The older OSTEP `paging-linear-size.py`: how big a linear page table is for a given
+//! address width, page size and entry size. No randomness. The figures are the linear table's
+//! own arithmetic; vmsim's `LinearTable::overhead_bytes` computes the same for real tables.
+
+use crate::args::{self, convert, Kind, Opt};
+use crate::{usage, Case};
+use serde_json::json;
+
+const OPTS: &[Opt] = &[
+    Opt {
+        short: 'v',
+        long: "vasize",
+        kind: Kind::Str,
+        default: "32",
+    },
+    Opt {
+        short: 'e',
+        long: "ptesize",
+        kind: Kind::Str,
+        default: "4",
+    },
+    Opt {
+        short: 'p',
+        long: "pagesize",
+        kind: Kind::Str,
+        default: "4k",
+    },
+    Opt {
+        short: 'c',
+        long: "compute",
+        kind: Kind::Flag,
+        default: "",
+    },
+];
+
+/// Runs the simulator.
+pub fn run(argv: &[String]) -> Case {
+    let o = match args::parse(argv, OPTS) {
+        Ok(o) => o,
+        Err(e) => return usage(e),
+    };
+    let value_err = || Case::fail("exception:ValueError", vec![], vec![]);
+    let va_bits = match convert(o.str('v')) {
+        Ok(v) => v,
+        Err(e) => return Case::fail(e.code(), vec![], vec![]),
+    };
+    let pte = match convert(o.str('e')) {
+        Ok(v) => v,
+        Err(e) => return Case::fail(e.code(), vec![], vec![]),
+    };
+    let page = match convert(o.str('p')) {
+        Ok(v) => v,
+        Err(e) => return Case::fail(e.code(), vec![], vec![]),
+    };
+    if page <= 0 {
+        // math.log of zero or a negative number.
+        return value_err();
+    }
+    let offset_bits = ((page as f64).ln() / 2f64.ln()).trunc() as i64;
+    if 2f64.powi(offset_bits as i32) != page as f64 {
+        return Case::fail(
+            "pagesize_not_power_of_2",
+            vec![],
+            vec![format!("page size {page} is not a power of two")],
+        );
+    }
+    let vpn_bits = va_bits - offset_bits;
+    let entries = 2f64.powi(vpn_bits as i32);
+    let bytes = entries * pte as f64;
+    let explain = vec![
+        format!("page size {page} = 2^{offset_bits}: {offset_bits} offset bits"),
+        format!(
+            "VPN bits = {va_bits} - {offset_bits} = {vpn_bits}: 2^{vpn_bits} = {entries} entries"
+        ),
+        format!(
+            "table = {entries} entries x {pte} bytes = {bytes} bytes = {} KB = {} MB",
+            bytes / 1024.0,
+            bytes / 1048576.0
+        ),
+    ];
+    Case {
+        problem: Some(json!({"va_bits": va_bits, "page_size": page, "pte_size": pte})),
+        answers: Some(vec![json!({
+            "offset_bits": offset_bits,
+            "vpn_bits": vpn_bits,
+            "entries": entries,
+            "table_bytes": bytes.trunc() as i64,
+            "table_kb": bytes / 1024.0,
+            "table_mb": bytes / 1048576.0,
+        })]),
+        summary: None,
+        error: None,
+        explain,
+    }
+}

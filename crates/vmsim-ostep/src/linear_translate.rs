@@ -1,0 +1,219 @@
+//! OSTEP's `paging-linear-translate.py` (vm-paging): a linear page table generated from the
+//! seed, and addresses translated through vmsim's linear-table mechanism (with the
+//! simulator's 32-bit address mask).
+
+use crate::args::{self, convert, py_int, Kind, Opt};
+use crate::pyrandom::PyRandom;
+use crate::{usage, Case};
+use serde_json::json;
+use vmsim_core::translate::linear::LinearTable;
+use vmsim_core::translate::{Translate, TranslateFault};
+use vmsim_core::{AccessKind, PageSize, VirtAddr};
+
+const OPTS: &[Opt] = &[
+    Opt {
+        short: 'A',
+        long: "addresses",
+        kind: Kind::Str,
+        default: "-1",
+    },
+    Opt {
+        short: 's',
+        long: "seed",
+        kind: Kind::Int,
+        default: "0",
+    },
+    Opt {
+        short: 'a',
+        long: "asize",
+        kind: Kind::Str,
+        default: "16k",
+    },
+    Opt {
+        short: 'p',
+        long: "physmem",
+        kind: Kind::Str,
+        default: "64k",
+    },
+    Opt {
+        short: 'P',
+        long: "pagesize",
+        kind: Kind::Str,
+        default: "4k",
+    },
+    Opt {
+        short: 'n',
+        long: "numaddrs",
+        kind: Kind::Int,
+        default: "5",
+    },
+    Opt {
+        short: 'u',
+        long: "used",
+        kind: Kind::Int,
+        default: "50",
+    },
+    Opt {
+        short: 'v',
+        long: "verbose",
+        kind: Kind::Flag,
+        default: "",
+    },
+    Opt {
+        short: 'c',
+        long: "compute",
+        kind: Kind::Flag,
+        default: "",
+    },
+];
+
+fn err(code: &str, why: &str) -> Case {
+    Case::fail(code, vec![], vec![why.to_string()])
+}
+
+/// Runs the simulator.
+pub fn run(argv: &[String]) -> Case {
+    let o = match args::parse(argv, OPTS) {
+        Ok(o) => o,
+        Err(e) => return usage(e),
+    };
+    let mut rng = PyRandom::new(&o.big('s'));
+    let mut sizes = [0i64; 3];
+    for (i, c) in ['a', 'p', 'P'].into_iter().enumerate() {
+        sizes[i] = match convert(o.str(c)) {
+            Ok(v) => v,
+            Err(e) => return Case::fail(e.code(), vec![], vec![]),
+        };
+    }
+    let [asize, psize, page] = sizes;
+    if psize <= 1 {
+        return err(
+            "psize_too_small",
+            "physical memory must be larger than 1 byte",
+        );
+    }
+    if asize < 1 {
+        return err("asize_zero", "the address space must not be empty");
+    }
+    if psize <= asize {
+        return err(
+            "psize_not_greater_than_asize",
+            "physical memory must be larger than the address space",
+        );
+    }
+    if psize >= 1 << 30 || asize >= 1 << 30 {
+        return err("size_too_large", "sizes must be below 1 GiB");
+    }
+    if page == 0 {
+        return err("exception:ZeroDivisionError", "page size 0");
+    }
+    if asize.rem_euclid(page) != 0 {
+        return err(
+            "asize_not_multiple_of_pagesize",
+            "the address space is not a whole number of pages",
+        );
+    }
+    if psize.rem_euclid(page) != 0 {
+        return err(
+            "psize_not_multiple_of_pagesize",
+            "physical memory is not a whole number of pages",
+        );
+    }
+    let pow2 =
+        |x: i64| x > 0 && 2f64.powi(((x as f64).ln() / 2f64.ln()).trunc() as i32) == x as f64;
+    if !pow2(asize) {
+        return err(
+            "asize_not_power_of_2",
+            "the address-space size must be a power of two",
+        );
+    }
+    if !pow2(page) {
+        return err(
+            "pagesize_not_power_of_2",
+            "the page size must be a power of two",
+        );
+    }
+    let vpages = (asize / page) as usize;
+    let ppages = psize / page;
+    let used = o.int('u');
+    let mut taken = vec![false; ppages as usize];
+    let mut table: Vec<Option<u64>> = Vec::with_capacity(vpages);
+    for _ in 0..vpages {
+        loop {
+            if rng.random() * 100.0 > (100 - used) as f64 {
+                let pfn = rng.below(ppages as f64);
+                if !taken[pfn as usize] {
+                    taken[pfn as usize] = true;
+                    table.push(Some(pfn as u64));
+                    break;
+                }
+            } else {
+                table.push(None);
+                break;
+            }
+        }
+    }
+    let Ok(page_size) = PageSize::try_from_bytes(page as u64) else {
+        return err("pagesize_not_power_of_2", "unsupported page size");
+    };
+    let mech = LinearTable {
+        page_size,
+        entries: table.clone(),
+        entry_bytes: 4,
+        mask_bits: Some(32),
+    };
+    let vaddrs: Vec<i64> = if o.str('A') == "-1" {
+        (0..o.int('n').max(0))
+            .map(|_| rng.below(asize as f64))
+            .collect()
+    } else {
+        let mut v = Vec::new();
+        for s in o.str('A').split(',') {
+            match py_int(s, 10).and_then(|b| b.to_i64()) {
+                Some(x) => v.push(x),
+                None => return Case::fail("exception:ValueError", vec![], vec![]),
+            }
+        }
+        v
+    };
+    let offset_bits = page_size.shift();
+    let mut answers = Vec::new();
+    let mut explain = Vec::new();
+    for &va in &vaddrs {
+        let raw = va as u64;
+        let vpn = mech.vpn(raw);
+        let off = va.rem_euclid(page);
+        match mech.translate(VirtAddr::new_unchecked(raw), AccessKind::Read) {
+            Ok(_) => {
+                let pfn = table[vpn as usize].unwrap_or(0) as i64;
+                let pa = pfn * page + off;
+                explain.push(format!(
+                    "VA {va:#010x} ({va}): VPN = {va} >> {offset_bits} = {vpn}, offset {off}; PTE[{vpn}] is valid with PFN {pfn}: PA = {pfn} x {page} + {off} = {pa} ({pa:#010x})"
+                ));
+                answers.push(json!({"va": va, "vpn": vpn, "valid": true, "pa": pa}));
+            }
+            Err(TranslateFault::BeyondTable { .. }) => {
+                explain.push(format!(
+                    "VA {va}: VPN {vpn} is past the {vpages}-entry table"
+                ));
+                return Case::fail("exception:IndexError", answers, explain);
+            }
+            Err(_) => {
+                explain.push(format!(
+                    "VA {va:#010x} ({va}): VPN = {vpn}; PTE[{vpn}] is invalid: fault"
+                ));
+                answers.push(json!({"va": va, "vpn": vpn, "valid": false, "pa": null}));
+            }
+        }
+    }
+    let pt: Vec<i64> = table.iter().map(|e| e.map_or(-1, |p| p as i64)).collect();
+    Case {
+        problem: Some(
+            json!({"asize": asize, "psize": psize, "pagesize": page, "page_table": pt, "vaddrs": vaddrs}),
+        ),
+        answers: Some(answers),
+        summary: None,
+        error: None,
+        explain,
+    }
+}
