@@ -337,3 +337,56 @@ fn workload_with_transparent_huge_pages() {
     assert_eq!(v["faults"]["minor"], 4);
     assert_eq!(v["page_table_pages"]["pt"], 0);
 }
+
+#[test]
+fn ostep_explain_snapshots() {
+    let cases: [(&str, &[&str]); 4] = [
+        ("relocation", &["-s", "0"]),
+        ("segmentation", &["-s", "0"]),
+        ("paging-linear-translate", &["-s", "0"]),
+        ("paging-linear-size", &["-v", "16", "-p", "1k"]),
+    ];
+    for (sim, args) in cases {
+        let mut a = vec!["ostep", sim];
+        a.extend_from_slice(args);
+        a.push("--explain");
+        let o = vmsim(&a);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let path = format!(
+            "{}/tests/snapshots/ostep-{sim}.txt",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        let want = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(stdout(&o), want, "{sim}: output differs from {path}");
+    }
+}
+
+#[test]
+fn ostep_json_errors_and_usage() {
+    let o = vmsim(&["ostep", "relocation", "-s", "0", "--json"]);
+    assert!(o.status.success());
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["problem"]["base"], 12418);
+    assert_eq!(v["answers"][0]["pa"], 12848);
+    let o = vmsim(&[
+        "ostep",
+        "relocation",
+        "-s",
+        "0",
+        "-a",
+        "16k",
+        "-p",
+        "16k",
+        "--json",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["error"], "psize_not_greater_than_asize");
+    assert!(stderr(&o).contains("psize_not_greater_than_asize"));
+    // A limit no random base can accommodate would hang the original.
+    let o = vmsim(&["ostep", "relocation", "-l", "20k", "--json"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stdout(&o).contains("no_base_fits"));
+    assert_eq!(vmsim(&["ostep", "relocation", "-x"]).status.code(), Some(1));
+    assert_eq!(vmsim(&["ostep", "nosuch"]).status.code(), Some(2));
+}

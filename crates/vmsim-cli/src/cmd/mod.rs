@@ -1,6 +1,7 @@
 //! One module per subcommand: its clap arguments and its `run`.
 pub mod convert;
 pub mod explain;
+pub mod ostep;
 pub mod presets;
 pub mod run;
 pub mod thrash;

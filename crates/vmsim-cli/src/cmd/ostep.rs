@@ -1,0 +1,215 @@
+//! `vmsim ostep SIM ARGS...`: the OSTEP homework simulators' command lines, the same problems
+//! from the same seeds, answered by vmsim's mechanisms; `-c` shows answers, `--explain` how
+//! each follows, `--json` one object in the golden schema.
+use anyhow::Result;
+use serde_json::Value;
+use std::fmt::Write as _;
+use std::io::Write;
+
+/// Arguments of `vmsim ostep`.
+#[derive(clap::Args)]
+#[command(
+    after_help = "Simulators: relocation, segmentation, paging-linear-translate, paging-linear-size.\n\
+    Examples:\n  vmsim ostep relocation -s 1\n  vmsim ostep relocation -s 1 -c\n  \
+    vmsim ostep segmentation -s 0 -a 128 -p 512 --explain\n  vmsim ostep paging-linear-translate -s 3 -v --json"
+)]
+pub struct Args {
+    /// The simulator.
+    pub sim: String,
+    /// Its arguments, as the original takes them; add -c for answers, --explain for
+    /// derivations, --json for the golden-schema object.
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+    pub args: Vec<String>,
+}
+
+fn num(v: &Value) -> String {
+    match v {
+        Value::Number(n) => n.to_string(),
+        Value::Null => "-".into(),
+        other => other.to_string(),
+    }
+}
+
+fn header(sim: &str, p: &Value) -> String {
+    let mut s = String::new();
+    match sim {
+        "relocation" => {
+            let _ = writeln!(
+                s,
+                "Base and bounds: address space {} bytes, physical memory {} bytes",
+                num(&p["asize"]),
+                num(&p["psize"])
+            );
+            let _ = writeln!(
+                s,
+                "  base register  {} ({:#x})",
+                num(&p["base"]),
+                p["base"].as_i64().unwrap_or(0)
+            );
+            let _ = writeln!(s, "  limit register {}", num(&p["limit"]));
+        }
+        "segmentation" => {
+            let _ = writeln!(
+                s,
+                "Segmentation: address space {} bytes, physical memory {} bytes",
+                num(&p["asize"]),
+                num(&p["psize"])
+            );
+            let _ = writeln!(
+                s,
+                "  segment 0 (grows up):   base {}  limit {}",
+                num(&p["seg0"]["base"]),
+                num(&p["seg0"]["limit"])
+            );
+            let _ = writeln!(
+                s,
+                "  segment 1 (grows down): base {}  limit {}  (its highest byte is base - 1)",
+                num(&p["seg1"]["base"]),
+                num(&p["seg1"]["limit"])
+            );
+        }
+        "paging-linear-translate" => {
+            let _ = writeln!(s, "Linear page table: address space {} bytes, physical memory {} bytes, pages of {} bytes", num(&p["asize"]), num(&p["psize"]), num(&p["pagesize"]));
+            if let Some(pt) = p["page_table"].as_array() {
+                for (i, e) in pt.iter().enumerate() {
+                    let _ = match e.as_i64() {
+                        Some(f) if f >= 0 => writeln!(s, "  [{i:4}] valid, PFN {f}"),
+                        _ => writeln!(s, "  [{i:4}] invalid"),
+                    };
+                }
+            }
+        }
+        "paging-linear-size" => {
+            let _ = writeln!(
+                s,
+                "Linear page table size: {}-bit virtual addresses, {}-byte pages, {}-byte entries",
+                num(&p["va_bits"]),
+                num(&p["page_size"]),
+                num(&p["pte_size"])
+            );
+        }
+        _ => {
+            let _ = writeln!(s, "{p}");
+        }
+    }
+    s
+}
+
+fn answer(sim: &str, a: &Value) -> String {
+    match sim {
+        "paging-linear-size" => format!(
+            "{} offset bits, {} VPN bits, {} entries, {} bytes ({} KB, {} MB)",
+            num(&a["offset_bits"]),
+            num(&a["vpn_bits"]),
+            num(&a["entries"]),
+            num(&a["table_bytes"]),
+            num(&a["table_kb"]),
+            num(&a["table_mb"])
+        ),
+        _ => {
+            let seg = if a["seg"].is_null() {
+                String::new()
+            } else {
+                format!(" (segment {})", num(&a["seg"]))
+            };
+            if a["valid"] == Value::Bool(true) {
+                format!(
+                    "VALID{seg}: PA {:#x} ({})",
+                    a["pa"].as_i64().unwrap_or(0),
+                    num(&a["pa"])
+                )
+            } else if sim == "paging-linear-translate" {
+                "INVALID: the page is not mapped".to_string()
+            } else {
+                format!("SEGMENTATION VIOLATION{seg}")
+            }
+        }
+    }
+}
+
+/// Runs `vmsim ostep`.
+pub fn run(a: Args) -> Result<()> {
+    let mut show = false;
+    let mut explain = false;
+    let mut json = false;
+    let mut rest = Vec::new();
+    for x in a.args {
+        match x.as_str() {
+            "-c" | "--compute" => show = true,
+            "--explain" => explain = true,
+            "--json" => json = true,
+            _ => rest.push(x),
+        }
+    }
+    let dir = std::env::current_dir()?;
+    let case = vmsim_ostep::run(&a.sim, &rest, &dir).ok_or_else(|| {
+        crate::exit::usage(format!(
+            "unknown simulator `{}` (expected one of: {})",
+            a.sim,
+            vmsim_ostep::SIMULATORS.join(", ")
+        ))
+    })?;
+    let mut out = std::io::stdout().lock();
+    if json {
+        serde_json::to_writer(&mut out, &case)?;
+        writeln!(out)?;
+    } else {
+        if let Some(p) = &case.problem {
+            out.write_all(header(&a.sim, p).as_bytes())?;
+        }
+        let vaddrs = case
+            .problem
+            .as_ref()
+            .and_then(|p| p["vaddrs"].as_array())
+            .cloned()
+            .unwrap_or_default();
+        if !vaddrs.is_empty() {
+            writeln!(out, "\nVirtual addresses:")?;
+            for (i, va) in vaddrs.iter().enumerate() {
+                let v = va.as_i64().unwrap_or(0);
+                write!(out, "  VA {i:2}: {v:#010x} ({v:>6})")?;
+                match case.answers.as_ref().and_then(|ans| ans.get(i)) {
+                    Some(ans) if show || explain => writeln!(out, "  --> {}", answer(&a.sim, ans))?,
+                    _ => writeln!(out, "  --> ?")?,
+                }
+                if explain {
+                    if let Some(e) = case.explain.get(i) {
+                        writeln!(out, "         {e}")?;
+                    }
+                }
+            }
+            if !show && !explain {
+                writeln!(out, "\nFor each address, is it valid, and if so what is its physical address? (-c shows the answers, --explain how they follow)")?;
+            }
+        } else if let (Some(ans), true) = (
+            case.answers.as_ref().and_then(|v| v.first()),
+            case.error.is_none(),
+        ) {
+            if show || explain {
+                writeln!(out, "\nAnswer: {}", answer(&a.sim, ans))?;
+            } else {
+                writeln!(out, "\nHow many bits of offset and of VPN, how many entries, how many bytes? (-c shows the answer)")?;
+            }
+            if explain {
+                for e in &case.explain {
+                    writeln!(out, "  {e}")?;
+                }
+            }
+        }
+    }
+    out.flush()?;
+    drop(out);
+    if let Some(code) = &case.error {
+        let why = case.explain.last().cloned().unwrap_or_default();
+        anyhow::bail!(
+            "ostep {}: error {code}{}",
+            a.sim,
+            if why.is_empty() {
+                String::new()
+            } else {
+                format!(": {why}")
+            }
+        );
+    }
+    Ok(())
+}
