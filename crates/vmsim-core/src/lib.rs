@@ -15,6 +15,7 @@ pub mod phys;
 pub mod protection;
 pub mod pte;
 pub mod pwc;
+pub mod replace;
 pub mod tlb;
 pub mod translate;
 pub mod units;

@@ -7,6 +7,7 @@
 pub mod args;
 pub mod linear_size;
 pub mod linear_translate;
+pub mod paging_policy;
 pub mod pyrandom;
 pub mod relocation;
 pub mod segmentation;
@@ -50,17 +51,18 @@ pub const SIMULATORS: &[&str] = &[
     "segmentation",
     "paging-linear-translate",
     "paging-linear-size",
+    "paging-policy",
 ];
 
 /// Runs simulator `sim` on `args` (without `-c`); `dir` is where relative input files are
 /// read. `None` for an unknown simulator.
 pub fn run(sim: &str, args: &[String], dir: &Path) -> Option<Case> {
-    let _ = dir;
     Some(match sim {
         "relocation" => relocation::run(args),
         "segmentation" => segmentation::run(args),
         "paging-linear-translate" => linear_translate::run(args),
         "paging-linear-size" => linear_size::run(args),
+        "paging-policy" => paging_policy::run(args, dir),
         _ => return None,
     })
 }

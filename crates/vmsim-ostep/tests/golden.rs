@@ -85,7 +85,15 @@ fn golden_cases_match_exactly() {
                 .iter()
                 .map(|a| a.as_str().unwrap().to_string())
                 .collect();
-            let case = vmsim_ostep::run(sim, &args, &dir).unwrap();
+            // Input files travel inline: write them where the case runs.
+            let run_dir = std::env::temp_dir().join(format!("vmsim-golden-{}", std::process::id()));
+            std::fs::create_dir_all(&run_dir).unwrap();
+            if let Some(files) = g["files"].as_object() {
+                for (name, text) in files {
+                    std::fs::write(run_dir.join(name), text.as_str().unwrap()).unwrap();
+                }
+            }
+            let case = vmsim_ostep::run(sim, &args, &run_dir).unwrap();
             let ours = serde_json::to_value(&case).unwrap();
             total += 1;
             let ok = if !g["error"].is_null() {

@@ -1,0 +1,180 @@
+//! OSTEP's `paging-policy.py` (vm-beyondphys-policy): a reference string (drawn, listed with
+//! `-a`, or read from `-f`) replayed through vmsim's list-ordered page cache under FIFO, LRU,
+//! MRU, OPT, UNOPT, RAND or CLOCK, with the simulator's list order and random choices.
+
+use crate::args::{self, py_int, Kind, Opt};
+use crate::pyrandom::PyRandom;
+use crate::{usage, Case};
+use serde_json::{json, Value};
+use std::path::Path;
+use vmsim_core::replace::{ListCache, ListPolicy};
+
+const OPTS: &[Opt] = &[
+    Opt {
+        short: 'a',
+        long: "addresses",
+        kind: Kind::Str,
+        default: "-1",
+    },
+    Opt {
+        short: 'f',
+        long: "addressfile",
+        kind: Kind::Str,
+        default: "",
+    },
+    Opt {
+        short: 'n',
+        long: "numaddrs",
+        kind: Kind::Str,
+        default: "10",
+    },
+    Opt {
+        short: 'p',
+        long: "policy",
+        kind: Kind::Str,
+        default: "FIFO",
+    },
+    Opt {
+        short: 'b',
+        long: "clockbits",
+        kind: Kind::Int,
+        default: "2",
+    },
+    Opt {
+        short: 'C',
+        long: "cachesize",
+        kind: Kind::Str,
+        default: "3",
+    },
+    Opt {
+        short: 'm',
+        long: "maxpage",
+        kind: Kind::Str,
+        default: "10",
+    },
+    Opt {
+        short: 's',
+        long: "seed",
+        kind: Kind::Str,
+        default: "0",
+    },
+    Opt {
+        short: 'N',
+        long: "notrace",
+        kind: Kind::Flag,
+        default: "",
+    },
+    Opt {
+        short: 'c',
+        long: "compute",
+        kind: Kind::Flag,
+        default: "",
+    },
+];
+
+fn int(s: &str) -> Option<i64> {
+    py_int(s, 10).and_then(|b| b.to_i64())
+}
+
+fn value_error(answers: Vec<Value>, explain: Vec<String>) -> Case {
+    Case::fail("exception:ValueError", answers, explain)
+}
+
+/// Runs the simulator; `-f` files are read relative to `dir`.
+pub fn run(argv: &[String], dir: &Path) -> Case {
+    let o = match args::parse(argv, OPTS) {
+        Ok(o) => o,
+        Err(e) => return usage(e),
+    };
+    // The seed is a string flag: Python int(), decimal only, any size.
+    let Some(seed) = py_int(o.str('s'), 10) else {
+        return value_error(vec![], vec![]);
+    };
+    let mut rng = PyRandom::new(&seed);
+    let (Some(n), Some(cache), Some(maxpage)) = (int(o.str('n')), int(o.str('C')), int(o.str('m')))
+    else {
+        return value_error(vec![], vec![]);
+    };
+    let bits = o.int('b');
+    // The reference string, as text entries converted one at a time while solving.
+    let entries: Vec<String> = if !o.str('f').is_empty() {
+        match std::fs::read_to_string(dir.join(o.str('f'))) {
+            Ok(t) => t.lines().map(str::to_string).collect(),
+            Err(_) => return Case::fail("exception:FileNotFoundError", vec![], vec![]),
+        }
+    } else if o.str('a') != "-1" {
+        o.str('a').split(',').map(str::to_string).collect()
+    } else {
+        (0..n.max(0))
+            .map(|_| ((maxpage as f64) * rng.random()).trunc() as i64)
+            .map(|p| p.to_string())
+            .collect()
+    };
+    let name = o.str('p').to_string();
+    let Some(policy) = ListPolicy::from_ostep(&name, bits) else {
+        return Case::fail(
+            "policy_not_implemented",
+            vec![],
+            vec![format!(
+                "policy `{name}` is not one of FIFO, LRU, MRU, OPT, UNOPT, RAND, CLOCK"
+            )],
+        );
+    };
+    // OPT and UNOPT look ahead: convert as far as the entries parse (a bad entry stops the run
+    // when it is reached, after the earlier answers).
+    let parsed: Vec<Option<i64>> = entries.iter().map(|e| int(e)).collect();
+    let good: Vec<i64> = parsed.iter().map_while(|p| *p).collect();
+    let mut c = ListCache::new(policy, cache);
+    let (mut hits, mut misses) = (0u64, 0u64);
+    let mut answers = Vec::new();
+    let mut explain = Vec::new();
+    let trace_answers = !o.flag('N');
+    for (i, p) in parsed.iter().enumerate() {
+        let Some(page) = *p else {
+            return value_error(answers, explain);
+        };
+        let step = match c.access(&good, i, || rng.random()) {
+            Ok(s) => s,
+            Err(_) => return Case::fail("exception:IndexError", answers, explain),
+        };
+        if step.hit {
+            hits += 1;
+        } else {
+            misses += 1;
+        }
+        // OSTEP uses -1 for "nothing evicted", so evicting page -1 reads as no victim.
+        let victim = step.victim.filter(|&v| v != -1);
+        explain.push(match (step.hit, step.victim) {
+            (true, _) => format!("access {page}: HIT; memory {:?}", c.resident()),
+            (false, Some(v)) => format!(
+                "access {page}: MISS, memory full: {name} evicts {v}; memory {:?}",
+                c.resident()
+            ),
+            (false, None) => format!(
+                "access {page}: MISS, a free frame takes it; memory {:?}",
+                c.resident()
+            ),
+        });
+        if trace_answers {
+            answers.push(json!({
+                "addr": page, "hit": step.hit, "victim": victim,
+                "memory": c.resident(), "hits": hits, "misses": misses,
+            }));
+        }
+    }
+    if hits + misses == 0 {
+        return Case::fail("exception:ZeroDivisionError", answers, explain);
+    }
+    let rate: f64 = format!("{:.2}", 100.0 * hits as f64 / (hits + misses) as f64)
+        .parse()
+        .unwrap_or(0.0);
+    Case {
+        problem: Some(
+            json!({"policy": name, "cachesize": cache, "clockbits": bits, "addrs": good}),
+        ),
+        answers: trace_answers.then_some(answers),
+        summary: Some(json!({"hits": hits, "misses": misses, "hitrate": rate})),
+        error: None,
+        explain,
+    }
+}
