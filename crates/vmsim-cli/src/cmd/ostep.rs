@@ -9,7 +9,8 @@ use std::io::Write;
 /// Arguments of `vmsim ostep`.
 #[derive(clap::Args)]
 #[command(
-    after_help = "Simulators: relocation, segmentation, paging-linear-translate, paging-linear-size.\n\
+    after_help = "Simulators: relocation, segmentation, paging-linear-translate, paging-linear-size,\n\
+    paging-policy.\n\
     Examples:\n  vmsim ostep relocation -s 1\n  vmsim ostep relocation -s 1 -c\n  \
     vmsim ostep segmentation -s 0 -a 128 -p 512 --explain\n  vmsim ostep paging-linear-translate -s 3 -v --json"
 )]
@@ -78,6 +79,24 @@ fn header(sim: &str, p: &Value) -> String {
                     };
                 }
             }
+        }
+        "paging-policy" => {
+            let clock = if p["policy"] == "CLOCK" {
+                format!(", {}-valued use counters", num(&p["clockbits"]))
+            } else {
+                String::new()
+            };
+            let _ = writeln!(
+                s,
+                "Page replacement: policy {}, a cache of {} pages{clock}",
+                p["policy"].as_str().unwrap_or(""),
+                num(&p["cachesize"]),
+            );
+            let refs: Vec<String> = p["addrs"]
+                .as_array()
+                .map(|a| a.iter().map(num).collect())
+                .unwrap_or_default();
+            let _ = writeln!(s, "  reference string: {}", refs.join(","));
         }
         "paging-linear-size" => {
             let _ = writeln!(
@@ -163,7 +182,36 @@ pub fn run(a: Args) -> Result<()> {
             .and_then(|p| p["vaddrs"].as_array())
             .cloned()
             .unwrap_or_default();
-        if !vaddrs.is_empty() {
+        if a.sim == "paging-policy" && case.error.is_none() {
+            if show || explain {
+                writeln!(out)?;
+                for (i, line) in case.explain.iter().enumerate() {
+                    let tally = case
+                        .answers
+                        .as_ref()
+                        .and_then(|v| v.get(i))
+                        .map(|x| {
+                            format!("  (hits {}, misses {})", num(&x["hits"]), num(&x["misses"]))
+                        })
+                        .unwrap_or_default();
+                    writeln!(out, "  {line}{tally}")?;
+                }
+                if let Some(sm) = &case.summary {
+                    writeln!(
+                        out,
+                        "\nFINAL: hits {}, misses {}, hit rate {}%",
+                        num(&sm["hits"]),
+                        num(&sm["misses"]),
+                        num(&sm["hitrate"])
+                    )?;
+                }
+            } else {
+                writeln!(
+                    out,
+                    "\nFor each reference, hit or miss, and which page is evicted? (-c shows the answers)"
+                )?;
+            }
+        } else if !vaddrs.is_empty() {
             writeln!(out, "\nVirtual addresses:")?;
             for (i, va) in vaddrs.iter().enumerate() {
                 let v = va.as_i64().unwrap_or(0);
