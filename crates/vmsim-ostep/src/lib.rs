@@ -7,6 +7,7 @@
 pub mod args;
 pub mod linear_size;
 pub mod linear_translate;
+pub mod multilevel;
 pub mod paging_policy;
 pub mod pyrandom;
 pub mod relocation;
@@ -52,6 +53,7 @@ pub const SIMULATORS: &[&str] = &[
     "paging-linear-translate",
     "paging-linear-size",
     "paging-policy",
+    "paging-multilevel-translate",
 ];
 
 /// Runs simulator `sim` on `args` (without `-c`); `dir` is where relative input files are
@@ -63,6 +65,7 @@ pub fn run(sim: &str, args: &[String], dir: &Path) -> Option<Case> {
         "paging-linear-translate" => linear_translate::run(args),
         "paging-linear-size" => linear_size::run(args),
         "paging-policy" => paging_policy::run(args, dir),
+        "paging-multilevel-translate" => multilevel::run(args),
         _ => return None,
     })
 }

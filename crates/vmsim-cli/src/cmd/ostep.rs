@@ -10,7 +10,7 @@ use std::io::Write;
 #[derive(clap::Args)]
 #[command(
     after_help = "Simulators: relocation, segmentation, paging-linear-translate, paging-linear-size,\n\
-    paging-policy.\n\
+    paging-policy, paging-multilevel-translate.\n\
     Examples:\n  vmsim ostep relocation -s 1\n  vmsim ostep relocation -s 1 -c\n  \
     vmsim ostep segmentation -s 0 -a 128 -p 512 --explain\n  vmsim ostep paging-linear-translate -s 3 -v --json"
 )]
@@ -98,6 +98,22 @@ fn header(sim: &str, p: &Value) -> String {
                 .unwrap_or_default();
             let _ = writeln!(s, "  reference string: {}", refs.join(","));
         }
+        "paging-multilevel-translate" => {
+            let _ = writeln!(
+                s,
+                "Two-level page table: 32-byte pages, 128 frames, 15-bit addresses (5 PDE bits, 5 PTE bits, 5 offset bits)"
+            );
+            let _ = writeln!(
+                s,
+                "  page directory base register (PDBR): frame {}",
+                num(&p["pdbr"])
+            );
+            if let Some(mem) = p["memory"].as_array() {
+                for (i, row) in mem.iter().enumerate() {
+                    let _ = writeln!(s, "  page {i:3}: {}", row.as_str().unwrap_or(""));
+                }
+            }
+        }
         "paging-linear-size" => {
             let _ = writeln!(
                 s,
@@ -125,6 +141,16 @@ fn answer(sim: &str, a: &Value) -> String {
             num(&a["table_kb"]),
             num(&a["table_mb"])
         ),
+        "paging-multilevel-translate" => match a["result"].as_str() {
+            Some("ok") => format!(
+                "PA {:#06x} ({}), which holds {:#04x}",
+                a["pa"].as_i64().unwrap_or(0),
+                num(&a["pa"]),
+                a["value"].as_i64().unwrap_or(0)
+            ),
+            Some("pde_fault") => "FAULT: the page directory entry is not valid".to_string(),
+            _ => "FAULT: the page table entry is not valid".to_string(),
+        },
         _ => {
             let seg = if a["seg"].is_null() {
                 String::new()

@@ -2,6 +2,7 @@
 //! The software-visible ones share [`Translate`], so one conformance suite checks them all.
 
 pub mod base_bounds;
+pub mod byte_radix;
 pub mod linear;
 pub mod radix;
 pub mod segmentation;

@@ -1,0 +1,150 @@
+//! A multi-level page table stored in byte-addressed teaching memory, with entries of a few
+//! bytes holding a valid bit and a frame number: the small machines of textbook exercises
+//! (OSTEP ch. 20's 15-bit, 32-byte-page, two-level machine with one-byte entries). The x86-64
+//! walker (`radix.rs`) reads 8-byte entries from simulated frames; this one reads raw memory,
+//! so a student can look at the same bytes the walk reads.
+
+use super::{pa, Translate, TranslateFault};
+use crate::access::AccessKind;
+use crate::addr::{PhysAddr, VirtAddr};
+use serde::Serialize;
+
+/// How an entry is laid out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct EntryFormat {
+    /// Bytes per entry (1 to 8, little-endian).
+    pub bytes: u8,
+    /// The valid bit.
+    pub valid_bit: u8,
+    /// Mask of the frame number (after no shift).
+    pub pfn_mask: u64,
+}
+
+/// One entry read by a walk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct ByteStep {
+    /// Level (0 = the root).
+    pub level: usize,
+    /// Index into that table.
+    pub index: u64,
+    /// Physical address of the entry.
+    pub addr: u64,
+    /// Raw entry.
+    pub value: u64,
+    /// Valid bit.
+    pub valid: bool,
+    /// Frame number it holds.
+    pub pfn: u64,
+}
+
+/// The table and the memory it lives in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ByteRadix {
+    /// Physical memory, byte by byte.
+    pub memory: Vec<u8>,
+    /// Frame of the root table (the page-directory base register).
+    pub root: u64,
+    /// log2 of the page size.
+    pub page_shift: u32,
+    /// Index bits per level, root first.
+    pub level_bits: Vec<u32>,
+    /// Entry layout.
+    pub entry: EntryFormat,
+}
+
+impl ByteRadix {
+    fn read(&self, addr: u64) -> Option<u64> {
+        let n = self.entry.bytes as usize;
+        let bytes = self.memory.get(addr as usize..addr as usize + n)?;
+        Some(bytes.iter().rev().fold(0u64, |v, &b| (v << 8) | b as u64))
+    }
+
+    /// Walks `va`: the entries read, and the physical address or the level whose entry was
+    /// invalid.
+    pub fn walk(&self, va: u64) -> (Vec<ByteStep>, Result<u64, usize>) {
+        let mut steps = Vec::new();
+        let mut table = self.root;
+        let total: u32 = self.level_bits.iter().sum::<u32>() + self.page_shift;
+        let mut shift = total;
+        for (level, &bits) in self.level_bits.iter().enumerate() {
+            shift -= bits;
+            let index = (va >> shift) & ((1 << bits) - 1);
+            let addr = (table << self.page_shift) + index * self.entry.bytes as u64;
+            let value = self.read(addr).unwrap_or(0);
+            let valid = value >> self.entry.valid_bit & 1 == 1;
+            let pfn = value & self.entry.pfn_mask;
+            steps.push(ByteStep {
+                level,
+                index,
+                addr,
+                value,
+                valid,
+                pfn,
+            });
+            if !valid {
+                return (steps, Err(level));
+            }
+            table = pfn;
+        }
+        let off = va & ((1 << self.page_shift) - 1);
+        (steps, Ok((table << self.page_shift) + off))
+    }
+}
+
+impl Translate for ByteRadix {
+    fn name(&self) -> &'static str {
+        "byte-radix"
+    }
+
+    fn translate(&self, va: VirtAddr, _kind: AccessKind) -> Result<PhysAddr, TranslateFault> {
+        let v = va.as_u64();
+        let width: u32 = self.level_bits.iter().sum::<u32>() + self.page_shift;
+        if width < 64 && v >> width != 0 {
+            return Err(TranslateFault::OutOfRange { va: v });
+        }
+        match self.walk(v).1 {
+            Ok(p) => Ok(pa(p)),
+            Err(_) => Err(TranslateFault::InvalidPage {
+                vpn: v >> self.page_shift,
+            }),
+        }
+    }
+
+    fn overhead_bytes(&self) -> u64 {
+        (1u64 << self.level_bits.first().copied().unwrap_or(0)) * self.entry.bytes as u64
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn two_level_one_byte_entries() {
+        // OSTEP's machine: 32-byte pages, 5 + 5 index bits, entries 0x80 | pfn.
+        let mut memory = vec![0u8; 128 * 32];
+        memory[3 * 32 + 1] = 0x80 | 9; // PDE[1] -> PT in frame 9
+        memory[9 * 32 + 2] = 0x80 | 20; // PTE[2] -> frame 20
+        let t = ByteRadix {
+            memory,
+            root: 3,
+            page_shift: 5,
+            level_bits: vec![5, 5],
+            entry: EntryFormat {
+                bytes: 1,
+                valid_bit: 7,
+                pfn_mask: 0x7f,
+            },
+        };
+        let va = (1 << 10) | (2 << 5) | 7;
+        let (steps, r) = t.walk(va);
+        assert_eq!(r, Ok(20 * 32 + 7));
+        assert_eq!(steps[0].addr, 3 * 32 + 1);
+        assert_eq!(steps[1].value, 0x80 | 20);
+        assert_eq!(t.walk(2 << 10).1, Err(0));
+        assert_eq!(t.walk((1 << 10) | (3 << 5)).1, Err(1));
+        assert!(t
+            .translate(VirtAddr::new_unchecked(1 << 15), AccessKind::Read)
+            .is_err());
+    }
+}
