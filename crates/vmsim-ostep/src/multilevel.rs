@@ -120,10 +120,9 @@ pub fn run(argv: &[String]) -> Case {
     let mut vaddrs = Vec::new();
     for i in 0..n {
         let d = rng.random();
-        let va = if d * 100.0 > 50.0 || i >= a {
-            rng.below(1024.0 * 32.0) as u64
-        } else {
-            (vpns[i] * 32) as u64 + rng.below(32.0) as u64
+        let va = match vpns.get(i) {
+            Some(&vpn) if d * 100.0 <= 50.0 && i < a => (vpn * 32) as u64 + rng.below(32.0) as u64,
+            _ => rng.below(1024.0 * 32.0) as u64,
         };
         vaddrs.push(va);
     }
