@@ -6,6 +6,7 @@
 
 pub mod access;
 pub mod addr;
+pub mod alloc;
 pub mod config;
 pub mod event;
 pub mod kernel;

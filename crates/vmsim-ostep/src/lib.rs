@@ -7,6 +7,7 @@
 pub mod args;
 pub mod linear_size;
 pub mod linear_translate;
+pub mod malloc;
 pub mod multilevel;
 pub mod paging_policy;
 pub mod pyrandom;
@@ -54,6 +55,7 @@ pub const SIMULATORS: &[&str] = &[
     "paging-linear-size",
     "paging-policy",
     "paging-multilevel-translate",
+    "malloc",
 ];
 
 /// Runs simulator `sim` on `args` (without `-c`); `dir` is where relative input files are
@@ -66,6 +68,7 @@ pub fn run(sim: &str, args: &[String], dir: &Path) -> Option<Case> {
         "paging-linear-size" => linear_size::run(args),
         "paging-policy" => paging_policy::run(args, dir),
         "paging-multilevel-translate" => multilevel::run(args),
+        "malloc" => malloc::run(args),
         _ => return None,
     })
 }
