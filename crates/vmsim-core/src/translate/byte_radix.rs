@@ -53,25 +53,39 @@ pub struct ByteRadix {
 }
 
 impl ByteRadix {
+    /// The entry at `addr`; `None` when it is not wholly inside memory.
     fn read(&self, addr: u64) -> Option<u64> {
-        let n = self.entry.bytes as usize;
-        let bytes = self.memory.get(addr as usize..addr as usize + n)?;
+        let start = usize::try_from(addr).ok()?;
+        let end = start.checked_add(self.entry.bytes as usize)?;
+        let bytes = self.memory.get(start..end)?;
         Some(bytes.iter().rev().fold(0u64, |v, &b| (v << 8) | b as u64))
+    }
+
+    /// Address bits: the index bits of every level plus the page offset (saturating, so a
+    /// nonsensical geometry cannot overflow).
+    pub fn va_bits(&self) -> u32 {
+        self.level_bits
+            .iter()
+            .fold(self.page_shift, |a, &b| a.saturating_add(b))
     }
 
     /// Walks `va`: the entries read, and the physical address or the level whose entry was
     /// invalid.
+    ///
+    /// Arithmetic never overflows: an entry address outside memory reads as 0 (not valid).
     pub fn walk(&self, va: u64) -> (Vec<ByteStep>, Result<u64, usize>) {
-        let mut steps = Vec::new();
+        let mut steps = Vec::with_capacity(self.level_bits.len());
         let mut table = self.root;
-        let total: u32 = self.level_bits.iter().sum::<u32>() + self.page_shift;
-        let mut shift = total;
+        let mut shift = self.va_bits();
         for (level, &bits) in self.level_bits.iter().enumerate() {
-            shift -= bits;
-            let index = (va >> shift) & ((1 << bits) - 1);
-            let addr = (table << self.page_shift) + index * self.entry.bytes as u64;
+            shift = shift.saturating_sub(bits);
+            let index = va.checked_shr(shift).unwrap_or(0) & low_mask(bits);
+            let addr = table
+                .checked_shl(self.page_shift)
+                .unwrap_or(0)
+                .wrapping_add(index.wrapping_mul(self.entry.bytes as u64));
             let value = self.read(addr).unwrap_or(0);
-            let valid = value >> self.entry.valid_bit & 1 == 1;
+            let valid = value.checked_shr(self.entry.valid_bit as u32).unwrap_or(0) & 1 == 1;
             let pfn = value & self.entry.pfn_mask;
             steps.push(ByteStep {
                 level,
@@ -86,8 +100,17 @@ impl ByteRadix {
             }
             table = pfn;
         }
-        let off = va & ((1 << self.page_shift) - 1);
-        (steps, Ok((table << self.page_shift) + off))
+        let off = va & low_mask(self.page_shift);
+        let frame = table.checked_shl(self.page_shift).unwrap_or(0);
+        (steps, Ok(frame | off))
+    }
+}
+
+/// The low `bits` bits set.
+fn low_mask(bits: u32) -> u64 {
+    match 1u64.checked_shl(bits) {
+        Some(v) => v - 1,
+        None => u64::MAX,
     }
 }
 
@@ -98,20 +121,24 @@ impl Translate for ByteRadix {
 
     fn translate(&self, va: VirtAddr, _kind: AccessKind) -> Result<PhysAddr, TranslateFault> {
         let v = va.as_u64();
-        let width: u32 = self.level_bits.iter().sum::<u32>() + self.page_shift;
+        let width = self.va_bits();
         if width < 64 && v >> width != 0 {
             return Err(TranslateFault::OutOfRange { va: v });
         }
-        match self.walk(v).1 {
+        let (steps, r) = self.walk(v);
+        match r {
             Ok(p) => Ok(pa(p)),
-            Err(_) => Err(TranslateFault::InvalidPage {
-                vpn: v >> self.page_shift,
+            Err(depth) => Err(TranslateFault::InvalidEntry {
+                depth,
+                index: steps.last().map_or(0, |s| s.index),
             }),
         }
     }
 
     fn overhead_bytes(&self) -> u64 {
-        (1u64 << self.level_bits.first().copied().unwrap_or(0)) * self.entry.bytes as u64
+        low_mask(self.level_bits.first().copied().unwrap_or(0))
+            .saturating_add(1)
+            .saturating_mul(self.entry.bytes as u64)
     }
 }
 

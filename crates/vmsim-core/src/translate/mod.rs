@@ -46,6 +46,15 @@ pub enum TranslateFault {
         /// Virtual page number.
         vpn: u64,
     },
+    /// Multi-level tables: the entry read at walk depth `depth` (0 = the root table) is not
+    /// valid.
+    #[error("the entry {index} read at depth {depth} of the walk is not valid")]
+    InvalidEntry {
+        /// Walk depth of the table holding the entry (0 = root).
+        depth: usize,
+        /// Index of the entry in its table.
+        index: u64,
+    },
     /// Page tables: the page number is past the end of the table.
     #[error("page {vpn} is beyond the {entries}-entry page table")]
     BeyondTable {
