@@ -159,7 +159,7 @@ proptest! {
     #[test]
     fn byte_radix_never_panics(memory in prop::collection::vec(any::<u8>(), 0..512),
                                root in any::<u64>(), page_shift in 0u32..70,
-                               level_bits in prop::collection::vec(0u32..70, 0..4),
+                               level_bits in prop::collection::vec(0u32..70, 0..11),
                                bytes in 1u8..9, valid_bit in 0u8..80, pfn_mask in any::<u64>(),
                                va in any::<u64>()) {
         let m = ByteRadix { memory, root, page_shift, level_bits,

@@ -21,7 +21,7 @@ pub struct EntryFormat {
 }
 
 /// One entry read by a walk.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
 pub struct ByteStep {
     /// Level (0 = the root).
     pub level: usize,
@@ -35,6 +35,25 @@ pub struct ByteStep {
     pub valid: bool,
     /// Frame number it holds.
     pub pfn: u64,
+}
+
+/// Deepest walk: a table with more levels faults at this depth.
+pub const MAX_DEPTH: usize = 8;
+
+/// The entries a walk read, root first, held inline so a walk allocates nothing; derefs to
+/// the slice of entries read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Steps {
+    buf: [ByteStep; MAX_DEPTH],
+    len: usize,
+}
+
+impl std::ops::Deref for Steps {
+    type Target = [ByteStep];
+
+    fn deref(&self) -> &[ByteStep] {
+        &self.buf[..self.len]
+    }
 }
 
 /// The table and the memory it lives in.
@@ -73,11 +92,18 @@ impl ByteRadix {
     /// invalid.
     ///
     /// Arithmetic never overflows: an entry address outside memory reads as 0 (not valid).
-    pub fn walk(&self, va: u64) -> (Vec<ByteStep>, Result<u64, usize>) {
-        let mut steps = Vec::with_capacity(self.level_bits.len());
+    /// A table deeper than [`MAX_DEPTH`] levels faults at that depth.
+    pub fn walk(&self, va: u64) -> (Steps, Result<u64, usize>) {
+        let mut steps = Steps {
+            buf: [ByteStep::default(); MAX_DEPTH],
+            len: 0,
+        };
         let mut table = self.root;
         let mut shift = self.va_bits();
         for (level, &bits) in self.level_bits.iter().enumerate() {
+            if level == MAX_DEPTH {
+                return (steps, Err(level));
+            }
             shift = shift.saturating_sub(bits);
             let index = va.checked_shr(shift).unwrap_or(0) & low_mask(bits);
             let addr = table
@@ -87,14 +113,15 @@ impl ByteRadix {
             let value = self.read(addr).unwrap_or(0);
             let valid = value.checked_shr(self.entry.valid_bit as u32).unwrap_or(0) & 1 == 1;
             let pfn = value & self.entry.pfn_mask;
-            steps.push(ByteStep {
+            steps.buf[level] = ByteStep {
                 level,
                 index,
                 addr,
                 value,
                 valid,
                 pfn,
-            });
+            };
+            steps.len = level + 1;
             if !valid {
                 return (steps, Err(level));
             }
