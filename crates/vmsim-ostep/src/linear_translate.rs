@@ -26,6 +26,9 @@ fn err(code: &str, why: &str) -> Case {
     Case::fail(code, vec![], vec![why.to_string()])
 }
 
+/// Most physical pages (and so virtual pages, which are fewer) vmsim will simulate.
+const MAX_PAGES: i64 = 1 << 22;
+
 /// Runs the simulator.
 pub fn run(argv: &[String]) -> Case {
     let o = match args::parse(argv, OPTS) {
@@ -90,6 +93,14 @@ pub fn run(argv: &[String]) -> Case {
     }
     let vpages = (asize / page) as usize;
     let ppages = psize / page;
+    // vmsim's own limit: the original would build (slowly) a table this large; vmsim refuses
+    // rather than exhaust memory. The golden cases stay far below it (at most 2^19 pages).
+    if ppages > MAX_PAGES {
+        return err(
+            "too_many_pages",
+            "more than 2^22 pages: use a larger page size",
+        );
+    }
     let used = o.int('u');
     let mut taken = vec![false; ppages as usize];
     let mut table: Vec<Option<u64>> = Vec::with_capacity(vpages);
@@ -170,5 +181,24 @@ pub fn run(argv: &[String]) -> Case {
         summary: None,
         error: None,
         explain,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_table_too_large_to_simulate_is_refused_not_allocated() {
+        let args: Vec<String> = ["-a", "512m", "-p", "1000m", "-P", "1"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        let case = super::run(&args);
+        assert_eq!(case.error.as_deref(), Some("too_many_pages"));
+        // 2^22 frames is still fine: 4 MiB of 1-byte pages, a 1 MiB address space.
+        let args: Vec<String> = ["-a", "1m", "-p", "4m", "-P", "1", "-n", "1"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        assert_eq!(super::run(&args).error, None);
     }
 }
