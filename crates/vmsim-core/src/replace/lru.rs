@@ -35,7 +35,7 @@ impl Policy for Lru {
     fn access(&mut self, page: u64, write: bool) -> Outcome {
         if let Some(&s) = self.nodes.index.get(&page) {
             self.nodes.touch_dirty(s, write);
-            self.nodes.move_to_front(s);
+            self.nodes.to_front(s);
             return Outcome::Hit;
         }
         let evicted = self

@@ -69,7 +69,7 @@ impl Nodes {
     }
 
     /// Moves `slot` to the front.
-    pub(crate) fn move_to_front(&mut self, slot: u32) {
+    pub(crate) fn to_front(&mut self, slot: u32) {
         if self.head != slot {
             self.unlink(slot);
             self.push_front(slot);
