@@ -1,0 +1,118 @@
+//! CLOCK: frames in a circle with one reference bit each; on a miss the hand clears set bits
+//! and evicts the first page whose bit is clear (Corbató, "A Paging Experiment with the Multics
+//! System", 1968). The reference sets the bit of the page it touches, as hardware does.
+
+use super::{check_frames, Evicted, Outcome, Page, Policy, ReplaceError};
+use rustc_hash::FxHashMap;
+
+#[derive(Debug, Clone, Copy)]
+struct Frame {
+    page: Page,
+    referenced: bool,
+    dirty: bool,
+}
+
+/// The policy; [`Policy::resident`] lists frames from the hand round the circle.
+#[derive(Debug, Clone)]
+pub struct Clock {
+    cap: usize,
+    frames: Vec<Frame>,
+    map: FxHashMap<Page, u32>,
+    /// Slots freed by [`Policy::remove`], filled before anything is evicted.
+    holes: Vec<u32>,
+    hand: usize,
+}
+
+impl Clock {
+    /// An empty cache of `frames` frames.
+    pub fn new(frames: usize) -> Result<Self, ReplaceError> {
+        check_frames(frames)?;
+        let mut map = FxHashMap::default();
+        map.reserve(frames);
+        Ok(Clock {
+            cap: frames,
+            frames: Vec::with_capacity(frames),
+            map,
+            holes: Vec::with_capacity(frames),
+            hand: 0,
+        })
+    }
+}
+
+impl Policy for Clock {
+    fn capacity(&self) -> usize {
+        self.cap
+    }
+    fn len(&self) -> usize {
+        self.map.len()
+    }
+    fn contains(&self, page: Page) -> bool {
+        self.map.contains_key(&page)
+    }
+    #[inline]
+    fn access(&mut self, page: Page, write: bool) -> Outcome {
+        if let Some(&i) = self.map.get(&page) {
+            let f = &mut self.frames[i as usize];
+            f.referenced = true;
+            f.dirty |= write;
+            return Outcome::Hit;
+        }
+        let new = Frame {
+            page,
+            referenced: true,
+            dirty: write,
+        };
+        if self.frames.len() < self.cap {
+            self.map.insert(page, self.frames.len() as u32);
+            self.frames.push(new);
+            return Outcome::Miss { evicted: None };
+        }
+        if let Some(slot) = self.holes.pop() {
+            self.frames[slot as usize] = new;
+            self.map.insert(page, slot);
+            return Outcome::Miss { evicted: None };
+        }
+        // Every slot holds a resident page.
+        let n = self.frames.len();
+        loop {
+            let f = &mut self.frames[self.hand];
+            if f.referenced {
+                f.referenced = false;
+                self.hand = (self.hand + 1) % n;
+                continue;
+            }
+            let old = *f;
+            *f = new;
+            let slot = self.hand;
+            self.hand = (self.hand + 1) % n;
+            self.map.remove(&old.page);
+            self.map.insert(page, slot as u32);
+            return Outcome::Miss {
+                evicted: Some(Evicted {
+                    page: old.page,
+                    dirty: old.dirty,
+                }),
+            };
+        }
+    }
+    fn remove(&mut self, page: Page) -> Option<Evicted> {
+        let i = self.map.remove(&page)?;
+        self.holes.push(i);
+        let f = &mut self.frames[i as usize];
+        f.referenced = false;
+        Some(Evicted {
+            page,
+            dirty: f.dirty,
+        })
+    }
+    fn resident(&self, out: &mut Vec<Page>) {
+        let n = self.frames.len();
+        for k in 0..n {
+            let i = (self.hand + k) % n;
+            let f = &self.frames[i];
+            if self.map.get(&f.page) == Some(&(i as u32)) {
+                out.push(f.page);
+            }
+        }
+    }
+}
