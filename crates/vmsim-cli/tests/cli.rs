@@ -340,7 +340,8 @@ fn workload_with_transparent_huge_pages() {
 
 #[test]
 fn ostep_explain_snapshots() {
-    let cases: [(&str, &[&str]); 6] = [
+    let cases: [(&str, &[&str]); 7] = [
+        ("malloc", &["-s", "0", "-n", "6", "-C"]),
         ("paging-multilevel-translate", &["-s", "0", "-n", "4"]),
         ("paging-policy", &["-s", "0", "-p", "LRU"]),
         ("relocation", &["-s", "0"]),

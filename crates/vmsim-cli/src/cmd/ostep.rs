@@ -10,7 +10,7 @@ use std::io::Write;
 #[derive(clap::Args)]
 #[command(
     after_help = "Simulators: relocation, segmentation, paging-linear-translate, paging-linear-size,\n\
-    paging-policy, paging-multilevel-translate.\n\
+    paging-policy, paging-multilevel-translate, malloc.\n\
     Examples:\n  vmsim ostep relocation -s 1\n  vmsim ostep relocation -s 1 -c\n  \
     vmsim ostep segmentation -s 0 -a 128 -p 512 --explain\n  vmsim ostep paging-linear-translate -s 3 -v --json"
 )]
@@ -114,6 +114,19 @@ fn header(sim: &str, p: &Value) -> String {
                 }
             }
         }
+        "malloc" => {
+            let _ = writeln!(
+                s,
+                "Heap of {} bytes at {}: {} fit, free list {}, coalescing {}, header {} bytes, alignment {}",
+                num(&p["size"]),
+                num(&p["base"]),
+                p["policy"].as_str().unwrap_or(""),
+                p["order"].as_str().unwrap_or(""),
+                if p["coalesce"] == Value::Bool(true) { "on" } else { "off" },
+                num(&p["header"]),
+                if p["align"].as_i64() == Some(-1) { "none".to_string() } else { num(&p["align"]) }
+            );
+        }
         "paging-linear-size" => {
             let _ = writeln!(
                 s,
@@ -208,7 +221,69 @@ pub fn run(a: Args) -> Result<()> {
             .and_then(|p| p["vaddrs"].as_array())
             .cloned()
             .unwrap_or_default();
-        if a.sim == "paging-policy" && case.error.is_none() {
+        if a.sim == "malloc" && case.error.is_none() {
+            let ops = case
+                .problem
+                .as_ref()
+                .and_then(|p| p["ops"].as_array())
+                .cloned()
+                .unwrap_or_default();
+            writeln!(out, "\nOperations:")?;
+            let mut next = 0;
+            for (i, op) in ops.iter().enumerate() {
+                let q = if op["op"] == "alloc" {
+                    next += 1;
+                    format!("ptr[{}] = Alloc({})", next - 1, num(&op["size"]))
+                } else {
+                    format!("Free(ptr[{}])", num(&op["index"]))
+                };
+                writeln!(out, "  {q}")?;
+                if let Some(ans) = case.answers.as_ref().and_then(|v| v.get(i)) {
+                    if explain {
+                        if let Some(e) = case.explain.get(i) {
+                            writeln!(out, "      {e}")?;
+                        }
+                    }
+                    if show || explain {
+                        let list: Vec<String> = ans["freelist"]
+                            .as_array()
+                            .map(|l| {
+                                l.iter()
+                                    .map(|e| format!("[addr:{} sz:{}]", num(&e[0]), num(&e[1])))
+                                    .collect()
+                            })
+                            .unwrap_or_default();
+                        if ans["skipped"] == Value::Bool(true) {
+                            writeln!(out, "      skipped")?;
+                        } else if ans["op"] == "alloc" {
+                            writeln!(
+                                out,
+                                "      returned {} (searched {} elements)",
+                                num(&ans["ret"]),
+                                num(&ans["searched"])
+                            )?;
+                            writeln!(
+                                out,
+                                "      free list [size {}]: {}",
+                                list.len(),
+                                list.join(" ")
+                            )?;
+                        } else {
+                            writeln!(out, "      returned {}", num(&ans["ret"]))?;
+                            writeln!(
+                                out,
+                                "      free list [size {}]: {}",
+                                list.len(),
+                                list.join(" ")
+                            )?;
+                        }
+                    }
+                }
+            }
+            if !show && !explain {
+                writeln!(out, "\nWhat does each operation return, and what is the free list after it? (-c shows the answers)")?;
+            }
+        } else if a.sim == "paging-policy" && case.error.is_none() {
             if show || explain {
                 writeln!(out)?;
                 for (i, line) in case.explain.iter().enumerate() {
