@@ -1,6 +1,9 @@
 //! CLOCK: frames in a circle with one reference bit each; on a miss the hand clears set bits
 //! and evicts the first page whose bit is clear (Corbató, "A Paging Experiment with the Multics
 //! System", 1968). The reference sets the bit of the page it touches, as hardware does.
+//! With a counter of more than one bit it is generalised CLOCK (Smith, "Sequentiality and
+//! Prefetching in Database Systems", TODS 1978): a reference raises the counter up to its
+//! maximum and the hand lowers it, evicting the first page at zero.
 
 use super::{check_frames, Evicted, Outcome, Page, Policy, ReplaceError};
 use rustc_hash::FxHashMap;
@@ -8,7 +11,7 @@ use rustc_hash::FxHashMap;
 #[derive(Debug, Clone, Copy)]
 struct Frame {
     page: Page,
-    referenced: bool,
+    count: u8,
     dirty: bool,
 }
 
@@ -21,11 +24,17 @@ pub struct Clock {
     /// Slots freed by [`Policy::remove`], filled before anything is evicted.
     holes: Vec<u32>,
     hand: usize,
+    max: u8,
 }
 
 impl Clock {
-    /// An empty cache of `frames` frames.
+    /// An empty cache of `frames` frames with one reference bit per page.
     pub fn new(frames: usize) -> Result<Self, ReplaceError> {
+        Clock::generalized(frames, 1)
+    }
+
+    /// An empty cache of `frames` frames whose counters saturate at `max` (at least 1).
+    pub fn generalized(frames: usize, max: u8) -> Result<Self, ReplaceError> {
         check_frames(frames)?;
         let mut map = FxHashMap::default();
         map.reserve(frames);
@@ -35,6 +44,7 @@ impl Clock {
             map,
             holes: Vec::with_capacity(frames),
             hand: 0,
+            max: max.max(1),
         })
     }
 }
@@ -53,13 +63,13 @@ impl Policy for Clock {
     fn access(&mut self, page: Page, write: bool) -> Outcome {
         if let Some(&i) = self.map.get(&page) {
             let f = &mut self.frames[i as usize];
-            f.referenced = true;
+            f.count = (f.count + 1).min(self.max);
             f.dirty |= write;
             return Outcome::Hit;
         }
         let new = Frame {
             page,
-            referenced: true,
+            count: 1,
             dirty: write,
         };
         if self.frames.len() < self.cap {
@@ -76,8 +86,8 @@ impl Policy for Clock {
         let n = self.frames.len();
         loop {
             let f = &mut self.frames[self.hand];
-            if f.referenced {
-                f.referenced = false;
+            if f.count > 0 {
+                f.count -= 1;
                 self.hand = (self.hand + 1) % n;
                 continue;
             }
@@ -99,7 +109,7 @@ impl Policy for Clock {
         let i = self.map.remove(&page)?;
         self.holes.push(i);
         let f = &mut self.frames[i as usize];
-        f.referenced = false;
+        f.count = 0;
         Some(Evicted {
             page,
             dirty: f.dirty,

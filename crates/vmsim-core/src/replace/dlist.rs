@@ -20,6 +20,8 @@ pub(crate) struct Node {
     pub dirty: bool,
     /// Reference / visited bit.
     pub referenced: bool,
+    /// A small per-page counter (S3-FIFO's frequency).
+    pub count: u8,
 }
 
 /// `L` lists over one arena; front = most recently inserted, back = oldest.
@@ -137,6 +139,7 @@ impl<const L: usize> Lists<L> {
             list: list as u8,
             dirty,
             referenced,
+            count: 0,
         };
         let idx = if self.free != NIL {
             let idx = self.free;

@@ -16,11 +16,14 @@ pub mod arc;
 pub mod clock;
 pub mod fifo;
 pub mod lfu;
+pub mod linux_two_list;
 pub mod lru;
 pub mod mru;
 pub mod opt;
 pub mod random;
+pub mod s3fifo;
 pub mod sieve;
+pub mod two_q;
 
 pub use list::{ListCache, ListPolicy, ListStep};
 
@@ -199,6 +202,10 @@ kinds! {
     Clock => "clock", "CLOCK: one hand, one reference bit (second chance).";
     Sieve => "sieve", "SIEVE: FIFO order with a visited bit and a lazy hand (NSDI 2024).";
     Arc => "arc", "Adaptive Replacement Cache (Megiddo and Modha, FAST 2003).";
+    Gclock => "gclock", "Generalised CLOCK with 2-bit counters (Smith, TODS 1978).";
+    TwoQ => "2q", "2Q: FIFO A1in, ghost A1out, LRU Am (Johnson and Shasha, VLDB 1994).";
+    S3Fifo => "s3fifo", "S3-FIFO: small, main and ghost FIFOs (Yang et al., SOSP 2023).";
+    LinuxTwoList => "linux", "Linux active/inactive two-list LRU approximation.";
 }
 
 impl PolicyKind {
@@ -250,6 +257,14 @@ pub enum AnyPolicy {
     Sieve(sieve::Sieve),
     /// [`arc::Arc`].
     Arc(arc::Arc),
+    /// [`clock::Clock`] with 2-bit counters.
+    Gclock(clock::Clock),
+    /// [`two_q::TwoQ`].
+    TwoQ(two_q::TwoQ),
+    /// [`s3fifo::S3Fifo`].
+    S3Fifo(s3fifo::S3Fifo),
+    /// [`linux_two_list::LinuxTwoList`].
+    LinuxTwoList(linux_two_list::LinuxTwoList),
 }
 
 impl AnyPolicy {
@@ -271,6 +286,12 @@ impl AnyPolicy {
             PolicyKind::Clock => AnyPolicy::Clock(clock::Clock::new(frames)?),
             PolicyKind::Sieve => AnyPolicy::Sieve(sieve::Sieve::new(frames)?),
             PolicyKind::Arc => AnyPolicy::Arc(arc::Arc::new(frames)?),
+            PolicyKind::Gclock => AnyPolicy::Gclock(clock::Clock::generalized(frames, 3)?),
+            PolicyKind::TwoQ => AnyPolicy::TwoQ(two_q::TwoQ::new(frames)?),
+            PolicyKind::S3Fifo => AnyPolicy::S3Fifo(s3fifo::S3Fifo::new(frames)?),
+            PolicyKind::LinuxTwoList => {
+                AnyPolicy::LinuxTwoList(linux_two_list::LinuxTwoList::new(frames)?)
+            }
         })
     }
 }
@@ -289,6 +310,10 @@ macro_rules! with_policy {
             $crate::replace::AnyPolicy::Clock($p) => $body,
             $crate::replace::AnyPolicy::Sieve($p) => $body,
             $crate::replace::AnyPolicy::Arc($p) => $body,
+            $crate::replace::AnyPolicy::Gclock($p) => $body,
+            $crate::replace::AnyPolicy::TwoQ($p) => $body,
+            $crate::replace::AnyPolicy::S3Fifo($p) => $body,
+            $crate::replace::AnyPolicy::LinuxTwoList($p) => $body,
         }
     };
 }
