@@ -30,6 +30,38 @@ pub struct Opt {
     pub default: &'static str,
 }
 
+impl Opt {
+    /// An integer option.
+    pub const fn int(short: char, long: &'static str, default: &'static str) -> Self {
+        Opt {
+            short,
+            long,
+            kind: Kind::Int,
+            default,
+        }
+    }
+
+    /// A string option.
+    pub const fn text(short: char, long: &'static str, default: &'static str) -> Self {
+        Opt {
+            short,
+            long,
+            kind: Kind::Str,
+            default,
+        }
+    }
+
+    /// A boolean flag.
+    pub const fn flag(short: char, long: &'static str) -> Self {
+        Opt {
+            short,
+            long,
+            kind: Kind::Flag,
+            default: "",
+        }
+    }
+}
+
 /// Parsed options: the text of each value (defaults filled in) and the flags set.
 #[derive(Debug, Clone)]
 pub struct Parsed {
@@ -242,24 +274,9 @@ mod tests {
     #[test]
     fn command_lines() {
         let opts = [
-            Opt {
-                short: 's',
-                long: "seed",
-                kind: Kind::Int,
-                default: "0",
-            },
-            Opt {
-                short: 'a',
-                long: "asize",
-                kind: Kind::Str,
-                default: "1k",
-            },
-            Opt {
-                short: 'c',
-                long: "compute",
-                kind: Kind::Flag,
-                default: "",
-            },
+            Opt::int('s', "seed", "0"),
+            Opt::text('a', "asize", "1k"),
+            Opt::flag('c', "compute"),
         ];
         let a = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
         let p = parse(&a(&["-s3", "-a", "-1", "-c"]), &opts).unwrap();

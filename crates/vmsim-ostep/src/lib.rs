@@ -4,6 +4,16 @@
 //! vmsim's own mechanisms, with a derivation for every answer.
 #![deny(missing_docs)]
 
+/// `convert(text)` or return the Python exception the simulator would raise.
+macro_rules! converted {
+    ($e:expr) => {
+        match $crate::args::convert($e) {
+            Ok(v) => v,
+            Err(e) => return $crate::Case::fail(e.code(), vec![], vec![]),
+        }
+    };
+}
+
 pub mod args;
 pub mod linear_size;
 pub mod linear_translate;

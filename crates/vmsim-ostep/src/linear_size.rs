@@ -2,35 +2,15 @@
 //! address width, page size and entry size. No randomness. The figures are the linear table's
 //! own arithmetic; vmsim's `LinearTable::overhead_bytes` computes the same for real tables.
 
-use crate::args::{self, convert, Kind, Opt};
+use crate::args::{self, Opt};
 use crate::{usage, Case};
 use serde_json::json;
 
 const OPTS: &[Opt] = &[
-    Opt {
-        short: 'v',
-        long: "vasize",
-        kind: Kind::Str,
-        default: "32",
-    },
-    Opt {
-        short: 'e',
-        long: "ptesize",
-        kind: Kind::Str,
-        default: "4",
-    },
-    Opt {
-        short: 'p',
-        long: "pagesize",
-        kind: Kind::Str,
-        default: "4k",
-    },
-    Opt {
-        short: 'c',
-        long: "compute",
-        kind: Kind::Flag,
-        default: "",
-    },
+    Opt::text('v', "vasize", "32"),
+    Opt::text('e', "ptesize", "4"),
+    Opt::text('p', "pagesize", "4k"),
+    Opt::flag('c', "compute"),
 ];
 
 /// Runs the simulator.
@@ -40,18 +20,9 @@ pub fn run(argv: &[String]) -> Case {
         Err(e) => return usage(e),
     };
     let value_err = || Case::fail("exception:ValueError", vec![], vec![]);
-    let va_bits = match convert(o.str('v')) {
-        Ok(v) => v,
-        Err(e) => return Case::fail(e.code(), vec![], vec![]),
-    };
-    let pte = match convert(o.str('e')) {
-        Ok(v) => v,
-        Err(e) => return Case::fail(e.code(), vec![], vec![]),
-    };
-    let page = match convert(o.str('p')) {
-        Ok(v) => v,
-        Err(e) => return Case::fail(e.code(), vec![], vec![]),
-    };
+    let va_bits = converted!(o.str('v'));
+    let pte = converted!(o.str('e'));
+    let page = converted!(o.str('p'));
     if page <= 0 {
         // math.log of zero or a negative number.
         return value_err();

@@ -2,7 +2,7 @@
 //! seed, and addresses translated through vmsim's linear-table mechanism (with the
 //! simulator's 32-bit address mask).
 
-use crate::args::{self, convert, py_int, Kind, Opt};
+use crate::args::{self, convert, py_int, Opt};
 use crate::pyrandom::PyRandom;
 use crate::{usage, Case};
 use serde_json::json;
@@ -11,60 +11,15 @@ use vmsim_core::translate::{Translate, TranslateFault};
 use vmsim_core::{AccessKind, PageSize, VirtAddr};
 
 const OPTS: &[Opt] = &[
-    Opt {
-        short: 'A',
-        long: "addresses",
-        kind: Kind::Str,
-        default: "-1",
-    },
-    Opt {
-        short: 's',
-        long: "seed",
-        kind: Kind::Int,
-        default: "0",
-    },
-    Opt {
-        short: 'a',
-        long: "asize",
-        kind: Kind::Str,
-        default: "16k",
-    },
-    Opt {
-        short: 'p',
-        long: "physmem",
-        kind: Kind::Str,
-        default: "64k",
-    },
-    Opt {
-        short: 'P',
-        long: "pagesize",
-        kind: Kind::Str,
-        default: "4k",
-    },
-    Opt {
-        short: 'n',
-        long: "numaddrs",
-        kind: Kind::Int,
-        default: "5",
-    },
-    Opt {
-        short: 'u',
-        long: "used",
-        kind: Kind::Int,
-        default: "50",
-    },
-    Opt {
-        short: 'v',
-        long: "verbose",
-        kind: Kind::Flag,
-        default: "",
-    },
-    Opt {
-        short: 'c',
-        long: "compute",
-        kind: Kind::Flag,
-        default: "",
-    },
+    Opt::text('A', "addresses", "-1"),
+    Opt::int('s', "seed", "0"),
+    Opt::text('a', "asize", "16k"),
+    Opt::text('p', "physmem", "64k"),
+    Opt::text('P', "pagesize", "4k"),
+    Opt::int('n', "numaddrs", "5"),
+    Opt::int('u', "used", "50"),
+    Opt::flag('v', "verbose"),
+    Opt::flag('c', "compute"),
 ];
 
 fn err(code: &str, why: &str) -> Case {

@@ -2,7 +2,7 @@
 //! chosen fit, list order, coalescing, header and alignment, fed random operations drawn from
 //! the seed or an explicit `-A` list.
 
-use crate::args::{self, py_int, Kind, Opt};
+use crate::args::{self, py_int, Opt};
 use crate::pyrandom::PyRandom;
 use crate::{usage, Case};
 use serde_json::{json, Value};
@@ -10,84 +10,19 @@ use std::collections::HashMap;
 use vmsim_core::alloc::{Fit, FreeList, ListOrder};
 
 const OPTS: &[Opt] = &[
-    Opt {
-        short: 's',
-        long: "seed",
-        kind: Kind::Int,
-        default: "0",
-    },
-    Opt {
-        short: 'S',
-        long: "size",
-        kind: Kind::Int,
-        default: "100",
-    },
-    Opt {
-        short: 'b',
-        long: "baseAddr",
-        kind: Kind::Int,
-        default: "1000",
-    },
-    Opt {
-        short: 'H',
-        long: "headerSize",
-        kind: Kind::Int,
-        default: "0",
-    },
-    Opt {
-        short: 'a',
-        long: "alignment",
-        kind: Kind::Int,
-        default: "-1",
-    },
-    Opt {
-        short: 'p',
-        long: "policy",
-        kind: Kind::Str,
-        default: "BEST",
-    },
-    Opt {
-        short: 'l',
-        long: "listOrder",
-        kind: Kind::Str,
-        default: "ADDRSORT",
-    },
-    Opt {
-        short: 'C',
-        long: "coalesce",
-        kind: Kind::Flag,
-        default: "",
-    },
-    Opt {
-        short: 'n',
-        long: "numOps",
-        kind: Kind::Int,
-        default: "10",
-    },
-    Opt {
-        short: 'r',
-        long: "range",
-        kind: Kind::Int,
-        default: "10",
-    },
-    Opt {
-        short: 'P',
-        long: "percentAlloc",
-        kind: Kind::Int,
-        default: "50",
-    },
-    Opt {
-        short: 'A',
-        long: "allocList",
-        kind: Kind::Str,
-        default: "",
-    },
-    Opt {
-        short: 'c',
-        long: "compute",
-        kind: Kind::Flag,
-        default: "",
-    },
+    Opt::int('s', "seed", "0"),
+    Opt::int('S', "size", "100"),
+    Opt::int('b', "baseAddr", "1000"),
+    Opt::int('H', "headerSize", "0"),
+    Opt::int('a', "alignment", "-1"),
+    Opt::text('p', "policy", "BEST"),
+    Opt::text('l', "listOrder", "ADDRSORT"),
+    Opt::flag('C', "coalesce"),
+    Opt::int('n', "numOps", "10"),
+    Opt::int('r', "range", "10"),
+    Opt::int('P', "percentAlloc", "50"),
+    Opt::text('A', "allocList", ""),
+    Opt::flag('c', "compute"),
 ];
 
 fn assertion(why: &str, answers: Vec<Value>, explain: Vec<String>) -> Case {

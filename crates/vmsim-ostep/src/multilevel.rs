@@ -2,37 +2,17 @@
 //! directory and page tables of one-byte entries (valid bit 7, frame in bits 0..6), filled
 //! from the seed as the original does, and addresses walked by vmsim's byte-radix mechanism.
 
-use crate::args::{self, Kind, Opt};
+use crate::args::{self, Opt};
 use crate::pyrandom::PyRandom;
 use crate::{usage, Case};
 use serde_json::{json, Value};
 use vmsim_core::translate::byte_radix::{ByteRadix, EntryFormat};
 
 const OPTS: &[Opt] = &[
-    Opt {
-        short: 's',
-        long: "seed",
-        kind: Kind::Int,
-        default: "0",
-    },
-    Opt {
-        short: 'a',
-        long: "allocated",
-        kind: Kind::Int,
-        default: "64",
-    },
-    Opt {
-        short: 'n',
-        long: "addresses",
-        kind: Kind::Int,
-        default: "10",
-    },
-    Opt {
-        short: 'c',
-        long: "solve",
-        kind: Kind::Flag,
-        default: "",
-    },
+    Opt::int('s', "seed", "0"),
+    Opt::int('a', "allocated", "64"),
+    Opt::int('n', "addresses", "10"),
+    Opt::flag('c', "solve"),
 ];
 
 const FRAMES: usize = 128;

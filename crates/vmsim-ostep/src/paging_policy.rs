@@ -2,7 +2,7 @@
 //! `-a`, or read from `-f`) replayed through vmsim's list-ordered page cache under FIFO, LRU,
 //! MRU, OPT, UNOPT, RAND or CLOCK, with the simulator's list order and random choices.
 
-use crate::args::{self, py_int, Kind, Opt};
+use crate::args::{self, py_int, Opt};
 use crate::pyrandom::PyRandom;
 use crate::{usage, Case};
 use serde_json::{json, Value};
@@ -10,66 +10,16 @@ use std::path::Path;
 use vmsim_core::replace::{ListCache, ListPolicy};
 
 const OPTS: &[Opt] = &[
-    Opt {
-        short: 'a',
-        long: "addresses",
-        kind: Kind::Str,
-        default: "-1",
-    },
-    Opt {
-        short: 'f',
-        long: "addressfile",
-        kind: Kind::Str,
-        default: "",
-    },
-    Opt {
-        short: 'n',
-        long: "numaddrs",
-        kind: Kind::Str,
-        default: "10",
-    },
-    Opt {
-        short: 'p',
-        long: "policy",
-        kind: Kind::Str,
-        default: "FIFO",
-    },
-    Opt {
-        short: 'b',
-        long: "clockbits",
-        kind: Kind::Int,
-        default: "2",
-    },
-    Opt {
-        short: 'C',
-        long: "cachesize",
-        kind: Kind::Str,
-        default: "3",
-    },
-    Opt {
-        short: 'm',
-        long: "maxpage",
-        kind: Kind::Str,
-        default: "10",
-    },
-    Opt {
-        short: 's',
-        long: "seed",
-        kind: Kind::Str,
-        default: "0",
-    },
-    Opt {
-        short: 'N',
-        long: "notrace",
-        kind: Kind::Flag,
-        default: "",
-    },
-    Opt {
-        short: 'c',
-        long: "compute",
-        kind: Kind::Flag,
-        default: "",
-    },
+    Opt::text('a', "addresses", "-1"),
+    Opt::text('f', "addressfile", ""),
+    Opt::text('n', "numaddrs", "10"),
+    Opt::text('p', "policy", "FIFO"),
+    Opt::int('b', "clockbits", "2"),
+    Opt::text('C', "cachesize", "3"),
+    Opt::text('m', "maxpage", "10"),
+    Opt::text('s', "seed", "0"),
+    Opt::flag('N', "notrace"),
+    Opt::flag('c', "compute"),
 ];
 
 fn int(s: &str) -> Option<i64> {

@@ -1,7 +1,7 @@
 //! OSTEP's `relocation.py` (vm-mechanism): base and bounds. The problem is generated from the
 //! seed as the original does; each address is translated by vmsim's base-and-bounds mechanism.
 
-use crate::args::{self, convert, Kind, Opt};
+use crate::args::{self, Opt};
 use crate::pyrandom::PyRandom;
 use crate::{usage, Case};
 use serde_json::json;
@@ -10,48 +10,13 @@ use vmsim_core::translate::Translate;
 use vmsim_core::{AccessKind, VirtAddr};
 
 const OPTS: &[Opt] = &[
-    Opt {
-        short: 's',
-        long: "seed",
-        kind: Kind::Int,
-        default: "0",
-    },
-    Opt {
-        short: 'a',
-        long: "asize",
-        kind: Kind::Str,
-        default: "1k",
-    },
-    Opt {
-        short: 'p',
-        long: "physmem",
-        kind: Kind::Str,
-        default: "16k",
-    },
-    Opt {
-        short: 'n',
-        long: "addresses",
-        kind: Kind::Int,
-        default: "5",
-    },
-    Opt {
-        short: 'b',
-        long: "b",
-        kind: Kind::Str,
-        default: "-1",
-    },
-    Opt {
-        short: 'l',
-        long: "l",
-        kind: Kind::Str,
-        default: "-1",
-    },
-    Opt {
-        short: 'c',
-        long: "compute",
-        kind: Kind::Flag,
-        default: "",
-    },
+    Opt::int('s', "seed", "0"),
+    Opt::text('a', "asize", "1k"),
+    Opt::text('p', "physmem", "16k"),
+    Opt::int('n', "addresses", "5"),
+    Opt::text('b', "b", "-1"),
+    Opt::text('l', "l", "-1"),
+    Opt::flag('c', "compute"),
 ];
 
 /// Runs the simulator.
@@ -61,14 +26,8 @@ pub fn run(argv: &[String]) -> Case {
         Err(e) => return usage(e),
     };
     let mut rng = PyRandom::new(&o.big('s'));
-    let asize = match convert(o.str('a')) {
-        Ok(v) => v,
-        Err(e) => return Case::fail(e.code(), vec![], vec![]),
-    };
-    let psize = match convert(o.str('p')) {
-        Ok(v) => v,
-        Err(e) => return Case::fail(e.code(), vec![], vec![]),
-    };
+    let asize = converted!(o.str('a'));
+    let psize = converted!(o.str('p'));
     if psize <= 1 {
         return Case::fail(
             "psize_too_small",
@@ -94,10 +53,7 @@ pub fn run(argv: &[String]) -> Case {
         let q = asize as f64 / 4.0;
         (q + q * rng.random()).trunc() as i64
     } else {
-        match convert(o.str('l')) {
-            Ok(v) => v,
-            Err(e) => return Case::fail(e.code(), vec![], vec![]),
-        }
+        converted!(o.str('l'))
     };
     let base = if o.str('b') == "-1" {
         if limit >= psize {
@@ -114,10 +70,7 @@ pub fn run(argv: &[String]) -> Case {
             }
         }
     } else {
-        match convert(o.str('b')) {
-            Ok(v) => v,
-            Err(e) => return Case::fail(e.code(), vec![], vec![]),
-        }
+        converted!(o.str('b'))
     };
     if base + limit > psize {
         return Case::fail(

@@ -2,7 +2,7 @@
 //! base and segment 1 (the stack) growing down, selected by which half of the address space
 //! an address lies in. Solved by vmsim's segmentation mechanism with the `Halves` selector.
 
-use crate::args::{self, convert, py_int, Kind, Opt};
+use crate::args::{self, py_int, Opt};
 use crate::pyrandom::PyRandom;
 use crate::{usage, Case};
 use serde_json::json;
@@ -11,76 +11,17 @@ use vmsim_core::translate::Translate;
 use vmsim_core::{AccessKind, VirtAddr};
 
 const OPTS: &[Opt] = &[
-    Opt {
-        short: 's',
-        long: "seed",
-        kind: Kind::Int,
-        default: "0",
-    },
-    Opt {
-        short: 'A',
-        long: "addresses",
-        kind: Kind::Str,
-        default: "-1",
-    },
-    Opt {
-        short: 'a',
-        long: "asize",
-        kind: Kind::Str,
-        default: "1k",
-    },
-    Opt {
-        short: 'p',
-        long: "physmem",
-        kind: Kind::Str,
-        default: "16k",
-    },
-    Opt {
-        short: 'n',
-        long: "numaddrs",
-        kind: Kind::Int,
-        default: "5",
-    },
-    Opt {
-        short: 'b',
-        long: "b0",
-        kind: Kind::Str,
-        default: "-1",
-    },
-    Opt {
-        short: 'l',
-        long: "l0",
-        kind: Kind::Str,
-        default: "-1",
-    },
-    Opt {
-        short: 'B',
-        long: "b1",
-        kind: Kind::Str,
-        default: "-1",
-    },
-    Opt {
-        short: 'L',
-        long: "l1",
-        kind: Kind::Str,
-        default: "-1",
-    },
-    Opt {
-        short: 'c',
-        long: "compute",
-        kind: Kind::Flag,
-        default: "",
-    },
+    Opt::int('s', "seed", "0"),
+    Opt::text('A', "addresses", "-1"),
+    Opt::text('a', "asize", "1k"),
+    Opt::text('p', "physmem", "16k"),
+    Opt::int('n', "numaddrs", "5"),
+    Opt::text('b', "b0", "-1"),
+    Opt::text('l', "l0", "-1"),
+    Opt::text('B', "b1", "-1"),
+    Opt::text('L', "l1", "-1"),
+    Opt::flag('c', "compute"),
 ];
-
-macro_rules! conv {
-    ($e:expr) => {
-        match convert($e) {
-            Ok(v) => v,
-            Err(e) => return Case::fail(e.code(), vec![], vec![]),
-        }
-    };
-}
 
 fn err(code: &str, why: String) -> Case {
     Case::fail(code, vec![], vec![why])
@@ -93,8 +34,8 @@ pub fn run(argv: &[String]) -> Case {
         Err(e) => return usage(e),
     };
     let mut rng = PyRandom::new(&o.big('s'));
-    let asize = conv!(o.str('a'));
-    let psize = conv!(o.str('p'));
+    let asize = converted!(o.str('a'));
+    let psize = converted!(o.str('p'));
     if psize <= 4 {
         return err(
             "psize_too_small",
@@ -117,12 +58,12 @@ pub fn run(argv: &[String]) -> Case {
     let len0 = if o.str('l') == "-1" {
         draw_limit(&mut rng)
     } else {
-        conv!(o.str('l'))
+        converted!(o.str('l'))
     };
     let len1 = if o.str('L') == "-1" {
         draw_limit(&mut rng)
     } else {
-        conv!(o.str('L'))
+        converted!(o.str('L'))
     };
     let random0 = o.str('b') == "-1";
     let random1 = o.str('B') == "-1";
@@ -148,7 +89,7 @@ pub fn run(argv: &[String]) -> Case {
             }
         }
     } else {
-        conv!(o.str('b'))
+        converted!(o.str('b'))
     };
     let low1 = if random1 {
         let mut tries = 0u64;
@@ -170,7 +111,7 @@ pub fn run(argv: &[String]) -> Case {
             }
         }
     } else {
-        conv!(o.str('B')) - len1
+        converted!(o.str('B')) - len1
     };
     if psize < base0 + len0 - 1 {
         return err(
