@@ -33,6 +33,8 @@ enum Command {
     Thrash(cmd::thrash::Args),
     /// Run a hand-written multi-process scenario (TOML steps: exec, mmap, fork, replay, exit...).
     Workload(cmd::workload::Args),
+    /// Compare page replacement policies over a trace's page stream (policies x frame counts).
+    Policy(cmd::policy::Args),
 }
 
 fn main() -> ExitCode {
@@ -48,6 +50,7 @@ fn main() -> ExitCode {
         Command::Ostep(a) => cmd::ostep::run(a),
         Command::Thrash(a) => cmd::thrash::run(a),
         Command::Workload(a) => cmd::workload::run(a),
+        Command::Policy(a) => cmd::policy::run(a),
     };
     exit::finish(result)
 }

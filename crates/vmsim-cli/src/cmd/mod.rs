@@ -2,6 +2,7 @@
 pub mod convert;
 pub mod explain;
 pub mod ostep;
+pub mod policy;
 pub mod presets;
 pub mod run;
 pub mod thrash;

@@ -5,7 +5,360 @@
 //! random, CLOCK with multi-bit counters) exactly as OSTEP's `paging-policy.py` applies them.
 //! It answers the OSTEP homework and serves as the oracle that fast policies are tested
 //! against.
+//!
+//! The fast policies implement [`Policy`], one file each, and run through [`simulate`] with
+//! static dispatch; [`AnyPolicy`] picks one by [`PolicyKind`] at run time with a `match`.
 
+mod dlist;
 pub mod list;
 
+pub mod arc;
+pub mod clock;
+pub mod fifo;
+pub mod lfu;
+pub mod linux_two_list;
+pub mod lru;
+pub mod mru;
+pub mod opt;
+pub mod random;
+pub mod s3fifo;
+pub mod sieve;
+pub mod two_q;
+
 pub use list::{ListCache, ListPolicy, ListStep};
+
+use std::fmt;
+use std::str::FromStr;
+use thiserror::Error;
+
+/// A page key: a virtual page number (or any cache key).
+pub type Page = u64;
+
+/// A page that left memory to make room.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Evicted {
+    /// The page evicted.
+    pub page: Page,
+    /// Whether it was written while resident (it must be written back).
+    pub dirty: bool,
+}
+
+/// What one reference did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[must_use]
+pub enum Outcome {
+    /// The page was resident.
+    Hit,
+    /// The page was not resident and is now; `evicted` made room for it when memory was full.
+    Miss {
+        /// The victim, if memory was full.
+        evicted: Option<Evicted>,
+    },
+}
+
+impl Outcome {
+    /// Whether this was a hit.
+    pub fn is_hit(self) -> bool {
+        matches!(self, Outcome::Hit)
+    }
+}
+
+/// Building a policy failed.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum ReplaceError {
+    /// A cache of zero frames cannot hold the page being referenced.
+    #[error("the number of frames must be at least 1")]
+    ZeroFrames,
+    /// The policy name is not one of [`PolicyKind::ALL`].
+    #[error("unknown policy `{0}` (known: {list})", list = PolicyKind::names())]
+    UnknownPolicy(String),
+}
+
+/// A page replacement policy over a fixed number of frames.
+///
+/// Contract. Callers guarantee:
+/// - the capacity (frames, at least 1) is fixed at construction;
+/// - [`access`](Policy::access) is called once per reference, in trace order, with the page key
+///   and whether the reference writes;
+/// - [`remove`](Policy::remove) is called when a page leaves memory for another reason
+///   (invalidation, `munmap`); it is not a reference.
+///
+/// Implementers must:
+/// - on a hit, return [`Outcome::Hit`] and update their own recency/frequency state; the
+///   reference bit of the page is set and, for a write, the dirty bit (as hardware would);
+/// - on a miss with a free frame, insert the page and return `Miss { evicted: None }`;
+/// - on a miss with memory full, choose a victim among the resident pages, remove it, insert
+///   the page, and return `Miss { evicted: Some(victim) }` with the victim's dirty bit;
+/// - never hold more than `capacity()` resident pages (history/ghost entries that do not
+///   occupy frames are allowed, and do not count);
+/// - be deterministic: the same references (and the same seed, for randomised policies) give
+///   the same outcomes;
+/// - allocate nothing per access once warmed up.
+///
+/// Policies only read and clear reference bits; the reference itself sets them.
+pub trait Policy {
+    /// Frames available.
+    fn capacity(&self) -> usize;
+    /// Resident pages now.
+    fn len(&self) -> usize;
+    /// Whether no page is resident.
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    /// Whether `page` is resident.
+    fn contains(&self, page: Page) -> bool;
+    /// One reference.
+    fn access(&mut self, page: Page, write: bool) -> Outcome;
+    /// Drops `page` from memory (not a reference); returns it with its dirty bit if resident.
+    fn remove(&mut self, page: Page) -> Option<Evicted>;
+    /// Appends the resident pages to `out` in the policy's own order (documented per policy;
+    /// usually the order in which it would consider them for eviction, first victim first).
+    fn resident(&self, out: &mut Vec<Page>);
+}
+
+/// Totals of a simulation.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Stats {
+    /// References that found their page resident.
+    pub hits: u64,
+    /// References that did not.
+    pub misses: u64,
+    /// Misses that evicted a page.
+    pub evictions: u64,
+    /// Evictions of dirty pages (writebacks).
+    pub dirty_evictions: u64,
+}
+
+impl Stats {
+    /// References seen.
+    pub fn accesses(&self) -> u64 {
+        self.hits + self.misses
+    }
+
+    /// Misses per reference (0 for no references).
+    pub fn miss_ratio(&self) -> f64 {
+        let n = self.accesses();
+        if n == 0 {
+            0.0
+        } else {
+            self.misses as f64 / n as f64
+        }
+    }
+
+    /// Counts one outcome.
+    #[inline]
+    pub fn record(&mut self, o: Outcome) {
+        match o {
+            Outcome::Hit => self.hits += 1,
+            Outcome::Miss { evicted } => {
+                self.misses += 1;
+                if let Some(e) = evicted {
+                    self.evictions += 1;
+                    self.dirty_evictions += u64::from(e.dirty);
+                }
+            }
+        }
+    }
+}
+
+/// Runs `refs` (page, is-write) through `p` and counts the outcomes.
+pub fn simulate<P: Policy, I: IntoIterator<Item = (Page, bool)>>(p: &mut P, refs: I) -> Stats {
+    let mut s = Stats::default();
+    for (page, write) in refs {
+        s.record(p.access(page, write));
+    }
+    s
+}
+
+macro_rules! kinds {
+    ($($variant:ident => $name:literal, $doc:literal;)*) => {
+        /// A policy by name.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum PolicyKind {
+            $(#[doc = $doc] $variant,)*
+        }
+        impl PolicyKind {
+            /// Every policy.
+            pub const ALL: &'static [PolicyKind] = &[$(PolicyKind::$variant,)*];
+            /// Its lower-case command-line name.
+            pub fn name(self) -> &'static str {
+                match self { $(PolicyKind::$variant => $name,)* }
+            }
+            /// One-line description.
+            pub fn describe(self) -> &'static str {
+                match self { $(PolicyKind::$variant => $doc,)* }
+            }
+        }
+    };
+}
+
+kinds! {
+    Opt => "opt", "Belady's optimal: evict the page used furthest in the future (offline).";
+    Fifo => "fifo", "First in, first out.";
+    Lru => "lru", "Exact least recently used.";
+    Mru => "mru", "Most recently used.";
+    Random => "random", "Uniformly random victim (seeded).";
+    Lfu => "lfu", "Least frequently used, ties to the least recent.";
+    Clock => "clock", "CLOCK: one hand, one reference bit (second chance).";
+    Sieve => "sieve", "SIEVE: FIFO order with a visited bit and a lazy hand (NSDI 2024).";
+    Arc => "arc", "Adaptive Replacement Cache (Megiddo and Modha, FAST 2003).";
+    Gclock => "gclock", "Generalised CLOCK with 2-bit counters (Smith, TODS 1978).";
+    TwoQ => "2q", "2Q: FIFO A1in, ghost A1out, LRU Am (Johnson and Shasha, VLDB 1994).";
+    S3Fifo => "s3fifo", "S3-FIFO: small, main and ghost FIFOs (Yang et al., SOSP 2023).";
+    LinuxTwoList => "linux", "Linux active/inactive two-list LRU approximation.";
+}
+
+impl PolicyKind {
+    /// All names, comma separated.
+    pub fn names() -> String {
+        PolicyKind::ALL
+            .iter()
+            .map(|k| k.name())
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+impl fmt::Display for PolicyKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for PolicyKind {
+    type Err = ReplaceError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        PolicyKind::ALL
+            .iter()
+            .copied()
+            .find(|k| k.name() == s)
+            .ok_or_else(|| ReplaceError::UnknownPolicy(s.to_string()))
+    }
+}
+
+/// Any policy, chosen at run time; each method is a `match` to a statically dispatched call.
+#[derive(Debug, Clone)]
+pub enum AnyPolicy {
+    /// [`opt::Opt`].
+    Opt(opt::Opt),
+    /// [`fifo::Fifo`].
+    Fifo(fifo::Fifo),
+    /// [`lru::Lru`].
+    Lru(lru::Lru),
+    /// [`mru::Mru`].
+    Mru(mru::Mru),
+    /// [`random::Random`] with the default seeded generator.
+    Random(random::Random<rand_xoshiro::Xoshiro256PlusPlus>),
+    /// [`lfu::Lfu`].
+    Lfu(lfu::Lfu),
+    /// [`clock::Clock`].
+    Clock(clock::Clock),
+    /// [`sieve::Sieve`].
+    Sieve(sieve::Sieve),
+    /// [`arc::Arc`].
+    Arc(arc::Arc),
+    /// [`clock::Clock`] with 2-bit counters.
+    Gclock(clock::Clock),
+    /// [`two_q::TwoQ`].
+    TwoQ(two_q::TwoQ),
+    /// [`s3fifo::S3Fifo`].
+    S3Fifo(s3fifo::S3Fifo),
+    /// [`linux_two_list::LinuxTwoList`].
+    LinuxTwoList(linux_two_list::LinuxTwoList),
+}
+
+impl AnyPolicy {
+    /// Builds `kind` with `frames` frames; `trace` is the page sequence OPT looks ahead in (the
+    /// others ignore it) and `seed` seeds randomised policies.
+    pub fn new(
+        kind: PolicyKind,
+        frames: usize,
+        trace: &[Page],
+        seed: u64,
+    ) -> Result<Self, ReplaceError> {
+        Ok(match kind {
+            PolicyKind::Opt => AnyPolicy::Opt(opt::Opt::new(frames, trace)?),
+            PolicyKind::Fifo => AnyPolicy::Fifo(fifo::Fifo::new(frames)?),
+            PolicyKind::Lru => AnyPolicy::Lru(lru::Lru::new(frames)?),
+            PolicyKind::Mru => AnyPolicy::Mru(mru::Mru::new(frames)?),
+            PolicyKind::Random => AnyPolicy::Random(random::Random::seeded(frames, seed)?),
+            PolicyKind::Lfu => AnyPolicy::Lfu(lfu::Lfu::new(frames)?),
+            PolicyKind::Clock => AnyPolicy::Clock(clock::Clock::new(frames)?),
+            PolicyKind::Sieve => AnyPolicy::Sieve(sieve::Sieve::new(frames)?),
+            PolicyKind::Arc => AnyPolicy::Arc(arc::Arc::new(frames)?),
+            PolicyKind::Gclock => AnyPolicy::Gclock(clock::Clock::generalized(frames, 3)?),
+            PolicyKind::TwoQ => AnyPolicy::TwoQ(two_q::TwoQ::new(frames)?),
+            PolicyKind::S3Fifo => AnyPolicy::S3Fifo(s3fifo::S3Fifo::new(frames)?),
+            PolicyKind::LinuxTwoList => {
+                AnyPolicy::LinuxTwoList(linux_two_list::LinuxTwoList::new(frames)?)
+            }
+        })
+    }
+}
+
+/// Runs `$body` with `$p` bound to the concrete policy inside `$any` (monomorphised per kind).
+#[macro_export]
+macro_rules! with_policy {
+    ($any:expr, $p:ident => $body:expr) => {
+        match $any {
+            $crate::replace::AnyPolicy::Opt($p) => $body,
+            $crate::replace::AnyPolicy::Fifo($p) => $body,
+            $crate::replace::AnyPolicy::Lru($p) => $body,
+            $crate::replace::AnyPolicy::Mru($p) => $body,
+            $crate::replace::AnyPolicy::Random($p) => $body,
+            $crate::replace::AnyPolicy::Lfu($p) => $body,
+            $crate::replace::AnyPolicy::Clock($p) => $body,
+            $crate::replace::AnyPolicy::Sieve($p) => $body,
+            $crate::replace::AnyPolicy::Arc($p) => $body,
+            $crate::replace::AnyPolicy::Gclock($p) => $body,
+            $crate::replace::AnyPolicy::TwoQ($p) => $body,
+            $crate::replace::AnyPolicy::S3Fifo($p) => $body,
+            $crate::replace::AnyPolicy::LinuxTwoList($p) => $body,
+        }
+    };
+}
+
+impl Policy for AnyPolicy {
+    fn capacity(&self) -> usize {
+        with_policy!(self, p => p.capacity())
+    }
+    fn len(&self) -> usize {
+        with_policy!(self, p => p.len())
+    }
+    fn contains(&self, page: Page) -> bool {
+        with_policy!(self, p => p.contains(page))
+    }
+    fn access(&mut self, page: Page, write: bool) -> Outcome {
+        with_policy!(self, p => p.access(page, write))
+    }
+    fn remove(&mut self, page: Page) -> Option<Evicted> {
+        with_policy!(self, p => p.remove(page))
+    }
+    fn resident(&self, out: &mut Vec<Page>) {
+        with_policy!(self, p => p.resident(out))
+    }
+}
+
+/// Simulates `kind` with `frames` frames over `refs`, monomorphised for the concrete policy.
+pub fn simulate_kind(
+    kind: PolicyKind,
+    frames: usize,
+    refs: &[(Page, bool)],
+    seed: u64,
+) -> Result<Stats, ReplaceError> {
+    let pages: Vec<Page> = if kind == PolicyKind::Opt {
+        refs.iter().map(|r| r.0).collect()
+    } else {
+        Vec::new()
+    };
+    let mut any = AnyPolicy::new(kind, frames, &pages, seed)?;
+    Ok(with_policy!(&mut any, p => simulate(p, refs.iter().copied())))
+}
+
+fn check_frames(frames: usize) -> Result<(), ReplaceError> {
+    if frames == 0 {
+        Err(ReplaceError::ZeroFrames)
+    } else {
+        Ok(())
+    }
+}

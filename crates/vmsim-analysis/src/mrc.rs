@@ -1,0 +1,296 @@
+//! Miss-ratio curves for every cache size in one pass: LRU stack distances with a Fenwick tree
+//! over reference times (O(log n) per reference), OPT by Mattson's priority-stack algorithm with
+//! next-use priority, and SHARDS fixed-rate spatial sampling (Mattson, Gecsei, Slutz and Traiger,
+//! "Evaluation Techniques for Storage Hierarchies", IBM Systems Journal 1970; Waldspurger et al.,
+//! "Efficient MRC Construction with SHARDS", FAST 2015).
+
+use rustc_hash::FxHashMap;
+use vmsim_core::replace::opt::next_uses;
+
+/// A histogram of stack distances: for every cache size `c`, a reference misses exactly when
+/// its distance exceeds `c` (or it is a first reference).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StackHistogram {
+    /// References seen.
+    pub accesses: u64,
+    /// First references (infinite distance).
+    pub cold: u64,
+    /// `hist[d]`: references at stack distance `d` (1 = the most recently used page);
+    /// `hist[0]` is unused.
+    pub hist: Vec<u64>,
+}
+
+impl StackHistogram {
+    fn add(&mut self, d: Option<usize>) {
+        self.accesses += 1;
+        match d {
+            None => self.cold += 1,
+            Some(d) => {
+                if self.hist.len() <= d {
+                    self.hist.resize(d + 1, 0);
+                }
+                self.hist[d] += 1;
+            }
+        }
+    }
+
+    /// Distinct pages (the largest useful cache size).
+    pub fn distinct(&self) -> u64 {
+        self.cold
+    }
+
+    /// Misses with `size` frames.
+    pub fn misses(&self, size: usize) -> u64 {
+        let hits: u64 = self.hist.iter().take(size + 1).sum();
+        self.accesses - hits
+    }
+
+    /// Miss ratio with `size` frames (0 for an empty trace).
+    pub fn miss_ratio(&self, size: usize) -> f64 {
+        if self.accesses == 0 {
+            0.0
+        } else {
+            self.misses(size) as f64 / self.accesses as f64
+        }
+    }
+
+    /// Misses for every size `0..=distinct` in one pass: `curve[c]` = misses with `c` frames.
+    pub fn miss_curve(&self) -> Vec<u64> {
+        let n = self.distinct() as usize;
+        let mut out = Vec::with_capacity(n + 1);
+        let mut misses = self.accesses;
+        out.push(misses);
+        for c in 1..=n {
+            misses -= self.hist.get(c).copied().unwrap_or(0);
+            out.push(misses);
+        }
+        out
+    }
+}
+
+/// A Fenwick (binary indexed) tree of 0/1 marks: one per page, at the time of its last
+/// reference.
+#[derive(Debug, Clone)]
+struct Fenwick {
+    tree: Vec<u32>,
+}
+
+impl Fenwick {
+    fn new(n: usize) -> Self {
+        Fenwick {
+            tree: vec![0; n + 1],
+        }
+    }
+    fn len(&self) -> usize {
+        self.tree.len() - 1
+    }
+    #[inline]
+    fn add(&mut self, pos: usize, delta: i32) {
+        let mut i = pos + 1;
+        while i < self.tree.len() {
+            self.tree[i] = self.tree[i].wrapping_add_signed(delta);
+            i += i & i.wrapping_neg();
+        }
+    }
+    /// Marks at positions `0..=pos`.
+    #[inline]
+    fn prefix(&self, pos: usize) -> u32 {
+        let mut i = pos + 1;
+        let mut s = 0;
+        while i > 0 {
+            s += self.tree[i];
+            i &= i - 1;
+        }
+        s
+    }
+}
+
+/// Exact LRU stack distances, streaming: feed references one at a time.
+///
+/// Memory: a hash entry (page → time of last reference) per distinct page plus a Fenwick tree
+/// of at most twice the distinct pages; times are renumbered when the tree fills.
+#[derive(Debug, Clone)]
+pub struct LruStack {
+    last: FxHashMap<u64, u32>,
+    tree: Fenwick,
+    now: usize,
+    hist: StackHistogram,
+}
+
+impl Default for LruStack {
+    fn default() -> Self {
+        LruStack::new()
+    }
+}
+
+impl LruStack {
+    /// An empty stack.
+    pub fn new() -> Self {
+        LruStack {
+            last: FxHashMap::default(),
+            tree: Fenwick::new(1024),
+            now: 0,
+            hist: StackHistogram::default(),
+        }
+    }
+
+    /// Renumbers the live marks to `0..distinct` and regrows the tree.
+    fn compact(&mut self) {
+        let mut live: Vec<(u32, u64)> = self.last.iter().map(|(&p, &t)| (t, p)).collect();
+        live.sort_unstable();
+        let size = (live.len() * 2).max(1024);
+        self.tree = Fenwick::new(size);
+        for (i, &(_, p)) in live.iter().enumerate() {
+            self.last.insert(p, i as u32);
+            self.tree.add(i, 1);
+        }
+        self.now = live.len();
+    }
+
+    /// One reference; returns its stack distance (`None` for a first reference).
+    #[inline]
+    pub fn access(&mut self, page: u64) -> Option<usize> {
+        if self.now >= self.tree.len() {
+            self.compact();
+        }
+        let now = self.now;
+        let d = match self.last.insert(page, now as u32) {
+            Some(t) => {
+                let t = t as usize;
+                let live = self.last.len() as u32; // includes `page` once
+                let d = (live - self.tree.prefix(t)) as usize + 1;
+                self.tree.add(t, -1);
+                Some(d)
+            }
+            None => None,
+        };
+        self.tree.add(now, 1);
+        self.now += 1;
+        self.hist.add(d);
+        d
+    }
+
+    /// The histogram so far.
+    pub fn histogram(&self) -> &StackHistogram {
+        &self.hist
+    }
+
+    /// The histogram, consuming the stack.
+    pub fn into_histogram(self) -> StackHistogram {
+        self.hist
+    }
+}
+
+/// Exact LRU stack-distance histogram of `pages`.
+pub fn lru_histogram<I: IntoIterator<Item = u64>>(pages: I) -> StackHistogram {
+    let mut s = LruStack::new();
+    for p in pages {
+        s.access(p);
+    }
+    s.into_histogram()
+}
+
+/// OPT's stack-distance histogram of `pages` by the priority-stack algorithm: priority is the
+/// time of next use (sooner is higher, never-again pages ordered by page number, as
+/// [`vmsim_core::replace::opt::Opt`] breaks ties). O(distance) per reference.
+pub fn opt_histogram(pages: &[u64]) -> StackHistogram {
+    let next = next_uses(pages);
+    let mut prio: FxHashMap<u64, u64> = FxHashMap::default();
+    let mut stack: Vec<u64> = Vec::new();
+    let mut hist = StackHistogram::default();
+    // Lower key = higher priority.
+    let key = |prio: &FxHashMap<u64, u64>, p: u64| (prio.get(&p).copied().unwrap_or(0), p);
+    for (t, &x) in pages.iter().enumerate() {
+        prio.insert(x, next[t]);
+        let pos = stack.iter().position(|&p| p == x);
+        hist.add(pos.map(|i| i + 1));
+        let end = pos.unwrap_or(stack.len());
+        if end == 0 && pos.is_some() {
+            continue;
+        }
+        if stack.is_empty() {
+            stack.push(x);
+            continue;
+        }
+        let mut carry = stack[0];
+        stack[0] = x;
+        for slot in stack.iter_mut().take(end).skip(1) {
+            if key(&prio, *slot) > key(&prio, carry) {
+                std::mem::swap(slot, &mut carry);
+            }
+        }
+        if pos.is_some() {
+            stack[end] = carry;
+        } else {
+            stack.push(carry);
+        }
+    }
+    hist
+}
+
+/// A miss-ratio curve from SHARDS fixed-rate sampling: only pages whose hash falls below
+/// `rate` are simulated, and their distances are scaled by `1 / rate`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ShardsCurve {
+    /// Sampling rate in (0, 1].
+    pub rate: f64,
+    /// Stack distances of the sampled references.
+    pub sampled: StackHistogram,
+    /// References seen, sampled or not.
+    pub total: u64,
+}
+
+/// The 64-bit finaliser of SplitMix64, a fast hash with good avalanche.
+fn mix(mut z: u64) -> u64 {
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+impl ShardsCurve {
+    /// Samples `pages` at `rate` (clamped to (0, 1]).
+    pub fn build<I: IntoIterator<Item = u64>>(pages: I, rate: f64) -> Self {
+        let rate = if rate.is_finite() && rate > 0.0 {
+            rate.min(1.0)
+        } else {
+            1.0
+        };
+        let threshold = (rate * (1u64 << 24) as f64) as u64;
+        let mut s = LruStack::new();
+        let mut total = 0;
+        for p in pages {
+            total += 1;
+            if mix(p) & 0xff_ffff < threshold {
+                s.access(p);
+            }
+        }
+        ShardsCurve {
+            rate,
+            sampled: s.into_histogram(),
+            total,
+        }
+    }
+
+    /// Estimated miss ratio with `size` frames. Misses are divided by the expected number of
+    /// sampled references (`rate` × all references) rather than the number actually sampled,
+    /// SHARDS's adjustment for a sample that caught more or fewer hot pages than its share.
+    pub fn miss_ratio(&self, size: usize) -> f64 {
+        let expected = self.rate * self.total as f64;
+        if expected <= 0.0 {
+            return 0.0;
+        }
+        let misses = self
+            .sampled
+            .misses((size as f64 * self.rate).floor() as usize);
+        (misses as f64 / expected).min(1.0)
+    }
+
+    /// The largest absolute miss-ratio error against `exact` over sizes from `1 / rate` (the
+    /// sample's resolution: smaller caches hold less than one sampled page) to `max_size`.
+    pub fn max_error(&self, exact: &StackHistogram, max_size: usize) -> f64 {
+        let first = (1.0 / self.rate).ceil() as usize;
+        (first.max(1)..=max_size)
+            .map(|c| (self.miss_ratio(c) - exact.miss_ratio(c)).abs())
+            .fold(0.0, f64::max)
+    }
+}

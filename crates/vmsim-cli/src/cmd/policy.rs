@@ -1,0 +1,201 @@
+//! `vmsim policy`: replay a trace's page stream through replacement policies × frame counts.
+use anyhow::{bail, Result};
+use std::path::PathBuf;
+use vmsim_core::replace::{simulate_kind, PolicyKind, Stats};
+use vmsim_core::{AccessKind, PageSize};
+use vmsim_trace::{Format, Record};
+
+/// Arguments of `vmsim policy`.
+#[derive(clap::Args)]
+#[command(
+    after_help = "Examples:\n  vmsim policy prog.vmt --policy lru,fifo,clock,arc,opt --frames 64,256,1024\n  \
+    vmsim policy --list\n  vmsim policy prog.lackey --frames 128 --json"
+)]
+pub struct Args {
+    /// Trace file (`-` for stdin; the bundled default trace when omitted).
+    pub trace: Option<PathBuf>,
+    /// Input format (detected from the content when omitted).
+    #[arg(long)]
+    pub format: Option<Format>,
+    /// Policies, comma separated (see --list).
+    #[arg(long, default_value = "opt,lru,fifo,clock,arc")]
+    pub policy: String,
+    /// Frame counts, comma separated.
+    #[arg(long, default_value = "4,16,64")]
+    pub frames: String,
+    /// Page size in bytes (4096, 2097152 or 1073741824).
+    #[arg(long, default_value_t = 4096)]
+    pub page_size: u64,
+    /// Seed for randomised policies.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Worker threads for independent cells (results do not depend on it).
+    #[arg(long, default_value_t = 1)]
+    pub jobs: usize,
+    /// Print JSON.
+    #[arg(long, conflicts_with = "csv")]
+    pub json: bool,
+    /// Print CSV.
+    #[arg(long)]
+    pub csv: bool,
+    /// List the policies and exit.
+    #[arg(long)]
+    pub list: bool,
+}
+
+fn parse_policies(s: &str) -> Result<Vec<PolicyKind>> {
+    s.split(',')
+        .map(|p| {
+            p.trim()
+                .parse::<PolicyKind>()
+                .map_err(|e| crate::exit::usage(format!("--policy: {e}")))
+        })
+        .collect()
+}
+
+fn parse_frames(s: &str) -> Result<Vec<usize>> {
+    s.split(',')
+        .map(|f| match f.trim().parse::<usize>() {
+            Ok(0) => Err(crate::exit::usage(
+                "--frames: the number of frames must be at least 1",
+            )),
+            Ok(n) => Ok(n),
+            Err(_) => Err(crate::exit::usage(format!(
+                "--frames: `{f}` is not a positive number"
+            ))),
+        })
+        .collect()
+}
+
+/// The pages a record touches (two when it crosses a page boundary), with its write flag.
+fn push_pages(r: &Record, size: PageSize, out: &mut Vec<(u64, bool)>) {
+    let write = r.kind == AccessKind::Write;
+    let first = r.addr.vpn(size).0;
+    let end = r.addr.as_u64().wrapping_add(u64::from(r.size.max(1)) - 1) >> size.shift();
+    out.push((first, write));
+    if end != first {
+        out.push((end, write));
+    }
+}
+
+/// Reads the whole page stream of a trace.
+pub fn read_pages(
+    trace: &Option<PathBuf>,
+    format: Option<Format>,
+    page_size: u64,
+) -> Result<(Vec<(u64, bool)>, String)> {
+    let size = PageSize::try_from_bytes(page_size)
+        .map_err(|e| crate::exit::usage(format!("--page-size: {e}")))?;
+    let (mut reader, name) = crate::cmd::run::open_trace(trace, format)?;
+    let mut buf: Vec<Record> = Vec::with_capacity(8192);
+    let mut refs = Vec::new();
+    while reader.read_batch(&mut buf)? > 0 {
+        for r in &buf {
+            push_pages(r, size, &mut refs);
+        }
+    }
+    if refs.is_empty() {
+        bail!("{name}: the trace holds no accesses");
+    }
+    Ok((refs, name))
+}
+
+/// Runs every cell; cell `i` is `(policies[i / frames.len()], frames[i % frames.len()])`.
+fn run_cells(
+    cells: &[(PolicyKind, usize)],
+    refs: &[(u64, bool)],
+    seed: u64,
+    jobs: usize,
+) -> Result<Vec<Stats>> {
+    let jobs = jobs.clamp(1, cells.len().max(1));
+    let mut out: Vec<Option<Stats>> = vec![None; cells.len()];
+    std::thread::scope(|s| -> Result<()> {
+        let chunk = cells.len().div_ceil(jobs);
+        let mut handles = Vec::new();
+        for (cs, os) in cells.chunks(chunk).zip(out.chunks_mut(chunk)) {
+            handles.push(s.spawn(move || -> Result<()> {
+                for (&(k, f), o) in cs.iter().zip(os.iter_mut()) {
+                    *o = Some(simulate_kind(k, f, refs, seed)?);
+                }
+                Ok(())
+            }));
+        }
+        for h in handles {
+            h.join()
+                .map_err(|_| anyhow::anyhow!("a simulation thread panicked"))??;
+        }
+        Ok(())
+    })?;
+    out.into_iter()
+        .map(|s| s.ok_or_else(|| anyhow::anyhow!("a cell was not simulated")))
+        .collect()
+}
+
+/// Runs `vmsim policy`.
+pub fn run(args: Args) -> Result<()> {
+    if args.list {
+        for k in PolicyKind::ALL {
+            println!("{:<8} {}", k.name(), k.describe());
+        }
+        return Ok(());
+    }
+    let policies = parse_policies(&args.policy)?;
+    let frames = parse_frames(&args.frames)?;
+    let (refs, name) = read_pages(&args.trace, args.format, args.page_size)?;
+    let cells: Vec<(PolicyKind, usize)> = policies
+        .iter()
+        .flat_map(|&p| frames.iter().map(move |&f| (p, f)))
+        .collect();
+    let stats = run_cells(&cells, &refs, args.seed, args.jobs)?;
+    if args.json {
+        let results: Vec<serde_json::Value> = cells
+            .iter()
+            .zip(&stats)
+            .map(|(&(p, f), s)| {
+                serde_json::json!({
+                    "policy": p.name(), "frames": f, "hits": s.hits, "misses": s.misses,
+                    "miss_ratio": s.miss_ratio(), "evictions": s.evictions,
+                    "dirty_evictions": s.dirty_evictions,
+                })
+            })
+            .collect();
+        let v = serde_json::json!({
+            "trace": name, "page_size": args.page_size, "accesses": refs.len(),
+            "results": results,
+        });
+        println!("{}", serde_json::to_string_pretty(&v)?);
+    } else if args.csv {
+        println!("policy,frames,hits,misses,miss_ratio,evictions,dirty_evictions");
+        for (&(p, f), s) in cells.iter().zip(&stats) {
+            println!(
+                "{},{},{},{},{:.6},{},{}",
+                p.name(),
+                f,
+                s.hits,
+                s.misses,
+                s.miss_ratio(),
+                s.evictions,
+                s.dirty_evictions
+            );
+        }
+    } else {
+        println!("{name}: {} page references", refs.len());
+        println!(
+            "{:<8} {:>8} {:>12} {:>12} {:>10} {:>12} {:>12}",
+            "policy", "frames", "hits", "misses", "miss%", "evictions", "writebacks"
+        );
+        for (&(p, f), s) in cells.iter().zip(&stats) {
+            println!(
+                "{:<8} {:>8} {:>12} {:>12} {:>9.2}% {:>12} {:>12}",
+                p.name(),
+                f,
+                s.hits,
+                s.misses,
+                100.0 * s.miss_ratio(),
+                s.evictions,
+                s.dirty_evictions
+            );
+        }
+    }
+    Ok(())
+}

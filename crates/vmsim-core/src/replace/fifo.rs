@@ -1,0 +1,67 @@
+//! FIFO: evict the page resident longest, whatever its use (Belady, IBM Systems Journal 1966).
+//! Resident pages sit on one intrusive list (O(1) per reference, no allocation when warm).
+
+use super::dlist::Lists;
+use super::{check_frames, Evicted, Outcome, Page, Policy, ReplaceError};
+
+/// The policy; [`Policy::resident`] lists pages oldest first (first victim first).
+#[derive(Debug, Clone)]
+pub struct Fifo {
+    cap: usize,
+    lists: Lists<1>,
+}
+
+impl Fifo {
+    /// An empty cache of `frames` frames.
+    pub fn new(frames: usize) -> Result<Self, ReplaceError> {
+        check_frames(frames)?;
+        Ok(Fifo {
+            cap: frames,
+            lists: Lists::with_capacity(frames),
+        })
+    }
+}
+
+impl Policy for Fifo {
+    fn capacity(&self) -> usize {
+        self.cap
+    }
+    fn len(&self) -> usize {
+        self.lists.len(0)
+    }
+    fn contains(&self, page: Page) -> bool {
+        self.lists.find(page).is_some()
+    }
+    #[inline]
+    fn access(&mut self, page: Page, write: bool) -> Outcome {
+        if let Some(i) = self.lists.find(page) {
+            self.lists.node_mut(i).dirty |= write;
+
+            return Outcome::Hit;
+        }
+        let evicted = if self.lists.len(0) >= self.cap {
+            self.lists.back(0).map(|v| {
+                let n = self.lists.remove(v);
+                Evicted {
+                    page: n.page,
+                    dirty: n.dirty,
+                }
+            })
+        } else {
+            None
+        };
+        self.lists.push_front(0, page, write, true);
+        Outcome::Miss { evicted }
+    }
+    fn remove(&mut self, page: Page) -> Option<Evicted> {
+        let i = self.lists.find(page)?;
+        let n = self.lists.remove(i);
+        Some(Evicted {
+            page: n.page,
+            dirty: n.dirty,
+        })
+    }
+    fn resident(&self, out: &mut Vec<Page>) {
+        self.lists.pages_oldest_first(0, out);
+    }
+}
