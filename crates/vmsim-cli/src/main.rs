@@ -27,6 +27,8 @@ enum Command {
     Presets(cmd::presets::Args),
     /// Convert a trace between formats (text, valgrind lackey, compact vmt).
     Convert(cmd::convert::Args),
+    /// Miss-ratio curves: exact LRU for every size in one pass, OPT, SHARDS sampling.
+    Mrc(cmd::mrc::Args),
     /// OSTEP homework simulators: the same problems from the same seeds, explained answers.
     Ostep(cmd::ostep::Args),
     /// Sweep RAM across a working set and show the thrashing knee.
@@ -47,6 +49,7 @@ fn main() -> ExitCode {
         Command::Explain(a) => cmd::explain::run(a),
         Command::Presets(a) => cmd::presets::run(a),
         Command::Convert(a) => cmd::convert::run(a),
+        Command::Mrc(a) => cmd::mrc::run(a),
         Command::Ostep(a) => cmd::ostep::run(a),
         Command::Thrash(a) => cmd::thrash::run(a),
         Command::Workload(a) => cmd::workload::run(a),

@@ -393,3 +393,35 @@ fn ostep_json_errors_and_usage() {
     assert_eq!(vmsim(&["ostep", "relocation", "-x"]).status.code(), Some(1));
     assert_eq!(vmsim(&["ostep", "nosuch"]).status.code(), Some(2));
 }
+
+#[test]
+fn mrc_curves_are_consistent() {
+    let svg = std::env::temp_dir().join(format!("vmsim-mrc-{}.svg", std::process::id()));
+    let o = vmsim(&[
+        "mrc",
+        "--json",
+        "--shards",
+        "0.5",
+        "--svg",
+        svg.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let refs = v["references"].as_f64().unwrap();
+    let footprint = v["footprint"].as_u64().unwrap();
+    let curve = v["curve"].as_array().unwrap();
+    let mut prev = f64::INFINITY;
+    for p in curve {
+        let (lru, opt) = (p["lru"].as_f64().unwrap(), p["opt"].as_f64().unwrap());
+        assert!(opt <= lru + 1e-12, "OPT is never worse than LRU");
+        assert!(lru <= prev + 1e-12, "the LRU curve never rises");
+        prev = lru;
+    }
+    // With room for the whole footprint only cold misses remain.
+    let last = curve.last().unwrap();
+    assert_eq!(last["frames"].as_u64().unwrap(), footprint);
+    assert!((last["lru"].as_f64().unwrap() - footprint as f64 / refs).abs() < 1e-12);
+    assert!(std::fs::read_to_string(&svg).unwrap().starts_with("<svg"));
+    assert_eq!(vmsim(&["mrc", "--shards", "2"]).status.code(), Some(2));
+    assert_eq!(vmsim(&["mrc", "--sizes", "0"]).status.code(), Some(2));
+}
