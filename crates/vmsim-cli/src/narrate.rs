@@ -220,13 +220,9 @@ pub fn render(geom: &Geometry, events: &[Event], out: &mut String) {
                 let _ = writeln!(
                     out,
                     "  => physical address {pa} ({} page, {cycles} cycles to translate)",
-                    page_name(size)
+                    size
                 );
             }
         }
     }
-}
-
-fn page_name(p: PageSize) -> String {
-    p.name()
 }

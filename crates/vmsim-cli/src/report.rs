@@ -6,7 +6,7 @@ use vmsim_core::config::MachineConfig;
 use vmsim_core::event::TlbLevel;
 use vmsim_core::kernel::Kernel;
 use vmsim_core::machine::Machine;
-use vmsim_core::mmu::{CpuStats, Mmu};
+use vmsim_core::mmu::CpuStats;
 use vmsim_core::{Level, PageSize};
 
 const SIZE_KEYS: [&str; 4] = ["4K", "2M", "1G", "other"];
@@ -19,7 +19,7 @@ fn ratio(a: u64, b: u64) -> f64 {
     }
 }
 
-fn hw_json(s: &CpuStats, cpu: Option<&Mmu>, present: [bool; 3]) -> Map<String, Value> {
+fn hw_json(s: &CpuStats, present: [bool; 3]) -> Map<String, Value> {
     let mut m = Map::new();
     let mut tlb = Map::new();
     for t in TlbLevel::ALL {
@@ -42,7 +42,6 @@ fn hw_json(s: &CpuStats, cpu: Option<&Mmu>, present: [bool; 3]) -> Map<String, V
             json!({"hits": h, "misses": mi, "hit_ratio": ratio(h, h + mi), "by_size": by}),
         );
     }
-    let _ = cpu;
     m.insert("tlb".into(), Value::Object(tlb));
     m.insert("walks".into(), json!(s.walks));
     m.insert("walk_memory_refs".into(), json!(s.walk_memory_refs()));
@@ -88,7 +87,7 @@ pub fn json<K: Kernel>(m: &Machine<K>, cfg: &MachineConfig, trace: &str) -> Valu
         "by_kind".into(),
         json!({"read": ms.by_kind[0], "write": ms.by_kind[1], "fetch": ms.by_kind[2]}),
     );
-    for (k, v) in hw_json(&total, None, present) {
+    for (k, v) in hw_json(&total, present) {
         o.insert(k, v);
     }
     let np: u64 = total.faults_not_present.iter().sum();
@@ -187,7 +186,7 @@ pub fn json<K: Kernel>(m: &Machine<K>, cfg: &MachineConfig, trace: &str) -> Valu
         .cpus()
         .iter()
         .map(|c| {
-            let mut v = hw_json(c.stats(), Some(c), present);
+            let mut v = hw_json(c.stats(), present);
             v.insert("cpu".into(), json!(c.id()));
             v.insert("translations".into(), json!(c.stats().translations));
             Value::Object(v)

@@ -4,7 +4,7 @@ use anyhow::Result;
 use std::io::Write;
 use vmsim_core::config::MachineConfig;
 use vmsim_core::event::Recorder;
-use vmsim_core::kernel::{Kernel, LinuxConfig};
+use vmsim_core::kernel::{Kernel, LinuxConfig, LinuxKernel};
 use vmsim_core::machine::Machine;
 use vmsim_core::{AccessKind, VirtAddr};
 
@@ -48,7 +48,7 @@ pub fn parse_addr(s: &str) -> Result<u64, String> {
 /// machines, whose page sizes the Linux model does not handle).
 pub fn run(args: Args) -> Result<()> {
     let cfg = args.machine.load()?;
-    if cfg.page_size == vmsim_core::PageSize::SIZE_4K && cfg.geometry()?.is_x86() {
+    if LinuxKernel::supports(&cfg) {
         explain(Machine::linux(&cfg, LinuxConfig::default())?, &cfg, &args)
     } else {
         explain(Machine::from_config(&cfg)?, &cfg, &args)

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use vmsim_core::config::MachineConfig;
 use vmsim_core::event::Recorder;
 use vmsim_core::kernel::reclaim::ReclaimPolicy;
-use vmsim_core::kernel::{Kernel, LinuxConfig};
+use vmsim_core::kernel::{Kernel, LinuxConfig, LinuxKernel};
 use vmsim_core::machine::Machine;
 use vmsim_trace::{AddressCheck, Format, Record, TraceReader};
 
@@ -66,6 +66,30 @@ pub struct KernelArgs {
     pub swap_readahead: u32,
 }
 
+impl KernelArgs {
+    /// Applies `--ram` to `cfg` (a usage error if the result is not a machine).
+    pub fn apply_ram(&self, cfg: &mut MachineConfig) -> Result<()> {
+        if let Some(ram) = self.ram {
+            cfg.memory = ram;
+            cfg.validate()
+                .map_err(|e| crate::exit::usage(format!("--ram: {e}")))?;
+        }
+        Ok(())
+    }
+
+    /// The Linux kernel's configuration from `--swap`, `--policy` and `--swap-readahead`.
+    pub fn linux(&self, implicit_anon: bool) -> Result<LinuxConfig> {
+        Ok(LinuxConfig {
+            policy: self.policy,
+            swap_pages: u32::try_from(self.swap.unwrap_or(0) / 4096)
+                .map_err(|_| crate::exit::usage("--swap is larger than 16 TiB"))?,
+            swap_readahead: self.swap_readahead,
+            implicit_anon,
+            ..LinuxConfig::default()
+        })
+    }
+}
+
 fn parse_size(s: &str) -> Result<u64, String> {
     vmsim_core::units::parse_bytes(s)
 }
@@ -93,12 +117,8 @@ pub fn open_trace(path: &Option<PathBuf>, format: Option<Format>) -> Result<(Tra
 pub fn run(args: Args) -> Result<()> {
     let mut cfg = args.machine.load()?;
     let k = &args.kernel;
-    if let Some(ram) = k.ram {
-        cfg.memory = ram;
-        cfg.validate()
-            .map_err(|e| crate::exit::usage(format!("--ram: {e}")))?;
-    }
-    let huge = cfg.page_size != vmsim_core::PageSize::SIZE_4K || !cfg.geometry()?.is_x86();
+    k.apply_ram(&mut cfg)?;
+    let huge = !LinuxKernel::supports(&cfg);
     let kernel = k
         .kernel
         .clone()
@@ -109,14 +129,7 @@ pub fn run(args: Args) -> Result<()> {
                 "the linux kernel model maps x86-64 4K pages only: use --kernel demand-zero with --page-size 2M or 1G and teaching machines",
             ));
         }
-        let swap_pages = k.swap.unwrap_or(0) / 4096;
-        let linux = LinuxConfig {
-            policy: k.policy,
-            swap_pages: u32::try_from(swap_pages)
-                .map_err(|_| crate::exit::usage("--swap is larger than 16 TiB"))?,
-            swap_readahead: k.swap_readahead,
-            ..LinuxConfig::default()
-        };
+        let linux = k.linux(true)?;
         replay(Machine::linux(&cfg, linux)?, &cfg, args)
     } else {
         replay(Machine::from_config(&cfg)?, &cfg, args)

@@ -10,7 +10,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use vmsim_core::kernel::layout::Image;
 use vmsim_core::kernel::vma::Prot;
-use vmsim_core::kernel::{LinuxConfig, LinuxKernel};
+use vmsim_core::kernel::LinuxKernel;
 use vmsim_core::machine::Machine;
 use vmsim_core::{AccessKind, VirtAddr};
 use vmsim_trace::{AddressCheck, Record, TraceReader};
@@ -233,24 +233,13 @@ fn parse(path: &Path) -> Result<Workload> {
 pub fn run(args: Args) -> Result<()> {
     let w = parse(&args.file)?;
     let mut cfg = args.machine.load()?;
-    let k = &args.kernel;
-    if let Some(ram) = k.ram {
-        cfg.memory = ram;
-    }
-    if cfg.page_size != vmsim_core::PageSize::SIZE_4K || !cfg.geometry()?.is_x86() {
+    args.kernel.apply_ram(&mut cfg)?;
+    if !LinuxKernel::supports(&cfg) {
         return Err(crate::exit::usage(
             "workloads run on the linux kernel model, which maps x86-64 4K pages only",
         ));
     }
-    let linux = LinuxConfig {
-        policy: k.policy,
-        swap_pages: u32::try_from(k.swap.unwrap_or(0) / 4096)
-            .map_err(|_| crate::exit::usage("--swap is larger than 16 TiB"))?,
-        swap_readahead: k.swap_readahead,
-        implicit_anon: w.implicit_anon,
-        ..LinuxConfig::default()
-    };
-    let mut m = Machine::linux(&cfg, linux)?;
+    let mut m = Machine::linux(&cfg, args.kernel.linux(w.implicit_anon)?)?;
     let base = args
         .file
         .parent()

@@ -230,6 +230,13 @@ pub enum VmError {
 }
 
 impl LinuxKernel {
+    /// Whether this kernel can run a machine described by `cfg`: it maps x86-64 4 KiB pages
+    /// only (huge pages come from THP), so 2M/1G page-size policies and teaching geometries
+    /// need the demand-zero kernel.
+    pub fn supports(cfg: &crate::config::MachineConfig) -> bool {
+        cfg.page_size == PageSize::SIZE_4K && cfg.geometry().is_ok_and(|g| g.is_x86())
+    }
+
     /// A kernel for a machine of `total_frames` frames with page tables of `geom`.
     pub fn new(geom: Geometry, cfg: LinuxConfig, total_frames: u64) -> Self {
         // Watermarks scaled like Linux's min_free_kbytes defaults, with floors for tiny RAM.
@@ -1056,7 +1063,7 @@ impl LinuxKernel {
                     x.mappers.push((pid, va.as_u64()));
                 }
             }
-            let _ = old.flush;
+            // Flushing all of the process's translations covers the old 2 MiB entry.
             self.flush_range(cpus, pid, None);
         }
         Ok(())

@@ -59,10 +59,7 @@ impl Arc {
     fn drop_back(&mut self, list: usize) -> Option<Evicted> {
         let v = self.lists.back(list)?;
         let n = self.lists.remove(v);
-        Some(Evicted {
-            page: n.page,
-            dirty: n.dirty,
-        })
+        Some(n.evicted())
     }
 
     fn replace_if_full(&mut self, in_b2: bool) -> Option<Evicted> {
@@ -141,10 +138,7 @@ impl Policy for Arc {
     fn remove(&mut self, page: Page) -> Option<Evicted> {
         let i = self.lists.find(page)?;
         let n = self.lists.remove(i);
-        ((n.list as usize) <= T2).then_some(Evicted {
-            page: n.page,
-            dirty: n.dirty,
-        })
+        ((n.list as usize) <= T2).then_some(n.evicted())
     }
     fn resident(&self, out: &mut Vec<Page>) {
         self.lists.pages_oldest_first(T1, out);

@@ -24,6 +24,16 @@ pub(crate) struct Node {
     pub count: u8,
 }
 
+impl Node {
+    /// The node as an eviction report.
+    pub fn evicted(&self) -> super::Evicted {
+        super::Evicted {
+            page: self.page,
+            dirty: self.dirty,
+        }
+    }
+}
+
 /// `L` lists over one arena; front = most recently inserted, back = oldest.
 #[derive(Debug, Clone)]
 pub(crate) struct Lists<const L: usize> {

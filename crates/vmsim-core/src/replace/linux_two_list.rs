@@ -41,10 +41,7 @@ impl LinuxTwoList {
                 // Everything is active: demote the oldest active page and evict it.
                 let t = self.lists.back(ACTIVE)?;
                 let n = self.lists.remove(t);
-                return Some(Evicted {
-                    page: n.page,
-                    dirty: n.dirty,
-                });
+                return Some(n.evicted());
             };
             let n = self.lists.node_mut(t);
             if n.referenced {
@@ -52,10 +49,7 @@ impl LinuxTwoList {
                 self.lists.move_front(t, ACTIVE);
             } else {
                 let n = self.lists.remove(t);
-                return Some(Evicted {
-                    page: n.page,
-                    dirty: n.dirty,
-                });
+                return Some(n.evicted());
             }
         }
     }
@@ -95,10 +89,7 @@ impl Policy for LinuxTwoList {
     fn remove(&mut self, page: Page) -> Option<Evicted> {
         let i = self.lists.find(page)?;
         let n = self.lists.remove(i);
-        Some(Evicted {
-            page: n.page,
-            dirty: n.dirty,
-        })
+        Some(n.evicted())
     }
     fn resident(&self, out: &mut Vec<Page>) {
         self.lists.pages_oldest_first(INACTIVE, out);

@@ -20,6 +20,7 @@ pub mod linux_two_list;
 pub mod lru;
 pub mod mru;
 pub mod opt;
+pub mod ordered;
 pub mod random;
 pub mod s3fifo;
 pub mod sieve;

@@ -42,10 +42,7 @@ impl S3Fifo {
                 } else {
                     self.lists.move_front(t, G);
                     let n = self.lists.node_mut(t);
-                    let e = Evicted {
-                        page: n.page,
-                        dirty: n.dirty,
-                    };
+                    let e = n.evicted();
                     n.dirty = false;
                     if self.lists.len(G) > self.ghost {
                         if let Some(g) = self.lists.back(G) {
@@ -63,10 +60,7 @@ impl S3Fifo {
                 self.lists.move_front(t, M);
             } else {
                 let n = self.lists.remove(t);
-                return Some(Evicted {
-                    page: n.page,
-                    dirty: n.dirty,
-                });
+                return Some(n.evicted());
             }
         }
         None
@@ -117,10 +111,7 @@ impl Policy for S3Fifo {
     fn remove(&mut self, page: Page) -> Option<Evicted> {
         let i = self.lists.find(page)?;
         let n = self.lists.remove(i);
-        (n.list as usize != G).then_some(Evicted {
-            page: n.page,
-            dirty: n.dirty,
-        })
+        (n.list as usize != G).then_some(n.evicted())
     }
     fn resident(&self, out: &mut Vec<Page>) {
         self.lists.pages_oldest_first(S, out);

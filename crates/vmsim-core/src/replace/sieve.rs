@@ -38,10 +38,7 @@ impl Sieve {
             } else {
                 self.hand = self.lists.newer(cur);
                 let n = self.lists.remove(cur);
-                return Some(Evicted {
-                    page: n.page,
-                    dirty: n.dirty,
-                });
+                return Some(n.evicted());
             }
         }
     }
@@ -80,10 +77,7 @@ impl Policy for Sieve {
             self.hand = self.lists.newer(i);
         }
         let n = self.lists.remove(i);
-        Some(Evicted {
-            page: n.page,
-            dirty: n.dirty,
-        })
+        Some(n.evicted())
     }
     fn resident(&self, out: &mut Vec<Page>) {
         self.lists.pages_oldest_first(0, out);

@@ -40,10 +40,7 @@ impl TwoQ {
             let v = self.lists.back(A1IN)?;
             self.lists.move_front(v, A1OUT);
             let n = self.lists.node_mut(v);
-            let e = Evicted {
-                page: n.page,
-                dirty: n.dirty,
-            };
+            let e = n.evicted();
             n.dirty = false;
             if self.lists.len(A1OUT) > self.kout {
                 if let Some(g) = self.lists.back(A1OUT) {
@@ -54,10 +51,7 @@ impl TwoQ {
         } else {
             let v = self.lists.back(AM)?;
             let n = self.lists.remove(v);
-            Some(Evicted {
-                page: n.page,
-                dirty: n.dirty,
-            })
+            Some(n.evicted())
         }
     }
 }
@@ -110,10 +104,7 @@ impl Policy for TwoQ {
     fn remove(&mut self, page: Page) -> Option<Evicted> {
         let i = self.lists.find(page)?;
         let n = self.lists.remove(i);
-        (n.list as usize != A1OUT).then_some(Evicted {
-            page: n.page,
-            dirty: n.dirty,
-        })
+        (n.list as usize != A1OUT).then_some(n.evicted())
     }
     fn resident(&self, out: &mut Vec<Page>) {
         self.lists.pages_oldest_first(A1IN, out);
