@@ -5,7 +5,7 @@
 use std::fmt::Write;
 use vmsim_core::event::{Event, Fault, Resolution, TlbLevel};
 use vmsim_core::radix::{Geometry, WalkFault};
-use vmsim_core::{Level, PageSize, VirtAddr};
+use vmsim_core::{Level, VirtAddr};
 
 fn tlb_name(t: TlbLevel) -> &'static str {
     match t {
