@@ -232,7 +232,13 @@ impl<K: Kernel> Machine<K> {
         size: u32,
         obs: &mut O,
     ) -> Result<AccessOutcome, MachineError> {
-        let c = cpu as usize % self.cpus.len();
+        // Trace CPU numbers are almost always in range: skip the division then.
+        let n = self.cpus.len();
+        let c = if (cpu as usize) < n {
+            cpu as usize
+        } else {
+            cpu as usize % n
+        };
         if self.running[c] != Some(pid) {
             self.switch_to(c, pid)?;
         }
@@ -272,54 +278,78 @@ impl<K: Kernel> Machine<K> {
                 kind,
             });
         }
+        match self.cpus[c].translate(&mut self.mem, va, kind, obs) {
+            Ok(t) => Ok(AccessOutcome::Done(self.completed(t))),
+            Err(f) => self.resolve(c, pid, va, kind, f, obs),
+        }
+    }
+
+    /// Bookkeeping after a successful translation: the kernel's access hook, and every
+    /// [`BACKGROUND_EVERY`] accesses its background work and the statistics window.
+    #[inline]
+    fn completed(&mut self, t: Translation) -> Translation {
+        if self.kernel.tracks_accesses() {
+            self.kernel.accessed(t.pa);
+        }
+        if self.stats.accesses.is_multiple_of(BACKGROUND_EVERY) {
+            self.periodic();
+        }
+        t
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn periodic(&mut self) {
+        self.kernel.background(&mut self.mem, &mut self.cpus);
+        if self.stats.accesses.is_multiple_of(WINDOW) {
+            self.end_window();
+        }
+    }
+
+    /// The fault path: the kernel resolves `first` and the access is retried until it
+    /// translates, is refused, or faults the same way twice.
+    #[cold]
+    #[inline(never)]
+    fn resolve<O: Observer>(
+        &mut self,
+        c: usize,
+        pid: Pid,
+        va: VirtAddr,
+        kind: AccessKind,
+        first: Fault,
+        obs: &mut O,
+    ) -> Result<AccessOutcome, MachineError> {
+        let mut f = first;
         let mut last_fault = None;
         loop {
+            if last_fault == Some(f) {
+                return Err(MachineError::Unresolved { va, fault: f });
+            }
+            last_fault = Some(f);
+            let r = self
+                .kernel
+                .handle_fault(&mut self.mem, &mut self.cpus, c, pid, va, kind, f)?;
+            if O::ENABLED {
+                obs.event(&Event::Resolved(r));
+            }
+            match r {
+                Resolution::DemandZero { .. } => self.stats.demand_zero += 1,
+                Resolution::SwapIn { .. } | Resolution::FileRead { .. } => {
+                    self.stats.major_faults += 1;
+                    self.stats.window_major += 1;
+                }
+                Resolution::Segv | Resolution::OomKilled => {
+                    self.stats.segv += 1;
+                    if self.running[c] == Some(pid) && r == Resolution::OomKilled {
+                        self.running[c] = None;
+                    }
+                    return Ok(AccessOutcome::Segv(f));
+                }
+                _ => {}
+            }
             match self.cpus[c].translate(&mut self.mem, va, kind, obs) {
-                Ok(t) => {
-                    if self.kernel.tracks_accesses() {
-                        self.kernel.accessed(t.pa);
-                    }
-                    if self.stats.accesses.is_multiple_of(BACKGROUND_EVERY) {
-                        self.kernel.background(&mut self.mem, &mut self.cpus);
-                        if self.stats.accesses.is_multiple_of(WINDOW) {
-                            self.end_window();
-                        }
-                    }
-                    return Ok(AccessOutcome::Done(t));
-                }
-                Err(f) => {
-                    if last_fault == Some(f) {
-                        return Err(MachineError::Unresolved { va, fault: f });
-                    }
-                    last_fault = Some(f);
-                    let r = self.kernel.handle_fault(
-                        &mut self.mem,
-                        &mut self.cpus,
-                        c,
-                        pid,
-                        va,
-                        kind,
-                        f,
-                    )?;
-                    if O::ENABLED {
-                        obs.event(&Event::Resolved(r));
-                    }
-                    match r {
-                        Resolution::DemandZero { .. } => self.stats.demand_zero += 1,
-                        Resolution::SwapIn { .. } | Resolution::FileRead { .. } => {
-                            self.stats.major_faults += 1;
-                            self.stats.window_major += 1;
-                        }
-                        Resolution::Segv | Resolution::OomKilled => {
-                            self.stats.segv += 1;
-                            if self.running[c] == Some(pid) && r == Resolution::OomKilled {
-                                self.running[c] = None;
-                            }
-                            return Ok(AccessOutcome::Segv(f));
-                        }
-                        _ => {}
-                    }
-                }
+                Ok(t) => return Ok(AccessOutcome::Done(self.completed(t))),
+                Err(next) => f = next,
             }
         }
     }
