@@ -7,6 +7,7 @@ mod cmd;
 mod exit;
 mod machine_args;
 mod narrate;
+mod plot;
 mod report;
 
 /// vmsim: a memory-virtualization simulator and toolkit.
@@ -37,6 +38,8 @@ enum Command {
     Workload(cmd::workload::Args),
     /// Compare page replacement policies over a trace's page stream (policies x frame counts).
     Policy(cmd::policy::Args),
+    /// Write a synthetic, seeded page stream (scan, loop, uniform, Zipf, hot/cold, phases, mixes).
+    Gen(cmd::gen::Args),
 }
 
 fn main() -> ExitCode {
@@ -54,6 +57,7 @@ fn main() -> ExitCode {
         Command::Thrash(a) => cmd::thrash::run(a),
         Command::Workload(a) => cmd::workload::run(a),
         Command::Policy(a) => cmd::policy::run(a),
+        Command::Gen(a) => cmd::gen::run(a),
     };
     exit::finish(result)
 }

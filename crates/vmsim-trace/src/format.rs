@@ -11,11 +11,21 @@ pub enum Format {
     Lackey,
     /// vmsim's compact binary format.
     Vmt,
+    /// One page number per line, see [`crate::pages`].
+    Pages,
+    /// vmsim's binary page-number format, see [`crate::pgt`].
+    Pgt,
 }
 
 impl Format {
     /// All formats.
-    pub const ALL: [Format; 3] = [Format::Text, Format::Lackey, Format::Vmt];
+    pub const ALL: [Format; 5] = [
+        Format::Text,
+        Format::Lackey,
+        Format::Vmt,
+        Format::Pages,
+        Format::Pgt,
+    ];
 
     /// The name used on the command line.
     pub const fn name(self) -> &'static str {
@@ -23,24 +33,38 @@ impl Format {
             Format::Text => "text",
             Format::Lackey => "lackey",
             Format::Vmt => "vmt",
+            Format::Pages => "pages",
+            Format::Pgt => "pgt",
         }
     }
 
-    /// The format a file extension suggests (`.vmt`, `.lackey`, `.txt`/`.trace`).
+    /// Whether the format carries page numbers rather than byte addresses.
+    pub const fn is_pages(self) -> bool {
+        matches!(self, Format::Pages | Format::Pgt)
+    }
+
+    /// The format a file extension suggests (`.vmt`, `.lackey`, `.txt`/`.trace`, `.pages`,
+    /// `.pgt`).
     pub fn from_extension(ext: &str) -> Option<Format> {
         match ext.to_ascii_lowercase().as_str() {
             "vmt" => Some(Format::Vmt),
+            "pgt" => Some(Format::Pgt),
+            "pages" => Some(Format::Pages),
             "lackey" => Some(Format::Lackey),
             "txt" | "trace" | "text" => Some(Format::Text),
             _ => None,
         }
     }
 
-    /// Recognises a format from the start of a trace: the `vmt` magic, or a first meaningful
-    /// line in lackey's shape (`I  ADDR,SIZE` or ` L|S|M ADDR,SIZE`); otherwise text.
+    /// Recognises a format from the start of a trace: the `vmt` or `pgt` magic, or a first
+    /// meaningful line in lackey's shape (`I  ADDR,SIZE` or ` L|S|M ADDR,SIZE`); otherwise text.
+    /// (A page-number text trace looks like an address trace: it is named, not detected.)
     pub fn detect(head: &[u8]) -> Format {
         if head.starts_with(crate::vmt::MAGIC) {
             return Format::Vmt;
+        }
+        if head.starts_with(crate::pgt::MAGIC) {
+            return Format::Pgt;
         }
         let text = String::from_utf8_lossy(head);
         for line in text.lines() {
@@ -69,6 +93,8 @@ impl FromStr for Format {
         Format::ALL
             .into_iter()
             .find(|f| f.name() == s)
-            .ok_or_else(|| format!("unknown trace format `{s}` (expected text, lackey or vmt)"))
+            .ok_or_else(|| {
+                format!("unknown trace format `{s}` (expected text, lackey, vmt, pages or pgt)")
+            })
     }
 }

@@ -1,8 +1,6 @@
 //! Line-oriented reading shared by the text formats: one reused buffer, 1-based line numbers,
-//! and a parse callback that may emit up to two records per line.
+//! and a parse callback that may emit up to two items (records or page references) per line.
 use crate::error::{Location, TraceError};
-use crate::reader::AddressCheck;
-use crate::record::Record;
 use std::io::BufRead;
 
 /// Most records one line can produce (lackey's `M` is a load and a store).
@@ -28,12 +26,12 @@ impl<R: BufRead> LineReader<R> {
     }
 
     /// Fills `buf` (cleared first) up to its capacity, calling `parse` on each line; `parse`
-    /// pushes records and returns a message for a malformed line.
-    pub fn fill(
+    /// pushes items and returns a message for a malformed line, and `check` vets each item.
+    pub fn fill<T>(
         &mut self,
-        buf: &mut Vec<Record>,
-        check: AddressCheck,
-        mut parse: impl FnMut(&str, &mut Vec<Record>) -> Result<(), String>,
+        buf: &mut Vec<T>,
+        check: impl Fn(&T) -> Result<(), String>,
+        mut parse: impl FnMut(&str, &mut Vec<T>) -> Result<(), String>,
     ) -> Result<usize, TraceError> {
         buf.clear();
         let cap = buf.capacity().max(MAX_PER_LINE);
@@ -49,7 +47,7 @@ impl<R: BufRead> LineReader<R> {
             self.lineno += 1;
             let before = buf.len();
             parse(self.line.trim_end_matches(['\n', '\r']), buf)
-                .and_then(|()| buf[before..].iter().try_for_each(|r| check.check(r)))
+                .and_then(|()| buf[before..].iter().try_for_each(&check))
                 .map_err(|m| TraceError::new(&self.name, Location::Line(self.lineno), m))?;
         }
         Ok(buf.len())

@@ -1,14 +1,18 @@
 //! Opening a trace: pick the format (given, or detected from the first bytes without consuming
-//! them) and stream records in batches through one statically dispatched reader.
+//! them) and stream records, or page references, in batches through one statically dispatched
+//! reader.
 use crate::error::{Location, TraceError};
 use crate::format::Format;
 use crate::lines::LineReader;
+use crate::pages::PageRef;
+use crate::pgt::PgtReader;
 use crate::record::Record;
 use crate::vmt::VmtReader;
-use crate::{lackey, text};
+use crate::{lackey, pages, text};
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
+use vmsim_core::PageSize;
 
 type Input = BufReader<Box<dyn Read>>;
 
@@ -47,6 +51,8 @@ enum Inner {
     Text(LineReader<Input>),
     Lackey(LineReader<Input>),
     Vmt(VmtReader<Input>),
+    Pages(LineReader<Input>),
+    Pgt(PgtReader<Input>),
 }
 
 /// A streaming reader of any trace format.
@@ -56,14 +62,23 @@ pub struct TraceReader {
     check: AddressCheck,
     batch: Vec<Record>,
     at: usize,
+    /// Page references of a page-number format on their way to records, or records on their
+    /// way to page references.
+    refs: Vec<PageRef>,
+    recs: Vec<Record>,
 }
 
 impl TraceReader {
-    /// Opens `path`; `format` overrides detection.
+    /// Opens `path`; `format` overrides detection, and a `.pages` file is a page-number trace.
     pub fn open(path: &Path, format: Option<Format>) -> Result<Self, TraceError> {
         let name = path.display().to_string();
         let f = File::open(path).map_err(|e| TraceError::io(&name, Location::None, e))?;
-        Self::from_reader(&name, f, format)
+        let named = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .and_then(Format::from_extension)
+            .filter(|&f| f == Format::Pages);
+        Self::from_reader(&name, f, format.or(named))
     }
 
     /// Reads from any byte stream, naming it `name` in errors.
@@ -86,6 +101,8 @@ impl TraceReader {
             Format::Text => Inner::Text(LineReader::new(input, name)),
             Format::Lackey => Inner::Lackey(LineReader::new(input, name)),
             Format::Vmt => Inner::Vmt(VmtReader::new(input, name)?),
+            Format::Pages => Inner::Pages(LineReader::new(input, name)),
+            Format::Pgt => Inner::Pgt(PgtReader::new(input, name)?),
         };
         Ok(TraceReader {
             inner,
@@ -93,6 +110,8 @@ impl TraceReader {
             check: AddressCheck::Any,
             batch: Vec::new(),
             at: 0,
+            refs: Vec::new(),
+            recs: Vec::new(),
         })
     }
 
@@ -108,17 +127,85 @@ impl TraceReader {
     }
 
     /// Clears `buf` and fills it with up to `buf.capacity()` records (at least one slot is
-    /// used even for an empty buffer); returns how many, 0 at the end of the trace.
+    /// used even for an empty buffer); returns how many, 0 at the end of the trace. A page
+    /// reference becomes the one-byte access at its page's first byte ([`pages`]).
     pub fn read_batch(&mut self, buf: &mut Vec<Record>) -> Result<usize, TraceError> {
         if buf.capacity() < crate::lines::MAX_PER_LINE {
             buf.reserve(crate::lines::MAX_PER_LINE);
         }
         let c = self.check;
+        let check = |r: &PageRef| pages::to_record(r).and_then(|rec| c.check(&rec));
         match &mut self.inner {
-            Inner::Text(l) => l.fill(buf, c, text::parse_line),
-            Inner::Lackey(l) => l.fill(buf, c, lackey::parse_line),
+            Inner::Text(l) => l.fill(buf, |r| c.check(r), text::parse_line),
+            Inner::Lackey(l) => l.fill(buf, |r| c.check(r), lackey::parse_line),
             Inner::Vmt(v) => v.fill(buf, c),
+            Inner::Pages(l) => {
+                reserve_like(&mut self.refs, buf);
+                l.fill(&mut self.refs, check, pages::parse_line)?;
+                buf.clear();
+                buf.extend(self.refs.iter().filter_map(|r| pages::to_record(r).ok()));
+                Ok(buf.len())
+            }
+            Inner::Pgt(p) => {
+                reserve_like(&mut self.refs, buf);
+                let n = p.fill(&mut self.refs)?;
+                buf.clear();
+                for (i, r) in self.refs.iter().enumerate() {
+                    let rec = pages::to_record(r)
+                        .and_then(|rec| c.check(&rec).map(|()| rec))
+                        .map_err(|m| p.error_at(p.decoded() - (n - i) as u64, m))?;
+                    buf.push(rec);
+                }
+                Ok(buf.len())
+            }
         }
+    }
+
+    /// Clears `out` and fills it with up to `out.capacity()` page references (at least two
+    /// slots); returns how many, 0 at the end of the trace. Page-number formats give their
+    /// pages as they are; an address format gives the `size` pages its accesses touch (two for
+    /// an access that crosses a page boundary), a write for a store.
+    pub fn read_pages(
+        &mut self,
+        size: PageSize,
+        out: &mut Vec<PageRef>,
+    ) -> Result<usize, TraceError> {
+        if out.capacity() < 2 * crate::lines::MAX_PER_LINE {
+            out.reserve(2 * crate::lines::MAX_PER_LINE);
+        }
+        match &mut self.inner {
+            Inner::Pages(l) => l.fill(out, |_| Ok(()), pages::parse_line),
+            Inner::Pgt(p) => p.fill(out),
+            _ => {
+                let mut recs = std::mem::take(&mut self.recs);
+                // Each record gives at most two pages.
+                recs.clear();
+                recs.reserve(out.capacity() / 2);
+                let r = self.read_batch(&mut recs);
+                out.clear();
+                for rec in &recs {
+                    push_pages(rec, size, out);
+                }
+                self.recs = recs;
+                r
+            }
+        }
+    }
+}
+
+/// Empties `refs` and gives it room for as many items as `buf` has room for.
+fn reserve_like<T, U>(refs: &mut Vec<T>, buf: &Vec<U>) {
+    refs.clear();
+    refs.reserve(buf.capacity());
+}
+
+/// Appends the pages `r` touches.
+#[inline]
+fn push_pages(r: &Record, size: PageSize, out: &mut Vec<PageRef>) {
+    let (first, second) = pages::touched(r, size);
+    out.push(first);
+    if let Some(p) = second {
+        out.push(p);
     }
 }
 

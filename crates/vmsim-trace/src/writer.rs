@@ -1,9 +1,12 @@
-//! Writing records in any format (lackey output is written in lackey's own line shapes).
+//! Writing records in any format (lackey output is written in lackey's own line shapes), and
+//! page references in any format.
 use crate::format::Format;
+use crate::pages::PageRef;
 use crate::record::Record;
 use crate::vmt::{self, VmtEncoder};
 use std::io::{self, Write};
 use vmsim_core::AccessKind;
+use vmsim_core::PageSize;
 
 /// A streaming writer of one format.
 pub struct TraceWriter<W: Write> {
@@ -17,8 +20,10 @@ impl<W: Write> TraceWriter<W> {
     /// Starts a trace of `format` on `w` (writes the header for binary formats).
     pub fn new(w: W, format: Format) -> io::Result<Self> {
         let mut out = io::BufWriter::with_capacity(1 << 16, w);
-        if format == Format::Vmt {
-            vmt::write_header(&mut out)?;
+        match format {
+            Format::Vmt => vmt::write_header(&mut out)?,
+            Format::Pgt => crate::pgt::write_header(&mut out)?,
+            _ => {}
         }
         Ok(TraceWriter {
             out,
@@ -28,7 +33,8 @@ impl<W: Write> TraceWriter<W> {
         })
     }
 
-    /// Writes one record. Lackey cannot carry pid or CPU: they are dropped in that format.
+    /// Writes one record. Lackey cannot carry pid or CPU: they are dropped in that format. A
+    /// page-number format keeps the 4 KiB pages the access touches and whether it writes.
     pub fn write(&mut self, r: &Record) -> io::Result<()> {
         match self.format {
             Format::Text => crate::text::write_record(&mut self.out, r),
@@ -44,6 +50,25 @@ impl<W: Write> TraceWriter<W> {
                 self.scratch.clear();
                 self.enc.encode(r, &mut self.scratch);
                 self.out.write_all(&self.scratch)
+            }
+            Format::Pages | Format::Pgt => {
+                let (first, second) = crate::pages::touched(r, PageSize::SIZE_4K);
+                self.write_page(first)?;
+                second.map_or(Ok(()), |p| self.write_page(p))
+            }
+        }
+    }
+
+    /// Writes one page reference: as it is in a page-number format, as the one-byte access at
+    /// the page's first 4 KiB byte in an address format (see [`crate::pages`]).
+    pub fn write_page(&mut self, p: PageRef) -> io::Result<()> {
+        match self.format {
+            Format::Pages => crate::pages::write_ref(&mut self.out, p),
+            Format::Pgt => self.out.write_all(&crate::pgt::encode(p)?),
+            _ => {
+                let r = crate::pages::to_record(&p)
+                    .map_err(|m| io::Error::new(io::ErrorKind::InvalidInput, m))?;
+                self.write(&r)
             }
         }
     }

@@ -18,12 +18,14 @@ pub struct Args {
     /// Input format (detected from the content when omitted).
     #[arg(long)]
     pub from: Option<Format>,
-    /// Output format (from the extension when omitted: .vmt, .lackey, .txt/.trace).
+    /// Output format (from the extension when omitted: .vmt, .lackey, .txt/.trace, .pages,
+    /// .pgt). Page-number formats keep the 4 KiB pages each access touches.
     #[arg(long)]
     pub to: Option<Format>,
 }
 
-fn output_format(path: &Path, to: Option<Format>) -> Result<Format> {
+/// The format to write: `to`, or the one `path`'s extension names.
+pub fn output_format(path: &Path, to: Option<Format>) -> Result<Format> {
     if let Some(f) = to {
         return Ok(f);
     }
@@ -32,25 +34,29 @@ fn output_format(path: &Path, to: Option<Format>) -> Result<Format> {
         .and_then(Format::from_extension)
         .ok_or_else(|| {
             crate::exit::usage(format!(
-                "cannot tell the output format of {} from its extension: use --to text|lackey|vmt",
+                "cannot tell the output format of {} from its extension: use --to text|lackey|vmt|pages|pgt",
                 path.display()
             ))
         })
+}
+
+/// Opens `path` for writing (`-` is stdout).
+pub fn create_output(path: &Path) -> Result<Box<dyn Write>> {
+    Ok(if path.as_os_str() == "-" {
+        Box::new(std::io::stdout().lock())
+    } else {
+        Box::new(
+            std::fs::File::create(path)
+                .with_context(|| format!("cannot create {}", path.display()))?,
+        )
+    })
 }
 
 /// Runs `vmsim convert`.
 pub fn run(args: Args) -> Result<()> {
     let to = output_format(&args.output, args.to)?;
     let (mut reader, _) = crate::cmd::run::open_trace(&Some(args.input.clone()), args.from)?;
-    let out: Box<dyn Write> = if args.output.as_os_str() == "-" {
-        Box::new(std::io::stdout().lock())
-    } else {
-        Box::new(
-            std::fs::File::create(&args.output)
-                .with_context(|| format!("cannot create {}", args.output.display()))?,
-        )
-    };
-    let mut w = TraceWriter::new(out, to)?;
+    let mut w = TraceWriter::new(create_output(&args.output)?, to)?;
     let mut buf: Vec<Record> = Vec::with_capacity(8192);
     let mut n = 0u64;
     while reader.read_batch(&mut buf)? > 0 {

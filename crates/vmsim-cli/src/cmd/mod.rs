@@ -1,6 +1,7 @@
 //! One module per subcommand: its clap arguments and its `run`.
 pub mod convert;
 pub mod explain;
+pub mod gen;
 pub mod mrc;
 pub mod ostep;
 pub mod policy;

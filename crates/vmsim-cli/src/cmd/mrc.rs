@@ -1,18 +1,22 @@
 //! `vmsim mrc`: miss-ratio curves of a trace's page stream: exact LRU for every cache size in
-//! one pass (Mattson's stack algorithm), OPT's curve, and a SHARDS-sampled LRU curve with its
-//! error against the exact one; as a table, CSV, JSON and an SVG plot.
-use anyhow::{Context, Result};
-use std::fmt::Write as _;
+//! one streaming pass (Mattson's stack algorithm), OPT's curve, a SHARDS-sampled LRU curve with
+//! its error against the exact one, and any other policy simulated over a grid of sizes; as a
+//! table, CSV, JSON and an SVG plot.
+use crate::plot::{line_chart, Axes, Series};
+use anyhow::{bail, Result};
 use std::io::Write;
 use std::path::PathBuf;
-use vmsim_analysis::mrc::{lru_histogram, opt_histogram, ShardsCurve};
+use vmsim_analysis::mrc::{opt_histogram, LruStack, Shards};
+use vmsim_core::replace::PolicyKind;
+use vmsim_core::PageSize;
 use vmsim_trace::Format;
 
 /// Arguments of `vmsim mrc`.
 #[derive(clap::Args)]
 #[command(
     after_help = "Examples:\n  vmsim mrc                          # the built-in trace, LRU and OPT\n  \
-    vmsim mrc prog.vmt --shards 0.01 --svg mrc.svg\n  vmsim mrc prog.vmt --sizes 64,256,1024 --json"
+    vmsim mrc prog.vmt --shards 0.01 --svg mrc.svg\n  vmsim mrc prog.vmt --sizes 64,256,1024 --json\n  \
+    vmsim mrc zipf.pgt --no-opt --policy fifo,clock,arc --jobs 2 --svg mrc.svg"
 )]
 pub struct Args {
     /// Trace file (`-` for stdin; the built-in trace when omitted).
@@ -29,6 +33,16 @@ pub struct Args {
     /// Leave out OPT's curve (it costs more than LRU's on long traces).
     #[arg(long)]
     pub no_opt: bool,
+    /// Also simulate these policies at every size (see `vmsim policy --list`); `lru` and `opt`
+    /// come from the exact one-pass curves.
+    #[arg(long, value_name = "LIST")]
+    pub policy: Option<String>,
+    /// Seed for randomised policies.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Worker threads for the simulated policies (results do not depend on it).
+    #[arg(long, default_value_t = 1)]
+    pub jobs: usize,
     /// Also a SHARDS-sampled LRU curve at this sampling rate (0 < RATE <= 1).
     #[arg(long, value_name = "RATE")]
     pub shards: Option<f64>,
@@ -50,94 +64,158 @@ pub fn run(a: Args) -> Result<()> {
             return Err(crate::exit::usage("--shards takes a rate in (0, 1]"));
         }
     }
-    let (refs, name) = crate::cmd::policy::read_pages(&a.trace, a.format, a.page_size)?;
-    let pages: Vec<u64> = refs.iter().map(|r| r.0).collect();
-    let lru = lru_histogram(pages.iter().copied());
-    let footprint = lru.distinct() as usize;
-    let sizes: Vec<usize> = match &a.sizes {
-        Some(s) => s
-            .split(',')
-            .map(|x| match x.trim().parse::<usize>() {
-                Ok(n) if n > 0 => Ok(n),
-                _ => Err(crate::exit::usage(format!(
-                    "--sizes: `{x}` is not a positive frame count"
-                ))),
-            })
-            .collect::<Result<_>>()?,
-        None => {
-            let mut v: Vec<usize> = std::iter::successors(Some(1usize), |&x| x.checked_mul(2))
-                .take_while(|&x| x < footprint)
-                .collect();
-            v.push(footprint.max(1));
-            v
-        }
+    let size = PageSize::try_from_bytes(a.page_size)
+        .map_err(|e| crate::exit::usage(format!("--page-size: {e}")))?;
+    let sizes = a
+        .sizes
+        .as_deref()
+        .map(|s| crate::cmd::policy::parse_frames("--sizes", s))
+        .transpose()?;
+    let policies: Vec<PolicyKind> = match &a.policy {
+        Some(p) => crate::cmd::policy::parse_policies(p)?
+            .into_iter()
+            .filter(|k| !matches!(k, PolicyKind::Lru | PolicyKind::Opt))
+            .collect(),
+        None => Vec::new(),
     };
-    let opt = (!a.no_opt).then(|| opt_histogram(&pages));
-    let shards = a
-        .shards
-        .map(|r| ShardsCurve::build(pages.iter().copied(), r));
+
+    // One streaming pass; the page stream is kept only for OPT and simulated policies.
+    let (mut reader, name) = crate::cmd::run::open_trace(&a.trace, a.format)?;
+    let keep = !a.no_opt || !policies.is_empty();
+    let mut lru = LruStack::new();
+    let mut shards = a.shards.map(Shards::new);
+    let mut refs: Vec<(u64, bool)> = Vec::new();
+    let mut buf = Vec::with_capacity(1 << 14);
+    while reader.read_pages(size, &mut buf)? > 0 {
+        for &(p, _) in &buf {
+            let _ = lru.access(p);
+        }
+        if let Some(s) = &mut shards {
+            buf.iter().for_each(|&(p, _)| s.access(p));
+        }
+        if keep {
+            refs.extend_from_slice(&buf);
+        }
+    }
+    let lru = lru.into_histogram();
+    if lru.accesses == 0 {
+        bail!("{name}: the trace holds no accesses");
+    }
+    let footprint = lru.distinct() as usize;
+    let sizes = sizes.unwrap_or_else(|| {
+        let mut v: Vec<usize> = std::iter::successors(Some(1usize), |&x| x.checked_mul(2))
+            .take_while(|&x| x < footprint)
+            .collect();
+        v.push(footprint.max(1));
+        v
+    });
+
+    // Every curve as (name, miss ratio per size).
+    let mut curves: Vec<(String, Vec<f64>)> = vec![(
+        "lru".into(),
+        sizes.iter().map(|&n| lru.miss_ratio(n)).collect(),
+    )];
+    if !a.no_opt {
+        let pages: Vec<u64> = refs.iter().map(|r| r.0).collect();
+        let opt = opt_histogram(&pages);
+        curves.push((
+            "opt".into(),
+            sizes.iter().map(|&n| opt.miss_ratio(n)).collect(),
+        ));
+    }
+    let shards = shards.map(Shards::finish);
     let max = sizes.iter().copied().max().unwrap_or(1);
     let shards_err = shards.as_ref().map(|s| s.max_error(&lru, max));
-    let rows: Vec<serde_json::Value> = sizes
+    if let Some(s) = &shards {
+        curves.push((
+            "shards".into(),
+            sizes.iter().map(|&n| s.miss_ratio(n)).collect(),
+        ));
+    }
+    let cells: Vec<(PolicyKind, usize)> = policies
         .iter()
-        .map(|&n| {
-            serde_json::json!({
-                "frames": n,
-                "lru": lru.miss_ratio(n),
-                "opt": opt.as_ref().map(|o| o.miss_ratio(n)),
-                "shards": shards.as_ref().map(|s| s.miss_ratio(n)),
-            })
-        })
+        .flat_map(|&k| sizes.iter().map(move |&n| (k, n)))
         .collect();
+    let stats = crate::cmd::policy::run_cells(&cells, &refs, a.seed, a.jobs)?;
+    for (k, row) in policies.iter().zip(stats.chunks(sizes.len().max(1))) {
+        curves.push((
+            k.name().into(),
+            row.iter().map(|s| s.miss_ratio()).collect(),
+        ));
+    }
+
     if let Some(path) = &a.svg {
-        std::fs::write(path, svg(&sizes, &rows))
-            .with_context(|| format!("cannot write {}", path.display()))?;
+        let series: Vec<Series> = curves
+            .iter()
+            .map(|(name, ys)| Series {
+                name: name.clone(),
+                points: sizes
+                    .iter()
+                    .map(|&n| n as f64)
+                    .zip(ys.iter().copied())
+                    .collect(),
+            })
+            .collect();
+        let title = format!("miss-ratio curves: {name}");
+        let axes = Axes {
+            title: &title,
+            x: "cache size (frames)",
+            y: "miss ratio",
+            log_x: true,
+        };
+        line_chart(path, &axes, &series)?;
     }
     let mut out = std::io::stdout().lock();
     if a.json {
+        let rows: Vec<serde_json::Value> = sizes
+            .iter()
+            .enumerate()
+            .map(|(i, &n)| {
+                let mut row = serde_json::Map::new();
+                row.insert("frames".into(), n.into());
+                for (c, ys) in &curves {
+                    row.insert(c.clone(), ys[i].into());
+                }
+                serde_json::Value::Object(row)
+            })
+            .collect();
         let v = serde_json::json!({
-            "trace": name, "references": pages.len(), "footprint": footprint,
+            "trace": name, "references": lru.accesses, "footprint": footprint,
+            "curves": curves.iter().map(|c| c.0.as_str()).collect::<Vec<_>>(),
             "shards_rate": a.shards, "shards_max_error": shards_err, "curve": rows,
         });
         serde_json::to_writer_pretty(&mut out, &v)?;
         writeln!(out)?;
     } else if a.csv {
-        writeln!(out, "frames,lru,opt,shards")?;
-        for r in &rows {
-            let f = |k: &str| r[k].as_f64().map_or(String::new(), |x| format!("{x:.6}"));
-            writeln!(
-                out,
-                "{},{},{},{}",
-                r["frames"],
-                f("lru"),
-                f("opt"),
-                f("shards")
-            )?;
+        write!(out, "frames")?;
+        for (c, _) in &curves {
+            write!(out, ",{c}")?;
+        }
+        writeln!(out)?;
+        for (i, n) in sizes.iter().enumerate() {
+            write!(out, "{n}")?;
+            for (_, ys) in &curves {
+                write!(out, ",{:.6}", ys[i])?;
+            }
+            writeln!(out)?;
         }
     } else {
         writeln!(
             out,
-            "{name}: {} page references, footprint {footprint} pages",
-            pages.len()
+            "{name}: {} page references, footprint {footprint} pages; miss ratio (%)",
+            lru.accesses
         )?;
-        writeln!(
-            out,
-            "{:>10} {:>10} {:>10} {:>10}",
-            "frames", "LRU miss%", "OPT miss%", "SHARDS%"
-        )?;
-        for r in &rows {
-            let f = |k: &str| {
-                r[k].as_f64()
-                    .map_or("-".to_string(), |x| format!("{:.3}", x * 100.0))
-            };
-            writeln!(
-                out,
-                "{:>10} {:>10} {:>10} {:>10}",
-                r["frames"],
-                f("lru"),
-                f("opt"),
-                f("shards")
-            )?;
+        write!(out, "{:>10}", "frames")?;
+        for (c, _) in &curves {
+            write!(out, " {c:>9}")?;
+        }
+        writeln!(out)?;
+        for (i, n) in sizes.iter().enumerate() {
+            write!(out, "{n:>10}")?;
+            for (_, ys) in &curves {
+                write!(out, " {:>9.3}", ys[i] * 100.0)?;
+            }
+            writeln!(out)?;
         }
         if let Some(e) = shards_err {
             writeln!(
@@ -149,79 +227,4 @@ pub fn run(a: Args) -> Result<()> {
         }
     }
     Ok(())
-}
-
-/// A small self-contained SVG: miss ratio against log2(frames), one line per curve.
-fn svg(sizes: &[usize], rows: &[serde_json::Value]) -> String {
-    let (w, h, m) = (640.0, 400.0, 50.0);
-    let lx = |n: usize| (n as f64).log2();
-    let (x0, x1) = (
-        lx(sizes.iter().copied().min().unwrap_or(1)),
-        lx(sizes.iter().copied().max().unwrap_or(1)).max(1.0),
-    );
-    let px = |n: usize| m + (lx(n) - x0) / (x1 - x0).max(1e-9) * (w - 2.0 * m);
-    let py = |r: f64| h - m - r * (h - 2.0 * m);
-    let mut s = String::new();
-    let _ = writeln!(
-        s,
-        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" font-family="sans-serif" font-size="12">"#
-    );
-    let _ = writeln!(
-        s,
-        r#"<rect width="100%" height="100%" fill="white"/><line x1="{m}" y1="{}" x2="{}" y2="{}" stroke="black"/><line x1="{m}" y1="{m}" x2="{m}" y2="{}" stroke="black"/>"#,
-        h - m,
-        w - m,
-        h - m,
-        h - m
-    );
-    let _ = writeln!(
-        s,
-        r#"<text x="{}" y="{}" text-anchor="middle">cache size (frames, log scale)</text><text x="15" y="{}" transform="rotate(-90 15 {})" text-anchor="middle">miss ratio</text>"#,
-        w / 2.0,
-        h - 10.0,
-        h / 2.0,
-        h / 2.0
-    );
-    for (i, (key, color)) in [
-        ("lru", "#1f77b4"),
-        ("opt", "#2ca02c"),
-        ("shards", "#d62728"),
-    ]
-    .iter()
-    .enumerate()
-    {
-        let pts: Vec<String> = sizes
-            .iter()
-            .zip(rows)
-            .filter_map(|(&n, r)| {
-                r[*key]
-                    .as_f64()
-                    .map(|v| format!("{:.1},{:.1}", px(n), py(v)))
-            })
-            .collect();
-        if pts.is_empty() {
-            continue;
-        }
-        let _ = writeln!(
-            s,
-            r#"<polyline fill="none" stroke="{color}" stroke-width="2" points="{}"/>"#,
-            pts.join(" ")
-        );
-        let _ = writeln!(
-            s,
-            r#"<text x="{}" y="{}" fill="{color}">{key}</text>"#,
-            w - m - 60.0,
-            m + 15.0 * i as f64
-        );
-    }
-    for &n in sizes.iter().step_by((sizes.len() / 8).max(1)) {
-        let _ = writeln!(
-            s,
-            r#"<text x="{:.1}" y="{}" text-anchor="middle">{n}</text>"#,
-            px(n),
-            h - m + 15.0
-        );
-    }
-    s.push_str("</svg>\n");
-    s
 }

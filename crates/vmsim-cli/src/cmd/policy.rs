@@ -2,8 +2,8 @@
 use anyhow::{bail, Result};
 use std::path::PathBuf;
 use vmsim_core::replace::{simulate_kind, PolicyKind, Stats};
-use vmsim_core::{AccessKind, PageSize};
-use vmsim_trace::{Format, Record};
+use vmsim_core::PageSize;
+use vmsim_trace::Format;
 
 /// Arguments of `vmsim policy`.
 #[derive(clap::Args)]
@@ -43,7 +43,8 @@ pub struct Args {
     pub list: bool,
 }
 
-fn parse_policies(s: &str) -> Result<Vec<PolicyKind>> {
+/// Parses `--policy`.
+pub fn parse_policies(s: &str) -> Result<Vec<PolicyKind>> {
     s.split(',')
         .map(|p| {
             p.trim()
@@ -53,32 +54,22 @@ fn parse_policies(s: &str) -> Result<Vec<PolicyKind>> {
         .collect()
 }
 
-fn parse_frames(s: &str) -> Result<Vec<usize>> {
+/// Parses a list of frame counts given to `flag`.
+pub fn parse_frames(flag: &str, s: &str) -> Result<Vec<usize>> {
     s.split(',')
         .map(|f| match f.trim().parse::<usize>() {
-            Ok(0) => Err(crate::exit::usage(
-                "--frames: the number of frames must be at least 1",
-            )),
+            Ok(0) => Err(crate::exit::usage(format!(
+                "{flag}: the number of frames must be at least 1"
+            ))),
             Ok(n) => Ok(n),
             Err(_) => Err(crate::exit::usage(format!(
-                "--frames: `{f}` is not a positive number"
+                "{flag}: `{f}` is not a positive number"
             ))),
         })
         .collect()
 }
 
-/// The pages a record touches (two when it crosses a page boundary), with its write flag.
-fn push_pages(r: &Record, size: PageSize, out: &mut Vec<(u64, bool)>) {
-    let write = r.kind == AccessKind::Write;
-    let first = r.addr.vpn(size).0;
-    let end = r.addr.as_u64().wrapping_add(u64::from(r.size.max(1)) - 1) >> size.shift();
-    out.push((first, write));
-    if end != first {
-        out.push((end, write));
-    }
-}
-
-/// Reads the whole page stream of a trace.
+/// Reads the whole page stream of a trace (`page_size` applies to address formats).
 pub fn read_pages(
     trace: &Option<PathBuf>,
     format: Option<Format>,
@@ -87,12 +78,10 @@ pub fn read_pages(
     let size = PageSize::try_from_bytes(page_size)
         .map_err(|e| crate::exit::usage(format!("--page-size: {e}")))?;
     let (mut reader, name) = crate::cmd::run::open_trace(trace, format)?;
-    let mut buf: Vec<Record> = Vec::with_capacity(8192);
+    let mut buf = Vec::with_capacity(1 << 14);
     let mut refs = Vec::new();
-    while reader.read_batch(&mut buf)? > 0 {
-        for r in &buf {
-            push_pages(r, size, &mut refs);
-        }
+    while reader.read_pages(size, &mut buf)? > 0 {
+        refs.extend_from_slice(&buf);
     }
     if refs.is_empty() {
         bail!("{name}: the trace holds no accesses");
@@ -100,35 +89,24 @@ pub fn read_pages(
     Ok((refs, name))
 }
 
-/// Runs every cell; cell `i` is `(policies[i / frames.len()], frames[i % frames.len()])`.
-fn run_cells(
+/// Runs every cell on `jobs` threads; `out[i]` belongs to `cells[i]` whatever the schedule.
+pub fn run_cells(
     cells: &[(PolicyKind, usize)],
     refs: &[(u64, bool)],
     seed: u64,
     jobs: usize,
 ) -> Result<Vec<Stats>> {
-    let jobs = jobs.clamp(1, cells.len().max(1));
-    let mut out: Vec<Option<Stats>> = vec![None; cells.len()];
-    std::thread::scope(|s| -> Result<()> {
-        let chunk = cells.len().div_ceil(jobs);
-        let mut handles = Vec::new();
-        for (cs, os) in cells.chunks(chunk).zip(out.chunks_mut(chunk)) {
-            handles.push(s.spawn(move || -> Result<()> {
-                for (&(k, f), o) in cs.iter().zip(os.iter_mut()) {
-                    *o = Some(simulate_kind(k, f, refs, seed)?);
-                }
-                Ok(())
-            }));
-        }
-        for h in handles {
-            h.join()
-                .map_err(|_| anyhow::anyhow!("a simulation thread panicked"))??;
-        }
-        Ok(())
-    })?;
-    out.into_iter()
-        .map(|s| s.ok_or_else(|| anyhow::anyhow!("a cell was not simulated")))
-        .collect()
+    use rayon::prelude::*;
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(jobs.max(1))
+        .build()?;
+    let out: Result<Vec<Stats>, _> = pool.install(|| {
+        cells
+            .par_iter()
+            .map(|&(k, f)| simulate_kind(k, f, refs, seed))
+            .collect()
+    });
+    Ok(out?)
 }
 
 /// Runs `vmsim policy`.
@@ -140,7 +118,7 @@ pub fn run(args: Args) -> Result<()> {
         return Ok(());
     }
     let policies = parse_policies(&args.policy)?;
-    let frames = parse_frames(&args.frames)?;
+    let frames = parse_frames("--frames", &args.frames)?;
     let (refs, name) = read_pages(&args.trace, args.format, args.page_size)?;
     let cells: Vec<(PolicyKind, usize)> = policies
         .iter()
