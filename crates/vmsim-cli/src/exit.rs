@@ -39,10 +39,15 @@ pub fn finish(result: anyhow::Result<()>) -> ExitCode {
             }
         },
         Err(e) => {
-            if let Some(io) = e.downcast_ref::<std::io::Error>() {
-                if io.kind() == std::io::ErrorKind::BrokenPipe {
-                    return ExitCode::SUCCESS;
-                }
+            let broken = e
+                .downcast_ref::<std::io::Error>()
+                .map(|io| io.kind())
+                .or_else(|| {
+                    e.downcast_ref::<serde_json::Error>()
+                        .and_then(|j| j.io_error_kind())
+                });
+            if broken == Some(std::io::ErrorKind::BrokenPipe) {
+                return ExitCode::SUCCESS;
             }
             // One line: the chain of causes joined by ": ".
             let msg = e

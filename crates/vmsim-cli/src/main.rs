@@ -40,6 +40,8 @@ enum Command {
     Policy(cmd::policy::Args),
     /// Write a synthetic, seeded page stream (scan, loop, uniform, Zipf, hot/cold, phases, mixes).
     Gen(cmd::gen::Args),
+    /// Working sets: mean size by window, size over time, reuse distances, thrashing.
+    Ws(cmd::ws::Args),
 }
 
 fn main() -> ExitCode {
@@ -58,6 +60,7 @@ fn main() -> ExitCode {
         Command::Workload(a) => cmd::workload::run(a),
         Command::Policy(a) => cmd::policy::run(a),
         Command::Gen(a) => cmd::gen::run(a),
+        Command::Ws(a) => cmd::ws::run(a),
     };
     exit::finish(result)
 }

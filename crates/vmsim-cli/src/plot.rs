@@ -30,6 +30,16 @@ pub fn line_chart(path: &Path, axes: &Axes, series: &[Series]) -> Result<()> {
     std::fs::write(path, svg).with_context(|| format!("cannot write {}", path.display()))
 }
 
+/// A tick label: whole numbers without decimals, others with three significant digits.
+fn tick(v: f64) -> String {
+    if v == v.round() && v.abs() < 1e15 {
+        format!("{v:.0}")
+    } else {
+        let digits = (2 - v.abs().log10().floor() as i32).clamp(0, 6) as usize;
+        format!("{v:.digits$}")
+    }
+}
+
 fn draw(
     svg: &mut String,
     axes: &Axes,
@@ -63,7 +73,13 @@ fn draw(
     macro_rules! plot {
         ($chart:expr) => {{
             let mut c = $chart;
-            c.configure_mesh().x_desc(axes.x).y_desc(axes.y).draw()?;
+            c.configure_mesh()
+                .x_desc(axes.x)
+                .y_desc(axes.y)
+                .x_label_formatter(&|v| tick(*v))
+                .y_label_formatter(&|v| tick(*v))
+                .light_line_style(RGBColor(235, 235, 235))
+                .draw()?;
             for (i, s) in series.iter().enumerate() {
                 let colour = colours[i % colours.len()];
                 c.draw_series(LineSeries::new(

@@ -9,3 +9,4 @@ pub mod presets;
 pub mod run;
 pub mod thrash;
 pub mod workload;
+pub mod ws;
