@@ -5,8 +5,8 @@
 //! Prefetching in Database Systems", TODS 1978): a reference raises the counter up to its
 //! maximum and the hand lowers it, evicting the first page at zero.
 
+use super::slot_index::SlotIndex;
 use super::{check_frames, Evicted, Outcome, Page, Policy, ReplaceError};
-use rustc_hash::FxHashMap;
 
 #[derive(Debug, Clone, Copy)]
 struct Frame {
@@ -20,7 +20,7 @@ struct Frame {
 pub struct Clock {
     cap: usize,
     frames: Vec<Frame>,
-    map: FxHashMap<Page, u32>,
+    map: SlotIndex,
     /// Slots freed by [`Policy::remove`], filled before anything is evicted.
     holes: Vec<u32>,
     hand: usize,
@@ -36,16 +36,30 @@ impl Clock {
     /// An empty cache of `frames` frames whose counters saturate at `max` (at least 1).
     pub fn generalized(frames: usize, max: u8) -> Result<Self, ReplaceError> {
         check_frames(frames)?;
-        let mut map = FxHashMap::default();
-        map.reserve(frames);
         Ok(Clock {
             cap: frames,
             frames: Vec::with_capacity(frames),
-            map,
+            map: SlotIndex::with_capacity(frames),
             holes: Vec::with_capacity(frames),
             hand: 0,
             max: max.max(1),
         })
+    }
+
+    fn slot(&self, page: Page) -> Option<u32> {
+        let frames = &self.frames;
+        self.map.find(page, |i| frames[i as usize].page)
+    }
+
+    /// Puts `f` in `slot` (empty, or its page already dropped from the index) and indexes it.
+    fn place(&mut self, slot: u32, f: Frame) {
+        if slot as usize == self.frames.len() {
+            self.frames.push(f);
+        } else {
+            self.frames[slot as usize] = f;
+        }
+        let frames = &self.frames;
+        self.map.insert(f.page, slot, |i| frames[i as usize].page);
     }
 }
 
@@ -57,11 +71,11 @@ impl Policy for Clock {
         self.map.len()
     }
     fn contains(&self, page: Page) -> bool {
-        self.map.contains_key(&page)
+        self.slot(page).is_some()
     }
     #[inline]
     fn access(&mut self, page: Page, write: bool) -> Outcome {
-        if let Some(&i) = self.map.get(&page) {
+        if let Some(i) = self.slot(page) {
             let f = &mut self.frames[i as usize];
             f.count = (f.count + 1).min(self.max);
             f.dirty |= write;
@@ -73,13 +87,11 @@ impl Policy for Clock {
             dirty: write,
         };
         if self.frames.len() < self.cap {
-            self.map.insert(page, self.frames.len() as u32);
-            self.frames.push(new);
+            self.place(self.frames.len() as u32, new);
             return Outcome::Miss { evicted: None };
         }
         if let Some(slot) = self.holes.pop() {
-            self.frames[slot as usize] = new;
-            self.map.insert(page, slot);
+            self.place(slot, new);
             return Outcome::Miss { evicted: None };
         }
         // Every slot holds a resident page.
@@ -92,11 +104,11 @@ impl Policy for Clock {
                 continue;
             }
             let old = *f;
-            *f = new;
             let slot = self.hand;
             self.hand = (self.hand + 1) % n;
-            self.map.remove(&old.page);
-            self.map.insert(page, slot as u32);
+            let frames = &self.frames;
+            self.map.remove(old.page, |i| frames[i as usize].page);
+            self.place(slot as u32, new);
             return Outcome::Miss {
                 evicted: Some(Evicted {
                     page: old.page,
@@ -106,7 +118,8 @@ impl Policy for Clock {
         }
     }
     fn remove(&mut self, page: Page) -> Option<Evicted> {
-        let i = self.map.remove(&page)?;
+        let frames = &self.frames;
+        let i = self.map.remove(page, |i| frames[i as usize].page)?;
         self.holes.push(i);
         let f = &mut self.frames[i as usize];
         f.count = 0;
@@ -120,7 +133,7 @@ impl Policy for Clock {
         for k in 0..n {
             let i = (self.hand + k) % n;
             let f = &self.frames[i];
-            if self.map.get(&f.page) == Some(&(i as u32)) {
+            if self.slot(f.page) == Some(i as u32) {
                 out.push(f.page);
             }
         }

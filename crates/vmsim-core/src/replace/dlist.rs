@@ -1,8 +1,8 @@
 //! An arena of nodes threaded on several intrusive doubly linked lists, indexed by page through a
-//! fast hash map: the O(1) move-to-front, unlink and tail-pop that LRU, FIFO, SIEVE and ARC need,
+//! [`SlotIndex`]: the O(1) move-to-front, unlink and tail-pop that LRU, FIFO, SIEVE and ARC need,
 //! with no allocation per access once the arena has grown to its capacity.
 
-use rustc_hash::FxHashMap;
+use super::slot_index::SlotIndex;
 
 /// "No node".
 pub(crate) const NIL: u32 = u32::MAX;
@@ -42,28 +42,27 @@ pub(crate) struct Lists<const L: usize> {
     head: [u32; L],
     tail: [u32; L],
     len: [usize; L],
-    map: FxHashMap<u64, u32>,
+    map: SlotIndex,
 }
 
 impl<const L: usize> Lists<L> {
     /// Empty lists with room for `cap` nodes reserved.
     pub fn with_capacity(cap: usize) -> Self {
-        let mut map = FxHashMap::default();
-        map.reserve(cap);
         Lists {
             nodes: Vec::with_capacity(cap),
             free: NIL,
             head: [NIL; L],
             tail: [NIL; L],
             len: [0; L],
-            map,
+            map: SlotIndex::with_capacity(cap),
         }
     }
 
     /// The node holding `page`, on any list.
     #[inline]
     pub fn find(&self, page: u64) -> Option<u32> {
-        self.map.get(&page).copied()
+        let nodes = &self.nodes;
+        self.map.find(page, |i| nodes[i as usize].page)
     }
 
     /// The node at `idx`.
@@ -161,7 +160,8 @@ impl<const L: usize> Lists<L> {
             (self.nodes.len() - 1) as u32
         };
         self.link_front(idx, list);
-        self.map.insert(page, idx);
+        let nodes = &self.nodes;
+        self.map.insert(page, idx, |i| nodes[i as usize].page);
         idx
     }
 
@@ -176,7 +176,8 @@ impl<const L: usize> Lists<L> {
     pub fn remove(&mut self, idx: u32) -> Node {
         self.unlink(idx);
         let node = self.nodes[idx as usize];
-        self.map.remove(&node.page);
+        let nodes = &self.nodes;
+        self.map.remove(node.page, |i| nodes[i as usize].page);
         self.nodes[idx as usize].next = self.free;
         self.free = idx;
         node

@@ -11,6 +11,7 @@
 
 mod dlist;
 pub mod list;
+mod slot_index;
 
 pub mod arc;
 pub mod clock;
