@@ -4,9 +4,11 @@
 use proptest::prelude::*;
 use vmsim_core::translate::base_bounds::BaseBounds;
 use vmsim_core::translate::byte_radix::{ByteRadix, EntryFormat};
+use vmsim_core::translate::hashed::HashedTable;
+use vmsim_core::translate::inverted::InvertedTable;
 use vmsim_core::translate::linear::LinearTable;
 use vmsim_core::translate::segmentation::{Segment, Segmentation, Selector};
-use vmsim_core::translate::{Translate, TranslateFault};
+use vmsim_core::translate::{PagePerm, Translate, TranslateFault};
 use vmsim_core::{AccessKind, PageSize, VirtAddr};
 
 fn t(m: &dyn Translate, va: u64, k: AccessKind) -> Result<u64, TranslateFault> {
@@ -206,5 +208,65 @@ proptest! {
         if let Ok(p) = t(&lin, va, AccessKind::Read) {
             prop_assert_eq!(p, 4096 + (va & 0xfff));
         }
+    }
+
+    /// The linear, inverted and hashed (plain and clustered) tables, given the same mappings,
+    /// give the same answer as a map for every address and access kind.
+    #[test]
+    fn page_tables_agree_with_a_map(
+        maps in prop::collection::btree_map(0u64..64, (0u64..1000, any::<bool>(), any::<bool>()), 0..40),
+        unmaps in prop::collection::vec(0u64..64, 0..10),
+        probes in prop::collection::vec((0u64..70 * 4096, 0u8..3), 1..60),
+    ) {
+        let mut oracle = maps.clone();
+        for v in &unmaps {
+            oracle.remove(v);
+        }
+        let perm = |w: bool, x: bool| PagePerm { write: w, exec: x };
+        let mut lin = LinearTable { page_size: PageSize::SIZE_4K, entries: vec![None; 64], entry_bytes: 8, mask_bits: None };
+        for (&v, &(f, _, _)) in &oracle {
+            lin.entries[v as usize] = Some(f);
+        }
+        // Frames are the page numbers' positions, so every mapping gets its own frame.
+        let frames: Vec<(u64, u64, PagePerm)> = maps.iter().enumerate()
+            .map(|(i, (&v, &(_, w, x)))| (v, i as u64, perm(w, x))).collect();
+        let mut inv = InvertedTable::new(128, PageSize::SIZE_4K);
+        inv.current = 3;
+        let mut plain = HashedTable::new(8, 1, PageSize::SIZE_4K);
+        let mut clustered = HashedTable::new(2, 8, PageSize::SIZE_4K);
+        for &(v, f, p) in &frames {
+            inv.map(3, v, f as u32, p).unwrap();
+            // Another process's pages at the same numbers must not be found.
+            inv.map(4, v, 64 + f as u32, PagePerm::ALL).unwrap();
+            plain.map(v, f, p);
+            clustered.map(v, f, p);
+        }
+        for v in &unmaps {
+            inv.unmap(3, *v);
+            plain.unmap(*v);
+            clustered.unmap(*v);
+        }
+        for &(va, k) in &probes {
+            let kind = [AccessKind::Read, AccessKind::Write, AccessKind::Fetch][k as usize];
+            let vpn = va >> 12;
+            let expect = match frames.iter().find(|e| e.0 == vpn).filter(|_| oracle.contains_key(&vpn)) {
+                None => Err(TranslateFault::InvalidPage { vpn }),
+                Some(&(_, f, p)) if p.allows(kind) => Ok(f * 4096 + (va & 0xfff)),
+                Some(_) => Err(TranslateFault::PageProtection { vpn }),
+            };
+            prop_assert_eq!(t(&inv, va, kind), expect);
+            prop_assert_eq!(t(&plain, va, kind), expect);
+            prop_assert_eq!(t(&clustered, va, kind), expect);
+            if vpn < 64 {
+                // The linear table keeps no permissions: reads agree.
+                let lin_expect = oracle.get(&vpn).map(|&(f, _, _)| f * 4096 + (va & 0xfff))
+                    .ok_or(TranslateFault::InvalidPage { vpn });
+                prop_assert_eq!(t(&lin, va, AccessKind::Read), lin_expect);
+            }
+        }
+        prop_assert_eq!(plain.nodes(), oracle.len());
+        prop_assert!(clustered.nodes() <= oracle.len().max(1));
+        let _ = t(&inv, u64::MAX, AccessKind::Read);
+        let _ = t(&clustered, u64::MAX, AccessKind::Write);
     }
 }

@@ -3,6 +3,8 @@
 
 pub mod base_bounds;
 pub mod byte_radix;
+pub mod hashed;
+pub mod inverted;
 pub mod linear;
 pub mod radix;
 pub mod segmentation;
@@ -55,6 +57,12 @@ pub enum TranslateFault {
         /// Index of the entry in its table.
         index: u64,
     },
+    /// Page tables: the page's entry does not allow this kind of access.
+    #[error("protection fault: page {vpn} does not allow this access")]
+    PageProtection {
+        /// Virtual page number.
+        vpn: u64,
+    },
     /// Page tables: the page number is past the end of the table.
     #[error("page {vpn} is beyond the {entries}-entry page table")]
     BeyondTable {
@@ -83,6 +91,33 @@ pub trait Translate {
     fn translate(&self, va: VirtAddr, kind: AccessKind) -> Result<PhysAddr, TranslateFault>;
     /// Memory the mechanism's own structures occupy (registers count as 0).
     fn overhead_bytes(&self) -> u64;
+}
+
+/// What a page's entry allows beyond reading, in the tables that keep it per page (inverted
+/// and hashed).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+pub struct PagePerm {
+    /// Stores allowed.
+    pub write: bool,
+    /// Instruction fetches allowed.
+    pub exec: bool,
+}
+
+impl PagePerm {
+    /// Read, write and execute.
+    pub const ALL: PagePerm = PagePerm {
+        write: true,
+        exec: true,
+    };
+
+    /// Whether an access of `kind` is allowed.
+    pub fn allows(self, kind: AccessKind) -> bool {
+        match kind {
+            AccessKind::Read => true,
+            AccessKind::Write => self.write,
+            AccessKind::Fetch => self.exec,
+        }
+    }
 }
 
 /// A physical address from a raw value; teaching mechanisms have no MAXPHYADDR.
