@@ -1,7 +1,9 @@
 //! Whole-trace analyses of page reference streams: miss-ratio curves for every memory size in
-//! one pass (Mattson's stack algorithms, SHARDS sampling) and Denning's working sets.
+//! one pass (Mattson's stack algorithms, SHARDS sampling), Denning's working sets, and the
+//! page-table organisations an address space would need.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
 pub mod mrc;
+pub mod pagetable;
 pub mod ws;

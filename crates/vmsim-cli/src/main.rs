@@ -42,6 +42,8 @@ enum Command {
     Gen(cmd::gen::Args),
     /// Working sets: mean size by window, size over time, reuse distances, thrashing.
     Ws(cmd::ws::Args),
+    /// Page-table organisations side by side: memory and references per translation.
+    Pagetable(cmd::pagetable::Args),
 }
 
 fn main() -> ExitCode {
@@ -61,6 +63,7 @@ fn main() -> ExitCode {
         Command::Policy(a) => cmd::policy::run(a),
         Command::Gen(a) => cmd::gen::run(a),
         Command::Ws(a) => cmd::ws::run(a),
+        Command::Pagetable(a) => cmd::pagetable::run(a),
     };
     exit::finish(result)
 }

@@ -193,3 +193,31 @@ fn bad_input_gets_one_line_and_the_right_code() {
     assert_eq!(o.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&o.stderr).contains("no accesses"));
 }
+
+#[test]
+fn pagetable_of_a_sparse_64_bit_space() {
+    let v = json(&vmsim(&[
+        "pagetable",
+        "--vmas",
+        "0x400000+2M,0x2000000+8M,0x7f0000000000+16M,0x7ffffff00000+1M",
+        "--json",
+    ]));
+    assert_eq!(v["space"]["pages"], 512 + 2048 + 4096 + 256);
+    // The linear table needs an entry for each of 2^36 pages: 512 GiB.
+    assert_eq!(v["linear"]["bytes"], 512u64 << 30);
+    // Radix: the root; three PDPTs and three PDs (the two low regions share one of each, the
+    // two high ones sit under different PML4 entries); 1 + 4 + 8 + 1 page tables for 2 MiB,
+    // 8 MiB, 16 MiB (at 254 TiB) and 1 MiB: 21 tables of 4 KiB.
+    assert_eq!(v["radix"]["bytes"], 21 * 4096);
+    assert_eq!(v["radix"]["refs_per_translation"], 4.0);
+    for org in ["inverted", "hashed", "clustered"] {
+        let bytes = v[org]["bytes"].as_u64().unwrap();
+        assert!(bytes < 1 << 20, "{org}: {bytes}");
+        assert!(v[org]["refs_per_translation"].as_f64().unwrap() >= 2.0);
+    }
+    let o = vmsim(&["pagetable", "--vmas", "0x1000-0x1000"]);
+    assert_eq!(o.status.code(), Some(2));
+    let o = vmsim(&["pagetable", "--levels", "9,9,9"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("27 index bits + 12 offset bits != 48"));
+}

@@ -4,6 +4,7 @@ pub mod explain;
 pub mod gen;
 pub mod mrc;
 pub mod ostep;
+pub mod pagetable;
 pub mod policy;
 pub mod presets;
 pub mod run;
