@@ -187,8 +187,8 @@ pub fn run(a: Args) -> Result<()> {
     )?;
     writeln!(
         out,
-        "{:<10} {:>14} {:>10}  {}",
-        "table", "memory", "refs/xlat", "made of"
+        "{:<10} {:>14} {:>10}  made of",
+        "table", "memory", "refs/xlat"
     )?;
     for o in &orgs {
         writeln!(
