@@ -257,3 +257,54 @@ fn clock_gives_a_second_chance() {
         }
     );
 }
+
+/// Runs `refs` (pages separated by spaces, `w` after a page for a write: "1 2w 3") through `p`
+/// and writes what each reference did: `H` a hit, `M` a miss into a free frame, `M3` a miss
+/// that evicted clean page 3, `M3*` one that evicted dirty page 3.
+fn script<P: Policy>(p: &mut P, refs: &str) -> String {
+    refs.split_whitespace()
+        .map(|tok| {
+            let (num, write) = match tok.strip_suffix('w') {
+                Some(n) => (n, true),
+                None => (tok, false),
+            };
+            let page: u64 = num.parse().expect("a page number");
+            match p.access(page, write) {
+                Outcome::Hit => "H".to_string(),
+                Outcome::Miss { evicted: None } => "M".to_string(),
+                Outcome::Miss {
+                    evicted: Some(e), ..
+                } => format!("M{}{}", e.page, if e.dirty { "*" } else { "" }),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn script_kind(kind: PolicyKind, frames: usize, refs: &str) -> String {
+    let mut p = AnyPolicy::new(kind, frames, &[], 0).expect("frames >= 1");
+    script(&mut p, refs)
+}
+
+#[test]
+fn car_keeps_a_ghost_hit_that_lru_loses() {
+    // c = 2, p = 0; clocks written head first.
+    // 1, 2: T1 = [1 2], bits clear. 1 hits: sets 1's bit.
+    // 3: replace: |T1| = 2 >= max(1, p): head 1 is referenced, so it is cleared and goes to
+    //    T2's tail; head 2 is clear: demoted to B1 (evicts 2). T1 = [3], T2 = [1], B1 = [2].
+    // 2: a B1 hit. replace: |T1| = 1 >= 1, head 3 clear: evicts 3 to B1. Then p = 0 + 1 = 1,
+    //    2 goes to T2's tail: T2 = [1 2], B1 = [3].
+    // 4: replace: |T1| = 0 < max(1, 1), so T2: head 1 clear, to B2 (evicts 1). T1 = [4].
+    // 1: a B2 hit. replace: |T1| = 1 >= 1, head 4 clear: evicts 4 to B1 = [3 4]; then
+    //    p = 1 - max(1, |B1|/|B2| = 2) = 0; T2 = [2 1].
+    // 2: a hit. LRU evicted 2, 1, 3, 2, 4 and misses the last reference.
+    let refs = "1 2 1 3 2 4 1 2";
+    assert_eq!(script_kind(PolicyKind::Car, 2, refs), "M M H M2 M3 M1 M4 H");
+    assert_eq!(
+        script_kind(PolicyKind::Lru, 2, refs),
+        "M M H M2 M1 M3 M2 M4"
+    );
+    let mut car = vmsim_core::replace::car::Car::new(2).expect("frames");
+    let _ = script(&mut car, refs);
+    assert_eq!(car.target_t1(), 0);
+}

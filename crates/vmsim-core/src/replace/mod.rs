@@ -13,6 +13,7 @@ mod dlist;
 pub mod list;
 
 pub mod arc;
+pub mod car;
 pub mod clock;
 pub mod fifo;
 pub mod lfu;
@@ -207,6 +208,7 @@ kinds! {
     TwoQ => "2q", "2Q: FIFO A1in, ghost A1out, LRU Am (Johnson and Shasha, VLDB 1994).";
     S3Fifo => "s3fifo", "S3-FIFO: small, main and ghost FIFOs (Yang et al., SOSP 2023).";
     LinuxTwoList => "linux", "Linux active/inactive two-list LRU approximation.";
+    Car => "car", "CAR: ARC with clocks for T1 and T2 (Bansal and Modha, FAST 2004).";
 }
 
 impl PolicyKind {
@@ -266,6 +268,8 @@ pub enum AnyPolicy {
     S3Fifo(s3fifo::S3Fifo),
     /// [`linux_two_list::LinuxTwoList`].
     LinuxTwoList(linux_two_list::LinuxTwoList),
+    /// [`car::Car`].
+    Car(car::Car),
 }
 
 impl AnyPolicy {
@@ -293,6 +297,7 @@ impl AnyPolicy {
             PolicyKind::LinuxTwoList => {
                 AnyPolicy::LinuxTwoList(linux_two_list::LinuxTwoList::new(frames)?)
             }
+            PolicyKind::Car => AnyPolicy::Car(car::Car::new(frames)?),
         })
     }
 }
@@ -315,6 +320,7 @@ macro_rules! with_policy {
             $crate::replace::AnyPolicy::TwoQ($p) => $body,
             $crate::replace::AnyPolicy::S3Fifo($p) => $body,
             $crate::replace::AnyPolicy::LinuxTwoList($p) => $body,
+            $crate::replace::AnyPolicy::Car($p) => $body,
         }
     };
 }
