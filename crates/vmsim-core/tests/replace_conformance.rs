@@ -308,3 +308,124 @@ fn car_keeps_a_ghost_hit_that_lru_loses() {
     let _ = script(&mut car, refs);
     assert_eq!(car.target_t1(), 0);
 }
+
+#[test]
+fn lru2_keeps_the_page_with_a_recent_second_reference() {
+    // c = 2, times are reference numbers; key = (second-last reference, last), 0 = never.
+    // 1@1 1@2 2@3: 1 = (1, 2), 2 = (0, 3). 3@4: 2 has one reference, infinite distance:
+    // evicted (LRU evicts 1). 1@5 hits: 1 = (2, 5). 2@6: 3 = (0, 4) goes; 2's retained
+    // history makes it (3, 6). 3@7: 1 = (2, 5) < 2 = (3, 6): evicts 1.
+    let refs = "1 1 2 3 1 2 3";
+    assert_eq!(script_kind(PolicyKind::Lru2, 2, refs), "M H M M2 H M3 M1");
+    assert_eq!(script_kind(PolicyKind::Lru, 2, refs), "M H M M1 M2 M3 M1");
+    // Without retained history 2 comes back as (0, 6) and is the victim at 7.
+    let mut forgetful = vmsim_core::replace::lru_k::LruK::<2>::with_history(2, 0).expect("f");
+    assert_eq!(script(&mut forgetful, refs), "M H M M2 H M3 M2");
+}
+
+/// LRU-K the slow way: full reference histories, an O(n) victim search, and a FIFO of the
+/// evicted pages whose history is kept (at most `retain`).
+struct SlowLruK {
+    k: usize,
+    frames: usize,
+    retain: usize,
+    now: u64,
+    resident: Vec<u64>,
+    history: HashMap<u64, Vec<u64>>,
+    retained: std::collections::VecDeque<u64>,
+}
+
+impl SlowLruK {
+    /// (K-th last reference or 0, last reference) of a resident page.
+    fn key(&self, page: u64) -> (u64, u64) {
+        let h = &self.history[&page];
+        let kth = if h.len() >= self.k {
+            h[h.len() - self.k]
+        } else {
+            0
+        };
+        (kth, *h.last().expect("a resident page was referenced"))
+    }
+
+    fn access(&mut self, page: u64) -> (bool, Option<u64>) {
+        self.now += 1;
+        if self.resident.contains(&page) {
+            self.history
+                .get_mut(&page)
+                .expect("resident")
+                .push(self.now);
+            return (true, None);
+        }
+        let victim = if self.resident.len() == self.frames {
+            let (at, &v) = self
+                .resident
+                .iter()
+                .enumerate()
+                .min_by_key(|&(_, &p)| self.key(p))
+                .expect("full");
+            self.resident.remove(at);
+            self.retained.push_back(v);
+            Some(v)
+        } else {
+            None
+        };
+        if let Some(at) = self.retained.iter().position(|&p| p == page) {
+            self.retained.remove(at);
+        } else {
+            self.history.insert(page, Vec::new());
+        }
+        self.history
+            .get_mut(&page)
+            .expect("just made")
+            .push(self.now);
+        self.resident.push(page);
+        while self.retained.len() > self.retain {
+            let gone = self.retained.pop_front().expect("non-empty");
+            self.history.remove(&gone);
+        }
+        (false, victim)
+    }
+}
+
+fn check_lru_k<const K: usize>(refs: &[(u64, bool)], frames: usize, retain: usize) {
+    use vmsim_core::replace::lru_k::LruK;
+    let mut fast = LruK::<K>::with_history(frames, retain).expect("frames");
+    let mut slow = SlowLruK {
+        k: K,
+        frames,
+        retain,
+        now: 0,
+        resident: Vec::new(),
+        history: HashMap::new(),
+        retained: Default::default(),
+    };
+    for (at, &(page, w)) in refs.iter().enumerate() {
+        let (hit, victim) = slow.access(page);
+        let o = fast.access(page, w);
+        let fv = match o {
+            Outcome::Miss { evicted } => evicted.map(|e| e.page),
+            Outcome::Hit => None,
+        };
+        assert_eq!((o.is_hit(), fv), (hit, victim), "K={K} at {at}");
+    }
+    let mut order = Vec::new();
+    fast.resident(&mut order);
+    let mut expect = slow.resident.clone();
+    expect.sort_by_key(|&p| slow.key(p));
+    assert_eq!(order, expect, "resident() is eviction order");
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(128))]
+
+    #[test]
+    fn lru_k_matches_a_slow_oracle(
+        refs in refs_strategy(),
+        frames in 1usize..8,
+        retain in 0usize..12,
+    ) {
+        check_lru_k::<1>(&refs, frames, retain);
+        check_lru_k::<2>(&refs, frames, retain);
+        check_lru_k::<3>(&refs, frames, retain);
+    }
+}

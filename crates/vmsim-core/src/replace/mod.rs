@@ -10,6 +10,7 @@
 //! static dispatch; [`AnyPolicy`] picks one by [`PolicyKind`] at run time with a `match`.
 
 mod dlist;
+mod heap;
 pub mod list;
 
 pub mod arc;
@@ -19,6 +20,7 @@ pub mod fifo;
 pub mod lfu;
 pub mod linux_two_list;
 pub mod lru;
+pub mod lru_k;
 pub mod mru;
 pub mod opt;
 pub mod ordered;
@@ -209,6 +211,7 @@ kinds! {
     S3Fifo => "s3fifo", "S3-FIFO: small, main and ghost FIFOs (Yang et al., SOSP 2023).";
     LinuxTwoList => "linux", "Linux active/inactive two-list LRU approximation.";
     Car => "car", "CAR: ARC with clocks for T1 and T2 (Bansal and Modha, FAST 2004).";
+    Lru2 => "lru2", "LRU-2: evict the oldest second-last reference (O'Neil et al., SIGMOD 1993).";
 }
 
 impl PolicyKind {
@@ -270,6 +273,8 @@ pub enum AnyPolicy {
     LinuxTwoList(linux_two_list::LinuxTwoList),
     /// [`car::Car`].
     Car(car::Car),
+    /// [`lru_k::Lru2`].
+    Lru2(lru_k::Lru2),
 }
 
 impl AnyPolicy {
@@ -298,6 +303,7 @@ impl AnyPolicy {
                 AnyPolicy::LinuxTwoList(linux_two_list::LinuxTwoList::new(frames)?)
             }
             PolicyKind::Car => AnyPolicy::Car(car::Car::new(frames)?),
+            PolicyKind::Lru2 => AnyPolicy::Lru2(lru_k::Lru2::new(frames)?),
         })
     }
 }
@@ -321,6 +327,7 @@ macro_rules! with_policy {
             $crate::replace::AnyPolicy::S3Fifo($p) => $body,
             $crate::replace::AnyPolicy::LinuxTwoList($p) => $body,
             $crate::replace::AnyPolicy::Car($p) => $body,
+            $crate::replace::AnyPolicy::Lru2($p) => $body,
         }
     };
 }
