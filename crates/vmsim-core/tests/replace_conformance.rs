@@ -429,3 +429,42 @@ proptest! {
         check_lru_k::<3>(&refs, frames, retain);
     }
 }
+
+#[test]
+fn lirs_protects_its_lir_set_from_a_scan() {
+    // c = 3: Lhirs = 1, Llirs = 2. S written bottom to top, `n` = non-resident HIR.
+    // 1 2: LIR (the LIR set is not full). 1 2 hit: S = [1 2].
+    // 3: HIR, S = [1 2 3], Q = [3]. 4: evicts Q's front 3 (stays in S as 3n); 5 evicts 4.
+    //    S = [1 2 3n 4n 5], Q = [5]. (LRU evicts 1 and 2 here.)
+    // 1, 2: LIR hits; 2's move prunes 3n, 4n and 5 off the bottom: S = [1 2], Q = [5].
+    // 3: not in S: evicts 5 (forgotten), S = [1 2 3], Q = [3].
+    // 3: a resident HIR page in S: becomes LIR; the bottom LIR page 1 goes to Q: S = [2 3].
+    // 4: evicts 1 (not in S). S = [2 3 4], Q = [4]. 1: evicts 4 (stays as 4n), S = [2 3 4n 1].
+    // 4: evicts 1 (to 1n); 4 was in S, so it becomes LIR and 2 is demoted: S = [3 1n 4],
+    //    Q = [2]. 2: a resident HIR hit.
+    let refs = "1 2 1 2 3 4 5 1 2 3 3 4 1 4 2";
+    assert_eq!(
+        script_kind(PolicyKind::Lirs, 3, refs),
+        "M M H H M M3 M4 H H M5 H M1 M4 M1 H"
+    );
+    assert_eq!(
+        script_kind(PolicyKind::Lru, 3, refs),
+        "M M H H M M1 M2 M3 M4 M5 H M1 M2 H M3"
+    );
+}
+
+#[test]
+fn lirs_history_stays_bounded() {
+    use vmsim_core::replace::lirs::Lirs;
+    let mut p = Lirs::new(4).expect("frames");
+    // 1..=3 become LIR; then new pages, each referenced once with 1 in between: 2 and 3 stay
+    // at the bottom of S, so nothing prunes the evicted ones and only the bound limits them.
+    let _ = simulate(&mut p, [(1, false), (2, false), (3, false)]);
+    for n in 10..1000u64 {
+        let _ = p.access(n, false);
+        let _ = p.access(1, false);
+        assert!(p.nonresident() <= 8, "{} at {n}", p.nonresident());
+    }
+    assert_eq!(p.lir_len(), 3);
+    assert_eq!(p.nonresident(), 8);
+}

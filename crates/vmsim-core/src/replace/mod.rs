@@ -19,6 +19,7 @@ pub mod clock;
 pub mod fifo;
 pub mod lfu;
 pub mod linux_two_list;
+pub mod lirs;
 pub mod lru;
 pub mod lru_k;
 pub mod mru;
@@ -212,6 +213,7 @@ kinds! {
     LinuxTwoList => "linux", "Linux active/inactive two-list LRU approximation.";
     Car => "car", "CAR: ARC with clocks for T1 and T2 (Bansal and Modha, FAST 2004).";
     Lru2 => "lru2", "LRU-2: evict the oldest second-last reference (O'Neil et al., SIGMOD 1993).";
+    Lirs => "lirs", "LIRS: LIR/HIR sets by inter-reference recency (Jiang and Zhang, SIGMETRICS 2002).";
 }
 
 impl PolicyKind {
@@ -275,6 +277,8 @@ pub enum AnyPolicy {
     Car(car::Car),
     /// [`lru_k::Lru2`].
     Lru2(lru_k::Lru2),
+    /// [`lirs::Lirs`].
+    Lirs(lirs::Lirs),
 }
 
 impl AnyPolicy {
@@ -304,6 +308,7 @@ impl AnyPolicy {
             }
             PolicyKind::Car => AnyPolicy::Car(car::Car::new(frames)?),
             PolicyKind::Lru2 => AnyPolicy::Lru2(lru_k::Lru2::new(frames)?),
+            PolicyKind::Lirs => AnyPolicy::Lirs(lirs::Lirs::new(frames)?),
         })
     }
 }
@@ -328,6 +333,7 @@ macro_rules! with_policy {
             $crate::replace::AnyPolicy::LinuxTwoList($p) => $body,
             $crate::replace::AnyPolicy::Car($p) => $body,
             $crate::replace::AnyPolicy::Lru2($p) => $body,
+            $crate::replace::AnyPolicy::Lirs($p) => $body,
         }
     };
 }
