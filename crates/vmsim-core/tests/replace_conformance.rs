@@ -468,3 +468,45 @@ fn lirs_history_stays_bounded() {
     assert_eq!(p.lir_len(), 3);
     assert_eq!(p.nonresident(), 8);
 }
+
+#[test]
+fn clock_pro_keeps_a_hot_page_through_a_scan() {
+    // m = 3, m_c = 1. The clock from HAND_hot round to the head; c cold, h hot, n
+    // non-resident, t in test, r referenced.
+    // 1 2 3: [1ct 2ct 3ct]. 1 2 hit: 1ctr 2ctr.
+    // 4: HAND_cold at 1: referenced in test, so hot (m_c 2), to the head; then 2 likewise
+    //    (m_c 3): [3ct 1h 2h] and 2 hot pages > m - m_c = 0, so HAND_hot runs: 3's test ends
+    //    unused (m_c 2), 1 is unreferenced: cold; it stops at 2: [2h 3c 1c]. HAND_cold
+    //    evicts 3 (no test: gone). [2h 1c 4ct].
+    // 5: evicts 1 (no test): [2h 4ct 5ct]. 6: evicts 4, kept as 4n: [2h 4n 5ct 6ct].
+    //    (LRU evicts 2 here.) 1: evicts 5 (to 5n): [2h 4n 5n 6ct 1ct].
+    // 4: evicts 6 (to 6n); 4 is re-referenced in its test period: hot (m_c 3) at the head;
+    //    HAND_hot turns 2 cold, then ends the tests of 5n and 6n (gone; m_c 2, 1) and of 1
+    //    (m_c stays 1) and stops at 4: [4h 2c 1c]. 2: a hit.
+    let refs = "1 2 3 1 2 4 5 6 1 4 2";
+    let mut p = vmsim_core::replace::clock_pro::ClockPro::new(3).expect("frames");
+    assert_eq!(script(&mut p, refs), "M M M H H M3 M1 M4 M5 M6 H");
+    assert_eq!((p.cold_target(), p.hot_len(), p.nonresident()), (1, 1, 0));
+    let mut order = Vec::new();
+    p.resident(&mut order);
+    assert_eq!(order, [4, 2, 1]);
+    assert_eq!(
+        script_kind(PolicyKind::Lru, 3, refs),
+        "M M M H H M3 M1 M2 M4 M5 M6"
+    );
+}
+
+#[test]
+fn clock_pro_with_one_frame_and_bounded_history() {
+    let mut p = vmsim_core::replace::clock_pro::ClockPro::new(1).expect("frames");
+    // 1 2: 1 evicted in its test period (1n). 1: a test hit, hot; HAND_hot must turn it cold
+    // again since m - m_c = 0, after dropping 2n. Then 1 is referenced and out of its test:
+    // HAND_cold gives it a new test period and evicts it on the next pass.
+    assert_eq!(script(&mut p, "1 2 1 1 3w 4"), "M M1 M2 H M1 M3*");
+    assert_eq!(p.hot_len(), 0);
+    let mut big = vmsim_core::replace::clock_pro::ClockPro::new(4).expect("frames");
+    for n in 0..1000u64 {
+        let _ = big.access(n, false);
+        assert!(big.nonresident() <= 4);
+    }
+}

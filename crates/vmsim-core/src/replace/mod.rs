@@ -16,6 +16,7 @@ pub mod list;
 pub mod arc;
 pub mod car;
 pub mod clock;
+pub mod clock_pro;
 pub mod fifo;
 pub mod lfu;
 pub mod linux_two_list;
@@ -214,6 +215,7 @@ kinds! {
     Car => "car", "CAR: ARC with clocks for T1 and T2 (Bansal and Modha, FAST 2004).";
     Lru2 => "lru2", "LRU-2: evict the oldest second-last reference (O'Neil et al., SIGMOD 1993).";
     Lirs => "lirs", "LIRS: LIR/HIR sets by inter-reference recency (Jiang and Zhang, SIGMETRICS 2002).";
+    ClockPro => "clockpro", "CLOCK-Pro: hot and cold pages, test periods, three hands (Jiang et al., USENIX ATC 2005).";
 }
 
 impl PolicyKind {
@@ -279,6 +281,8 @@ pub enum AnyPolicy {
     Lru2(lru_k::Lru2),
     /// [`lirs::Lirs`].
     Lirs(lirs::Lirs),
+    /// [`clock_pro::ClockPro`].
+    ClockPro(clock_pro::ClockPro),
 }
 
 impl AnyPolicy {
@@ -309,6 +313,7 @@ impl AnyPolicy {
             PolicyKind::Car => AnyPolicy::Car(car::Car::new(frames)?),
             PolicyKind::Lru2 => AnyPolicy::Lru2(lru_k::Lru2::new(frames)?),
             PolicyKind::Lirs => AnyPolicy::Lirs(lirs::Lirs::new(frames)?),
+            PolicyKind::ClockPro => AnyPolicy::ClockPro(clock_pro::ClockPro::new(frames)?),
         })
     }
 }
@@ -334,6 +339,7 @@ macro_rules! with_policy {
             $crate::replace::AnyPolicy::Car($p) => $body,
             $crate::replace::AnyPolicy::Lru2($p) => $body,
             $crate::replace::AnyPolicy::Lirs($p) => $body,
+            $crate::replace::AnyPolicy::ClockPro($p) => $body,
         }
     };
 }
