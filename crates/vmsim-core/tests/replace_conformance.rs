@@ -510,3 +510,31 @@ fn clock_pro_with_one_frame_and_bounded_history() {
         assert!(big.nonresident() <= 4);
     }
 }
+
+#[test]
+fn wsclock_evicts_old_clean_pages_first() {
+    use vmsim_core::replace::wsclock::WsClock;
+    // 3 frames, τ = 3: a page is old when not used in the last 3 references (now - last >= 3).
+    // Times are reference numbers; loads set last = now with the bit clear.
+    // 1w@1 2@2 3@3, 3@4 3@5 set 3's bit. 4@6: the hand at 1: old (age 5) but dirty, passed
+    // over; 2: old (age 4) and clean: evicted (LRU and CLOCK evict 1). The hand is at 3.
+    // 1@7 sets 1's bit. 5@8: 3 referenced: cleared, last = 8; 1 likewise; 4 (last 6) is not
+    // old; no old page, so the first clean page seen, 3, goes. The hand is at 1.
+    // 2@9: 1 is young (last 8); 4 is old (age 3) and clean: evicted.
+    let refs = "1w 2 3 3 3 4 1 5 2";
+    let mut p = WsClock::new(3).expect("frames");
+    assert_eq!(p.tau(), 3);
+    assert_eq!(script(&mut p, refs), "M M M H H M2 H M3 M4");
+    assert_eq!(
+        script_kind(PolicyKind::Lru, 3, refs),
+        "M M M H H M1* M2 M3 M4"
+    );
+    // Only dirty pages old: the first of them (its write-back done) goes.
+    let mut p = WsClock::with_tau(2, 2).expect("frames");
+    assert_eq!(script(&mut p, "1w 2w 3"), "M M M1*");
+    // Nothing old: the first clean page; nothing clean either: the page under the hand.
+    let mut p = WsClock::with_tau(2, 100).expect("frames");
+    assert_eq!(script(&mut p, "1w 2 3"), "M M M2");
+    let mut p = WsClock::with_tau(2, 100).expect("frames");
+    assert_eq!(script(&mut p, "1w 2w 3"), "M M M1*");
+}

@@ -12,6 +12,7 @@
 mod dlist;
 mod heap;
 pub mod list;
+mod ring;
 
 pub mod arc;
 pub mod car;
@@ -30,6 +31,7 @@ pub mod random;
 pub mod s3fifo;
 pub mod sieve;
 pub mod two_q;
+pub mod wsclock;
 
 pub use list::{ListCache, ListPolicy, ListStep};
 
@@ -216,6 +218,7 @@ kinds! {
     Lru2 => "lru2", "LRU-2: evict the oldest second-last reference (O'Neil et al., SIGMOD 1993).";
     Lirs => "lirs", "LIRS: LIR/HIR sets by inter-reference recency (Jiang and Zhang, SIGMETRICS 2002).";
     ClockPro => "clockpro", "CLOCK-Pro: hot and cold pages, test periods, three hands (Jiang et al., USENIX ATC 2005).";
+    WsClock => "wsclock", "WSClock: working set by a clock hand, clean pages first (Carr and Hennessy, SOSP 1981).";
 }
 
 impl PolicyKind {
@@ -283,6 +286,8 @@ pub enum AnyPolicy {
     Lirs(lirs::Lirs),
     /// [`clock_pro::ClockPro`].
     ClockPro(clock_pro::ClockPro),
+    /// [`wsclock::WsClock`].
+    WsClock(wsclock::WsClock),
 }
 
 impl AnyPolicy {
@@ -314,6 +319,7 @@ impl AnyPolicy {
             PolicyKind::Lru2 => AnyPolicy::Lru2(lru_k::Lru2::new(frames)?),
             PolicyKind::Lirs => AnyPolicy::Lirs(lirs::Lirs::new(frames)?),
             PolicyKind::ClockPro => AnyPolicy::ClockPro(clock_pro::ClockPro::new(frames)?),
+            PolicyKind::WsClock => AnyPolicy::WsClock(wsclock::WsClock::new(frames)?),
         })
     }
 }
@@ -340,6 +346,7 @@ macro_rules! with_policy {
             $crate::replace::AnyPolicy::Lru2($p) => $body,
             $crate::replace::AnyPolicy::Lirs($p) => $body,
             $crate::replace::AnyPolicy::ClockPro($p) => $body,
+            $crate::replace::AnyPolicy::WsClock($p) => $body,
         }
     };
 }
