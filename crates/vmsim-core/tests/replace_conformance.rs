@@ -538,3 +538,22 @@ fn wsclock_evicts_old_clean_pages_first() {
     let mut p = WsClock::with_tau(2, 100).expect("frames");
     assert_eq!(script(&mut p, "1w 2w 3"), "M M M1*");
 }
+
+#[test]
+fn esc_prefers_unreferenced_clean_pages() {
+    // 3 frames; (referenced, dirty) per page; a load sets the reference bit.
+    // 1w 2 3: (1,1) (1,0) (1,0). 4: no (0,0), no (0,1) while clearing every bit: (0,1) (0,0)
+    //    (0,0); again: 2 is the first (0,0) and goes (LRU and CLOCK evict 1). Hand at 3.
+    // 1: hit, (1,1). 5w: 3 is (0,0): evicted. Hand at 1.
+    // 6: 1 (1,1), 4 (1,0), 5 (1,1): no (0,0); the (0,1) pass clears all; then 4 is (0,0).
+    // 2: hand at 5 (0,1), then 1 (0,1), 6 (1,0): no (0,0); the (0,1) pass takes 5 first.
+    let refs = "1w 2 3 4 1 5w 6 2";
+    assert_eq!(
+        script_kind(PolicyKind::Esc, 3, refs),
+        "M M M M2 H M3 M4 M5*"
+    );
+    assert_eq!(
+        script_kind(PolicyKind::Lru, 3, refs),
+        "M M M M1* M2 M3 M4 M1"
+    );
+}

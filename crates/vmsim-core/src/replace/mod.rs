@@ -18,6 +18,7 @@ pub mod arc;
 pub mod car;
 pub mod clock;
 pub mod clock_pro;
+pub mod esc;
 pub mod fifo;
 pub mod lfu;
 pub mod linux_two_list;
@@ -219,6 +220,7 @@ kinds! {
     Lirs => "lirs", "LIRS: LIR/HIR sets by inter-reference recency (Jiang and Zhang, SIGMETRICS 2002).";
     ClockPro => "clockpro", "CLOCK-Pro: hot and cold pages, test periods, three hands (Jiang et al., USENIX ATC 2005).";
     WsClock => "wsclock", "WSClock: working set by a clock hand, clean pages first (Carr and Hennessy, SOSP 1981).";
+    Esc => "esc", "Enhanced second chance: CLOCK by (referenced, dirty) class (Mac OS; Silberschatz).";
 }
 
 impl PolicyKind {
@@ -288,6 +290,8 @@ pub enum AnyPolicy {
     ClockPro(clock_pro::ClockPro),
     /// [`wsclock::WsClock`].
     WsClock(wsclock::WsClock),
+    /// [`esc::Esc`].
+    Esc(esc::Esc),
 }
 
 impl AnyPolicy {
@@ -320,6 +324,7 @@ impl AnyPolicy {
             PolicyKind::Lirs => AnyPolicy::Lirs(lirs::Lirs::new(frames)?),
             PolicyKind::ClockPro => AnyPolicy::ClockPro(clock_pro::ClockPro::new(frames)?),
             PolicyKind::WsClock => AnyPolicy::WsClock(wsclock::WsClock::new(frames)?),
+            PolicyKind::Esc => AnyPolicy::Esc(esc::Esc::new(frames)?),
         })
     }
 }
@@ -347,6 +352,7 @@ macro_rules! with_policy {
             $crate::replace::AnyPolicy::Lirs($p) => $body,
             $crate::replace::AnyPolicy::ClockPro($p) => $body,
             $crate::replace::AnyPolicy::WsClock($p) => $body,
+            $crate::replace::AnyPolicy::Esc($p) => $body,
         }
     };
 }
