@@ -557,3 +557,21 @@ fn esc_prefers_unreferenced_clean_pages() {
         "M M M M1* M2 M3 M4 M1"
     );
 }
+
+#[test]
+fn nru_evicts_from_the_lowest_class() {
+    // 3 frames, reference bits cleared after every 3rd reference; class = 2R + M.
+    // 1 2 3: class 2, then the tick: class 0 = [1 2 3] (longest there first).
+    // 1w: class 3. 4: evicts 2 from class 0 (LRU too). 2: evicts 3. Tick: 4 2 to class 0,
+    // 1 to class 1. 5: evicts 4 (LRU evicts dirty 1). 6: evicts 2. 7: class 0 is empty, so
+    // 1 from class 1 goes before 5 and 6, referenced, in class 2.
+    let refs = "1 2 3 1w 4 2 5 6 7";
+    assert_eq!(
+        script_kind(PolicyKind::Nru, 3, refs),
+        "M M M H M2 M3 M4 M2 M1*"
+    );
+    assert_eq!(
+        script_kind(PolicyKind::Lru, 3, refs),
+        "M M M H M2 M3 M1* M4 M2"
+    );
+}

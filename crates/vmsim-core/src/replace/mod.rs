@@ -26,6 +26,7 @@ pub mod lirs;
 pub mod lru;
 pub mod lru_k;
 pub mod mru;
+pub mod nru;
 pub mod opt;
 pub mod ordered;
 pub mod random;
@@ -221,6 +222,7 @@ kinds! {
     ClockPro => "clockpro", "CLOCK-Pro: hot and cold pages, test periods, three hands (Jiang et al., USENIX ATC 2005).";
     WsClock => "wsclock", "WSClock: working set by a clock hand, clean pages first (Carr and Hennessy, SOSP 1981).";
     Esc => "esc", "Enhanced second chance: CLOCK by (referenced, dirty) class (Mac OS; Silberschatz).";
+    Nru => "nru", "NRU: four (referenced, modified) classes, bits cleared each tick (Tanenbaum).";
 }
 
 impl PolicyKind {
@@ -292,6 +294,8 @@ pub enum AnyPolicy {
     WsClock(wsclock::WsClock),
     /// [`esc::Esc`].
     Esc(esc::Esc),
+    /// [`nru::Nru`].
+    Nru(nru::Nru),
 }
 
 impl AnyPolicy {
@@ -325,6 +329,7 @@ impl AnyPolicy {
             PolicyKind::ClockPro => AnyPolicy::ClockPro(clock_pro::ClockPro::new(frames)?),
             PolicyKind::WsClock => AnyPolicy::WsClock(wsclock::WsClock::new(frames)?),
             PolicyKind::Esc => AnyPolicy::Esc(esc::Esc::new(frames)?),
+            PolicyKind::Nru => AnyPolicy::Nru(nru::Nru::new(frames)?),
         })
     }
 }
@@ -353,6 +358,7 @@ macro_rules! with_policy {
             $crate::replace::AnyPolicy::ClockPro($p) => $body,
             $crate::replace::AnyPolicy::WsClock($p) => $body,
             $crate::replace::AnyPolicy::Esc($p) => $body,
+            $crate::replace::AnyPolicy::Nru($p) => $body,
         }
     };
 }
