@@ -575,3 +575,32 @@ fn nru_evicts_from_the_lowest_class() {
         "M M M H M2 M3 M1* M4 M2"
     );
 }
+
+#[test]
+fn aging_ticks_coarsen_recency() {
+    // 3 frames, an interrupt after every 3rd reference; key (counter, referenced, load order).
+    // 1 2 3, tick: counters 128 each. 2 1 hit. 4: 3 (128, unreferenced) goes. Tick: 1 and 2
+    // have 192, 4 has 128. 5: 4 goes; LRU evicts 2, whose last use was before 1's.
+    let refs = "1 2 3 2 1 4 5";
+    assert_eq!(script_kind(PolicyKind::Aging, 3, refs), "M M M H H M3 M4");
+    assert_eq!(script_kind(PolicyKind::Nfu, 3, refs), "M M M H H M3 M4");
+    assert_eq!(script_kind(PolicyKind::Lru, 3, refs), "M M M H H M3 M2");
+}
+
+#[test]
+fn aging_forgets_and_nfu_does_not() {
+    use vmsim_core::replace::aging::{Aging, Nfu};
+    // 2 frames, an interrupt after every reference. 1 1 1: aging 128, 192, 224; NFU 1, 2, 3.
+    // 2: aging 1 -> 112, 2 -> 128; NFU 1 stays 3, 2 -> 1. 3: aging evicts 1, NFU evicts 2.
+    let refs = "1 1 1 2 3";
+    let mut aging = Aging::with_period(2, 1).expect("frames");
+    assert_eq!(script(&mut aging, refs), "M H H M M1");
+    let mut nfu = Nfu::with_period(2, 1).expect("frames");
+    assert_eq!(script(&mut nfu, refs), "M H H M M2");
+    assert_eq!(nfu.counter(1), Some(3));
+    assert_eq!(aging.counter(2), Some(64));
+    // 8-bit counters: eight quiet intervals clear them.
+    let _ = script(&mut aging, "3 3 3 3 3 3 3 3");
+    assert_eq!(aging.counter(3), Some(255));
+    assert_eq!(aging.counter(2), Some(0));
+}

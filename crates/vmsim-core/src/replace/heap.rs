@@ -37,6 +37,12 @@ impl<K: Ord + Copy + Default> IndexedHeap<K> {
         &self.heap
     }
 
+    /// The key of `slot`.
+    #[inline]
+    pub fn key(&self, slot: u32) -> K {
+        self.key[slot as usize]
+    }
+
     /// Whether `slot` is in the heap.
     #[inline]
     pub fn contains(&self, slot: u32) -> bool {
@@ -100,6 +106,16 @@ impl<K: Ord + Copy + Default> IndexedHeap<K> {
         true
     }
 
+    /// Changes every key in the heap with `f` and restores heap order in O(n).
+    pub fn rekey_all(&mut self, mut f: impl FnMut(u32, &mut K)) {
+        for &s in &self.heap {
+            f(s, &mut self.key[s as usize]);
+        }
+        for at in (0..self.heap.len() / 2).rev() {
+            self.down(at);
+        }
+    }
+
     fn less(&self, a: usize, b: usize) -> bool {
         self.key[self.heap[a] as usize] < self.key[self.heap[b] as usize]
     }
@@ -155,7 +171,11 @@ mod tests {
         h.set(1, 45); // moves down
         assert!(h.remove(3));
         assert!(!h.remove(3));
-        h.set(2, 1);
+        h.rekey_all(|s, k| {
+            if s == 2 {
+                *k = 1;
+            }
+        });
         let mut order = Vec::new();
         while let Some(s) = h.pop() {
             order.push(s);

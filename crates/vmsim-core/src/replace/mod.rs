@@ -14,6 +14,7 @@ mod heap;
 pub mod list;
 mod ring;
 
+pub mod aging;
 pub mod arc;
 pub mod car;
 pub mod clock;
@@ -223,6 +224,8 @@ kinds! {
     WsClock => "wsclock", "WSClock: working set by a clock hand, clean pages first (Carr and Hennessy, SOSP 1981).";
     Esc => "esc", "Enhanced second chance: CLOCK by (referenced, dirty) class (Mac OS; Silberschatz).";
     Nru => "nru", "NRU: four (referenced, modified) classes, bits cleared each tick (Tanenbaum).";
+    Nfu => "nfu", "NFU: per-page counters add the reference bit each tick (Tanenbaum).";
+    Aging => "aging", "Aging: 8-bit counters shifted each tick, reference bit on top (Tanenbaum).";
 }
 
 impl PolicyKind {
@@ -296,6 +299,10 @@ pub enum AnyPolicy {
     Esc(esc::Esc),
     /// [`nru::Nru`].
     Nru(nru::Nru),
+    /// [`aging::Nfu`].
+    Nfu(aging::Nfu),
+    /// [`aging::Aging`].
+    Aging(aging::Aging),
 }
 
 impl AnyPolicy {
@@ -330,6 +337,8 @@ impl AnyPolicy {
             PolicyKind::WsClock => AnyPolicy::WsClock(wsclock::WsClock::new(frames)?),
             PolicyKind::Esc => AnyPolicy::Esc(esc::Esc::new(frames)?),
             PolicyKind::Nru => AnyPolicy::Nru(nru::Nru::new(frames)?),
+            PolicyKind::Nfu => AnyPolicy::Nfu(aging::Nfu::new(frames)?),
+            PolicyKind::Aging => AnyPolicy::Aging(aging::Aging::new(frames)?),
         })
     }
 }
@@ -359,6 +368,8 @@ macro_rules! with_policy {
             $crate::replace::AnyPolicy::WsClock($p) => $body,
             $crate::replace::AnyPolicy::Esc($p) => $body,
             $crate::replace::AnyPolicy::Nru($p) => $body,
+            $crate::replace::AnyPolicy::Nfu($p) => $body,
+            $crate::replace::AnyPolicy::Aging($p) => $body,
         }
     };
 }

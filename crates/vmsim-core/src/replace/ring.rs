@@ -65,6 +65,12 @@ impl<T: Copy> Ring<T> {
         self.map.get(&page).map(|&i| i as usize)
     }
 
+    /// The frame in slot `i`.
+    #[inline]
+    pub fn frame(&self, i: usize) -> &Frame<T> {
+        &self.frames[i]
+    }
+
     /// The frame in slot `i`, mutably.
     #[inline]
     pub fn frame_mut(&mut self, i: usize) -> &mut Frame<T> {
