@@ -604,3 +604,71 @@ fn aging_forgets_and_nfu_does_not() {
     assert_eq!(aging.counter(3), Some(255));
     assert_eq!(aging.counter(2), Some(0));
 }
+
+#[test]
+fn working_set_evicts_outside_the_window_from_the_hand() {
+    use vmsim_core::replace::working_set::WorkingSet;
+    // 4 frames, τ = 4: at time t a page is outside the working set if last used at t - 4 or
+    // before. Frames in load order 1 2 3 4; the hand at frame 0.
+    // 1@1 2@2 3@3 4@4 2@5 1@6 1@7 1@8. 5@9: outside: 2 (5), 3 (3), 4 (4); from the hand,
+    // frame 0 holds 1 (in), frame 1 holds 2: evicted. LRU evicts 3, the stalest.
+    // 6@10: outside: 3, 4 (1 and 5 are in); the hand is past frame 1, at 3: evicted.
+    let refs = "1 2 3 4 2 1 1 1 5 6";
+    let mut p = WorkingSet::new(4).expect("frames");
+    assert_eq!(p.tau(), 4);
+    assert_eq!(script(&mut p, refs), "M M M M H H H H M2 M3");
+    assert_eq!(p.in_working_set(4), Some(false));
+    assert_eq!(p.in_working_set(5), Some(true));
+    assert_eq!(
+        script_kind(PolicyKind::Lru, 4, refs),
+        "M M M M H H H H M3 M4"
+    );
+    // τ decides: with τ = 2 at 4@6 both 2 (4) and 3 (3) are outside and the hand finds 2
+    // first; with a window larger than memory nothing is outside, so the LRU page 3 goes.
+    let refs = "1 2 3 2 1 4";
+    let mut p = WorkingSet::with_tau(3, 2).expect("frames");
+    assert_eq!(script(&mut p, refs), "M M M H H M2");
+    let mut p = WorkingSet::with_tau(3, 100).expect("frames");
+    assert_eq!(script(&mut p, refs), "M M M H H M3");
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(128))]
+
+    /// The working-set policy against a linear scan of the frame table from the hand.
+    #[test]
+    fn working_set_matches_a_frame_scan(
+        refs in refs_strategy(),
+        frames in 1usize..8,
+        tau in 1u64..12,
+    ) {
+        use vmsim_core::replace::working_set::WorkingSet;
+        let mut fast = WorkingSet::with_tau(frames, tau).expect("frames");
+        let mut table: Vec<(u64, u64)> = Vec::new(); // (page, last use)
+        let mut hand = 0;
+        for (now, &(page, w)) in (1u64..).zip(&refs) {
+            let slow = if let Some(f) = table.iter_mut().find(|f| f.0 == page) {
+                f.1 = now;
+                None
+            } else if table.len() < frames {
+                table.push((page, now));
+                Some(None)
+            } else {
+                let n = table.len();
+                let v = (0..n)
+                    .map(|k| (hand + k) % n)
+                    .find(|&i| table[i].1 + tau <= now)
+                    .unwrap_or_else(|| (0..n).min_by_key(|&i| table[i].1).expect("full"));
+                let old = table[v].0;
+                table[v] = (page, now);
+                hand = (v + 1) % n;
+                Some(Some(old))
+            };
+            let got = match fast.access(page, w) {
+                Outcome::Hit => None,
+                Outcome::Miss { evicted } => Some(evicted.map(|e| e.page)),
+            };
+            prop_assert_eq!(got, slow, "at {}", now);
+        }
+    }
+}

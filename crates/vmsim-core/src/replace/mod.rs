@@ -34,6 +34,7 @@ pub mod random;
 pub mod s3fifo;
 pub mod sieve;
 pub mod two_q;
+pub mod working_set;
 pub mod wsclock;
 
 pub use list::{ListCache, ListPolicy, ListStep};
@@ -226,6 +227,7 @@ kinds! {
     Nru => "nru", "NRU: four (referenced, modified) classes, bits cleared each tick (Tanenbaum).";
     Nfu => "nfu", "NFU: per-page counters add the reference bit each tick (Tanenbaum).";
     Aging => "aging", "Aging: 8-bit counters shifted each tick, reference bit on top (Tanenbaum).";
+    WorkingSet => "ws", "Working set: evict a page outside the last tau references, else LRU (Denning, CACM 1968).";
 }
 
 impl PolicyKind {
@@ -303,6 +305,8 @@ pub enum AnyPolicy {
     Nfu(aging::Nfu),
     /// [`aging::Aging`].
     Aging(aging::Aging),
+    /// [`working_set::WorkingSet`].
+    WorkingSet(working_set::WorkingSet),
 }
 
 impl AnyPolicy {
@@ -339,6 +343,7 @@ impl AnyPolicy {
             PolicyKind::Nru => AnyPolicy::Nru(nru::Nru::new(frames)?),
             PolicyKind::Nfu => AnyPolicy::Nfu(aging::Nfu::new(frames)?),
             PolicyKind::Aging => AnyPolicy::Aging(aging::Aging::new(frames)?),
+            PolicyKind::WorkingSet => AnyPolicy::WorkingSet(working_set::WorkingSet::new(frames)?),
         })
     }
 }
@@ -370,6 +375,7 @@ macro_rules! with_policy {
             $crate::replace::AnyPolicy::Nru($p) => $body,
             $crate::replace::AnyPolicy::Nfu($p) => $body,
             $crate::replace::AnyPolicy::Aging($p) => $body,
+            $crate::replace::AnyPolicy::WorkingSet($p) => $body,
         }
     };
 }
