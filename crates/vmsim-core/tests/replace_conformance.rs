@@ -672,3 +672,42 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn mglru_orders_by_generation_not_by_last_use() {
+    use vmsim_core::replace::mglru::Mglru;
+    // 3 frames; generations 0..=3 at first, faults join the youngest (3); r = accessed.
+    // 1 2 3 into gen 3; 2 and 1 hit (accessed bits set, nothing moves).
+    // 4: gens 0-2 are empty and retired down to two generations (2, 3), so aging opens 4 and
+    //    moves 1 then 2 (walking gen 3 oldest first) into it, clearing their bits; two
+    //    generations (3, 4) again: aging opens 5, moving nothing. Three generations, the
+    //    oldest (gen 3 = [3]) a third of memory: no more aging; 3 is evicted. 4 joins gen 5.
+    // 5: gen 3 is empty and retired: two generations, so aging opens 6. Gen 4 = [1 2] is the
+    //    oldest; 1 was loaded first, so it is evicted though 2 was used before it (LRU evicts
+    //    2). 5 joins gen 6. 2: a hit.
+    let refs = "1 2 3 2 1 4 5 2";
+    let mut p = Mglru::new(3).expect("frames");
+    assert_eq!(script(&mut p, refs), "M M M H H M3 M1 H");
+    assert_eq!(p.seqs(), (4, 6));
+    let mut order = Vec::new();
+    p.resident(&mut order);
+    assert_eq!(order, [2, 4, 5]);
+    assert_eq!(script_kind(PolicyKind::Lru, 3, refs), "M M M H H M3 M2 M1");
+}
+
+#[test]
+fn mglru_promotes_a_referenced_page_found_at_eviction() {
+    use vmsim_core::replace::mglru::Mglru;
+    // Continuing the state above: gens 4 = [2], 5 = [4], 6 = [5]; 2's bit is set by its hit.
+    // 6: three generations, the youngest a third of memory and the oldest a third: no aging.
+    //    The oldest page, 2, is referenced: it moves to gen 6 with its bit cleared; gen 4 is
+    //    now empty and retired, leaving 5 and 6, so aging opens 7 (no bits set). Gen 5's 4 is
+    //    evicted; 6 joins gen 7.
+    let mut p = Mglru::new(3).expect("frames");
+    let _ = script(&mut p, "1 2 3 2 1 4 5 2");
+    assert_eq!(script(&mut p, "6"), "M4");
+    assert_eq!(p.seqs(), (5, 7));
+    let mut order = Vec::new();
+    p.resident(&mut order);
+    assert_eq!(order, [5, 2, 6]);
+}

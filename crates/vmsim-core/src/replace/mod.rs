@@ -26,6 +26,7 @@ pub mod linux_two_list;
 pub mod lirs;
 pub mod lru;
 pub mod lru_k;
+pub mod mglru;
 pub mod mru;
 pub mod nru;
 pub mod opt;
@@ -228,6 +229,7 @@ kinds! {
     Nfu => "nfu", "NFU: per-page counters add the reference bit each tick (Tanenbaum).";
     Aging => "aging", "Aging: 8-bit counters shifted each tick, reference bit on top (Tanenbaum).";
     WorkingSet => "ws", "Working set: evict a page outside the last tau references, else LRU (Denning, CACM 1968).";
+    Mglru => "mglru", "Multi-generational LRU after Linux's lru_gen: four generations, aging and eviction.";
 }
 
 impl PolicyKind {
@@ -307,6 +309,8 @@ pub enum AnyPolicy {
     Aging(aging::Aging),
     /// [`working_set::WorkingSet`].
     WorkingSet(working_set::WorkingSet),
+    /// [`mglru::Mglru`].
+    Mglru(mglru::Mglru),
 }
 
 impl AnyPolicy {
@@ -344,6 +348,7 @@ impl AnyPolicy {
             PolicyKind::Nfu => AnyPolicy::Nfu(aging::Nfu::new(frames)?),
             PolicyKind::Aging => AnyPolicy::Aging(aging::Aging::new(frames)?),
             PolicyKind::WorkingSet => AnyPolicy::WorkingSet(working_set::WorkingSet::new(frames)?),
+            PolicyKind::Mglru => AnyPolicy::Mglru(mglru::Mglru::new(frames)?),
         })
     }
 }
@@ -376,6 +381,7 @@ macro_rules! with_policy {
             $crate::replace::AnyPolicy::Nfu($p) => $body,
             $crate::replace::AnyPolicy::Aging($p) => $body,
             $crate::replace::AnyPolicy::WorkingSet($p) => $body,
+            $crate::replace::AnyPolicy::Mglru($p) => $body,
         }
     };
 }
