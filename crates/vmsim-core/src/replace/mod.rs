@@ -10,22 +10,34 @@
 //! static dispatch; [`AnyPolicy`] picks one by [`PolicyKind`] at run time with a `match`.
 
 mod dlist;
+mod heap;
 pub mod list;
+mod ring;
 mod slot_index;
 
+pub mod aging;
 pub mod arc;
+pub mod car;
 pub mod clock;
+pub mod clock_pro;
+pub mod esc;
 pub mod fifo;
 pub mod lfu;
 pub mod linux_two_list;
+pub mod lirs;
 pub mod lru;
+pub mod lru_k;
+pub mod mglru;
 pub mod mru;
+pub mod nru;
 pub mod opt;
 pub mod ordered;
 pub mod random;
 pub mod s3fifo;
 pub mod sieve;
 pub mod two_q;
+pub mod working_set;
+pub mod wsclock;
 
 pub use list::{ListCache, ListPolicy, ListStep};
 
@@ -208,6 +220,17 @@ kinds! {
     TwoQ => "2q", "2Q: FIFO A1in, ghost A1out, LRU Am (Johnson and Shasha, VLDB 1994).";
     S3Fifo => "s3fifo", "S3-FIFO: small, main and ghost FIFOs (Yang et al., SOSP 2023).";
     LinuxTwoList => "linux", "Linux active/inactive two-list LRU approximation.";
+    Car => "car", "CAR: ARC with clocks for T1 and T2 (Bansal and Modha, FAST 2004).";
+    Lru2 => "lru2", "LRU-2: evict the oldest second-last reference (O'Neil et al., SIGMOD 1993).";
+    Lirs => "lirs", "LIRS: LIR/HIR sets by inter-reference recency (Jiang and Zhang, SIGMETRICS 2002).";
+    ClockPro => "clockpro", "CLOCK-Pro: hot and cold pages, test periods, three hands (Jiang et al., USENIX ATC 2005).";
+    WsClock => "wsclock", "WSClock: working set by a clock hand, clean pages first (Carr and Hennessy, SOSP 1981).";
+    Esc => "esc", "Enhanced second chance: CLOCK by (referenced, dirty) class (Mac OS; Silberschatz).";
+    Nru => "nru", "NRU: four (referenced, modified) classes, bits cleared each tick (Tanenbaum).";
+    Nfu => "nfu", "NFU: per-page counters add the reference bit each tick (Tanenbaum).";
+    Aging => "aging", "Aging: 8-bit counters shifted each tick, reference bit on top (Tanenbaum).";
+    WorkingSet => "ws", "Working set: evict a page outside the last tau references, else LRU (Denning, CACM 1968).";
+    Mglru => "mglru", "Multi-generational LRU after Linux's lru_gen: four generations, aging and eviction.";
 }
 
 impl PolicyKind {
@@ -267,6 +290,28 @@ pub enum AnyPolicy {
     S3Fifo(s3fifo::S3Fifo),
     /// [`linux_two_list::LinuxTwoList`].
     LinuxTwoList(linux_two_list::LinuxTwoList),
+    /// [`car::Car`].
+    Car(car::Car),
+    /// [`lru_k::Lru2`].
+    Lru2(lru_k::Lru2),
+    /// [`lirs::Lirs`].
+    Lirs(lirs::Lirs),
+    /// [`clock_pro::ClockPro`].
+    ClockPro(clock_pro::ClockPro),
+    /// [`wsclock::WsClock`].
+    WsClock(wsclock::WsClock),
+    /// [`esc::Esc`].
+    Esc(esc::Esc),
+    /// [`nru::Nru`].
+    Nru(nru::Nru),
+    /// [`aging::Nfu`].
+    Nfu(aging::Nfu),
+    /// [`aging::Aging`].
+    Aging(aging::Aging),
+    /// [`working_set::WorkingSet`].
+    WorkingSet(working_set::WorkingSet),
+    /// [`mglru::Mglru`].
+    Mglru(mglru::Mglru),
 }
 
 impl AnyPolicy {
@@ -294,6 +339,17 @@ impl AnyPolicy {
             PolicyKind::LinuxTwoList => {
                 AnyPolicy::LinuxTwoList(linux_two_list::LinuxTwoList::new(frames)?)
             }
+            PolicyKind::Car => AnyPolicy::Car(car::Car::new(frames)?),
+            PolicyKind::Lru2 => AnyPolicy::Lru2(lru_k::Lru2::new(frames)?),
+            PolicyKind::Lirs => AnyPolicy::Lirs(lirs::Lirs::new(frames)?),
+            PolicyKind::ClockPro => AnyPolicy::ClockPro(clock_pro::ClockPro::new(frames)?),
+            PolicyKind::WsClock => AnyPolicy::WsClock(wsclock::WsClock::new(frames)?),
+            PolicyKind::Esc => AnyPolicy::Esc(esc::Esc::new(frames)?),
+            PolicyKind::Nru => AnyPolicy::Nru(nru::Nru::new(frames)?),
+            PolicyKind::Nfu => AnyPolicy::Nfu(aging::Nfu::new(frames)?),
+            PolicyKind::Aging => AnyPolicy::Aging(aging::Aging::new(frames)?),
+            PolicyKind::WorkingSet => AnyPolicy::WorkingSet(working_set::WorkingSet::new(frames)?),
+            PolicyKind::Mglru => AnyPolicy::Mglru(mglru::Mglru::new(frames)?),
         })
     }
 }
@@ -316,6 +372,17 @@ macro_rules! with_policy {
             $crate::replace::AnyPolicy::TwoQ($p) => $body,
             $crate::replace::AnyPolicy::S3Fifo($p) => $body,
             $crate::replace::AnyPolicy::LinuxTwoList($p) => $body,
+            $crate::replace::AnyPolicy::Car($p) => $body,
+            $crate::replace::AnyPolicy::Lru2($p) => $body,
+            $crate::replace::AnyPolicy::Lirs($p) => $body,
+            $crate::replace::AnyPolicy::ClockPro($p) => $body,
+            $crate::replace::AnyPolicy::WsClock($p) => $body,
+            $crate::replace::AnyPolicy::Esc($p) => $body,
+            $crate::replace::AnyPolicy::Nru($p) => $body,
+            $crate::replace::AnyPolicy::Nfu($p) => $body,
+            $crate::replace::AnyPolicy::Aging($p) => $body,
+            $crate::replace::AnyPolicy::WorkingSet($p) => $body,
+            $crate::replace::AnyPolicy::Mglru($p) => $body,
         }
     };
 }
