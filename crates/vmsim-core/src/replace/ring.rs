@@ -3,8 +3,8 @@
 //! `remove` is a hole, refilled before anything is evicted, so whenever memory is full every
 //! slot holds a resident page and a sweep needs no hole checks.
 
+use super::slot_index::SlotIndex;
 use super::Page;
-use rustc_hash::FxHashMap;
 
 /// One frame: its page and the policy's per-page state.
 #[derive(Debug, Clone, Copy)]
@@ -22,7 +22,7 @@ pub(crate) struct Frame<T> {
 pub(crate) struct Ring<T> {
     cap: usize,
     frames: Vec<Frame<T>>,
-    map: FxHashMap<Page, u32>,
+    map: SlotIndex,
     holes: Vec<u32>,
     hand: usize,
 }
@@ -30,8 +30,7 @@ pub(crate) struct Ring<T> {
 impl<T: Copy> Ring<T> {
     /// No frames in use, room for `cap`.
     pub fn with_capacity(cap: usize) -> Self {
-        let mut map = FxHashMap::default();
-        map.reserve(cap);
+        let map = SlotIndex::with_capacity(cap);
         Ring {
             cap,
             frames: Vec::with_capacity(cap),
@@ -62,7 +61,10 @@ impl<T: Copy> Ring<T> {
     /// The slot holding `page`.
     #[inline]
     pub fn find(&self, page: Page) -> Option<usize> {
-        self.map.get(&page).map(|&i| i as usize)
+        let frames = &self.frames;
+        self.map
+            .find(page, |i| frames[i as usize].page)
+            .map(|i| i as usize)
     }
 
     /// The frame in slot `i`.
@@ -116,7 +118,8 @@ impl<T: Copy> Ring<T> {
         } else {
             return None;
         };
-        self.map.insert(page, i as u32);
+        let frames = &self.frames;
+        self.map.insert(page, i as u32, |s| frames[s as usize].page);
         Some(i)
     }
 
@@ -125,20 +128,23 @@ impl<T: Copy> Ring<T> {
     pub fn replace(&mut self, i: usize, page: Page, meta: T) -> Frame<T> {
         let old = self.frames[i];
         debug_assert!(old.live, "only resident pages are replaced");
-        self.map.remove(&old.page);
+        let frames = &self.frames;
+        self.map.remove(old.page, |s| frames[s as usize].page);
         self.frames[i] = Frame {
             page,
             live: true,
             meta,
         };
-        self.map.insert(page, i as u32);
+        let frames = &self.frames;
+        self.map.insert(page, i as u32, |s| frames[s as usize].page);
         self.hand = self.next(i);
         old
     }
 
     /// Takes `page` out, leaving a hole; returns its frame.
     pub fn remove(&mut self, page: Page) -> Option<Frame<T>> {
-        let i = self.map.remove(&page)?;
+        let frames = &self.frames;
+        let i = self.map.remove(page, |s| frames[s as usize].page)?;
         self.holes.push(i);
         let f = &mut self.frames[i as usize];
         f.live = false;
