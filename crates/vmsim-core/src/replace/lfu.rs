@@ -1,13 +1,14 @@
 //! LFU: evict the resident page referenced least often since it was loaded, ties going to the
-//! least recently used (Aho, Denning and Ullman, JACM 1971). Counts are kept in an ordered set,
-//! O(log n) per reference.
+//! least recently used (Aho, Denning and Ullman, JACM 1971). Pages sit in the frame ring with an
+//! [`IndexedHeap`] over their (count, last reference) keys: O(log n) per reference and no
+//! allocation once memory is full.
 
+use super::heap::IndexedHeap;
+use super::ring::Ring;
 use super::{check_frames, Evicted, Outcome, Page, Policy, ReplaceError};
-use rustc_hash::FxHashMap;
-use std::collections::BTreeSet;
 
 #[derive(Debug, Clone, Copy)]
-struct Entry {
+struct Meta {
     count: u64,
     last: u64,
     dirty: bool,
@@ -16,9 +17,8 @@ struct Entry {
 /// The policy; [`Policy::resident`] lists pages in eviction order (first victim first).
 #[derive(Debug, Clone)]
 pub struct Lfu {
-    cap: usize,
-    map: FxHashMap<Page, Entry>,
-    order: BTreeSet<(u64, u64, Page)>,
+    ring: Ring<Meta>,
+    heap: IndexedHeap<(u64, u64)>,
     clock: u64,
 }
 
@@ -26,12 +26,9 @@ impl Lfu {
     /// An empty cache of `frames` frames.
     pub fn new(frames: usize) -> Result<Self, ReplaceError> {
         check_frames(frames)?;
-        let mut map = FxHashMap::default();
-        map.reserve(frames);
         Ok(Lfu {
-            cap: frames,
-            map,
-            order: BTreeSet::new(),
+            ring: Ring::with_capacity(frames),
+            heap: IndexedHeap::with_capacity(frames),
             clock: 0,
         })
     }
@@ -39,55 +36,116 @@ impl Lfu {
 
 impl Policy for Lfu {
     fn capacity(&self) -> usize {
-        self.cap
+        self.ring.capacity()
     }
     fn len(&self) -> usize {
-        self.map.len()
+        self.ring.len()
     }
     fn contains(&self, page: Page) -> bool {
-        self.map.contains_key(&page)
+        self.ring.find(page).is_some()
     }
+    #[inline]
     fn access(&mut self, page: Page, write: bool) -> Outcome {
         self.clock += 1;
         let now = self.clock;
-        if let Some(e) = self.map.get_mut(&page) {
-            self.order.remove(&(e.count, e.last, page));
-            e.count += 1;
-            e.last = now;
-            e.dirty |= write;
-            self.order.insert((e.count, e.last, page));
+        if let Some(i) = self.ring.find(page) {
+            let m = &mut self.ring.frame_mut(i).meta;
+            m.count += 1;
+            m.last = now;
+            m.dirty |= write;
+            let key = (m.count, m.last);
+            self.heap.set(i as u32, key);
             return Outcome::Hit;
         }
-        let evicted = if self.map.len() >= self.cap {
-            self.order.pop_first().and_then(|(_, _, victim)| {
-                self.map.remove(&victim).map(|e| Evicted {
-                    page: victim,
-                    dirty: e.dirty,
-                })
-            })
-        } else {
-            None
+        let meta = Meta {
+            count: 1,
+            last: now,
+            dirty: write,
         };
-        self.map.insert(
-            page,
-            Entry {
-                count: 1,
-                last: now,
-                dirty: write,
-            },
-        );
-        self.order.insert((1, now, page));
+        let evicted = match self.ring.insert(page, meta) {
+            Some(i) => {
+                self.heap.push(i as u32, (1, now));
+                None
+            }
+            None => {
+                let v = self
+                    .heap
+                    .pop()
+                    .expect("memory is full, so the heap holds every resident page");
+                let old = self.ring.replace(v as usize, page, meta);
+                self.heap.push(v, (1, now));
+                Some(Evicted {
+                    page: old.page,
+                    dirty: old.meta.dirty,
+                })
+            }
+        };
         Outcome::Miss { evicted }
     }
     fn remove(&mut self, page: Page) -> Option<Evicted> {
-        let e = self.map.remove(&page)?;
-        self.order.remove(&(e.count, e.last, page));
+        let i = self.ring.find(page)?;
+        self.heap.remove(i as u32);
+        let f = self.ring.remove(page)?;
         Some(Evicted {
             page,
-            dirty: e.dirty,
+            dirty: f.meta.dirty,
         })
     }
     fn resident(&self, out: &mut Vec<Page>) {
-        out.extend(self.order.iter().map(|k| k.2));
+        let start = out.len();
+        out.extend(
+            self.heap
+                .slots()
+                .iter()
+                .map(|&i| self.ring.frame(i as usize).page),
+        );
+        out[start..].sort_by_key(|&p| self.ring.find(p).map(|i| self.heap.key(i as u32)));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// The obvious LFU: a list of (page, count, last use), victim by a linear search.
+    fn oracle(refs: &[u64], frames: usize) -> Vec<Option<u64>> {
+        let mut res: Vec<(u64, u64, usize)> = Vec::new();
+        let mut out = Vec::new();
+        for (t, &p) in refs.iter().enumerate() {
+            if let Some(e) = res.iter_mut().find(|e| e.0 == p) {
+                e.1 += 1;
+                e.2 = t;
+                out.push(None);
+                continue;
+            }
+            let mut victim = None;
+            if res.len() == frames {
+                let (i, _) = res
+                    .iter()
+                    .enumerate()
+                    .min_by_key(|(_, e)| (e.1, e.2))
+                    .expect("memory is full");
+                victim = Some(res.remove(i).0);
+            }
+            res.push((p, 1, t));
+            out.push(Some(victim.unwrap_or(u64::MAX)));
+        }
+        out
+    }
+
+    proptest! {
+        #[test]
+        fn matches_a_linear_search(refs in prop::collection::vec(0u64..10, 0..300), frames in 1usize..6) {
+            let mut lfu = Lfu::new(frames).unwrap();
+            let got: Vec<Option<u64>> = refs
+                .iter()
+                .map(|&p| match lfu.access(p, false) {
+                    Outcome::Hit => None,
+                    Outcome::Miss { evicted } => Some(evicted.map_or(u64::MAX, |e| e.page)),
+                })
+                .collect();
+            prop_assert_eq!(got, oracle(&refs, frames));
+        }
     }
 }
