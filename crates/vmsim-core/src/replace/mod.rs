@@ -222,7 +222,7 @@ kinds! {
     Car => "car", "CAR: ARC with clocks for T1 and T2 (Bansal and Modha, FAST 2004).";
     Lru2 => "lru2", "LRU-K, K = 2: oldest second-last use goes (O'Neil et al., SIGMOD 1993).";
     Lirs => "lirs", "LIRS: LIR and HIR pages by reuse distance (Jiang and Zhang, 2002).";
-    ClockPro => "clockpro", "CLOCK-Pro: hot/cold pages, test periods, 3 hands (Jiang et al., ATC 2005).";
+    ClockPro => "clockpro", "CLOCK-Pro: hot and cold pages, test periods (Jiang et al., ATC 2005).";
     WsClock => "wsclock", "WSClock: working set by a clock hand (Carr and Hennessy, SOSP 1981).";
     Esc => "esc", "Enhanced second chance: CLOCK by (referenced, dirty) class.";
     Nru => "nru", "Not recently used: (referenced, modified) classes (Tanenbaum).";
