@@ -7,7 +7,7 @@
 //! interrupt, then to the one loaded earliest; a faulted page starts with its reference bit
 //! set and a counter of 0. The period defaults to the number of frames.
 //!
-//! Pages sit in an [`IndexedHeap`] keyed by (counter, referenced, load order): O(log n) per
+//! Pages sit in an `IndexedHeap` keyed by (counter, referenced, load order): O(log n) per
 //! fault or first reference in an interval; an interrupt re-keys every page in O(n), as the
 //! book's scan of all pages does.
 

@@ -1,7 +1,8 @@
 //! CAR, Clock with Adaptive Replacement: ARC's four lists and target `p`, with the two resident
 //! LRU lists replaced by clocks so a hit only sets a reference bit (Bansal and Modha, "CAR: Clock
-//! with Adaptive Replacement", FAST 2004, figure 2). Simplified: `p` is an integer and the
-//! adaptation step uses integer division, as in [`super::arc`].
+//! with Adaptive Replacement", FAST 2004, the algorithm's pseudocode). Simplified: `p` is an
+//! integer and the adaptation step uses integer division, as in [`super::arc`]; the directory
+//! replacement also runs when `remove` has freed a frame, so the ghosts stay bounded.
 //!
 //! Each clock is a FIFO list whose back is the clock's head (where the hand is) and whose front
 //! is its tail (just behind the hand), so "move the head page to the tail" is a `move_front`.

@@ -11,7 +11,7 @@
 //! `m - m_c`; `m_c` starts at 1% of memory (at least 1) and stays within 1..=m; a faulted page
 //! starts with its reference bit clear.
 //!
-//! The circle is one [`Lists`] list read from its back to its front and round again; HAND_hot
+//! The circle is one `dlist::Lists` list read from its back to its front and round again; HAND_hot
 //! is always at the back, so moving it past a page is moving that page to the front, and the
 //! front is the paper's list head, where pages are (re)inserted. HAND_cold and HAND_test are
 //! node indices; a hand on a node that moves or leaves steps to the next node first.

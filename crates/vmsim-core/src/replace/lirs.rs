@@ -8,7 +8,7 @@
 //! forgetting the oldest non-resident HIR entry (by eviction time, not by position in S) once
 //! there are more than twice as many as frames.
 //!
-//! S and Q are two [`Lists`]: a resident HIR page is on both, as in the paper. The stack's
+//! S and Q are two `dlist::Lists`: a resident HIR page is on both, as in the paper. The stack's
 //! nodes mark LIR pages in `count` and hold their dirty bits; Q's nodes hold the dirty bits of
 //! resident HIR pages, and its second list keeps the non-resident HIR pages of S in eviction
 //! order so the bound costs O(1). Pruning keeps an LIR page at the bottom of S.

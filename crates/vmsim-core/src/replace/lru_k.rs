@@ -6,7 +6,7 @@
 //! information of evicted pages is kept for a fixed number of them (FIFO) instead of for a
 //! retained information period.
 //!
-//! Times are reference counts. Resident pages sit in an [`IndexedHeap`] keyed by
+//! Times are reference counts. Resident pages sit in an `IndexedHeap` keyed by
 //! (K-th last time, last time), 0 standing for "never", so the victim is the heap's top:
 //! O(log n) per reference, no allocation once warm.
 

@@ -14,7 +14,7 @@
 //! one page reclaimed per fault rather than batches, and a faulted page starts with its
 //! accessed bit clear (joining the youngest generation stands for that first access).
 //!
-//! Generation `seq` is list `seq % 4` of a [`Lists`], oldest page at the back.
+//! Generation `seq` is list `seq % 4` of a `dlist::Lists`, oldest page at the back.
 
 use super::dlist::Lists;
 use super::{check_frames, Evicted, Outcome, Page, Policy, ReplaceError};

@@ -221,16 +221,16 @@ kinds! {
     S3Fifo => "s3fifo", "S3-FIFO: small, main and ghost FIFOs (Yang et al., SOSP 2023).";
     LinuxTwoList => "linux", "Linux active/inactive two-list LRU approximation.";
     Car => "car", "CAR: ARC with clocks for T1 and T2 (Bansal and Modha, FAST 2004).";
-    Lru2 => "lru2", "LRU-2: evict the oldest second-last reference (O'Neil et al., SIGMOD 1993).";
-    Lirs => "lirs", "LIRS: LIR/HIR sets by inter-reference recency (Jiang and Zhang, SIGMETRICS 2002).";
-    ClockPro => "clockpro", "CLOCK-Pro: hot and cold pages, test periods, three hands (Jiang et al., USENIX ATC 2005).";
-    WsClock => "wsclock", "WSClock: working set by a clock hand, clean pages first (Carr and Hennessy, SOSP 1981).";
-    Esc => "esc", "Enhanced second chance: CLOCK by (referenced, dirty) class (Mac OS; Silberschatz).";
-    Nru => "nru", "NRU: four (referenced, modified) classes, bits cleared each tick (Tanenbaum).";
-    Nfu => "nfu", "NFU: per-page counters add the reference bit each tick (Tanenbaum).";
-    Aging => "aging", "Aging: 8-bit counters shifted each tick, reference bit on top (Tanenbaum).";
-    WorkingSet => "ws", "Working set: evict a page outside the last tau references, else LRU (Denning, CACM 1968).";
-    Mglru => "mglru", "Multi-generational LRU after Linux's lru_gen: four generations, aging and eviction.";
+    Lru2 => "lru2", "LRU-K, K = 2: oldest second-last use goes (O'Neil et al., SIGMOD 1993).";
+    Lirs => "lirs", "LIRS: LIR and HIR pages by reuse distance (Jiang and Zhang, 2002).";
+    ClockPro => "clockpro", "CLOCK-Pro: hot and cold pages, test periods (Jiang et al., ATC 2005).";
+    WsClock => "wsclock", "WSClock: working set by a clock hand (Carr and Hennessy, SOSP 1981).";
+    Esc => "esc", "Enhanced second chance: CLOCK by (referenced, dirty) class.";
+    Nru => "nru", "Not recently used: (referenced, modified) classes (Tanenbaum).";
+    Nfu => "nfu", "Not frequently used: counters add the reference bit each tick.";
+    Aging => "aging", "Aging: 8-bit counters shift right, reference bit on top, each tick.";
+    WorkingSet => "ws", "Working set over fixed frames: out-of-window pages first (Denning 1968).";
+    Mglru => "mglru", "Multi-generational LRU after Linux's lru_gen (4 generations).";
 }
 
 impl PolicyKind {

@@ -6,7 +6,7 @@
 //! frames). Simplified: the victim is the page that has been longest in its class rather than
 //! a random one, which keeps NRU O(1) and deterministic without a generator.
 //!
-//! Each class is a [`Lists`] list, newest at the front, so an interrupt moves only the pages
+//! Each class is a `dlist::Lists` list, newest at the front, so an interrupt moves only the pages
 //! referenced since the last one: O(1) amortised per reference.
 
 use super::dlist::Lists;
