@@ -529,6 +529,11 @@ fn wsclock_evicts_old_clean_pages_first() {
         script_kind(PolicyKind::Lru, 3, refs),
         "M M M H H M1* M2 M3 M4"
     );
+    // τ = 2. 4@4: 1 is old and dirty: its write-back is scheduled; 2 is old and clean: out.
+    // 5@5: 3 (age 2) goes. 6@6: the hand is back at 1, written back meanwhile: it goes (and
+    // the eviction reports the write-back). Were dirty pages simply skipped, 4 would go.
+    let mut p = WsClock::with_tau(3, 2).expect("frames");
+    assert_eq!(script(&mut p, "1w 2 3 4 5 6"), "M M M M2 M3 M1*");
     // Only dirty pages old: the first of them (its write-back done) goes.
     let mut p = WsClock::with_tau(2, 2).expect("frames");
     assert_eq!(script(&mut p, "1w 2w 3"), "M M M1*");
@@ -710,4 +715,53 @@ fn mglru_promotes_a_referenced_page_found_at_eviction() {
     let mut order = Vec::new();
     p.resident(&mut order);
     assert_eq!(order, [5, 2, 6]);
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(128))]
+
+    /// Enhanced second chance against the passes done literally over a frame table.
+    #[test]
+    fn esc_matches_the_literal_sweeps(refs in refs_strategy(), frames in 1usize..8) {
+        let mut fast = AnyPolicy::new(PolicyKind::Esc, frames, &[], 0).expect("frames");
+        let mut table: Vec<(u64, bool, bool)> = Vec::new(); // (page, referenced, dirty)
+        let mut hand = 0;
+        for (at, &(page, w)) in refs.iter().enumerate() {
+            let slow = if let Some(f) = table.iter_mut().find(|f| f.0 == page) {
+                f.1 = true;
+                f.2 |= w;
+                None
+            } else if table.len() < frames {
+                table.push((page, true, w));
+                Some(None)
+            } else {
+                let n = table.len();
+                let mut victim = None;
+                'rounds: for _ in 0..2 {
+                    for want_dirty in [false, true] {
+                        for k in 0..n {
+                            let i = (hand + k) % n;
+                            if !table[i].1 && table[i].2 == want_dirty {
+                                victim = Some(i);
+                                break 'rounds;
+                            }
+                            if want_dirty {
+                                table[i].1 = false;
+                            }
+                        }
+                    }
+                }
+                let v = victim.expect("two rounds find a page");
+                let old = table[v].0;
+                table[v] = (page, true, w);
+                hand = (v + 1) % n;
+                Some(Some(old))
+            };
+            let got = match fast.access(page, w) {
+                Outcome::Hit => None,
+                Outcome::Miss { evicted } => Some(evicted.map(|e| e.page)),
+            };
+            prop_assert_eq!(got, slow, "at {}", at);
+        }
+    }
 }

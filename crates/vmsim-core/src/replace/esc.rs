@@ -7,6 +7,10 @@
 //! the reference bit of every page it passes, and the two again, which must then find a page.
 //! Simplified: dirty pages are never cleaned in the background; a faulted page starts
 //! referenced, as the reference that faulted sets its bit.
+//!
+//! The first pass changes nothing, so a bitset of the (0,0) frames answers it a word at a time;
+//! the second pass only passes referenced pages (there is no (0,0) page when it runs), each
+//! step paid for by the reference that set the bit.
 
 use super::ring::Ring;
 use super::{check_frames, Evicted, Outcome, Page, Policy, ReplaceError};
@@ -17,10 +21,52 @@ struct Meta {
     dirty: bool,
 }
 
+/// One bit per frame slot.
+#[derive(Debug, Clone)]
+struct Bits(Vec<u64>);
+
+impl Bits {
+    fn new(slots: usize) -> Self {
+        Bits(vec![0; slots.div_ceil(64)])
+    }
+
+    #[inline]
+    fn set(&mut self, i: usize, on: bool) {
+        let (w, b) = (i / 64, 1u64 << (i % 64));
+        if on {
+            self.0[w] |= b;
+        } else {
+            self.0[w] &= !b;
+        }
+    }
+
+    /// The first set bit in `lo..hi`.
+    fn first_in(&self, lo: usize, hi: usize) -> Option<usize> {
+        if lo >= hi {
+            return None;
+        }
+        let mut w = lo / 64;
+        let mut word = self.0[w] & (!0u64 << (lo % 64));
+        loop {
+            if word != 0 {
+                let i = w * 64 + word.trailing_zeros() as usize;
+                return (i < hi).then_some(i);
+            }
+            w += 1;
+            if w * 64 >= hi {
+                return None;
+            }
+            word = self.0[w];
+        }
+    }
+}
+
 /// The policy; [`Policy::resident`] lists frames from the hand round the circle.
 #[derive(Debug, Clone)]
 pub struct Esc {
     ring: Ring<Meta>,
+    /// Slots whose page is (not referenced, clean).
+    clean_idle: Bits,
 }
 
 impl Esc {
@@ -29,21 +75,30 @@ impl Esc {
         check_frames(frames)?;
         Ok(Esc {
             ring: Ring::with_capacity(frames),
+            clean_idle: Bits::new(frames),
         })
     }
 
-    /// One pass from the hand for an unreferenced page with this dirty bit; `clear` clears
-    /// the reference bits of the pages passed.
-    fn pass(&mut self, dirty: bool, clear: bool) -> Option<usize> {
+    /// The first pass: the first (0,0) page from the hand.
+    fn first_clean_idle(&self) -> Option<usize> {
+        let (hand, n) = (self.ring.hand(), self.ring.slots());
+        self.clean_idle
+            .first_in(hand, n)
+            .or_else(|| self.clean_idle.first_in(0, hand))
+    }
+
+    /// The second pass: the first (0,1) page from the hand, clearing the reference bits of the
+    /// pages passed.
+    fn pass_clearing(&mut self) -> Option<usize> {
         let mut i = self.ring.hand();
         for _ in 0..self.ring.slots() {
             let m = &mut self.ring.frame_mut(i).meta;
-            if !m.referenced && m.dirty == dirty {
+            if !m.referenced && m.dirty {
                 return Some(i);
             }
-            if clear {
-                m.referenced = false;
-            }
+            m.referenced = false;
+            let idle = !m.dirty;
+            self.clean_idle.set(i, idle);
             i = self.ring.next(i);
         }
         None
@@ -52,10 +107,10 @@ impl Esc {
     /// The victim's slot; needs memory full.
     fn sweep(&mut self) -> usize {
         for _ in 0..2 {
-            if let Some(i) = self.pass(false, false) {
+            if let Some(i) = self.first_clean_idle() {
                 return i;
             }
-            if let Some(i) = self.pass(true, true) {
+            if let Some(i) = self.pass_clearing() {
                 return i;
             }
         }
@@ -81,16 +136,20 @@ impl Policy for Esc {
             let m = &mut self.ring.frame_mut(i).meta;
             m.referenced = true;
             m.dirty |= write;
+            self.clean_idle.set(i, false);
             return Outcome::Hit;
         }
         let meta = Meta {
             referenced: true,
             dirty: write,
         };
-        if self.ring.insert(page, meta).is_some() {
+        // A loaded page is referenced: its bit in `clean_idle` is clear.
+        if let Some(i) = self.ring.insert(page, meta) {
+            self.clean_idle.set(i, false);
             return Outcome::Miss { evicted: None };
         }
         let v = self.sweep();
+        self.clean_idle.set(v, false);
         let old = self.ring.replace(v, page, meta);
         Outcome::Miss {
             evicted: Some(Evicted {
@@ -100,6 +159,8 @@ impl Policy for Esc {
         }
     }
     fn remove(&mut self, page: Page) -> Option<Evicted> {
+        let i = self.ring.find(page)?;
+        self.clean_idle.set(i, false);
         let f = self.ring.remove(page)?;
         Some(Evicted {
             page,
@@ -108,5 +169,25 @@ impl Policy for Esc {
     }
     fn resident(&self, out: &mut Vec<Page>) {
         self.ring.pages_from_hand(out);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Bits;
+
+    #[test]
+    fn finds_the_first_set_bit_across_words() {
+        let mut b = Bits::new(200);
+        for i in [3, 64, 130, 199] {
+            b.set(i, true);
+        }
+        b.set(64, false);
+        assert_eq!(b.first_in(0, 200), Some(3));
+        assert_eq!(b.first_in(4, 200), Some(130));
+        assert_eq!(b.first_in(131, 199), None);
+        assert_eq!(b.first_in(131, 200), Some(199));
+        assert_eq!(b.first_in(5, 130), None);
+        assert_eq!(b.first_in(7, 7), None);
     }
 }

@@ -3,11 +3,12 @@
 //! reference bit and the virtual time (references so far) of its last use. On a fault the hand
 //! sweeps: a referenced page has its bit cleared and its time set to now; an unreferenced page
 //! not used in the last τ references is outside the working set and is evicted if clean. A
-//! dirty one would have its write-back scheduled and be passed over. Simplified: writes are not
-//! modelled, so a passed-over dirty page stays dirty; if a whole round finds no clean old page,
-//! the first old dirty page is taken (the first scheduled write completes first), and the
-//! victim reports `dirty`, the write-back its eviction costs. With no old page at all, the
-//! first clean page the round saw goes, else the page under the hand.
+//! dirty one has its write-back scheduled and is passed over. Simplified: a scheduled write-back
+//! completes by the hand's next visit, when the page (still old and unreferenced) is evicted as
+//! a clean one would be; it is reported `dirty`, since that write-back is the cost of evicting
+//! it (a reference in between cancels the schedule). If a whole round finds nothing to evict,
+//! the first page it scheduled goes (its write completes first); with no old page at all, the
+//! first clean page the round saw, else the page under the hand.
 //!
 //! τ defaults to the number of frames: the last τ references touch at most τ pages, so the
 //! working set can always fit in memory.
@@ -21,6 +22,8 @@ struct Meta {
     last: u64,
     referenced: bool,
     dirty: bool,
+    /// Its write-back was scheduled when the hand last found it old.
+    scheduled: bool,
 }
 
 /// The policy; [`Policy::resident`] lists frames from the hand round the circle.
@@ -65,10 +68,12 @@ impl WsClock {
             if m.referenced {
                 m.referenced = false;
                 m.last = now;
+                m.scheduled = false;
             } else if now - m.last >= self.tau {
-                if !m.dirty {
+                if !m.dirty || m.scheduled {
                     return i;
                 }
+                m.scheduled = true;
                 old_dirty.get_or_insert(i);
             }
             if !m.dirty {
@@ -103,6 +108,7 @@ impl Policy for WsClock {
             last: self.now,
             referenced: false,
             dirty: write,
+            scheduled: false,
         };
         if self.ring.insert(page, meta).is_some() {
             return Outcome::Miss { evicted: None };
