@@ -15,6 +15,7 @@
 //! the line (text formats) or record and byte offset (binary).
 #![deny(missing_docs)]
 
+mod binary;
 pub mod error;
 pub mod format;
 pub mod lackey;

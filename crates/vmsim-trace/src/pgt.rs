@@ -41,17 +41,7 @@ pub struct PgtReader<R> {
 impl<R: Read> PgtReader<R> {
     /// A reader of `inner`, which must start with the magic (checked here).
     pub fn new(mut inner: R, name: &str) -> Result<Self, TraceError> {
-        let mut magic = [0u8; 8];
-        inner
-            .read_exact(&mut magic)
-            .map_err(|_| TraceError::new(name, Location::None, "too short for a pgt trace"))?;
-        if &magic != MAGIC {
-            return Err(TraceError::new(
-                name,
-                Location::None,
-                "not a pgt trace (bad magic)",
-            ));
-        }
+        crate::binary::check_magic(&mut inner, name, MAGIC, "pgt")?;
         Ok(PgtReader {
             inner,
             buf: vec![0; 1 << 16],
@@ -89,14 +79,8 @@ impl<R: Read> PgtReader<R> {
         let want = out.capacity().max(1);
         while out.len() < want {
             // `buf[..end]` holds less than one record here: top it up.
-            while !self.eof && self.end < self.buf.len() {
-                match self.inner.read(&mut self.buf[self.end..]) {
-                    Ok(0) => self.eof = true,
-                    Ok(n) => self.end += n,
-                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                    Err(e) => return Err(TraceError::io(&self.name, self.loc(), e)),
-                }
-            }
+            crate::binary::top_up(&mut self.inner, &mut self.buf, &mut self.end, &mut self.eof)
+                .map_err(|e| TraceError::io(&self.name, self.loc(), e))?;
             let room = (want - out.len()) * RECORD;
             let take = (self.end / RECORD * RECORD).min(room);
             out.extend(self.buf[..take].chunks_exact(RECORD).map(|c| {

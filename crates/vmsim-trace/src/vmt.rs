@@ -182,17 +182,7 @@ fn decode(b: &[u8], st: &mut State) -> Result<(Record, usize), &'static str> {
 impl<R: Read> VmtReader<R> {
     /// A reader of `inner`, which must start with the magic (checked here).
     pub fn new(mut inner: R, name: &str) -> Result<Self, TraceError> {
-        let mut magic = [0u8; 8];
-        inner
-            .read_exact(&mut magic)
-            .map_err(|_| TraceError::new(name, Location::None, "too short for a vmt trace"))?;
-        if &magic != MAGIC {
-            return Err(TraceError::new(
-                name,
-                Location::None,
-                "not a vmt trace (bad magic)",
-            ));
-        }
+        crate::binary::check_magic(&mut inner, name, MAGIC, "vmt")?;
         Ok(VmtReader {
             inner,
             buf: vec![0; 1 << 16],
@@ -215,15 +205,8 @@ impl<R: Read> VmtReader<R> {
         self.base += self.pos as u64;
         self.end -= self.pos;
         self.pos = 0;
-        while !self.eof && self.end < self.buf.len() {
-            match self.inner.read(&mut self.buf[self.end..]) {
-                Ok(0) => self.eof = true,
-                Ok(n) => self.end += n,
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(TraceError::io(&self.name, self.loc(), e)),
-            }
-        }
-        Ok(())
+        crate::binary::top_up(&mut self.inner, &mut self.buf, &mut self.end, &mut self.eof)
+            .map_err(|e| TraceError::io(&self.name, self.loc(), e))
     }
 
     fn loc(&self) -> Location {

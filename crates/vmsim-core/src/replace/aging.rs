@@ -12,7 +12,7 @@
 //! book's scan of all pages does.
 
 use super::heap::IndexedHeap;
-use super::ring::Ring;
+use super::ring::{Dirty, Ring};
 use super::{check_frames, Evicted, Outcome, Page, Policy, ReplaceError};
 
 #[derive(Debug, Clone, Copy)]
@@ -21,6 +21,12 @@ struct Meta {
     referenced: bool,
     dirty: bool,
     loaded: u64,
+}
+
+impl Dirty for Meta {
+    fn dirty(&self) -> bool {
+        self.dirty
+    }
 }
 
 impl Meta {
@@ -135,10 +141,7 @@ impl<const AGING: bool> Policy for Counters<AGING> {
                         .expect("memory is full, so the heap holds every resident page");
                     let old = self.ring.replace(v as usize, page, meta);
                     self.heap.push(v, meta.key());
-                    Some(Evicted {
-                        page: old.page,
-                        dirty: old.meta.dirty,
-                    })
+                    Some(old)
                 }
             };
             Outcome::Miss { evicted }
@@ -153,11 +156,7 @@ impl<const AGING: bool> Policy for Counters<AGING> {
     fn remove(&mut self, page: Page) -> Option<Evicted> {
         let i = self.ring.find(page)?;
         self.heap.remove(i as u32);
-        let f = self.ring.remove(page)?;
-        Some(Evicted {
-            page,
-            dirty: f.meta.dirty,
-        })
+        self.ring.remove(page)
     }
     fn resident(&self, out: &mut Vec<Page>) {
         let start = out.len();

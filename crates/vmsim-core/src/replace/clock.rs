@@ -5,13 +5,19 @@
 //! Prefetching in Database Systems", TODS 1978): a reference raises the counter up to its
 //! maximum and the hand lowers it, evicting the first page at zero.
 
-use super::ring::Ring;
+use super::ring::{Dirty, Ring};
 use super::{check_frames, Evicted, Outcome, Page, Policy, ReplaceError};
 
 #[derive(Debug, Clone, Copy)]
 struct Meta {
     count: u8,
     dirty: bool,
+}
+
+impl Dirty for Meta {
+    fn dirty(&self) -> bool {
+        self.dirty
+    }
 }
 
 /// The policy; [`Policy::resident`] lists frames from the hand round the circle.
@@ -73,20 +79,12 @@ impl Policy for Clock {
             m.count -= 1;
             i = self.ring.next(i);
         }
-        let old = self.ring.replace(i, page, new);
         Outcome::Miss {
-            evicted: Some(Evicted {
-                page: old.page,
-                dirty: old.meta.dirty,
-            }),
+            evicted: Some(self.ring.replace(i, page, new)),
         }
     }
     fn remove(&mut self, page: Page) -> Option<Evicted> {
-        let f = self.ring.remove(page)?;
-        Some(Evicted {
-            page,
-            dirty: f.meta.dirty,
-        })
+        self.ring.remove(page)
     }
     fn resident(&self, out: &mut Vec<Page>) {
         self.ring.pages_from_hand(out);

@@ -12,13 +12,19 @@
 //! the second pass only passes referenced pages (there is no (0,0) page when it runs), each
 //! step paid for by the reference that set the bit.
 
-use super::ring::Ring;
+use super::ring::{Dirty, Ring};
 use super::{check_frames, Evicted, Outcome, Page, Policy, ReplaceError};
 
 #[derive(Debug, Clone, Copy)]
 struct Meta {
     referenced: bool,
     dirty: bool,
+}
+
+impl Dirty for Meta {
+    fn dirty(&self) -> bool {
+        self.dirty
+    }
 }
 
 /// One bit per frame slot.
@@ -150,22 +156,14 @@ impl Policy for Esc {
         }
         let v = self.sweep();
         self.clean_idle.set(v, false);
-        let old = self.ring.replace(v, page, meta);
         Outcome::Miss {
-            evicted: Some(Evicted {
-                page: old.page,
-                dirty: old.meta.dirty,
-            }),
+            evicted: Some(self.ring.replace(v, page, meta)),
         }
     }
     fn remove(&mut self, page: Page) -> Option<Evicted> {
         let i = self.ring.find(page)?;
         self.clean_idle.set(i, false);
-        let f = self.ring.remove(page)?;
-        Some(Evicted {
-            page,
-            dirty: f.meta.dirty,
-        })
+        self.ring.remove(page)
     }
     fn resident(&self, out: &mut Vec<Page>) {
         self.ring.pages_from_hand(out);

@@ -4,7 +4,7 @@
 //! allocation once memory is full.
 
 use super::heap::IndexedHeap;
-use super::ring::Ring;
+use super::ring::{Dirty, Ring};
 use super::{check_frames, Evicted, Outcome, Page, Policy, ReplaceError};
 
 #[derive(Debug, Clone, Copy)]
@@ -12,6 +12,12 @@ struct Meta {
     count: u64,
     last: u64,
     dirty: bool,
+}
+
+impl Dirty for Meta {
+    fn dirty(&self) -> bool {
+        self.dirty
+    }
 }
 
 /// The policy; [`Policy::resident`] lists pages in eviction order (first victim first).
@@ -74,10 +80,7 @@ impl Policy for Lfu {
                     .expect("memory is full, so the heap holds every resident page");
                 let old = self.ring.replace(v as usize, page, meta);
                 self.heap.push(v, (1, now));
-                Some(Evicted {
-                    page: old.page,
-                    dirty: old.meta.dirty,
-                })
+                Some(old)
             }
         };
         Outcome::Miss { evicted }
@@ -85,11 +88,7 @@ impl Policy for Lfu {
     fn remove(&mut self, page: Page) -> Option<Evicted> {
         let i = self.ring.find(page)?;
         self.heap.remove(i as u32);
-        let f = self.ring.remove(page)?;
-        Some(Evicted {
-            page,
-            dirty: f.meta.dirty,
-        })
+        self.ring.remove(page)
     }
     fn resident(&self, out: &mut Vec<Page>) {
         let start = out.len();

@@ -4,7 +4,21 @@
 //! slot holds a resident page and a sweep needs no hole checks.
 
 use super::slot_index::SlotIndex;
-use super::Page;
+use super::{Evicted, Page};
+
+/// A policy's per-page state, which knows whether the page was written since it was loaded:
+/// what an eviction reports.
+pub(crate) trait Dirty: Copy {
+    /// Whether the page must be written back.
+    fn dirty(&self) -> bool;
+}
+
+/// The state of a policy that keeps nothing but the dirty bit.
+impl Dirty for bool {
+    fn dirty(&self) -> bool {
+        *self
+    }
+}
 
 /// One frame: its page and the policy's per-page state.
 #[derive(Debug, Clone, Copy)]
@@ -27,7 +41,7 @@ pub(crate) struct Ring<T> {
     hand: usize,
 }
 
-impl<T: Copy> Ring<T> {
+impl<T: Dirty> Ring<T> {
     /// No frames in use, room for `cap`.
     pub fn with_capacity(cap: usize) -> Self {
         let map = SlotIndex::with_capacity(cap);
@@ -123,9 +137,9 @@ impl<T: Copy> Ring<T> {
         Some(i)
     }
 
-    /// Evicts the page in slot `i` for `page` (not resident), returns the old frame and puts
+    /// Evicts the page in slot `i` for `page` (not resident), reports the old page and puts
     /// the hand just past the slot, as a clock does after a replacement.
-    pub fn replace(&mut self, i: usize, page: Page, meta: T) -> Frame<T> {
+    pub fn replace(&mut self, i: usize, page: Page, meta: T) -> Evicted {
         let old = self.frames[i];
         debug_assert!(old.live, "only resident pages are replaced");
         let frames = &self.frames;
@@ -138,17 +152,23 @@ impl<T: Copy> Ring<T> {
         let frames = &self.frames;
         self.map.insert(page, i as u32, |s| frames[s as usize].page);
         self.hand = self.next(i);
-        old
+        Evicted {
+            page: old.page,
+            dirty: old.meta.dirty(),
+        }
     }
 
-    /// Takes `page` out, leaving a hole; returns its frame.
-    pub fn remove(&mut self, page: Page) -> Option<Frame<T>> {
+    /// Takes `page` out, leaving a hole; reports it.
+    pub fn remove(&mut self, page: Page) -> Option<Evicted> {
         let frames = &self.frames;
         let i = self.map.remove(page, |s| frames[s as usize].page)?;
         self.holes.push(i);
         let f = &mut self.frames[i as usize];
         f.live = false;
-        Some(*f)
+        Some(Evicted {
+            page,
+            dirty: f.meta.dirty(),
+        })
     }
 
     /// Resident pages from the hand round the circle.

@@ -155,12 +155,7 @@ impl Policy for WorkingSet {
             Some(i) => (i, None),
             None => {
                 let v = self.victim();
-                let old = self.ring.replace(v, page, write);
-                let e = Evicted {
-                    page: old.page,
-                    dirty: old.meta,
-                };
-                (v, Some(e))
+                (v, Some(self.ring.replace(v, page, write)))
             }
         };
         self.last.set(slot, self.now);
@@ -169,11 +164,7 @@ impl Policy for WorkingSet {
     fn remove(&mut self, page: Page) -> Option<Evicted> {
         let i = self.ring.find(page)?;
         self.last.set(i, u64::MAX);
-        let f = self.ring.remove(page)?;
-        Some(Evicted {
-            page,
-            dirty: f.meta,
-        })
+        self.ring.remove(page)
     }
     fn resident(&self, out: &mut Vec<Page>) {
         self.ring.pages_from_hand(out);

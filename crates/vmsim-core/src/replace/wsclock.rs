@@ -13,7 +13,7 @@
 //! τ defaults to the number of frames: the last τ references touch at most τ pages, so the
 //! working set can always fit in memory.
 
-use super::ring::Ring;
+use super::ring::{Dirty, Ring};
 use super::{check_frames, Evicted, Outcome, Page, Policy, ReplaceError};
 
 #[derive(Debug, Clone, Copy)]
@@ -24,6 +24,12 @@ struct Meta {
     dirty: bool,
     /// Its write-back was scheduled when the hand last found it old.
     scheduled: bool,
+}
+
+impl Dirty for Meta {
+    fn dirty(&self) -> bool {
+        self.dirty
+    }
 }
 
 /// The policy; [`Policy::resident`] lists frames from the hand round the circle.
@@ -114,20 +120,12 @@ impl Policy for WsClock {
             return Outcome::Miss { evicted: None };
         }
         let v = self.sweep();
-        let old = self.ring.replace(v, page, meta);
         Outcome::Miss {
-            evicted: Some(Evicted {
-                page: old.page,
-                dirty: old.meta.dirty,
-            }),
+            evicted: Some(self.ring.replace(v, page, meta)),
         }
     }
     fn remove(&mut self, page: Page) -> Option<Evicted> {
-        let f = self.ring.remove(page)?;
-        Some(Evicted {
-            page,
-            dirty: f.meta.dirty,
-        })
+        self.ring.remove(page)
     }
     fn resident(&self, out: &mut Vec<Page>) {
         self.ring.pages_from_hand(out);
