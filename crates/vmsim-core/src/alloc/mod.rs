@@ -2,5 +2,8 @@
 //! their choices cost in fragmentation and search (OSTEP ch. 17).
 
 pub mod freelist;
+pub mod memcheck;
+pub mod memtrace;
+pub mod process_heap;
 
 pub use freelist::{Fit, FreeList, FreeListError, ListOrder};
