@@ -44,6 +44,8 @@ enum Command {
     Ws(cmd::ws::Args),
     /// Page-table organisations side by side: memory and references per translation.
     Pagetable(cmd::pagetable::Args),
+    /// Check a program's malloc/free/load/store trace like a memory checker; brk and mmap shown.
+    Memcheck(cmd::memcheck::Args),
 }
 
 fn main() -> ExitCode {
@@ -64,6 +66,7 @@ fn main() -> ExitCode {
         Command::Gen(a) => cmd::gen::run(a),
         Command::Ws(a) => cmd::ws::run(a),
         Command::Pagetable(a) => cmd::pagetable::run(a),
+        Command::Memcheck(a) => cmd::memcheck::run(a),
     };
     exit::finish(result)
 }
