@@ -50,6 +50,22 @@ impl Segment {
             exec: false,
         }
     }
+
+    /// The lowest physical address the segment occupies.
+    pub fn physical_start(&self) -> u64 {
+        if self.grows_down {
+            self.base - self.size
+        } else {
+            self.base
+        }
+    }
+
+    /// Puts the segment's `size` bytes at physical `start`: what the OS writes into the base
+    /// (and size) register when it allocates or moves the segment.
+    pub fn place(&mut self, start: u64, size: u64) {
+        self.size = size;
+        self.base = if self.grows_down { start + size } else { start };
+    }
 }
 
 /// How an address picks its segment and its offset.

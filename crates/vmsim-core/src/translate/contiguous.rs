@@ -1,0 +1,671 @@
+//! The operating system's side of contiguous allocation (OSTEP ch. 15 and 16): processes whose
+//! segments (under segmentation) or whole address spaces (under base and bounds) are placed in
+//! a [`SegmentMemory`], context switches that save the running process's registers into its
+//! process structure and load the next one's, and compaction that moves regions and rewrites
+//! their base registers, paying for every byte copied. Under base and bounds a move copies the
+//! unused middle of the address space too.
+
+use super::base_bounds::{BaseBounds, Layout};
+use super::segment_memory::{Compaction, Owner, SegmentMemory};
+use super::segmentation::{Segment, Segmentation, Selector};
+use super::{Translate, TranslateFault};
+use crate::access::AccessKind;
+use crate::addr::{PhysAddr, VirtAddr};
+use crate::alloc::freelist::Fit;
+use rand::{Rng, SeedableRng};
+use rand_xoshiro::Xoshiro256PlusPlus;
+use serde::Serialize;
+
+/// The segments a process may have, by number: the top two bits of an address select one.
+pub const SEGMENT_NAMES: [&str; 4] = ["code", "heap", "data", "stack"];
+
+/// Segment number of the stack (it grows down).
+const STACK: usize = 3;
+
+/// How processes are placed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(tag = "mode", rename_all = "snake_case")]
+pub enum Mode {
+    /// Each segment is its own region; addresses of `va_bits` bits, the top two selecting it.
+    Segmentation {
+        /// Virtual-address width.
+        va_bits: u8,
+    },
+    /// The whole address space of `asize` bytes is one region.
+    BaseBounds {
+        /// Address-space size.
+        asize: u64,
+    },
+}
+
+/// One step of a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum Op {
+    /// Process `pid` gets segment `seg` of `size` bytes.
+    Alloc {
+        /// Process.
+        pid: usize,
+        /// Segment number.
+        seg: usize,
+        /// Bytes.
+        size: u64,
+    },
+    /// Process `pid` gives up segment `seg`.
+    Free {
+        /// Process.
+        pid: usize,
+        /// Segment number.
+        seg: usize,
+    },
+    /// Process `pid` exits: everything it has is freed.
+    Exit {
+        /// Process.
+        pid: usize,
+    },
+}
+
+/// What a step did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum Outcome {
+    /// A region was placed at `start` (a segment, or a whole address space on a process's
+    /// first allocation under base and bounds).
+    Placed {
+        /// Physical start.
+        start: u64,
+    },
+    /// A segment was added inside an address space already placed.
+    Grown,
+    /// No hole is large enough, though `free` bytes are free.
+    NoFit {
+        /// Bytes needed.
+        need: u64,
+        /// Bytes free in all.
+        free: u64,
+        /// The largest hole.
+        largest: u64,
+    },
+    /// Base and bounds: the segment does not fit in the address space.
+    AddressSpaceFull {
+        /// Bytes the layout would need.
+        need: u64,
+    },
+    /// The segment exists already.
+    AlreadyAllocated,
+    /// The segment (or process) has nothing to free.
+    NotAllocated,
+    /// Freed.
+    Freed,
+}
+
+/// A process structure: the saved registers and what the process has.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Process {
+    /// Name.
+    pub name: String,
+    /// Segment sizes (0: none).
+    pub sizes: [u64; 4],
+    /// Saved segment registers (segmentation).
+    pub segments: Segmentation,
+    /// Saved base and bounds (base and bounds).
+    pub bb: BaseBounds,
+    /// Base and bounds: whether the address space is placed.
+    pub placed: bool,
+}
+
+/// The registers of the CPU: those of the process running.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(untagged)]
+pub enum Registers {
+    /// Segment base and size registers.
+    Segments(Vec<Segment>),
+    /// Base and bounds.
+    BaseBounds(BaseBounds),
+}
+
+/// Context-switch counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+pub struct Switches {
+    /// Context switches.
+    pub switches: u64,
+    /// Registers saved into process structures.
+    pub register_saves: u64,
+    /// Registers loaded from them.
+    pub register_restores: u64,
+}
+
+/// The system.
+#[derive(Debug, Clone)]
+pub struct ContiguousOs {
+    mode: Mode,
+    memory: SegmentMemory,
+    procs: Vec<Process>,
+    running: Option<usize>,
+    cpu: Option<Registers>,
+    switches: Switches,
+}
+
+impl ContiguousOs {
+    /// `memory` bytes placed by `fit`, processes named `names`.
+    pub fn new(mode: Mode, memory: u64, fit: Fit, names: &[String]) -> Self {
+        let va_bits = match mode {
+            Mode::Segmentation { va_bits } => va_bits,
+            Mode::BaseBounds { .. } => 16,
+        };
+        let procs = names
+            .iter()
+            .map(|name| {
+                let mut segments = vec![Segment::up(0, 0); 4];
+                segments[0].write = false;
+                segments[0].exec = true;
+                segments[STACK] = Segment::down(0, 0);
+                Process {
+                    name: name.clone(),
+                    sizes: [0; 4],
+                    segments: Segmentation {
+                        segments,
+                        selector: Selector::TopBits { va_bits, bits: 2 },
+                    },
+                    bb: BaseBounds { base: 0, bounds: 0 },
+                    placed: false,
+                }
+            })
+            .collect();
+        ContiguousOs {
+            mode,
+            memory: SegmentMemory::new(memory, fit),
+            procs,
+            running: None,
+            cpu: None,
+            switches: Switches::default(),
+        }
+    }
+
+    /// The placement mode.
+    pub fn mode(&self) -> Mode {
+        self.mode
+    }
+
+    /// Physical memory.
+    pub fn memory(&self) -> &SegmentMemory {
+        &self.memory
+    }
+
+    /// Physical memory, to write contents.
+    pub fn memory_mut(&mut self) -> &mut SegmentMemory {
+        &mut self.memory
+    }
+
+    /// The process structures.
+    pub fn processes(&self) -> &[Process] {
+        &self.procs
+    }
+
+    /// The process running and the registers loaded in the CPU.
+    pub fn cpu(&self) -> (Option<usize>, Option<&Registers>) {
+        (self.running, self.cpu.as_ref())
+    }
+
+    /// Context-switch counts so far.
+    pub fn switches(&self) -> Switches {
+        self.switches
+    }
+
+    /// Registers one process has.
+    fn registers_per_process(&self) -> u64 {
+        match self.mode {
+            Mode::Segmentation { .. } => 2 * SEGMENT_NAMES.len() as u64,
+            Mode::BaseBounds { .. } => BaseBounds::REGISTERS,
+        }
+    }
+
+    fn registers_of(&self, pid: usize) -> Registers {
+        match self.mode {
+            Mode::Segmentation { .. } => {
+                Registers::Segments(self.procs[pid].segments.segments.clone())
+            }
+            Mode::BaseBounds { .. } => Registers::BaseBounds(self.procs[pid].bb),
+        }
+    }
+
+    /// Runs `pid`: saves the running process's registers into its structure, loads `pid`'s.
+    pub fn switch_to(&mut self, pid: usize) {
+        if self.running == Some(pid) {
+            return;
+        }
+        let n = self.registers_per_process();
+        if let (Some(old), Some(regs)) = (self.running, self.cpu.take()) {
+            match regs {
+                Registers::Segments(s) => self.procs[old].segments.segments = s,
+                Registers::BaseBounds(b) => self.procs[old].bb = b,
+            }
+            self.switches.register_saves += n;
+        }
+        self.cpu = Some(self.registers_of(pid));
+        self.running = Some(pid);
+        self.switches.register_restores += n;
+        self.switches.switches += 1;
+    }
+
+    /// The mechanism that translates `pid`'s addresses (its saved registers).
+    pub fn mechanism(&self, pid: usize) -> &dyn Translate {
+        match self.mode {
+            Mode::Segmentation { .. } => &self.procs[pid].segments,
+            Mode::BaseBounds { .. } => &self.procs[pid].bb,
+        }
+    }
+
+    /// Translates `va` of process `pid`.
+    pub fn translate(
+        &self,
+        pid: usize,
+        va: VirtAddr,
+        kind: AccessKind,
+    ) -> Result<PhysAddr, TranslateFault> {
+        self.mechanism(pid).translate(va, kind)
+    }
+
+    /// The largest segment an address can reach.
+    pub fn max_segment(&self) -> u64 {
+        match self.mode {
+            Mode::Segmentation { va_bits } => 1u64 << (va_bits - 2),
+            Mode::BaseBounds { asize } => asize,
+        }
+    }
+
+    /// `pid`'s base-and-bounds layout (meaningful in that mode).
+    pub fn layout(&self, pid: usize) -> Layout {
+        let s = self.procs[pid].sizes;
+        Layout {
+            size: match self.mode {
+                Mode::BaseBounds { asize } if self.procs[pid].placed => asize,
+                _ => s.iter().sum(),
+            },
+            code: s[0],
+            heap: s[1] + s[2],
+            stack: s[STACK],
+        }
+    }
+
+    fn no_fit(&self, need: u64) -> Outcome {
+        let f = self.memory.free_list();
+        Outcome::NoFit {
+            need,
+            free: f.iter().map(|h| h.1).sum(),
+            largest: f.iter().map(|h| h.1).max().unwrap_or(0),
+        }
+    }
+
+    /// Carries out `op` in its process (switching to it first).
+    pub fn apply(&mut self, op: Op) -> Outcome {
+        let pid = match op {
+            Op::Alloc { pid, .. } | Op::Free { pid, .. } | Op::Exit { pid } => pid,
+        };
+        self.switch_to(pid);
+        let outcome = match (self.mode, op) {
+            (Mode::Segmentation { .. }, Op::Alloc { seg, size, .. }) => {
+                if self.procs[pid].sizes[seg] != 0 {
+                    Outcome::AlreadyAllocated
+                } else {
+                    match self.memory.place(
+                        Owner {
+                            pid,
+                            seg: Some(seg),
+                        },
+                        size,
+                    ) {
+                        Some(start) => {
+                            self.procs[pid].sizes[seg] = size;
+                            self.procs[pid].segments.segments[seg].place(start, size);
+                            Outcome::Placed { start }
+                        }
+                        None => self.no_fit(size),
+                    }
+                }
+            }
+            (Mode::Segmentation { .. }, Op::Free { seg, .. }) => {
+                if self.memory.release(Owner {
+                    pid,
+                    seg: Some(seg),
+                }) {
+                    self.procs[pid].sizes[seg] = 0;
+                    self.procs[pid].segments.segments[seg].place(0, 0);
+                    Outcome::Freed
+                } else {
+                    Outcome::NotAllocated
+                }
+            }
+            (Mode::Segmentation { .. }, Op::Exit { .. }) => {
+                let mut any = false;
+                for seg in 0..SEGMENT_NAMES.len() {
+                    if self.memory.release(Owner {
+                        pid,
+                        seg: Some(seg),
+                    }) {
+                        any = true;
+                        self.procs[pid].segments.segments[seg].place(0, 0);
+                    }
+                }
+                self.procs[pid].sizes = [0; 4];
+                if any {
+                    Outcome::Freed
+                } else {
+                    Outcome::NotAllocated
+                }
+            }
+            (Mode::BaseBounds { asize }, Op::Alloc { seg, size, .. }) => {
+                let used: u64 = self.procs[pid].sizes.iter().sum();
+                if self.procs[pid].sizes[seg] != 0 {
+                    Outcome::AlreadyAllocated
+                } else if used + size > asize {
+                    Outcome::AddressSpaceFull { need: used + size }
+                } else if self.procs[pid].placed {
+                    self.procs[pid].sizes[seg] = size;
+                    Outcome::Grown
+                } else {
+                    match self.memory.place(Owner { pid, seg: None }, asize) {
+                        Some(start) => {
+                            let p = &mut self.procs[pid];
+                            p.sizes[seg] = size;
+                            p.placed = true;
+                            p.bb = BaseBounds {
+                                base: start,
+                                bounds: asize,
+                            };
+                            Outcome::Placed { start }
+                        }
+                        None => self.no_fit(asize),
+                    }
+                }
+            }
+            (Mode::BaseBounds { .. }, Op::Free { seg, .. }) => {
+                if self.procs[pid].sizes[seg] == 0 {
+                    Outcome::NotAllocated
+                } else {
+                    // The space stays allocated: it is one piece.
+                    self.procs[pid].sizes[seg] = 0;
+                    Outcome::Freed
+                }
+            }
+            (Mode::BaseBounds { .. }, Op::Exit { .. }) => {
+                let p = &mut self.procs[pid];
+                p.sizes = [0; 4];
+                p.placed = false;
+                p.bb = BaseBounds { base: 0, bounds: 0 };
+                if self.memory.release(Owner { pid, seg: None }) {
+                    Outcome::Freed
+                } else {
+                    Outcome::NotAllocated
+                }
+            }
+        };
+        // The OS changed the running process's registers: reload them.
+        self.cpu = Some(self.registers_of(pid));
+        if matches!(op, Op::Exit { .. }) {
+            self.running = None;
+            self.cpu = None;
+        }
+        outcome
+    }
+
+    /// Compacts memory and rewrites the base register of every region moved (in its process
+    /// structure, and in the CPU for the process running).
+    pub fn compact(&mut self) -> Compaction {
+        let c = self.memory.compact();
+        for m in &c.moves {
+            let p = &mut self.procs[m.owner.pid];
+            match m.owner.seg {
+                Some(seg) => p.segments.segments[seg].place(m.to, m.bytes),
+                None => p.bb.base = m.to,
+            }
+        }
+        if let Some(pid) = self.running {
+            self.cpu = Some(self.registers_of(pid));
+        }
+        c
+    }
+}
+
+/// A seeded run: `steps` operations over `procs` processes, allocating segments of 1 to `max`
+/// bytes (about two in three steps) or freeing one, with an occasional exit.
+pub fn generate(seed: u64, steps: usize, procs: usize, max: u64) -> Vec<Op> {
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
+    let mut has = vec![[false; 4]; procs];
+    let mut ops = Vec::with_capacity(steps);
+    while ops.len() < steps && procs > 0 && max > 0 {
+        let pid = rng.gen_range(0..procs);
+        let seg = rng.gen_range(0..SEGMENT_NAMES.len());
+        let r = rng.gen_range(0..12);
+        if r < 8 && !has[pid][seg] {
+            has[pid][seg] = true;
+            ops.push(Op::Alloc {
+                pid,
+                seg,
+                size: rng.gen_range(1..=max),
+            });
+        } else if r < 11 && has[pid][seg] {
+            has[pid][seg] = false;
+            ops.push(Op::Free { pid, seg });
+        } else if r == 11 && has[pid].iter().any(|&h| h) {
+            has[pid] = [false; 4];
+            ops.push(Op::Exit { pid });
+        }
+    }
+    ops
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn names(n: usize) -> Vec<String> {
+        (0..n)
+            .map(|i| ((b'A' + i as u8) as char).to_string())
+            .collect()
+    }
+
+    fn read(os: &ContiguousOs, pid: usize, va: u64) -> Option<u8> {
+        let pa = os
+            .translate(pid, VirtAddr::new_unchecked(va), AccessKind::Read)
+            .ok()?;
+        Some(os.memory().bytes()[pa.as_u64() as usize])
+    }
+
+    #[test]
+    fn segments_leave_holes_and_compaction_closes_them() {
+        // 16 KiB; A code 2K, A heap 3K, B code 4K, A stack 1K; free A heap.
+        let mut os = ContiguousOs::new(
+            Mode::Segmentation { va_bits: 14 },
+            16 << 10,
+            Fit::First,
+            &names(2),
+        );
+        let ops = [
+            Op::Alloc {
+                pid: 0,
+                seg: 0,
+                size: 2048,
+            },
+            Op::Alloc {
+                pid: 0,
+                seg: 1,
+                size: 3072,
+            },
+            Op::Alloc {
+                pid: 1,
+                seg: 0,
+                size: 4096,
+            },
+            Op::Alloc {
+                pid: 0,
+                seg: 3,
+                size: 1024,
+            },
+            Op::Free { pid: 0, seg: 1 },
+        ];
+        let out: Vec<Outcome> = ops.iter().map(|&o| os.apply(o)).collect();
+        assert_eq!(
+            out,
+            [
+                Outcome::Placed { start: 0 },
+                Outcome::Placed { start: 2048 },
+                Outcome::Placed { start: 5120 },
+                Outcome::Placed { start: 9216 },
+                Outcome::Freed,
+            ]
+        );
+        // Holes [2048, 5120) and [10240, 16384): 3072 + 6144 free, 1 - 6144/9216 = 1/3.
+        assert_eq!(os.memory().free_list(), &[(2048, 3072), (10240, 6144)]);
+        assert!((os.memory().fragmentation() - 1.0 / 3.0).abs() < 1e-12);
+        // A A B A A: three switches; each restores 8 registers, and all but the first save 8.
+        assert_eq!(
+            os.switches(),
+            Switches {
+                switches: 3,
+                register_saves: 16,
+                register_restores: 24
+            }
+        );
+        // A's stack: virtual 0x3fff is offset -1, physical 10239 before; write a marker.
+        let pa = os
+            .translate(0, VirtAddr::new_unchecked(0x3fff), AccessKind::Write)
+            .unwrap();
+        assert_eq!(pa.as_u64(), 10239);
+        os.memory_mut().bytes_mut()[10239] = 0xab;
+        let c = os.compact();
+        // B's code moves 5120 -> 2048 (4096 bytes), A's stack 9216 -> 6144 (1024).
+        assert_eq!(c.bytes_copied, 5120);
+        assert_eq!(c.moves.len(), 2);
+        assert_eq!(os.processes()[0].segments.segments[3].base, 7168);
+        assert_eq!(read(&os, 0, 0x3fff), Some(0xab));
+        assert_eq!(os.memory().free_list(), &[(7168, 9216)]);
+        assert_eq!(os.memory().fragmentation(), 0.0);
+        // A is running: its CPU registers were rewritten too.
+        assert_eq!(
+            os.cpu(),
+            (
+                Some(0),
+                Some(&Registers::Segments(
+                    os.processes()[0].segments.segments.clone()
+                ))
+            )
+        );
+    }
+
+    #[test]
+    fn base_and_bounds_wastes_the_middle_and_copies_it() {
+        // 4 KiB address spaces in 12 KiB: A and B placed, A exits, C placed in A's hole.
+        let mut os = ContiguousOs::new(
+            Mode::BaseBounds { asize: 4096 },
+            12 << 10,
+            Fit::Best,
+            &names(3),
+        );
+        assert_eq!(
+            os.apply(Op::Alloc {
+                pid: 0,
+                seg: 0,
+                size: 1000
+            }),
+            Outcome::Placed { start: 0 }
+        );
+        assert_eq!(
+            os.apply(Op::Alloc {
+                pid: 1,
+                seg: 0,
+                size: 500
+            }),
+            Outcome::Placed { start: 4096 }
+        );
+        assert_eq!(
+            os.apply(Op::Alloc {
+                pid: 1,
+                seg: 3,
+                size: 300
+            }),
+            Outcome::Grown
+        );
+        assert_eq!(
+            os.apply(Op::Alloc {
+                pid: 1,
+                seg: 1,
+                size: 3500
+            }),
+            Outcome::AddressSpaceFull { need: 4300 }
+        );
+        assert_eq!(os.layout(1).internal_fragmentation(), 4096 - 800);
+        assert_eq!(os.apply(Op::Exit { pid: 0 }), Outcome::Freed);
+        // Two 4K holes, not adjacent: a third space fits, nothing larger would.
+        assert_eq!(os.memory().free_list(), &[(0, 4096), (8192, 4096)]);
+        assert_eq!(
+            os.apply(Op::Alloc {
+                pid: 2,
+                seg: 1,
+                size: 10
+            }),
+            Outcome::Placed { start: 0 }
+        );
+        os.memory_mut().bytes_mut()[4096 + 4095] = 7;
+        assert_eq!(os.apply(Op::Exit { pid: 2 }), Outcome::Freed);
+        let c = os.compact();
+        // B moves down a whole 4096 bytes, 3296 of them unused.
+        assert_eq!(c.bytes_copied, 4096);
+        assert_eq!(
+            os.processes()[1].bb,
+            BaseBounds {
+                base: 0,
+                bounds: 4096
+            }
+        );
+        assert_eq!(read(&os, 1, 4095), Some(7));
+        // Processes A B B B A C C: switches to A, B, A, C; after A's exit nothing is saved.
+        assert_eq!(
+            os.switches(),
+            Switches {
+                switches: 4,
+                register_saves: 4,
+                register_restores: 8
+            }
+        );
+    }
+
+    #[test]
+    fn generation_is_seeded() {
+        assert_eq!(generate(7, 50, 3, 1000), generate(7, 50, 3, 1000));
+        assert_ne!(generate(7, 50, 3, 1000), generate(8, 50, 3, 1000));
+        assert_eq!(generate(7, 50, 3, 1000).len(), 50);
+    }
+
+    proptest! {
+        /// After compaction every process's translations reach the same bytes as before, and
+        /// the free space is one block.
+        #[test]
+        fn compaction_preserves_every_translation(seed in any::<u64>(), steps in 1usize..80,
+                fit in prop::sample::select(vec![Fit::First, Fit::Best, Fit::Worst]),
+                bb in any::<bool>()) {
+            let mode = if bb { Mode::BaseBounds { asize: 1024 } } else { Mode::Segmentation { va_bits: 12 } };
+            let mut os = ContiguousOs::new(mode, 8192, fit, &names(4));
+            for op in generate(seed, steps, 4, 1024) {
+                os.apply(op);
+            }
+            // Distinct contents everywhere.
+            for (i, b) in os.memory_mut().bytes_mut().iter_mut().enumerate() {
+                *b = (i * 131 % 251) as u8;
+            }
+            let before: Vec<Vec<Option<u8>>> = (0..4).map(|p| (0..4096).map(|va| read(&os, p, va)).collect()).collect();
+            let c = os.compact();
+            let after: Vec<Vec<Option<u8>>> = (0..4).map(|p| (0..4096).map(|va| read(&os, p, va)).collect()).collect();
+            prop_assert_eq!(before, after);
+            let f = os.memory().free_list();
+            prop_assert!(f.len() <= 1);
+            let used: u64 = os.memory().map().iter().filter(|r| r.owner.is_some()).map(|r| r.size).sum();
+            if let Some(&(start, size)) = f.first() {
+                prop_assert_eq!((start, size), (used, 8192 - used));
+            }
+            prop_assert_eq!(c.bytes_copied, c.moves.iter().map(|m| m.bytes).sum::<u64>());
+            prop_assert_eq!(os.compact(), Compaction::default(), "a second compaction moves nothing");
+        }
+    }
+}
