@@ -46,6 +46,8 @@ enum Command {
     Pagetable(cmd::pagetable::Args),
     /// Check a program's malloc/free/load/store trace like a memory checker; brk and mmap shown.
     Memcheck(cmd::memcheck::Args),
+    /// Segments or base-and-bounds spaces in physical memory: fits, holes, compaction's cost.
+    Segments(cmd::segments::Args),
 }
 
 fn main() -> ExitCode {
@@ -67,6 +69,7 @@ fn main() -> ExitCode {
         Command::Ws(a) => cmd::ws::run(a),
         Command::Pagetable(a) => cmd::pagetable::run(a),
         Command::Memcheck(a) => cmd::memcheck::run(a),
+        Command::Segments(a) => cmd::segments::run(a),
     };
     exit::finish(result)
 }

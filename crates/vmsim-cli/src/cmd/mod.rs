@@ -9,6 +9,7 @@ pub mod pagetable;
 pub mod policy;
 pub mod presets;
 pub mod run;
+pub mod segments;
 pub mod thrash;
 pub mod workload;
 pub mod ws;

@@ -38,6 +38,16 @@ pub enum Mode {
     },
 }
 
+impl Mode {
+    /// The largest segment an address can reach (under base and bounds, the whole space).
+    pub fn max_segment(self) -> u64 {
+        match self {
+            Mode::Segmentation { va_bits } => 1u64 << (va_bits - 2),
+            Mode::BaseBounds { asize } => asize,
+        }
+    }
+}
+
 /// One step of a run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(tag = "op", rename_all = "snake_case")]
@@ -264,14 +274,6 @@ impl ContiguousOs {
         kind: AccessKind,
     ) -> Result<PhysAddr, TranslateFault> {
         self.mechanism(pid).translate(va, kind)
-    }
-
-    /// The largest segment an address can reach.
-    pub fn max_segment(&self) -> u64 {
-        match self.mode {
-            Mode::Segmentation { va_bits } => 1u64 << (va_bits - 2),
-            Mode::BaseBounds { asize } => asize,
-        }
     }
 
     /// `pid`'s base-and-bounds layout (meaningful in that mode).
