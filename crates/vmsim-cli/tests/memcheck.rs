@@ -1,31 +1,7 @@
 //! Whole-program tests of `vmsim memcheck`: the built-in example's errors at their exact
 //! operations, leak classes, the mmap threshold flag, and bad input.
-use std::io::Write;
-use std::process::{Command, Output};
-
-fn vmsim(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_vmsim"))
-        .args(args)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("run vmsim")
-}
-
-fn json(o: &Output) -> serde_json::Value {
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    serde_json::from_slice(&o.stdout).unwrap()
-}
-
-fn temp(name: &str, text: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("vmsim-memcheck-test-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let p = dir.join(name);
-    std::fs::File::create(&p)
-        .unwrap()
-        .write_all(text.as_bytes())
-        .unwrap();
-    p
-}
+mod common;
+use common::{json, temp, vmsim};
 
 #[test]
 fn the_built_in_example_shows_each_error_class_at_its_operation() {

@@ -1,19 +1,7 @@
 //! Whole-program tests of `vmsim segments`: exact maps and compaction costs for hand-written
 //! runs under segmentation and base and bounds, seeded runs, and bad input.
-use std::process::{Command, Output};
-
-fn vmsim(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_vmsim"))
-        .args(args)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("run vmsim")
-}
-
-fn json(o: &Output) -> serde_json::Value {
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    serde_json::from_slice(&o.stdout).unwrap()
-}
+mod common;
+use common::{json, vmsim};
 
 /// (start, size, owner) of each map region; owner "free", "A.code" or "A".
 fn map(v: &serde_json::Value, names: &[&str]) -> Vec<(u64, u64, String)> {

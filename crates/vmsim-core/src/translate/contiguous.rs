@@ -485,26 +485,10 @@ mod tests {
             &names(2),
         );
         let ops = [
-            Op::Alloc {
-                pid: 0,
-                seg: 0,
-                size: 2048,
-            },
-            Op::Alloc {
-                pid: 0,
-                seg: 1,
-                size: 3072,
-            },
-            Op::Alloc {
-                pid: 1,
-                seg: 0,
-                size: 4096,
-            },
-            Op::Alloc {
-                pid: 0,
-                seg: 3,
-                size: 1024,
-            },
+            alloc(0, 0, 2048),
+            alloc(0, 1, 3072),
+            alloc(1, 0, 4096),
+            alloc(0, 3, 1024),
             Op::Free { pid: 0, seg: 1 },
         ];
         let out: Vec<Outcome> = ops.iter().map(|&o| os.apply(o)).collect();
@@ -556,6 +540,11 @@ mod tests {
         );
     }
 
+    /// Segment `seg` of `size` bytes for process `pid`.
+    fn alloc(pid: usize, seg: usize, size: u64) -> Op {
+        Op::Alloc { pid, seg, size }
+    }
+
     #[test]
     fn base_and_bounds_wastes_the_middle_and_copies_it() {
         // 4 KiB address spaces in 12 KiB: A and B placed, A exits, C placed in A's hole.
@@ -565,50 +554,20 @@ mod tests {
             Fit::Best,
             &names(3),
         );
-        assert_eq!(
-            os.apply(Op::Alloc {
-                pid: 0,
-                seg: 0,
-                size: 1000
-            }),
-            Outcome::Placed { start: 0 }
-        );
-        assert_eq!(
-            os.apply(Op::Alloc {
-                pid: 1,
-                seg: 0,
-                size: 500
-            }),
-            Outcome::Placed { start: 4096 }
-        );
-        assert_eq!(
-            os.apply(Op::Alloc {
-                pid: 1,
-                seg: 3,
-                size: 300
-            }),
-            Outcome::Grown
-        );
-        assert_eq!(
-            os.apply(Op::Alloc {
-                pid: 1,
-                seg: 1,
-                size: 3500
-            }),
-            Outcome::AddressSpaceFull { need: 4300 }
-        );
+        let steps = [
+            (alloc(0, 0, 1000), Outcome::Placed { start: 0 }),
+            (alloc(1, 0, 500), Outcome::Placed { start: 4096 }),
+            (alloc(1, 3, 300), Outcome::Grown),
+            (alloc(1, 1, 3500), Outcome::AddressSpaceFull { need: 4300 }),
+        ];
+        for (op, want) in steps {
+            assert_eq!(os.apply(op), want, "{op:?}");
+        }
         assert_eq!(os.layout(1).internal_fragmentation(), 4096 - 800);
         assert_eq!(os.apply(Op::Exit { pid: 0 }), Outcome::Freed);
         // Two 4K holes, not adjacent: a third space fits, nothing larger would.
         assert_eq!(os.memory().free_list(), &[(0, 4096), (8192, 4096)]);
-        assert_eq!(
-            os.apply(Op::Alloc {
-                pid: 2,
-                seg: 1,
-                size: 10
-            }),
-            Outcome::Placed { start: 0 }
-        );
+        assert_eq!(os.apply(alloc(2, 1, 10)), Outcome::Placed { start: 0 });
         os.memory_mut().bytes_mut()[4096 + 4095] = 7;
         assert_eq!(os.apply(Op::Exit { pid: 2 }), Outcome::Freed);
         let c = os.compact();
