@@ -36,7 +36,7 @@ pub struct Args {
     /// base and bounds a quarter of --asize).
     #[arg(long, value_name = "SIZE", value_parser = parse_bytes, conflicts_with = "ops")]
     pub max_size: Option<u64>,
-    /// Physical memory.
+    /// Physical memory (at most 64M: its contents are simulated).
     #[arg(long, value_name = "SIZE", default_value = "16K", value_parser = parse_bytes)]
     pub memory: u64,
     /// Placement policy.
@@ -199,8 +199,9 @@ pub fn run(a: Args) -> Result<()> {
         "worst" => Fit::Worst,
         _ => Fit::First,
     };
-    if a.memory == 0 || a.memory > 1 << 30 {
-        return Err(usage("--memory must be from 1 byte to 1G"));
+    // The contents are simulated byte for byte.
+    if a.memory == 0 || a.memory > 64 << 20 {
+        return Err(usage("--memory must be from 1 byte to 64M"));
     }
     let mode = if a.base_bounds {
         if a.asize == 0 {

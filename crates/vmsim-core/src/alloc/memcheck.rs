@@ -1113,6 +1113,26 @@ mod tests {
     }
 
     proptest! {
+        /// Any text is an error or a trace, and any trace checks without a panic.
+        #[test]
+        fn arbitrary_traces_never_panic(lines in prop::collection::vec(
+            "(p|q|r) = (malloc|calloc [0-9]{1,3}|realloc (p|q|null)) [0-9]{1,20}[KMGT]?|\
+             (free|load|store) (p|q|0x[0-9a-f]{1,16})([+-][0-9]{1,20})?( [0-9]{1,20}[KT]?| = (p|q|null))?|\
+             (p|q|r) = (p|q|null)", 0..40)) {
+            if let Ok(t) = parse(&lines.join("\n")) {
+                let _ = check(&t, HeapConfig::default());
+                let _ = check(&t, HeapConfig { mmap_threshold: u64::MAX, dynamic_threshold: false, ..HeapConfig::default() });
+            }
+        }
+
+        /// Any text at all.
+        #[test]
+        fn arbitrary_text_never_panics(s in "\\PC{0,300}") {
+            if let Ok(t) = parse(&s) {
+                let _ = check(&t, HeapConfig::default());
+            }
+        }
+
         /// Random correct programs (allocate, store then load inside bounds, realloc, free
         /// each block once, free everything before exit) report no errors and no leaks.
         #[test]

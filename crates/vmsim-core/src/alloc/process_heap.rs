@@ -114,9 +114,9 @@ pub struct ProcessHeap {
 /// How far the brk heap and the mmap area may extend.
 const AREA: u64 = 1 << 40;
 
-/// Rounds `x` up to a multiple of `m` (a power of two or any positive value).
-fn round_up(x: u64, m: u64) -> u64 {
-    x.div_ceil(m) * m
+/// Rounds `x` up to a multiple of `m` (positive); `None` past `u64::MAX`.
+fn round_up(x: u64, m: u64) -> Option<u64> {
+    x.div_ceil(m).checked_mul(m)
 }
 
 impl ProcessHeap {
@@ -172,6 +172,14 @@ impl ProcessHeap {
         (self.mmapped_now, self.mmapped_peak)
     }
 
+    /// The break that covers the heap up to `end` plus the top pad, in whole pages.
+    fn break_for(&self, end: u64) -> u64 {
+        let c = &self.config;
+        round_up((end - c.heap_base).saturating_add(c.top_pad), c.page)
+            .and_then(|r| c.heap_base.checked_add(r))
+            .unwrap_or(u64::MAX)
+    }
+
     /// glibc's chunk size for a request of `size` bytes (64-bit: + 8, rounded to 16, at least
     /// 32); `None` if it overflows.
     pub fn chunk_size(size: u64) -> Option<u64> {
@@ -191,7 +199,7 @@ impl ProcessHeap {
     pub fn malloc(&mut self, size: u64, calls: &mut Vec<SysCall>) -> Option<Chunk> {
         let nb = Self::chunk_size(size)?;
         if nb >= self.config.mmap_threshold {
-            let len = round_up(nb.checked_add(8)?, self.config.page);
+            let len = round_up(nb.checked_add(8)?, self.config.page)?;
             let addr = self.maps.alloc(len).ok()?.addr?;
             calls.push(SysCall::Mmap { addr, len });
             self.mmapped_now += len;
@@ -205,11 +213,7 @@ impl ProcessHeap {
         let start = self.heap.alloc(nb).ok()?.addr?;
         let end = start + nb;
         if end > self.brk {
-            let to = self.config.heap_base
-                + round_up(
-                    end - self.config.heap_base + self.config.top_pad,
-                    self.config.page,
-                );
+            let to = self.break_for(end);
             calls.push(SysCall::Brk { from: self.brk, to });
             self.brk = to;
             self.peak_brk = self.peak_brk.max(to);
@@ -249,11 +253,7 @@ impl ProcessHeap {
                     .last_key_value()
                     .map_or(self.config.heap_base, |(&a, &s)| a + s);
                 if self.brk - used_end.min(self.brk) > self.config.trim_threshold {
-                    let to = self.config.heap_base
-                        + round_up(
-                            used_end - self.config.heap_base + self.config.top_pad,
-                            self.config.page,
-                        );
+                    let to = self.break_for(used_end);
                     if to < self.brk {
                         calls.push(SysCall::Brk { from: self.brk, to });
                         self.brk = to;

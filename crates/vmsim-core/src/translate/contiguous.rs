@@ -360,8 +360,10 @@ impl ContiguousOs {
                 let used: u64 = self.procs[pid].sizes.iter().sum();
                 if self.procs[pid].sizes[seg] != 0 {
                     Outcome::AlreadyAllocated
-                } else if used + size > asize {
-                    Outcome::AddressSpaceFull { need: used + size }
+                } else if used.saturating_add(size) > asize {
+                    Outcome::AddressSpaceFull {
+                        need: used.saturating_add(size),
+                    }
                 } else if self.procs[pid].placed {
                     self.procs[pid].sizes[seg] = size;
                     Outcome::Grown
