@@ -258,7 +258,7 @@ pub fn run(a: Args) -> Result<()> {
     let frag_before = os.memory().fragmentation();
     let internal: Vec<(String, u64, u64)> = if a.base_bounds {
         (0..names.len())
-            .filter(|&p| os.processes()[p].placed)
+            .filter(|&p| os.processes()[p].bb.is_some())
             .map(|p| {
                 let l = os.layout(p);
                 (names[p].clone(), l.internal_fragmentation(), l.size)

@@ -19,6 +19,9 @@ use serde::Serialize;
 /// The segments a process may have, by number: the top two bits of an address select one.
 pub const SEGMENT_NAMES: [&str; 4] = ["code", "heap", "data", "stack"];
 
+/// The registers of a process whose address space is not placed: every address faults.
+const UNPLACED: BaseBounds = BaseBounds { base: 0, bounds: 0 };
+
 /// Segment number of the stack (it grows down).
 const STACK: usize = 3;
 
@@ -118,10 +121,8 @@ pub struct Process {
     pub sizes: [u64; 4],
     /// Saved segment registers (segmentation).
     pub segments: Segmentation,
-    /// Saved base and bounds (base and bounds).
-    pub bb: BaseBounds,
-    /// Base and bounds: whether the address space is placed.
-    pub placed: bool,
+    /// Saved base and bounds (base and bounds), once the address space is placed.
+    pub bb: Option<BaseBounds>,
 }
 
 /// The registers of the CPU: those of the process running.
@@ -177,8 +178,7 @@ impl ContiguousOs {
                         segments,
                         selector: Selector::TopBits { va_bits, bits: 2 },
                     },
-                    bb: BaseBounds { base: 0, bounds: 0 },
-                    placed: false,
+                    bb: None,
                 }
             })
             .collect();
@@ -235,7 +235,9 @@ impl ContiguousOs {
             Mode::Segmentation { .. } => {
                 Registers::Segments(self.procs[pid].segments.segments.clone())
             }
-            Mode::BaseBounds { .. } => Registers::BaseBounds(self.procs[pid].bb),
+            Mode::BaseBounds { .. } => {
+                Registers::BaseBounds(self.procs[pid].bb.unwrap_or(UNPLACED))
+            }
         }
     }
 
@@ -248,7 +250,11 @@ impl ContiguousOs {
         if let (Some(old), Some(regs)) = (self.running, self.cpu.take()) {
             match regs {
                 Registers::Segments(s) => self.procs[old].segments.segments = s,
-                Registers::BaseBounds(b) => self.procs[old].bb = b,
+                Registers::BaseBounds(b) => {
+                    if let Some(saved) = &mut self.procs[old].bb {
+                        *saved = b;
+                    }
+                }
             }
             self.switches.register_saves += n;
         }
@@ -262,7 +268,7 @@ impl ContiguousOs {
     pub fn mechanism(&self, pid: usize) -> &dyn Translate {
         match self.mode {
             Mode::Segmentation { .. } => &self.procs[pid].segments,
-            Mode::BaseBounds { .. } => &self.procs[pid].bb,
+            Mode::BaseBounds { .. } => self.procs[pid].bb.as_ref().unwrap_or(&UNPLACED),
         }
     }
 
@@ -281,7 +287,7 @@ impl ContiguousOs {
         let s = self.procs[pid].sizes;
         Layout {
             size: match self.mode {
-                Mode::BaseBounds { asize } if self.procs[pid].placed => asize,
+                Mode::BaseBounds { asize } if self.procs[pid].bb.is_some() => asize,
                 _ => s.iter().sum(),
             },
             code: s[0],
@@ -364,7 +370,7 @@ impl ContiguousOs {
                     Outcome::AddressSpaceFull {
                         need: used.saturating_add(size),
                     }
-                } else if self.procs[pid].placed {
+                } else if self.procs[pid].bb.is_some() {
                     self.procs[pid].sizes[seg] = size;
                     Outcome::Grown
                 } else {
@@ -372,11 +378,10 @@ impl ContiguousOs {
                         Some(start) => {
                             let p = &mut self.procs[pid];
                             p.sizes[seg] = size;
-                            p.placed = true;
-                            p.bb = BaseBounds {
+                            p.bb = Some(BaseBounds {
                                 base: start,
                                 bounds: asize,
-                            };
+                            });
                             Outcome::Placed { start }
                         }
                         None => self.no_fit(asize),
@@ -395,8 +400,7 @@ impl ContiguousOs {
             (Mode::BaseBounds { .. }, Op::Exit { .. }) => {
                 let p = &mut self.procs[pid];
                 p.sizes = [0; 4];
-                p.placed = false;
-                p.bb = BaseBounds { base: 0, bounds: 0 };
+                p.bb = None;
                 if self.memory.release(Owner { pid, seg: None }) {
                     Outcome::Freed
                 } else {
@@ -421,7 +425,11 @@ impl ContiguousOs {
             let p = &mut self.procs[m.owner.pid];
             match m.owner.seg {
                 Some(seg) => p.segments.segments[seg].place(m.to, m.bytes),
-                None => p.bb.base = m.to,
+                None => {
+                    if let Some(b) = &mut p.bb {
+                        b.base = m.to;
+                    }
+                }
             }
         }
         if let Some(pid) = self.running {
@@ -577,10 +585,10 @@ mod tests {
         assert_eq!(c.bytes_copied, 4096);
         assert_eq!(
             os.processes()[1].bb,
-            BaseBounds {
+            Some(BaseBounds {
                 base: 0,
                 bounds: 4096
-            }
+            })
         );
         assert_eq!(read(&os, 1, 4095), Some(7));
         // Processes A B B B A C C: switches to A, B, A, C; after A's exit nothing is saved.
