@@ -104,6 +104,32 @@ fn the_threshold_flag_moves_big_blocks_to_brk() {
     assert_eq!(v["heap"][0]["to"], 0x60_0000 + 97 * 4096);
     assert_eq!(v["errors"], serde_json::json!([]));
     assert_eq!(v["leaks"], serde_json::json!([]));
+    // The example under a 1 MiB threshold: big (chunk 262160 at 0x600108, after buf, tab and
+    // node) grows the break to base + round_up(0x40118 + 128K, 4K); freeing it trims back.
+    let v = json(&vmsim(&["memcheck", "--json", "--mmap-threshold", "1M"]));
+    let calls: Vec<(u64, &str, u64)> = v["heap"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["op"].as_u64().unwrap(),
+                e["call"].as_str().unwrap(),
+                e["to"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        calls,
+        [
+            (0, "brk", 0x62_1000),
+            (10, "brk", 0x66_1000),
+            (12, "brk", 0x62_1000)
+        ]
+    );
+    // The same leaks: the stale `big` does not keep `lost`, placed at its old address, alive.
+    assert_eq!(v["summary"]["definitely_lost"]["bytes"], 40);
+    assert_eq!(v["summary"]["indirectly_lost"]["bytes"], 8);
 }
 
 #[test]

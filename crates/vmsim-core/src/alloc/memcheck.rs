@@ -13,6 +13,8 @@
 //! `realloc`, a reallocation always moves the block. Undefined bytes are reported when loaded
 //! (Memcheck waits until they decide a branch). Only start pointers make a block reachable; a
 //! block reached only through interior pointers counts as lost (Memcheck says "possibly lost").
+//! A stale pointer whose address now belongs to a newer block does not keep that block
+//! reachable (Memcheck's quarantine usually keeps such an address from being reused at all).
 
 use super::memtrace::{Op, PtrExpr, Trace, Var};
 use super::process_heap::{Chunk, HeapConfig, ProcessHeap, SysCall};
@@ -443,7 +445,7 @@ struct Block {
     state: State,
     defined: Defined,
     /// Pointers stored in the block: offset -> value.
-    pointers: BTreeMap<u64, u64>,
+    pointers: BTreeMap<u64, Ptr>,
 }
 
 impl Block {
@@ -719,7 +721,7 @@ impl Checker {
                 blk.defined.define(off, off + 8);
                 blk.clobber(off, off + 8);
                 if v.addr != 0 {
-                    blk.pointers.insert(off, v.addr);
+                    blk.pointers.insert(off, v);
                 }
             }
             Op::Assign { dst, value } => {
@@ -730,15 +732,21 @@ impl Checker {
         Ok(())
     }
 
+    /// The live block a pointer keeps reachable: one it holds the start of, unless it was
+    /// derived from another (freed) block that had the same address.
+    fn reaches(&self, p: Ptr) -> Option<usize> {
+        let &b = self.live.get(&p.addr)?;
+        match p.block {
+            Some(from) if from != b => None,
+            _ => Some(b),
+        }
+    }
+
     /// Classifies the live blocks (Memcheck's leak search: mark from the roots, then each
     /// unmarked block in turn leads a group of lost blocks it points to).
     fn leaks(&mut self) {
         let mut kind: BTreeMap<usize, LeakKind> = BTreeMap::new();
-        let mut stack: Vec<usize> = self
-            .vars
-            .iter()
-            .filter_map(|p| self.live.get(&p.addr).copied())
-            .collect();
+        let mut stack: Vec<usize> = self.vars.iter().filter_map(|&p| self.reaches(p)).collect();
         while let Some(b) = stack.pop() {
             if kind.insert(b, LeakKind::StillReachable).is_some() {
                 continue;
@@ -747,7 +755,7 @@ impl Checker {
                 self.blocks[b]
                     .pointers
                     .values()
-                    .filter_map(|v| self.live.get(v).copied()),
+                    .filter_map(|&v| self.reaches(v)),
             );
         }
         let live: Vec<usize> = self.live.values().copied().collect();
@@ -760,8 +768,8 @@ impl Checker {
             kind.insert(leader, LeakKind::DefinitelyLost);
             let mut stack = vec![leader];
             while let Some(b) = stack.pop() {
-                for v in self.blocks[b].pointers.values() {
-                    let Some(&c) = self.live.get(v) else { continue };
+                for &v in self.blocks[b].pointers.values() {
+                    let Some(c) = self.reaches(v) else { continue };
                     match kind.get(&c) {
                         None => {
                             kind.insert(c, LeakKind::IndirectlyLost);
@@ -1030,6 +1038,21 @@ mod tests {
                 LeakKind::IndirectlyLost,
             ]
         );
+        // A stale pointer to a reused address keeps nothing alive; a literal address stored in
+        // a reachable block does.
+        let r = run(
+            "p = malloc 16\nfree p\nq = malloc 16\nq = null\nr = malloc 8\nstore r = 0x600010\n",
+        );
+        let v: Vec<(u64, LeakKind)> = r.leaks.iter().map(|l| (l.block.addr, l.kind)).collect();
+        assert_eq!(
+            v,
+            [
+                (0x60_0010, LeakKind::StillReachable),
+                (0x60_0030, LeakKind::StillReachable)
+            ]
+        );
+        let r = run("p = malloc 16\nfree p\nq = malloc 16\nq = null\n");
+        assert_eq!(r.leaks[0].kind, LeakKind::DefinitelyLost);
         // A later block pointing to an earlier lost leader demotes it.
         let r = run("x = malloc 8\nx = null\ny = malloc 8\nstore y = 0x600010\ny = null\n");
         let v: Vec<LeakKind> = r.leaks.iter().map(|l| l.kind).collect();
