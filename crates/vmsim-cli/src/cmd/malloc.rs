@@ -47,12 +47,13 @@ pub struct Args {
     /// Bytes in the heap.
     #[arg(long, default_value = "64K")]
     pub size: String,
-    /// Free list: which free chunk a request takes.
-    #[arg(long, value_enum, default_value_t = FitArg::First)]
-    pub fit: FitArg,
-    /// Free list: where freed chunks go in the list.
-    #[arg(long, value_enum, default_value_t = OrderArg::Address)]
-    pub order: OrderArg,
+    /// Free list: which free chunk a request takes: first, next, best or worst.
+    #[arg(long, default_value = "first")]
+    pub fit: Fit,
+    /// Free list: where freed chunks go in the list: address, size-asc, size-desc, front or
+    /// back.
+    #[arg(long, default_value = "address")]
+    pub order: ListOrder,
     /// Free list: merge a freed chunk with its list neighbours when adjacent.
     #[arg(long)]
     pub coalesce: bool,
@@ -80,9 +81,10 @@ pub struct Args {
     /// Generated workload: probability that an operation allocates (else it frees).
     #[arg(long, default_value_t = 0.6)]
     pub alloc_fraction: f64,
-    /// Generated workload: which live pointer a free releases.
-    #[arg(long, value_enum, default_value_t = LifetimeArg::Random)]
-    pub lifetime: LifetimeArg,
+    /// Generated workload: which live pointer a free releases: random, fifo (the oldest) or
+    /// lifo (the youngest).
+    #[arg(long, default_value = "random")]
+    pub lifetime: Lifetime,
     /// Generated workload: seed.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
@@ -105,63 +107,6 @@ pub enum Kind {
     Buddy,
     /// A slab allocator with one cache per --classes size over --page pages.
     Slab,
-}
-
-/// Free-list fits.
-#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum FitArg {
-    /// The first chunk that fits.
-    First,
-    /// First fit resuming where the last search stopped.
-    Next,
-    /// The smallest chunk that fits.
-    Best,
-    /// The largest chunk.
-    Worst,
-}
-
-/// Free-list orders.
-#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum OrderArg {
-    /// By address.
-    Address,
-    /// By size, smallest first.
-    SizeAsc,
-    /// By size, largest first.
-    SizeDesc,
-    /// Freed chunks at the front.
-    Front,
-    /// Freed chunks at the back.
-    Back,
-}
-
-/// Lifetime patterns.
-#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum LifetimeArg {
-    /// Any live pointer.
-    Random,
-    /// The oldest first.
-    Fifo,
-    /// The youngest first.
-    Lifo,
-}
-
-fn fit_of(f: FitArg) -> Fit {
-    match f {
-        FitArg::First => Fit::First,
-        FitArg::Next => Fit::Next,
-        FitArg::Best => Fit::Best,
-        FitArg::Worst => Fit::Worst,
-    }
-}
-
-fn fit_name(f: Fit) -> &'static str {
-    match f {
-        Fit::First => "first",
-        Fit::Next => "next",
-        Fit::Best => "best",
-        Fit::Worst => "worst",
-    }
 }
 
 /// The validated configuration every allocator is built from.
@@ -230,7 +175,7 @@ impl Heap {
 /// The label of a choice in tables and JSON.
 fn label(choice: Choice) -> String {
     match choice.kind {
-        Kind::Freelist => format!("freelist:{}", fit_name(choice.fit)),
+        Kind::Freelist => format!("freelist:{}", choice.fit),
         Kind::Segregated => "segregated".into(),
         Kind::Buddy => "buddy".into(),
         Kind::Slab => "slab".into(),
@@ -243,14 +188,8 @@ fn describe(c: &Config, choice: Choice) -> String {
     match choice.kind {
         Kind::Freelist => format!(
             "free list, {} fit, {} order, {}, {header}, align {}",
-            fit_name(choice.fit),
-            match c.order {
-                ListOrder::Address => "address",
-                ListOrder::SizeAscending => "size-asc",
-                ListOrder::SizeDescending => "size-desc",
-                ListOrder::Front => "front",
-                ListOrder::Back => "back",
-            },
+            choice.fit,
+            c.order,
             if c.coalesce {
                 "coalescing"
             } else {
@@ -279,13 +218,9 @@ fn parse_choices(list: &str, fit: Fit) -> Result<Vec<Choice>> {
             })?;
             let fit = match (kind, fit_part) {
                 (_, None) => fit,
-                (Kind::Freelist, Some(f)) => <FitArg as clap::ValueEnum>::from_str(f, false)
-                    .map(fit_of)
-                    .map_err(|_| {
-                        crate::exit::usage(format!(
-                            "--compare: unknown fit `{f}` (first, next, best, worst)"
-                        ))
-                    })?,
+                (Kind::Freelist, Some(f)) => f
+                    .parse()
+                    .map_err(|e| crate::exit::usage(format!("--compare: {e}")))?,
                 (_, Some(_)) => {
                     return Err(crate::exit::usage(format!(
                         "--compare: only freelist takes a fit, not `{item}`"
@@ -323,14 +258,8 @@ fn config(a: &Args) -> Result<Config> {
     Ok(Config {
         base,
         size,
-        fit: fit_of(a.fit),
-        order: match a.order {
-            OrderArg::Address => ListOrder::Address,
-            OrderArg::SizeAsc => ListOrder::SizeAscending,
-            OrderArg::SizeDesc => ListOrder::SizeDescending,
-            OrderArg::Front => ListOrder::Front,
-            OrderArg::Back => ListOrder::Back,
-        },
+        fit: a.fit,
+        order: a.order,
         coalesce: a.coalesce,
         header: bytes("--header", &a.header)?,
         align,
@@ -355,27 +284,17 @@ fn operations(a: &Args) -> Result<(Vec<Line>, Value)> {
     if !(0.0..=1.0).contains(&a.alloc_fraction) {
         return Err(crate::exit::usage("--alloc-fraction must be from 0 to 1"));
     }
-    let lifetime = match a.lifetime {
-        LifetimeArg::Random => Lifetime::Random,
-        LifetimeArg::Fifo => Lifetime::Fifo,
-        LifetimeArg::Lifo => Lifetime::Lifo,
-    };
     let g = Generate {
         ops: a.ops,
         sizes,
         alloc_fraction: a.alloc_fraction,
-        lifetime,
+        lifetime: a.lifetime,
         seed: a.seed,
-    };
-    let lifetime_name = match a.lifetime {
-        LifetimeArg::Random => "random",
-        LifetimeArg::Fifo => "fifo",
-        LifetimeArg::Lifo => "lifo",
     };
     Ok((
         g.ops(),
         json!({"generated": {"ops": a.ops, "sizes": a.sizes, "alloc_fraction": a.alloc_fraction,
-                             "lifetime": lifetime_name, "seed": a.seed}}),
+                             "lifetime": a.lifetime.to_string(), "seed": a.seed}}),
     ))
 }
 

@@ -7,9 +7,7 @@
 //! over heap units instead of frames: one buddy mechanism in the project. Search steps are the
 //! per-order free lists examined, from the request's order up to the first non-empty one.
 
-use super::{
-    AllocFailure, AllocOutcome, Allocator, ConfigError, FreeError, Freed, Ledger, LiveBlock, Span,
-};
+use super::{AllocOutcome, Allocator, ConfigError, FreeError, Freed, Ledger, LiveBlock, Span};
 use crate::phys::buddy::{Buddy, BuddyUnit, ORDER_LIMIT};
 
 /// One minimum-size block of the heap, by index from address 0.
@@ -98,18 +96,14 @@ impl Allocator for HeapBuddy {
     }
 
     fn alloc(&mut self, size: u64) -> AllocOutcome {
-        let no_fit = |searched| AllocOutcome::Failed {
-            reason: AllocFailure::NoFit,
-            searched,
-        };
         let Some(order) = self.order_for(size) else {
-            return no_fit(0);
+            return AllocOutcome::no_fit(0);
         };
         if order > self.buddy.max_order() {
-            return no_fit(0);
+            return AllocOutcome::no_fit(0);
         }
         match self.buddy.alloc_counted(order) {
-            Err(_) => no_fit(usize::from(self.buddy.max_order() - order) + 1),
+            Err(_) => AllocOutcome::no_fit(usize::from(self.buddy.max_order() - order) + 1),
             Ok((unit, searched)) => {
                 let block = LiveBlock {
                     start: unit.0 << self.shift,
@@ -131,8 +125,8 @@ impl Allocator for HeapBuddy {
         Ok(Freed { block, merges })
     }
 
-    fn live(&self) -> Vec<LiveBlock> {
-        self.live.blocks().copied().collect()
+    fn ledger(&self) -> &Ledger {
+        &self.live
     }
 
     fn free_blocks(&self) -> Vec<Span> {
@@ -150,6 +144,7 @@ impl Allocator for HeapBuddy {
 mod tests {
     use super::*;
     use crate::alloc::metrics::tests::check_invariants;
+    use crate::alloc::AllocFailure;
     use proptest::prelude::*;
 
     #[test]

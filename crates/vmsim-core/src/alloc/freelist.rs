@@ -7,7 +7,10 @@
 //! lists can drift out of order, and coalescing merges only neighbours in list order: the
 //! behaviour the OSTEP homework teaches.
 
-use super::{AllocFailure, AllocOutcome, Allocator, FreeError, Freed, Ledger, LiveBlock, Span};
+use super::{
+    by_name, name_of, AllocFailure, AllocOutcome, Allocator, FreeError, Freed, Ledger, LiveBlock,
+    Span,
+};
 
 /// How a chunk is chosen among those that fit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,6 +39,53 @@ pub enum ListOrder {
     Front,
     /// At the back.
     Back,
+}
+
+impl Fit {
+    /// Every fit, with its name.
+    pub const ALL: [(Fit, &'static str); 4] = [
+        (Fit::First, "first"),
+        (Fit::Next, "next"),
+        (Fit::Best, "best"),
+        (Fit::Worst, "worst"),
+    ];
+}
+
+impl ListOrder {
+    /// Every order, with its name.
+    pub const ALL: [(ListOrder, &'static str); 5] = [
+        (ListOrder::Address, "address"),
+        (ListOrder::SizeAscending, "size-asc"),
+        (ListOrder::SizeDescending, "size-desc"),
+        (ListOrder::Front, "front"),
+        (ListOrder::Back, "back"),
+    ];
+}
+
+impl std::str::FromStr for Fit {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        by_name(&Fit::ALL, s, "fit")
+    }
+}
+
+impl std::fmt::Display for Fit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(name_of(&Fit::ALL, *self))
+    }
+}
+
+impl std::str::FromStr for ListOrder {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        by_name(&ListOrder::ALL, s, "list order")
+    }
+}
+
+impl std::fmt::Display for ListOrder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(name_of(&ListOrder::ALL, *self))
+    }
 }
 
 /// The allocator.
@@ -196,10 +246,7 @@ impl Allocator for FreeList {
         let need = self.need(size);
         let (chosen, searched) = self.search(need);
         let Some(i) = chosen else {
-            return AllocOutcome::Failed {
-                reason: AllocFailure::NoFit,
-                searched,
-            };
+            return AllocOutcome::no_fit(searched);
         };
         let block = LiveBlock {
             start: self.free[i].0,
@@ -225,8 +272,8 @@ impl Allocator for FreeList {
         Ok(Freed { block, merges })
     }
 
-    fn live(&self) -> Vec<LiveBlock> {
-        self.live.blocks().copied().collect()
+    fn ledger(&self) -> &Ledger {
+        &self.live
     }
 
     fn free_blocks(&self) -> Vec<Span> {
@@ -277,6 +324,22 @@ mod tests {
         );
         let h = FreeList::new(0, 64, Fit::First, ListOrder::Back, false, 4, Some(8));
         assert_eq!(h.need(5), 12);
+    }
+
+    #[test]
+    fn names_round_trip() {
+        for (fit, name) in Fit::ALL {
+            assert_eq!(name.parse::<Fit>(), Ok(fit));
+            assert_eq!(fit.to_string(), name);
+        }
+        for (order, name) in ListOrder::ALL {
+            assert_eq!(name.parse::<ListOrder>(), Ok(order));
+            assert_eq!(order.to_string(), name);
+        }
+        assert!("nearest"
+            .parse::<Fit>()
+            .unwrap_err()
+            .contains("first, next, best, worst"));
     }
 
     #[test]

@@ -101,6 +101,14 @@ pub enum AllocOutcome {
 }
 
 impl AllocOutcome {
+    /// A failure for want of a large enough free block, after `searched` steps.
+    pub fn no_fit(searched: usize) -> Self {
+        AllocOutcome::Failed {
+            reason: AllocFailure::NoFit,
+            searched,
+        }
+    }
+
     /// Search steps, whether or not the request was placed.
     pub fn searched(&self) -> usize {
         match *self {
@@ -204,8 +212,13 @@ pub trait Allocator {
     /// Frees the block whose pointer is `ptr`.
     fn free(&mut self, ptr: u64) -> Result<Freed, FreeError>;
 
+    /// The live blocks and freed pointers.
+    fn ledger(&self) -> &Ledger;
+
     /// The live blocks, by address.
-    fn live(&self) -> Vec<LiveBlock>;
+    fn live(&self) -> Vec<LiveBlock> {
+        self.ledger().blocks().copied().collect()
+    }
 
     /// The free blocks, in the order the allocator searches them (its free list or lists).
     fn free_blocks(&self) -> Vec<Span>;
@@ -215,4 +228,25 @@ pub trait Allocator {
     fn metadata(&self) -> Vec<Span> {
         Vec::new()
     }
+}
+
+/// Looks a name up in a table of (value, name), or lists the names.
+pub(crate) fn by_name<T: Copy>(
+    table: &[(T, &'static str)],
+    s: &str,
+    what: &str,
+) -> Result<T, String> {
+    table
+        .iter()
+        .find(|(_, n)| *n == s)
+        .map(|&(v, _)| v)
+        .ok_or_else(|| {
+            let names: Vec<&str> = table.iter().map(|(_, n)| *n).collect();
+            format!("unknown {what} `{s}` (one of {})", names.join(", "))
+        })
+}
+
+/// The name of a value in a table of (value, name).
+pub(crate) fn name_of<T: Copy + PartialEq>(table: &[(T, &'static str)], v: T) -> &'static str {
+    table.iter().find(|(t, _)| *t == v).map_or("?", |&(_, n)| n)
 }

@@ -11,8 +11,8 @@
 //! looked at, plus the general-list entries examined when it is empty.
 
 use super::{
-    AllocFailure, AllocOutcome, Allocator, ConfigError, Fit, FreeError, FreeList, Freed, Ledger,
-    ListOrder, LiveBlock, Span,
+    AllocOutcome, Allocator, ConfigError, Fit, FreeError, FreeList, Freed, Ledger, ListOrder,
+    LiveBlock, Span,
 };
 
 /// The segregated-lists heap.
@@ -85,12 +85,8 @@ impl Allocator for Segregated {
     }
 
     fn alloc(&mut self, size: u64) -> AllocOutcome {
-        let failed = |searched| AllocOutcome::Failed {
-            reason: AllocFailure::NoFit,
-            searched,
-        };
         let Some(need) = size.checked_add(self.header) else {
-            return failed(0);
+            return AllocOutcome::no_fit(0);
         };
         let class = self.classes.iter().position(|&c| c >= need);
         let (start, block_size, searched) = match class {
@@ -98,12 +94,12 @@ impl Allocator for Segregated {
                 Some(start) => (start, self.classes[c], 1),
                 None => match self.general.take_chunk(self.classes[c]) {
                     (Some(start), s) => (start, self.classes[c], 1 + s),
-                    (None, s) => return failed(1 + s),
+                    (None, s) => return AllocOutcome::no_fit(1 + s),
                 },
             },
             None => match self.general.take_chunk(need) {
                 (Some(start), s) => (start, need, s),
-                (None, s) => return failed(s),
+                (None, s) => return AllocOutcome::no_fit(s),
             },
         };
         let block = LiveBlock {
@@ -130,8 +126,8 @@ impl Allocator for Segregated {
         Ok(Freed { block, merges })
     }
 
-    fn live(&self) -> Vec<LiveBlock> {
-        self.live.blocks().copied().collect()
+    fn ledger(&self) -> &Ledger {
+        &self.live
     }
 
     fn free_blocks(&self) -> Vec<Span> {
@@ -148,6 +144,7 @@ impl Allocator for Segregated {
 mod tests {
     use super::*;
     use crate::alloc::metrics::tests::check_invariants;
+    use crate::alloc::AllocFailure;
     use proptest::prelude::*;
 
     #[test]

@@ -17,8 +17,7 @@
 //! allocator's steps when a slab or a large block is taken from it.
 
 use super::{
-    AllocFailure, AllocOutcome, Allocator, ConfigError, FreeError, Freed, HeapBuddy, Ledger,
-    LiveBlock, Span,
+    AllocOutcome, Allocator, ConfigError, FreeError, Freed, HeapBuddy, Ledger, LiveBlock, Span,
 };
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -236,13 +235,9 @@ impl Allocator for Slab {
 
     fn alloc(&mut self, size: u64) -> AllocOutcome {
         let mut searched = 0;
-        let failed = |searched| AllocOutcome::Failed {
-            reason: AllocFailure::NoFit,
-            searched,
-        };
         let Some(ci) = self.caches.iter().position(|c| c.object >= size) else {
             let Some(pages) = self.pages(size, &mut searched) else {
-                return failed(searched);
+                return AllocOutcome::no_fit(searched);
             };
             let block = LiveBlock {
                 requested: size,
@@ -265,7 +260,7 @@ impl Allocator for Slab {
                     None => {
                         let bytes = self.caches[ci].slab_bytes;
                         let Some(p) = self.pages(bytes, &mut searched) else {
-                            return failed(searched);
+                            return AllocOutcome::no_fit(searched);
                         };
                         let c = &mut self.caches[ci];
                         let objects = c.per_slab;
@@ -286,10 +281,10 @@ impl Allocator for Slab {
         };
         let c = &mut self.caches[ci];
         let Some(slab) = c.slabs.get_mut(&start) else {
-            return failed(searched);
+            return AllocOutcome::no_fit(searched);
         };
         let Some(idx) = slab.free.pop() else {
-            return failed(searched);
+            return AllocOutcome::no_fit(searched);
         };
         if std::mem::replace(&mut slab.used_before[idx as usize], true) {
             c.reused += 1;
@@ -333,8 +328,8 @@ impl Allocator for Slab {
         Ok(Freed { block, merges: 0 })
     }
 
-    fn live(&self) -> Vec<LiveBlock> {
-        self.live.blocks().copied().collect()
+    fn ledger(&self) -> &Ledger {
+        &self.live
     }
 
     /// Free objects of each cache (partial slabs, then empty ones, each in hand-out order),

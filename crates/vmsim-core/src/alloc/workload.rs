@@ -8,7 +8,7 @@
 //! C; freeing a name twice is a double free the allocator reports.
 
 use super::metrics::{Snapshot, Summary};
-use super::{AllocOutcome, Allocator, FreeError, Freed};
+use super::{by_name, name_of, AllocOutcome, Allocator, FreeError, Freed};
 use crate::units::parse_bytes;
 use rand::{Rng, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
@@ -218,6 +218,28 @@ pub enum Lifetime {
     Lifo,
 }
 
+impl Lifetime {
+    /// Every pattern, with its name.
+    pub const ALL: [(Lifetime, &'static str); 3] = [
+        (Lifetime::Random, "random"),
+        (Lifetime::Fifo, "fifo"),
+        (Lifetime::Lifo, "lifo"),
+    ];
+}
+
+impl FromStr for Lifetime {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        by_name(&Lifetime::ALL, s, "lifetime")
+    }
+}
+
+impl fmt::Display for Lifetime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(name_of(&Lifetime::ALL, *self))
+    }
+}
+
 /// A seeded generated workload.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Generate {
@@ -407,6 +429,9 @@ mod tests {
         let ops = g.ops();
         assert_eq!(ops, g.ops(), "same seed, same workload");
         assert_ne!(ops, Generate { seed: 8, ..g }.ops());
+        assert_eq!("lifo".parse(), Ok(Lifetime::Lifo));
+        assert_eq!(Lifetime::Fifo.to_string(), "fifo");
+        assert!("lru".parse::<Lifetime>().is_err());
         // FIFO frees pointers in allocation order; LIFO always the latest live one.
         let freed: Vec<String> = ops
             .iter()
