@@ -111,9 +111,7 @@ impl Allocator for HeapBuddy {
                     header: self.header,
                     requested: size,
                 };
-                // Buddy blocks never share a start, and every block is at least one byte.
-                let _ = self.live.insert(block);
-                AllocOutcome::Placed { block, searched }
+                self.live.place(block, searched)
             }
         }
     }

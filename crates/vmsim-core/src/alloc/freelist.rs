@@ -7,10 +7,7 @@
 //! lists can drift out of order, and coalescing merges only neighbours in list order: the
 //! behaviour the OSTEP homework teaches.
 
-use super::{
-    by_name, name_of, AllocFailure, AllocOutcome, Allocator, FreeError, Freed, Ledger, LiveBlock,
-    Span,
-};
+use super::{by_name, name_of, AllocOutcome, Allocator, FreeError, Freed, Ledger, LiveBlock, Span};
 
 /// How a chunk is chosen among those that fit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -254,16 +251,12 @@ impl Allocator for FreeList {
             header: self.header,
             requested: size,
         };
-        if self.live.get(block.ptr()).is_some() {
-            return AllocOutcome::Failed {
-                reason: AllocFailure::SamePointer,
-                searched,
-            };
+        // Recorded first: a zero-byte block on a taken pointer fails and carves nothing.
+        let o = self.live.place(block, searched);
+        if o.block().is_some() {
+            self.carve(i, need);
         }
-        self.carve(i, need);
-        // Cannot collide: checked above.
-        let _ = self.live.insert(block);
-        AllocOutcome::Placed { block, searched }
+        o
     }
 
     fn free(&mut self, ptr: u64) -> Result<Freed, FreeError> {
@@ -288,6 +281,7 @@ impl Allocator for FreeList {
 mod tests {
     use super::*;
     use crate::alloc::metrics::tests::check_invariants;
+    use crate::alloc::AllocFailure;
     use proptest::prelude::*;
 
     fn addr(f: &mut FreeList, size: u64) -> Option<u64> {

@@ -2,7 +2,7 @@
 //! needs to tell a valid free from a double free, a free into the middle of a block, or a
 //! pointer that was never handed out (the errors a memory checker reports, OSTEP ch. 14).
 
-use super::{FreeError, LiveBlock};
+use super::{AllocFailure, AllocOutcome, FreeError, LiveBlock};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Live blocks and freed pointers.
@@ -28,6 +28,18 @@ impl Ledger {
         self.freed.remove(&ptr);
         self.live.insert(ptr, block);
         Ok(())
+    }
+
+    /// Records a block an allocation chose after `searched` steps and reports the outcome: a
+    /// [`AllocFailure::SamePointer`] failure, recording nothing, if its pointer is taken.
+    pub fn place(&mut self, block: LiveBlock, searched: usize) -> AllocOutcome {
+        match self.insert(block) {
+            Ok(()) => AllocOutcome::Placed { block, searched },
+            Err(_) => AllocOutcome::Failed {
+                reason: AllocFailure::SamePointer,
+                searched,
+            },
+        }
     }
 
     /// Removes the block whose pointer is `ptr`, or says why `ptr` is not one.

@@ -108,9 +108,7 @@ impl Allocator for Segregated {
             header: self.header,
             requested: size,
         };
-        // Every block is at least the smallest class, so no two share a pointer.
-        let _ = self.live.insert(block);
-        AllocOutcome::Placed { block, searched }
+        self.live.place(block, searched)
     }
 
     fn free(&mut self, ptr: u64) -> Result<Freed, FreeError> {

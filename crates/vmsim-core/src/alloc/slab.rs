@@ -243,9 +243,7 @@ impl Allocator for Slab {
                 requested: size,
                 ..pages
             };
-            // Page blocks never share a start with each other or with a slab object.
-            let _ = self.live.insert(block);
-            return AllocOutcome::Placed { block, searched };
+            return self.live.place(block, searched);
         };
         searched += 1;
         let start = match self.caches[ci].partial.last() {
@@ -300,9 +298,7 @@ impl Allocator for Slab {
             header: 0,
             requested: size,
         };
-        // Objects are non-empty and disjoint, so no two share a pointer.
-        let _ = self.live.insert(block);
-        AllocOutcome::Placed { block, searched }
+        self.live.place(block, searched)
     }
 
     fn free(&mut self, ptr: u64) -> Result<Freed, FreeError> {
