@@ -461,8 +461,8 @@ frees           2 (2 refused)
 search steps    1.00 per allocation (max 1)
 external frag   0.000 at the end (peak 0.132, mean 0.029)
 internal waste  8 bytes at the end (13.8% of live bytes; peak 16)
-free list       1 blocks, 966 bytes free, largest 966
-live            1 blocks, 50 bytes asked for, 58 bytes used; metadata 0
+free list       length 1, 966 bytes free, largest block 966
+live blocks     1, 50 bytes asked for, 58 bytes used; metadata 0
 ";
     assert_eq!(stdout(&o), expected);
 }

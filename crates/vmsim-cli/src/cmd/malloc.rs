@@ -479,12 +479,12 @@ fn summary_text(out: &mut impl Write, s: &Summary) -> Result<()> {
     )?;
     writeln!(
         out,
-        "free list       {} blocks, {} bytes free, largest {}",
+        "free list       length {}, {} bytes free, largest block {}",
         last.free_blocks, last.free_bytes, last.largest_free
     )?;
     writeln!(
         out,
-        "live            {} blocks, {} bytes asked for, {} bytes used; metadata {}",
+        "live blocks     {}, {} bytes asked for, {} bytes used; metadata {}",
         last.live_blocks, last.requested_bytes, last.live_bytes, last.metadata_bytes
     )?;
     Ok(())
