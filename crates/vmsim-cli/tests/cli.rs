@@ -523,6 +523,8 @@ fn malloc_bad_flags_are_usage_errors() {
         &["malloc", "--allocator", "segregated", "--classes", "64,32"],
         &["malloc", "--alloc-fraction", "1.5"],
         &["malloc", "--compare", "--explain"],
+        &["malloc", "--compare", "buddy,slab,buddy"],
+        &["malloc", "--ops", "1000000000000"],
     ] {
         let o = vmsim(args);
         assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));

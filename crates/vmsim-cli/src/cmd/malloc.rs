@@ -16,6 +16,9 @@ use vmsim_core::alloc::{
 };
 use vmsim_core::units::parse_bytes;
 
+/// The most operations a generated workload may have (each is kept in memory).
+const MAX_OPS: usize = 100_000_000;
+
 /// Arguments of `vmsim malloc`.
 #[derive(clap::Args)]
 #[command(
@@ -72,7 +75,7 @@ pub struct Args {
     /// Slab: the page size of the page allocator slabs come from (a power of two).
     #[arg(long, default_value = "4K")]
     pub page: String,
-    /// Generated workload: operations.
+    /// Generated workload: operations (at most 10^8).
     #[arg(long, default_value_t = 1000)]
     pub ops: usize,
     /// Generated workload: request sizes, fixed:N, uniform:MIN-MAX, pow2:MIN-MAX or exp:MEAN.
@@ -229,7 +232,18 @@ fn parse_choices(list: &str, fit: Fit) -> Result<Vec<Choice>> {
             };
             Ok(Choice { kind, fit })
         })
-        .collect()
+        .collect::<Result<Vec<Choice>>>()
+        .and_then(|v| {
+            let mut labels: Vec<String> = v.iter().map(|&c| label(c)).collect();
+            labels.sort();
+            match labels.windows(2).find(|w| w[0] == w[1]) {
+                Some(w) => Err(crate::exit::usage(format!(
+                    "--compare: `{}` is listed twice",
+                    w[0]
+                ))),
+                None => Ok(v),
+            }
+        })
 }
 
 fn config(a: &Args) -> Result<Config> {
@@ -281,6 +295,11 @@ fn operations(a: &Args) -> Result<(Vec<Line>, Value)> {
         .sizes
         .parse()
         .map_err(|e| crate::exit::usage(format!("--sizes: {e}")))?;
+    if a.ops > MAX_OPS {
+        return Err(crate::exit::usage(format!(
+            "--ops: at most {MAX_OPS} operations"
+        )));
+    }
     if !(0.0..=1.0).contains(&a.alloc_fraction) {
         return Err(crate::exit::usage("--alloc-fraction must be from 0 to 1"));
     }

@@ -230,8 +230,13 @@ mod tests {
                     prop_assert!(b.free(live[pick.index(live.len())].ptr()).is_ok());
                 }
                 check_invariants(&b)?;
-                for f in b.free_blocks() {
+                // Merging is complete: no free block's buddy is free at the same size.
+                let free = b.free_blocks();
+                for f in &free {
                     prop_assert_eq!(f.start % f.size, 0, "unaligned free block");
+                    let buddy = f.start ^ f.size;
+                    prop_assert!(!free.iter().any(|g| g.start == buddy && g.size == f.size),
+                        "free buddies {:#x} and {:#x} of {} bytes were not merged", f.start, buddy, f.size);
                 }
             }
             for blk in b.live() {

@@ -132,11 +132,12 @@ impl FreeList {
 
     /// The bytes a request of `size` takes: rounded up to the alignment, plus the header.
     pub fn need(&self, size: u64) -> u64 {
+        // Saturating: a request too large to represent never fits.
         let s = match self.align {
-            Some(a) if a > 0 => size.div_ceil(a) * a,
+            Some(a) if a > 0 => size.div_ceil(a).saturating_mul(a),
             _ => size,
         };
-        s + self.header
+        s.saturating_add(self.header)
     }
 
     /// The chunk `alloc` would choose for `need` bytes (its list position) and the entries
@@ -316,8 +317,10 @@ mod tests {
                 searched: 1
             }
         );
-        let h = FreeList::new(0, 64, Fit::First, ListOrder::Back, false, 4, Some(8));
+        let mut h = FreeList::new(0, 64, Fit::First, ListOrder::Back, false, 4, Some(8));
         assert_eq!(h.need(5), 12);
+        assert_eq!(h.need(u64::MAX), u64::MAX);
+        assert!(h.alloc(u64::MAX).block().is_none());
     }
 
     #[test]

@@ -4,6 +4,7 @@
 
 use super::{AllocFailure, AllocOutcome, FreeError, LiveBlock};
 use std::collections::{BTreeMap, BTreeSet};
+use std::ops::Bound;
 
 /// Live blocks and freed pointers.
 #[derive(Debug, Clone, Default)]
@@ -67,7 +68,11 @@ impl Ledger {
         // candidates are the last block whose pointer is at or below `addr` and, for an
         // address inside a header, the first one above it.
         let below = self.live.range(..=addr).next_back().map(|(_, b)| b);
-        let above = self.live.range(addr + 1..).next().map(|(_, b)| b);
+        let above = self
+            .live
+            .range((Bound::Excluded(addr), Bound::Unbounded))
+            .next()
+            .map(|(_, b)| b);
         [below, above]
             .into_iter()
             .flatten()
@@ -132,6 +137,7 @@ mod tests {
         assert_eq!(l.take(104).unwrap().start, 100);
         assert_eq!(l.take(104), Err(FreeError::DoubleFree { ptr: 104 }));
         assert_eq!(l.take(99), Err(FreeError::Invalid { ptr: 99 }));
+        assert_eq!(l.take(u64::MAX), Err(FreeError::Invalid { ptr: u64::MAX }));
         // Handed out again, the pointer is valid once more.
         l.insert(block(100, 8, 4)).unwrap();
         assert!(l.take(104).is_ok());

@@ -201,7 +201,7 @@ impl SizeDist {
             }
             SizeDist::Exponential(mean) => {
                 let u: f64 = rng.gen();
-                1 + (-mean * (1.0 - u).ln()) as u64
+                ((-mean * (1.0 - u).ln()) as u64).saturating_add(1)
             }
         }
     }
