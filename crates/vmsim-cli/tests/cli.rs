@@ -440,7 +440,7 @@ free b+8\nfree b\nfree b\nd = alloc 100K\nfree d\n";
 
 #[test]
 fn malloc_an_operation_list_gives_the_hand_computed_answers() {
-    let f = malloc_file("ops.txt", MALLOC_OPS);
+    let f = malloc_file("malloc-ops.txt", MALLOC_OPS);
     let o = vmsim(&["malloc", &f, "--size", "1K", "--header", "8", "--coalesce"]);
     assert!(o.status.success(), "{}", stderr(&o));
     // a: 100 + 8 = 108 bytes at 0x10000; b: 208 at 0x1006c; c reuses a's chunk (58 of its
@@ -469,7 +469,7 @@ live blocks     1, 50 bytes asked for, 58 bytes used; metadata 0
 
 #[test]
 fn malloc_explain_prints_the_heap_map_and_free_list() {
-    let f = malloc_file("buddy.txt", "a = alloc 100\nb = alloc 200\nfree a\n");
+    let f = malloc_file("malloc-buddy.txt", "a = alloc 100\nb = alloc 200\nfree a\n");
     let o = vmsim(&[
         "malloc",
         &f,
@@ -498,15 +498,15 @@ fn malloc_explain_prints_the_heap_map_and_free_list() {
 
 #[test]
 fn malloc_a_bad_line_names_the_file_and_line() {
-    let f = malloc_file("bad.txt", "a = alloc 10\n\nfree a\nb = malloc 3\n");
+    let f = malloc_file("malloc-bad.txt", "a = alloc 10\n\nfree a\nb = malloc 3\n");
     let o = vmsim(&["malloc", &f]);
     assert_eq!(o.status.code(), Some(1));
     let e = stderr(&o);
     assert!(e.starts_with(&format!("vmsim: {f}:4: expected")), "{e}");
     assert_eq!(e.lines().count(), 1);
-    let o = vmsim(&["malloc", &malloc_file("undef.txt", "free q\n")]);
+    let o = vmsim(&["malloc", &malloc_file("malloc-undef.txt", "free q\n")]);
     assert_eq!(o.status.code(), Some(1));
-    assert!(stderr(&o).contains("undef.txt:1: `q` was never assigned"));
+    assert!(stderr(&o).contains("malloc-undef.txt:1: `q` was never assigned"));
     let o = vmsim(&["malloc", "/nonexistent/ops.txt"]);
     assert_eq!(o.status.code(), Some(1));
 }
@@ -584,7 +584,7 @@ fn malloc_compare_runs_every_allocator_on_one_workload() {
 #[test]
 fn malloc_json_reports_every_step_and_the_slab_caches() {
     let f = malloc_file(
-        "slab.txt",
+        "malloc-slab.txt",
         "a = alloc 20\nb = alloc 20\nfree a\nc = alloc 30\nfree b\nfree b\nfree a\n",
     );
     let o = vmsim(&["malloc", &f, "--allocator", "slab", "--json"]);
