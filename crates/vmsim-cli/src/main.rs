@@ -44,6 +44,8 @@ enum Command {
     Ws(cmd::ws::Args),
     /// Page-table organisations side by side: memory and references per translation.
     Pagetable(cmd::pagetable::Args),
+    /// Heap allocators (free list, segregated, buddy, slab): fragmentation, search, failures.
+    Malloc(cmd::malloc::Args),
 }
 
 fn main() -> ExitCode {
@@ -64,6 +66,7 @@ fn main() -> ExitCode {
         Command::Gen(a) => cmd::gen::run(a),
         Command::Ws(a) => cmd::ws::run(a),
         Command::Pagetable(a) => cmd::pagetable::run(a),
+        Command::Malloc(a) => cmd::malloc::run(a),
     };
     exit::finish(result)
 }
