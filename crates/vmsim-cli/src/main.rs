@@ -44,6 +44,8 @@ enum Command {
     Ws(cmd::ws::Args),
     /// Page-table organisations side by side: memory and references per translation.
     Pagetable(cmd::pagetable::Args),
+    /// Heap allocators (free list, segregated, buddy, slab): fragmentation, search, failures.
+    Malloc(cmd::malloc::Args),
     /// Check a program's malloc/free/load/store trace like a memory checker; brk and mmap shown.
     Memcheck(cmd::memcheck::Args),
     /// Segments or base-and-bounds spaces in physical memory: fits, holes, compaction's cost.
@@ -68,6 +70,7 @@ fn main() -> ExitCode {
         Command::Gen(a) => cmd::gen::run(a),
         Command::Ws(a) => cmd::ws::run(a),
         Command::Pagetable(a) => cmd::pagetable::run(a),
+        Command::Malloc(a) => cmd::malloc::run(a),
         Command::Memcheck(a) => cmd::memcheck::run(a),
         Command::Segments(a) => cmd::segments::run(a),
     };

@@ -38,6 +38,16 @@ impl TlbLevel {
         self as usize
     }
 
+    /// The first-level TLB an access of `kind` probes.
+    #[inline]
+    pub fn l1_for(kind: crate::access::AccessKind) -> TlbLevel {
+        if kind == crate::access::AccessKind::Fetch {
+            TlbLevel::L1i
+        } else {
+            TlbLevel::L1d
+        }
+    }
+
     /// All levels.
     pub const ALL: [TlbLevel; 3] = [TlbLevel::L1i, TlbLevel::L1d, TlbLevel::L2];
 }

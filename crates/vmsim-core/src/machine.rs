@@ -260,6 +260,7 @@ impl<K: Kernel> Machine<K> {
         Ok(out)
     }
 
+    #[inline(always)]
     fn access_page<O: Observer>(
         &mut self,
         c: usize,

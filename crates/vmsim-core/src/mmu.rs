@@ -356,7 +356,9 @@ impl Mmu {
     /// Translates `va` for an access of `kind` through the current CR3. On a fault nothing is
     /// filled; the kernel resolves it and the caller retries, as the processor re-executes the
     /// faulting instruction.
-    #[inline]
+    ///
+    /// The L1 hit is inlined into the caller; everything after an L1 miss is out of line.
+    #[inline(always)]
     pub fn translate<O: Observer>(
         &mut self,
         mem: &mut PhysMem,
@@ -365,9 +367,9 @@ impl Mmu {
         obs: &mut O,
     ) -> Result<Translation, Fault> {
         self.stats.translations += 1;
-        let lat = self.cfg.latency;
-        let mut cycles = lat.l1_hit as u64;
+        let cycles = self.cfg.latency.l1_hit as u64;
         if self.geom.check(va).is_err() {
+            // A #GP, not a page fault: no fault latency is charged.
             self.stats.faults_non_canonical += 1;
             if O::ENABLED {
                 obs.event(&Event::Fault(Fault::NonCanonical));
@@ -376,83 +378,120 @@ impl Mmu {
             return Err(Fault::NonCanonical);
         }
         let pcid = self.current_pcid();
-        let l1 = if kind == AccessKind::Fetch {
-            TlbLevel::L1i
-        } else {
-            TlbLevel::L1d
-        };
-        // Steps 1 and 2: the TLBs.
-        let mut missed = [false; 3];
-        let mut hit = None;
+        let l1 = TlbLevel::l1_for(kind);
+        // Step 1: the L1 TLB.
         if let Some(e) = self.probe(l1, va, pcid, obs) {
-            hit = Some(e);
-        } else {
-            missed[l1.index()] = self.tlbs[l1.index()].is_some();
-            if self.tlbs[TlbLevel::L2.index()].is_some() {
-                cycles += lat.l2_hit as u64;
+            if let Some(done) = self.use_entry(e, va, kind, &[false; 3], cycles, obs) {
+                return done;
             }
-            if let Some(e) = self.probe(TlbLevel::L2, va, pcid, obs) {
-                self.fill(l1, e, obs);
-                hit = Some(e);
-            } else {
-                missed[TlbLevel::L2.index()] = self.tlbs[TlbLevel::L2.index()].is_some();
-            }
+            return self.walk_and_count(mem, va, kind, pcid, &[false; 3], cycles, obs);
         }
-        if let Some(e) = hit {
+        self.l1_missed(mem, va, kind, pcid, cycles, obs)
+    }
+
+    /// Step 2 and on, after an L1 miss: the L2 TLB, then the walk.
+    #[inline(never)]
+    fn l1_missed<O: Observer>(
+        &mut self,
+        mem: &mut PhysMem,
+        va: VirtAddr,
+        kind: AccessKind,
+        pcid: Pcid,
+        mut cycles: u64,
+        obs: &mut O,
+    ) -> Result<Translation, Fault> {
+        let l1 = TlbLevel::l1_for(kind);
+        let mut missed = [false; 3];
+        missed[l1.index()] = self.tlbs[l1.index()].is_some();
+        if self.tlbs[TlbLevel::L2.index()].is_some() {
+            cycles += self.cfg.latency.l2_hit as u64;
+        }
+        if let Some(e) = self.probe(TlbLevel::L2, va, pcid, obs) {
+            self.fill(l1, e, obs);
+            if let Some(done) = self.use_entry(e, va, kind, &missed, cycles, obs) {
+                return done;
+            }
+        } else {
+            missed[TlbLevel::L2.index()] = self.tlbs[TlbLevel::L2.index()].is_some();
+        }
+        self.walk_and_count(mem, va, kind, pcid, &missed, cycles, obs)
+    }
+
+    /// Completes an access with a TLB entry: the permission check, then the physical address;
+    /// `None` when the access is a write through a clean entry, which walks again to set D.
+    #[inline(always)]
+    fn use_entry<O: Observer>(
+        &mut self,
+        e: TlbEntry,
+        va: VirtAddr,
+        kind: AccessKind,
+        missed: &[bool; 3],
+        cycles: u64,
+        obs: &mut O,
+    ) -> Option<Result<Translation, Fault>> {
+        if let Err(cause) = protection::check(
+            e.rights,
+            kind,
+            self.privilege,
+            self.cfg.protection,
+            self.pkru,
+        ) {
+            self.count_misses(missed, e.size.x86_index());
             let level = level_of(e.size);
-            if let Err(cause) = protection::check(
-                e.rights,
-                kind,
-                self.privilege,
-                self.cfg.protection,
-                self.pkru,
-            ) {
-                self.count_misses(&missed, e.size.x86_index());
-                return self.fail(Fault::Protection { level, cause }, cycles, obs);
-            }
-            if kind != AccessKind::Write || e.rights.dirty {
-                self.count_misses(&missed, e.size.x86_index());
-                self.stats.cycles += cycles;
-                let pa = self.geom.phys(e.pfn, e.size, va);
-                if O::ENABLED {
-                    obs.event(&Event::Done {
-                        pa,
-                        size: e.size,
-                        cycles,
-                    });
-                }
-                return Ok(Translation { pa, size: e.size });
-            }
-            // A write through a clean entry: the processor walks again to set D.
+            return Some(self.fail(Fault::Protection { level, cause }, cycles, obs));
+        }
+        if kind == AccessKind::Write && !e.rights.dirty {
             self.stats.dirty_assists += 1;
             if O::ENABLED {
                 obs.event(&Event::DirtyAssist);
             }
+            return None;
         }
-        // Steps 3 and 4: the walk.
-        let result = self.walk(mem, va, kind, pcid, &mut cycles, obs);
-        match result {
+        self.count_misses(missed, e.size.x86_index());
+        Some(Ok(self.done(va, e.pfn, e.size, cycles, obs)))
+    }
+
+    /// Steps 3 and 4, the walk, and the misses counted by the size it found.
+    #[inline(never)]
+    #[allow(clippy::too_many_arguments)]
+    fn walk_and_count<O: Observer>(
+        &mut self,
+        mem: &mut PhysMem,
+        va: VirtAddr,
+        kind: AccessKind,
+        pcid: Pcid,
+        missed: &[bool; 3],
+        mut cycles: u64,
+        obs: &mut O,
+    ) -> Result<Translation, Fault> {
+        match self.walk(mem, va, kind, pcid, &mut cycles, obs) {
             Ok(leaf) => {
-                self.count_misses(&missed, leaf.size.x86_index());
-                self.stats.cycles += cycles;
-                let pa = self.geom.phys(leaf.pfn, leaf.size, va);
-                if O::ENABLED {
-                    obs.event(&Event::Done {
-                        pa,
-                        size: leaf.size,
-                        cycles,
-                    });
-                }
-                Ok(Translation {
-                    pa,
-                    size: leaf.size,
-                })
+                self.count_misses(missed, leaf.size.x86_index());
+                Ok(self.done(va, leaf.pfn, leaf.size, cycles, obs))
             }
             Err(f) => {
-                self.count_misses(&missed, UNKNOWN_SIZE);
+                self.count_misses(missed, UNKNOWN_SIZE);
                 self.fail(f, cycles, obs)
             }
         }
+    }
+
+    /// A successful translation: its cost is counted and its physical address formed.
+    #[inline]
+    fn done<O: Observer>(
+        &mut self,
+        va: VirtAddr,
+        pfn: crate::addr::Pfn,
+        size: PageSize,
+        cycles: u64,
+        obs: &mut O,
+    ) -> Translation {
+        self.stats.cycles += cycles;
+        let pa = self.geom.phys(pfn, size, va);
+        if O::ENABLED {
+            obs.event(&Event::Done { pa, size, cycles });
+        }
+        Translation { pa, size }
     }
 
     fn fail<O: Observer>(
@@ -654,12 +693,7 @@ impl Mmu {
         };
         // Step 5: fill the TLBs.
         self.fill(TlbLevel::L2, entry, obs);
-        let l1 = if kind == AccessKind::Fetch {
-            TlbLevel::L1i
-        } else {
-            TlbLevel::L1d
-        };
-        self.fill(l1, entry, obs);
+        self.fill(TlbLevel::l1_for(kind), entry, obs);
         Ok(leaf)
     }
 }

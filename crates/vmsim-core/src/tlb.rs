@@ -548,6 +548,11 @@ pub struct Tlb {
     /// invalidation (hits add nothing): a fill for that page needs no search for an entry to
     /// replace, because the lookup proved there is none.
     last_miss: Option<(VirtAddr, Pcid)>,
+    /// The last hit and the PCID it was looked up for, until the next fill or invalidation.
+    /// Touching the entry again changes no replacement state (it is already its set's most
+    /// recent, and a PLRU touch is idempotent), so a lookup of the same page for the same PCID
+    /// returns it without a search: programs touch one page many times in a row.
+    last_hit: Option<(Pcid, TlbHit)>,
 }
 
 const NONE: u8 = u8::MAX;
@@ -591,12 +596,24 @@ impl Tlb {
             by_shift,
             rng: Xoshiro256PlusPlus::seed_from_u64(seed),
             last_miss: None,
+            last_hit: None,
         })
     }
 
     /// Looks `va` up for `pcid` (global entries match any PCID), updating replacement state.
     #[inline]
     pub fn lookup(&mut self, va: VirtAddr, pcid: Pcid) -> TlbLookup {
+        if let Some((p, h)) = self.last_hit {
+            if p == pcid && va.vpn(h.entry.size) == h.entry.vpn {
+                return TlbLookup::Hit(h);
+            }
+        }
+        self.search(va, pcid)
+    }
+
+    /// The lookup proper: every array, every page size it holds.
+    #[inline(never)]
+    fn search(&mut self, va: VirtAddr, pcid: Pcid) -> TlbLookup {
         for (ai, a) in self.arrays.iter_mut().enumerate() {
             for si in 0..a.sizes.len() {
                 if a.per_size[si] == 0 {
@@ -607,12 +624,14 @@ impl Tlb {
                 if let Some(slot) = a.find(vpn, size, pcid) {
                     let set = a.set_of(vpn) as usize;
                     a.touch(slot, set);
-                    return TlbLookup::Hit(TlbHit {
+                    let hit = TlbHit {
                         entry: a.slots[slot].entry,
                         array: ai as u8,
                         set: set as u32,
                         way: (slot - set * a.ways as usize) as u16,
-                    });
+                    };
+                    self.last_hit = Some((pcid, hit));
+                    return TlbLookup::Hit(hit);
                 }
             }
         }
@@ -644,6 +663,7 @@ impl Tlb {
         if ai == NONE {
             return None;
         }
+        self.last_hit = None;
         let proven_absent = self
             .last_miss
             .take()
@@ -668,6 +688,7 @@ impl Tlb {
     /// for it, at every page size (SDM §4.10.4.1). Returns how many were removed.
     pub fn invlpg(&mut self, va: VirtAddr, current: Pcid) -> usize {
         self.last_miss = None;
+        self.last_hit = None;
         self.arrays
             .iter_mut()
             .map(|a| a.remove_where(|e| e.vpn == va.vpn(e.size) && (e.global || e.pcid == current)))
@@ -677,6 +698,7 @@ impl Tlb {
     /// INVPCID of `kind` for `pcid` (and `va` for type 0).
     pub fn invpcid(&mut self, kind: InvpcidKind, pcid: Pcid, va: VirtAddr) -> usize {
         self.last_miss = None;
+        self.last_hit = None;
         self.arrays
             .iter_mut()
             .map(|a| match kind {
@@ -963,6 +985,39 @@ mod tests {
                             prop_assert!(ev.is_none());
                         }
                         list.push((page, pcid));
+                    }
+                }
+            }
+        }
+
+        /// The last-hit shortcut is invisible: a TLB that forgets it before every lookup finds
+        /// the same entries in the same ways and evicts the same victims, for every policy.
+        #[test]
+        fn last_hit_shortcut_changes_nothing(
+            ops in prop::collection::vec((0u64..12, 0u16..2, 0u8..8), 1..300),
+            sets in prop::sample::select(vec![1u32, 2, 4]),
+            ways in 1u32..9,
+            repl in prop::sample::select(vec![Replacement::Lru, Replacement::Plru, Replacement::Random]),
+        ) {
+            let mut fast = Tlb::new(&cfg(sets, ways, repl), 5).unwrap();
+            let mut slow = fast.clone();
+            for (page, pcid, op) in ops {
+                match op {
+                    0 => {
+                        prop_assert_eq!(fast.invlpg(va(page), Pcid(pcid)), slow.invlpg(va(page), Pcid(pcid)));
+                    }
+                    1 => {
+                        let e = entry(page, pcid, page % 5 == 0);
+                        prop_assert_eq!(fast.fill(e), slow.fill(e));
+                    }
+                    _ => {
+                        slow.last_hit = None;
+                        let (f, s) = (fast.lookup(va(page), Pcid(pcid)), slow.lookup(va(page), Pcid(pcid)));
+                        prop_assert_eq!(f, s);
+                        if f == TlbLookup::Miss {
+                            let e = entry(page, pcid, false);
+                            prop_assert_eq!(fast.fill(e), slow.fill(e));
+                        }
                     }
                 }
             }

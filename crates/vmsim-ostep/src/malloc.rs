@@ -7,7 +7,7 @@ use crate::pyrandom::PyRandom;
 use crate::{usage, Case};
 use serde_json::{json, Value};
 use std::collections::HashMap;
-use vmsim_core::alloc::{Fit, FreeList, ListOrder};
+use vmsim_core::alloc::{AllocFailure, AllocOutcome, Allocator, Fit, FreeList, ListOrder};
 
 const OPTS: &[Opt] = &[
     Opt::int('s', "seed", "0"),
@@ -187,10 +187,16 @@ struct Session<'a> {
 impl Session<'_> {
     /// Allocates `n` bytes as the next pointer; `Err` when the original's assertion trips.
     fn alloc(&mut self, n: i64) -> Result<Option<(i64, u64)>, ()> {
-        let r = self.heap.alloc(n.max(0) as u64).map_err(|_| ())?;
+        let (addr_opt, searched) = match self.heap.alloc(n.max(0) as u64) {
+            AllocOutcome::Failed {
+                reason: AllocFailure::SamePointer,
+                ..
+            } => return Err(()),
+            o => (o.block().map(|b| b.start), o.searched()),
+        };
         let idx = self.next_ptr;
         self.next_ptr += 1;
-        let addr = r.addr.map_or(-1, |a| a as i64);
+        let addr = addr_opt.map_or(-1, |a| a as i64);
         // Random mode reports the address after the header; list mode the chunk itself.
         let ret = if self.random {
             addr + self.header
@@ -198,21 +204,21 @@ impl Session<'_> {
             addr
         };
         let need = self.heap.need(n.max(0) as u64);
-        self.explain.push(match r.addr {
+        self.explain.push(match addr_opt {
             Some(a) => format!(
                 "ptr[{idx}] = Alloc({n}): needs {need} bytes; {} fit searched {} entries and chose the chunk at {a}; returned {ret}",
-                self.policy, r.searched
+                self.policy, searched
             ),
             None => format!(
                 "ptr[{idx}] = Alloc({n}): needs {need} bytes; no free chunk is large enough after searching {} entries: fails",
-                r.searched
+                searched
             ),
         });
         self.answers.push(json!({
             "op": "alloc", "index": idx, "size": n, "ret": ret, "addr": addr,
-            "searched": r.searched, "freelist": list_json(&self.heap),
+            "searched": searched, "freelist": list_json(&self.heap),
         }));
-        Ok(r.addr.map(|a| {
+        Ok(addr_opt.map(|a| {
             self.ptrs.insert(idx, a);
             self.successes += 1;
             (idx, a)
@@ -221,7 +227,8 @@ impl Session<'_> {
 
     /// Frees pointer `idx` at `addr`.
     fn free(&mut self, idx: i64, addr: u64) {
-        let ok = self.heap.free(addr);
+        // The allocator takes back the pointer past the header.
+        let ok = self.heap.free(addr + self.header.max(0) as u64).is_ok();
         self.explain.push(if ok {
             format!(
                 "Free(ptr[{idx}]) at {addr}: returned to the list ({}{})",

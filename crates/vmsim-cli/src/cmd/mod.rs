@@ -2,6 +2,7 @@
 pub mod convert;
 pub mod explain;
 pub mod gen;
+pub mod malloc;
 pub mod memcheck;
 pub mod mrc;
 pub mod ostep;

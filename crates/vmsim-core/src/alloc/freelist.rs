@@ -7,8 +7,7 @@
 //! lists can drift out of order, and coalescing merges only neighbours in list order: the
 //! behaviour the OSTEP homework teaches.
 
-use std::collections::BTreeMap;
-use thiserror::Error;
+use super::{by_name, name_of, AllocOutcome, Allocator, FreeError, Freed, Ledger, LiveBlock, Span};
 
 /// How a chunk is chosen among those that fit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,21 +38,51 @@ pub enum ListOrder {
     Back,
 }
 
-/// Why an operation could not be carried out.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
-pub enum FreeListError {
-    /// A zero-size allocation without a header landed where a live block already starts.
-    #[error("two live blocks would start at {0}")]
-    DuplicateStart(u64),
+impl Fit {
+    /// Every fit, with its name.
+    pub const ALL: [(Fit, &'static str); 4] = [
+        (Fit::First, "first"),
+        (Fit::Next, "next"),
+        (Fit::Best, "best"),
+        (Fit::Worst, "worst"),
+    ];
 }
 
-/// The result of an allocation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Allocation {
-    /// Start of the chunk given out (its header included), or `None` when nothing fits.
-    pub addr: Option<u64>,
-    /// Free-list entries examined.
-    pub searched: usize,
+impl ListOrder {
+    /// Every order, with its name.
+    pub const ALL: [(ListOrder, &'static str); 5] = [
+        (ListOrder::Address, "address"),
+        (ListOrder::SizeAscending, "size-asc"),
+        (ListOrder::SizeDescending, "size-desc"),
+        (ListOrder::Front, "front"),
+        (ListOrder::Back, "back"),
+    ];
+}
+
+impl std::str::FromStr for Fit {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        by_name(&Fit::ALL, s, "fit")
+    }
+}
+
+impl std::fmt::Display for Fit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(name_of(&Fit::ALL, *self))
+    }
+}
+
+impl std::str::FromStr for ListOrder {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        by_name(&ListOrder::ALL, s, "list order")
+    }
+}
+
+impl std::fmt::Display for ListOrder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(name_of(&ListOrder::ALL, *self))
+    }
 }
 
 /// The allocator.
@@ -64,8 +93,10 @@ pub struct FreeList {
     coalesce: bool,
     header: u64,
     align: Option<u64>,
+    /// Heap start and size.
+    range: Span,
     free: Vec<(u64, u64)>,
-    live: BTreeMap<u64, u64>,
+    live: Ledger,
     /// Next fit: the list position the next search starts from.
     rover: usize,
 }
@@ -87,8 +118,9 @@ impl FreeList {
             coalesce,
             header,
             align,
+            range: Span { start: base, size },
             free: vec![(base, size)],
-            live: BTreeMap::new(),
+            live: Ledger::new(),
             rover: 0,
         }
     }
@@ -98,23 +130,19 @@ impl FreeList {
         &self.free
     }
 
-    /// Live blocks: start → size (header and padding included).
-    pub fn live(&self) -> &BTreeMap<u64, u64> {
-        &self.live
-    }
-
     /// The bytes a request of `size` takes: rounded up to the alignment, plus the header.
     pub fn need(&self, size: u64) -> u64 {
+        // Saturating: a request too large to represent never fits.
         let s = match self.align {
-            Some(a) if a > 0 => size.div_ceil(a) * a,
+            Some(a) if a > 0 => size.div_ceil(a).saturating_mul(a),
             _ => size,
         };
-        s + self.header
+        s.saturating_add(self.header)
     }
 
-    /// Allocates `size` bytes.
-    pub fn alloc(&mut self, size: u64) -> Result<Allocation, FreeListError> {
-        let need = self.need(size);
+    /// The chunk `alloc` would choose for `need` bytes (its list position) and the entries
+    /// examined.
+    fn search(&self, need: u64) -> (Option<usize>, usize) {
         let mut chosen: Option<usize> = None;
         let mut searched = 0;
         let len = self.free.len();
@@ -129,10 +157,7 @@ impl FreeList {
                 continue;
             }
             match self.fit {
-                Fit::First | Fit::Next => {
-                    chosen = Some(i);
-                    break;
-                }
+                Fit::First | Fit::Next => return (Some(i), searched),
                 Fit::Best => {
                     if chosen.is_none_or(|c| sz < self.free[c].1) {
                         chosen = Some(i);
@@ -145,12 +170,12 @@ impl FreeList {
                 }
             }
         }
-        let Some(i) = chosen else {
-            return Ok(Allocation {
-                addr: None,
-                searched,
-            });
-        };
+        (chosen, searched)
+    }
+
+    /// Takes `need` bytes at list position `i` (splitting the chunk), without recording a live
+    /// block: for allocators that build on this one and keep their own ledger.
+    fn carve(&mut self, i: usize, need: u64) -> u64 {
         let (start, sz) = self.free[i];
         // A split chunk stays at `i`; a removed one leaves its successor there.
         self.rover = i;
@@ -159,20 +184,20 @@ impl FreeList {
         } else {
             self.free.remove(i);
         }
-        if self.live.insert(start, need).is_some() {
-            return Err(FreeListError::DuplicateStart(start));
-        }
-        Ok(Allocation {
-            addr: Some(start),
-            searched,
-        })
+        start
     }
 
-    /// Frees the block starting at `addr`; `false` if no live block starts there.
-    pub fn free(&mut self, addr: u64) -> bool {
-        let Some(size) = self.live.remove(&addr) else {
-            return false;
-        };
+    /// Takes a chunk of exactly `need` bytes under the fit policy, with the entries examined;
+    /// `None` when nothing fits. The caller tracks the chunk and gives it back with
+    /// [`FreeList::give_back`].
+    pub fn take_chunk(&mut self, need: u64) -> (Option<u64>, usize) {
+        let (chosen, searched) = self.search(need);
+        (chosen.map(|i| self.carve(i, need)), searched)
+    }
+
+    /// Returns a chunk to the list under the list order, coalescing if configured; the number
+    /// of merges.
+    pub fn give_back(&mut self, addr: u64, size: u64) -> usize {
         match self.order {
             ListOrder::Front => self.free.insert(0, (addr, size)),
             ListOrder::Back => self.free.push((addr, size)),
@@ -189,89 +214,177 @@ impl FreeList {
                 self.free.sort_by_key(|&(_, s)| std::cmp::Reverse(s));
             }
         }
-        if self.coalesce {
-            let mut merged: Vec<(u64, u64)> = Vec::with_capacity(self.free.len());
-            for &(a, s) in &self.free {
-                match merged.last_mut() {
-                    Some(prev) if prev.0 + prev.1 == a => prev.1 += s,
-                    _ => merged.push((a, s)),
-                }
-            }
-            self.free = merged;
+        if !self.coalesce {
+            return 0;
         }
-        true
+        let before = self.free.len();
+        let mut merged: Vec<(u64, u64)> = Vec::with_capacity(before);
+        for &(a, s) in &self.free {
+            match merged.last_mut() {
+                Some(prev) if prev.0 + prev.1 == a => prev.1 += s,
+                _ => merged.push((a, s)),
+            }
+        }
+        self.free = merged;
+        before - self.free.len()
+    }
+}
+
+impl Allocator for FreeList {
+    fn name(&self) -> &'static str {
+        "freelist"
     }
 
-    /// External fragmentation: 1 − largest free chunk / total free (0 when nothing is free).
-    pub fn external_fragmentation(&self) -> f64 {
-        let total: u64 = self.free.iter().map(|f| f.1).sum();
-        let largest = self.free.iter().map(|f| f.1).max().unwrap_or(0);
-        if total == 0 {
-            0.0
-        } else {
-            1.0 - largest as f64 / total as f64
+    fn range(&self) -> Span {
+        self.range
+    }
+
+    /// Search steps are the free-list entries examined.
+    fn alloc(&mut self, size: u64) -> AllocOutcome {
+        let need = self.need(size);
+        let (chosen, searched) = self.search(need);
+        let Some(i) = chosen else {
+            return AllocOutcome::no_fit(searched);
+        };
+        let block = LiveBlock {
+            start: self.free[i].0,
+            size: need,
+            header: self.header,
+            requested: size,
+        };
+        // Recorded first: a zero-byte block on a taken pointer fails and carves nothing.
+        let o = self.live.place(block, searched);
+        if o.block().is_some() {
+            self.carve(i, need);
         }
+        o
+    }
+
+    fn free(&mut self, ptr: u64) -> Result<Freed, FreeError> {
+        let block = self.live.take(ptr)?;
+        let merges = self.give_back(block.start, block.size);
+        Ok(Freed { block, merges })
+    }
+
+    fn ledger(&self) -> &Ledger {
+        &self.live
+    }
+
+    fn free_blocks(&self) -> Vec<Span> {
+        self.free
+            .iter()
+            .map(|&(start, size)| Span { start, size })
+            .collect()
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::alloc::metrics::tests::check_invariants;
+    use crate::alloc::AllocFailure;
     use proptest::prelude::*;
+
+    fn addr(f: &mut FreeList, size: u64) -> Option<u64> {
+        f.alloc(size).block().map(|b| b.start)
+    }
+
+    fn placed(f: &mut FreeList, size: u64) -> (Option<u64>, usize) {
+        let o = f.alloc(size);
+        (o.block().map(|b| b.start), o.searched())
+    }
 
     #[test]
     fn fits_split_and_coalesce() {
         let mut f = FreeList::new(1000, 100, Fit::Best, ListOrder::Address, true, 0, None);
-        let a = f.alloc(10).unwrap().addr.unwrap();
-        let b = f.alloc(20).unwrap().addr.unwrap();
+        let a = addr(&mut f, 10).unwrap();
+        let b = addr(&mut f, 20).unwrap();
         assert_eq!((a, b), (1000, 1010));
         assert_eq!(f.free_list(), &[(1030, 70)]);
-        assert!(f.free(a));
-        assert!(!f.free(a), "double free");
+        assert_eq!(f.free(a).unwrap().merges, 0);
+        assert_eq!(f.free(a), Err(FreeError::DoubleFree { ptr: 1000 }));
         assert_eq!(f.free_list(), &[(1000, 10), (1030, 70)]);
         // Best fit takes the 10-byte hole for 8 bytes.
+        assert_eq!(placed(&mut f, 8), (Some(1000), 2));
+        assert!(f.free(1000).is_ok());
+        // 1000+10 merges with 1010+20 and then with 1030+70.
+        assert_eq!(f.free(b).unwrap().merges, 2);
+        assert_eq!(f.free_list(), &[(1000, 100)]);
         assert_eq!(
-            f.alloc(8).unwrap(),
-            Allocation {
-                addr: Some(1000),
-                searched: 2
+            f.alloc(101),
+            AllocOutcome::Failed {
+                reason: AllocFailure::NoFit,
+                searched: 1
             }
         );
-        assert!(f.free(1000));
-        assert!(f.free(b));
-        assert_eq!(f.free_list(), &[(1000, 100)]);
-        assert_eq!(f.alloc(101).unwrap().addr, None);
-        let h = FreeList::new(0, 64, Fit::First, ListOrder::Back, false, 4, Some(8));
+        let mut h = FreeList::new(0, 64, Fit::First, ListOrder::Back, false, 4, Some(8));
         assert_eq!(h.need(5), 12);
+        assert_eq!(h.need(u64::MAX), u64::MAX);
+        assert!(h.alloc(u64::MAX).block().is_none());
+    }
+
+    #[test]
+    fn names_round_trip() {
+        for (fit, name) in Fit::ALL {
+            assert_eq!(name.parse::<Fit>(), Ok(fit));
+            assert_eq!(fit.to_string(), name);
+        }
+        for (order, name) in ListOrder::ALL {
+            assert_eq!(name.parse::<ListOrder>(), Ok(order));
+            assert_eq!(order.to_string(), name);
+        }
+        assert!("nearest"
+            .parse::<Fit>()
+            .unwrap_err()
+            .contains("first, next, best, worst"));
+    }
+
+    #[test]
+    fn headers_and_pointers() {
+        let mut f = FreeList::new(0, 64, Fit::First, ListOrder::Address, true, 4, Some(8));
+        let b = f.alloc(5).block().unwrap();
+        // 5 bytes round to 8, plus a 4-byte header: 12 bytes, 7 of them waste.
+        assert_eq!((b.start, b.size, b.ptr(), b.waste()), (0, 12, 4, 7));
+        assert_eq!(f.free(0), Err(FreeError::Interior { ptr: 0, block: 4 }));
+        assert_eq!(f.free(40), Err(FreeError::Invalid { ptr: 40 }));
+        assert!(f.free(4).is_ok());
+        // Zero bytes without a header twice at one address is refused, not recorded twice.
+        let mut z = FreeList::new(0, 8, Fit::First, ListOrder::Address, false, 0, None);
+        assert!(z.alloc(0).block().is_some());
+        assert_eq!(
+            z.alloc(0),
+            AllocOutcome::Failed {
+                reason: AllocFailure::SamePointer,
+                searched: 1
+            }
+        );
+        assert_eq!(z.live().len(), 1);
     }
 
     #[test]
     fn next_fit_resumes_where_the_last_search_stopped() {
         let mut f = FreeList::new(0, 100, Fit::Next, ListOrder::Address, false, 0, None);
         for _ in 0..3 {
-            f.alloc(10).unwrap();
+            let _ = f.alloc(10);
         }
-        assert!(f.free(0));
+        assert!(f.free(0).is_ok());
         // List [0,10] [30,70]; the last search stopped at position 0 (the big chunk then).
         // Next fit starts there: the 10-byte hole at 0 fits and is found first, searching one.
         assert_eq!(f.free_list(), &[(0, 10), (30, 70)]);
-        let a = f.alloc(5).unwrap();
-        assert_eq!((a.addr, a.searched), (Some(0), 1));
+        assert_eq!(placed(&mut f, 5), (Some(0), 1));
         // That search stopped at position 0 again ([5,5] [30,70]); 8 bytes skip it.
-        let a = f.alloc(8).unwrap();
-        assert_eq!((a.addr, a.searched), (Some(30), 2));
+        assert_eq!(placed(&mut f, 8), (Some(30), 2));
         // Now the rover sits on position 1: a 3-byte request lands at 38, not in the hole at 5,
         // where first fit would have put it.
-        let a = f.alloc(3).unwrap();
-        assert_eq!((a.addr, a.searched), (Some(38), 1));
+        assert_eq!(placed(&mut f, 3), (Some(38), 1));
         let mut first = FreeList::new(0, 100, Fit::First, ListOrder::Address, false, 0, None);
         for n in [10, 10, 10] {
-            first.alloc(n).unwrap();
+            let _ = first.alloc(n);
         }
-        first.free(0);
-        first.alloc(5).unwrap();
-        first.alloc(8).unwrap();
-        assert_eq!(first.alloc(3).unwrap().addr, Some(5));
+        assert!(first.free(0).is_ok());
+        let _ = first.alloc(5);
+        let _ = first.alloc(8);
+        assert_eq!(addr(&mut first, 3), Some(5));
     }
 
     proptest! {
@@ -288,17 +401,11 @@ mod tests {
                 if alloc {
                     let _ = f.alloc(size);
                 } else if !f.live().is_empty() {
-                    let k = *f.live().keys().nth(pick.index(f.live().len())).unwrap();
-                    prop_assert!(f.free(k));
+                    let live = f.live();
+                    let p = live[pick.index(live.len())].ptr();
+                    prop_assert!(f.free(p).is_ok());
                 }
-                let mut owner = vec![0u8; 256];
-                for (&a, &s) in f.live() {
-                    for b in a..a + s { owner[b as usize] += 1; }
-                }
-                for &(a, s) in f.free_list() {
-                    for b in a..a + s { owner[b as usize] += 1; }
-                }
-                prop_assert!(owner.iter().all(|&o| o == 1), "a byte is in zero or two places");
+                check_invariants(&f)?;
                 // Coalescing merges list neighbours, so only address order guarantees no
                 // two adjacent free chunks.
                 if coalesce && order == ListOrder::Address {

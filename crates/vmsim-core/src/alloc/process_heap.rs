@@ -12,6 +12,7 @@
 
 use super::freelist::{Fit, FreeList, ListOrder};
 use serde::Serialize;
+use std::collections::BTreeMap;
 
 /// glibc's `DEFAULT_MMAP_THRESHOLD_MAX` on 64-bit: the dynamic threshold never rises past it.
 pub const MMAP_THRESHOLD_MAX: u64 = 32 << 20;
@@ -109,6 +110,8 @@ pub struct ProcessHeap {
     peak_brk: u64,
     mmapped_now: u64,
     mmapped_peak: u64,
+    /// Chunks given out, by payload address (brk chunks lie below the mmap area).
+    live: BTreeMap<u64, Chunk>,
 }
 
 /// How far the brk heap and the mmap area may extend.
@@ -149,6 +152,7 @@ impl ProcessHeap {
             peak_brk: config.heap_base,
             mmapped_now: 0,
             mmapped_peak: 0,
+            live: BTreeMap::new(),
         }
     }
 
@@ -200,17 +204,19 @@ impl ProcessHeap {
         let nb = Self::chunk_size(size)?;
         if nb >= self.config.mmap_threshold {
             let len = round_up(nb.checked_add(8)?, self.config.page)?;
-            let addr = self.maps.alloc(len).ok()?.addr?;
+            let addr = self.maps.take_chunk(len).0?;
             calls.push(SysCall::Mmap { addr, len });
             self.mmapped_now += len;
             self.mmapped_peak = self.mmapped_peak.max(self.mmapped_now);
-            return Some(Chunk {
+            let c = Chunk {
                 payload: addr + 16,
                 chunk: len,
                 source: Source::Mmap,
-            });
+            };
+            self.live.insert(c.payload, c);
+            return Some(c);
         }
-        let start = self.heap.alloc(nb).ok()?.addr?;
+        let start = self.heap.take_chunk(nb).0?;
         let end = start + nb;
         if end > self.brk {
             let to = self.break_for(end);
@@ -218,22 +224,27 @@ impl ProcessHeap {
             self.brk = to;
             self.peak_brk = self.peak_brk.max(to);
         }
-        Some(Chunk {
+        let c = Chunk {
             payload: start + 8,
             chunk: nb,
             source: Source::Brk,
-        })
+        };
+        self.live.insert(c.payload, c);
+        Some(c)
     }
 
-    /// Frees the chunk `c` (which must be live; the checker above guarantees it).
+    /// Frees the chunk `c`; a chunk that is not live is left alone.
     pub fn free(&mut self, c: Chunk, calls: &mut Vec<SysCall>) {
+        if self.live.get(&c.payload) != Some(&c) {
+            return;
+        }
+        self.live.remove(&c.payload);
         match c.source {
             Source::Mmap => {
                 let addr = c.payload - 16;
-                if self.maps.free(addr) {
-                    calls.push(SysCall::Munmap { addr, len: c.chunk });
-                    self.mmapped_now -= c.chunk;
-                }
+                self.maps.give_back(addr, c.chunk);
+                calls.push(SysCall::Munmap { addr, len: c.chunk });
+                self.mmapped_now -= c.chunk;
                 if self.config.dynamic_threshold
                     && c.chunk > self.config.mmap_threshold
                     && c.chunk <= MMAP_THRESHOLD_MAX
@@ -243,15 +254,13 @@ impl ProcessHeap {
                 }
             }
             Source::Brk => {
-                if !self.heap.free(c.payload - 8) {
-                    return;
-                }
+                self.heap.give_back(c.payload - 8, c.chunk);
                 // The top chunk: from the end of the highest live chunk to the break.
                 let used_end = self
-                    .heap
-                    .live()
-                    .last_key_value()
-                    .map_or(self.config.heap_base, |(&a, &s)| a + s);
+                    .live
+                    .range(..self.config.mmap_base)
+                    .next_back()
+                    .map_or(self.config.heap_base, |(&p, c)| p - 8 + c.chunk);
                 if self.brk - used_end.min(self.brk) > self.config.trim_threshold {
                     let to = self.break_for(used_end);
                     if to < self.brk {

@@ -5,10 +5,31 @@
 //! Linux's buddy stops at order 10 (4 MiB); here the top order is a parameter so that the model
 //! can also hand out 1 GiB pages (order 18), which Linux takes from reserved pools instead.
 //! Free lists are ordered sets, so the lowest free block is always taken: deterministic.
+//!
+//! The mechanism is generic over what a unit is ([`BuddyUnit`]): a physical frame here, a
+//! minimum-size block of a heap in `alloc::buddy`, so both run the same splitting and merging.
 
 use crate::addr::Pfn;
 use std::collections::BTreeSet;
+use std::marker::PhantomData;
 use thiserror::Error;
+
+/// The index of one unit the buddy system manages: blocks are runs of 2^order units.
+pub trait BuddyUnit: Copy {
+    /// The unit with index `i`.
+    fn from_index(i: u64) -> Self;
+    /// Its index.
+    fn index(self) -> u64;
+}
+
+impl BuddyUnit for Pfn {
+    fn from_index(i: u64) -> Self {
+        Pfn(i)
+    }
+    fn index(self) -> u64 {
+        self.0
+    }
+}
 
 /// No free block large enough.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
@@ -22,32 +43,36 @@ pub struct OutOfFrames {
 
 /// Linux's largest order (MAX_ORDER - 1 = 10 on x86-64: 4 MiB blocks).
 pub const LINUX_MAX_ORDER: u8 = 10;
-/// The largest order this allocator supports (1 GiB of 4 KiB frames).
+/// The largest order physical memory uses (1 GiB of 4 KiB frames).
 pub const MAX_ORDER: u8 = 18;
+/// The largest order the mechanism supports (2^40 units), so that sizes never overflow.
+pub const ORDER_LIMIT: u8 = 40;
 
-/// A buddy allocator over frames `first .. first + total`.
+/// A buddy allocator over units (frames by default) `first .. first + total`.
 #[derive(Debug, Clone)]
-pub struct Buddy {
+pub struct Buddy<U = Pfn> {
     first: u64,
     total: u64,
     max_order: u8,
-    /// Free blocks per order, by first frame.
+    /// Free blocks per order, by first unit.
     free: Vec<BTreeSet<u64>>,
     in_use: u64,
+    unit: PhantomData<U>,
 }
 
-impl Buddy {
-    /// An allocator whose blocks go up to `max_order` (at most [`MAX_ORDER`]), with every
-    /// frame free. Blocks are aligned relative to frame 0, so the first frames may form
+impl<U: BuddyUnit> Buddy<U> {
+    /// An allocator whose blocks go up to `max_order` (at most [`ORDER_LIMIT`]), with every
+    /// unit free. Blocks are aligned relative to unit 0, so the first units may form
     /// smaller blocks.
     pub fn new(first: u64, total: u64, max_order: u8) -> Self {
-        let max_order = max_order.min(MAX_ORDER);
+        let max_order = max_order.min(ORDER_LIMIT);
         let mut b = Buddy {
             first,
             total,
             max_order,
             free: vec![BTreeSet::new(); max_order as usize + 1],
             in_use: 0,
+            unit: PhantomData,
         };
         let end = first.saturating_add(total);
         let mut at = first;
@@ -67,8 +92,14 @@ impl Buddy {
         self.max_order
     }
 
-    /// Allocates 2^`order` contiguous frames aligned to their size.
-    pub fn alloc(&mut self, order: u8) -> Result<Pfn, OutOfFrames> {
+    /// Allocates 2^`order` contiguous units aligned to their size.
+    pub fn alloc(&mut self, order: u8) -> Result<U, OutOfFrames> {
+        self.alloc_counted(order).map(|(u, _)| u)
+    }
+
+    /// Like [`Buddy::alloc`], also returning the free lists examined (one per order from
+    /// `order` up to the first non-empty one).
+    pub fn alloc_counted(&mut self, order: u8) -> Result<(U, usize), OutOfFrames> {
         let err = OutOfFrames {
             frames: 1u64.checked_shl(order as u32).unwrap_or(u64::MAX),
             total: self.total,
@@ -85,13 +116,15 @@ impl Buddy {
             self.free[o as usize].insert(block + (1 << o));
         }
         self.in_use += 1 << order;
-        Ok(Pfn(block))
+        Ok((U::from_index(block), usize::from(from - order) + 1))
     }
 
-    /// Frees a block allocated with the same `order`, merging it with free buddies.
-    pub fn free(&mut self, pfn: Pfn, order: u8) {
-        let mut block = pfn.0;
+    /// Frees a block allocated with the same `order`, merging it with free buddies; the number
+    /// of merges.
+    pub fn free(&mut self, unit: U, order: u8) -> usize {
+        let mut block = unit.index();
         let mut o = order.min(self.max_order);
+        let from = o;
         self.in_use -= 1 << o;
         while o < self.max_order {
             let buddy = block ^ (1 << o);
@@ -104,6 +137,16 @@ impl Buddy {
             }
         }
         self.free[o as usize].insert(block);
+        usize::from(o - from)
+    }
+
+    /// The free blocks, smallest order first and by address within an order: the order in
+    /// which allocation looks at them.
+    pub fn free_list(&self) -> impl Iterator<Item = (U, u8)> + '_ {
+        self.free
+            .iter()
+            .enumerate()
+            .flat_map(|(o, set)| set.iter().map(move |&b| (U::from_index(b), o as u8)))
     }
 
     /// Frames allocated.
@@ -139,7 +182,7 @@ mod tests {
 
     #[test]
     fn split_and_coalesce() {
-        let mut b = Buddy::new(0, 1024, 10);
+        let mut b: Buddy = Buddy::new(0, 1024, 10);
         assert_eq!(b.free_blocks()[10], 1);
         let a = b.alloc(0).unwrap();
         assert_eq!(a, Pfn(0));
@@ -155,7 +198,7 @@ mod tests {
 
     #[test]
     fn unaligned_ranges_and_exhaustion() {
-        let mut b = Buddy::new(1, 7, 10);
+        let mut b: Buddy = Buddy::new(1, 7, 10);
         // Frames 1..8: blocks {1}, {2,3}, {4..7}.
         assert_eq!(b.free_blocks()[..3], [1, 1, 1]);
         assert_eq!(b.alloc(2).unwrap(), Pfn(4));
@@ -178,7 +221,7 @@ mod tests {
         #[test]
         fn coalesces_back(ops in prop::collection::vec((0u8..6, any::<bool>(), any::<prop::sample::Index>()), 1..300),
                           first in 0u64..8, total in 1u64..600) {
-            let mut b = Buddy::new(first, total, 8);
+            let mut b: Buddy = Buddy::new(first, total, 8);
             let start = b.free_blocks();
             let mut live: Vec<(u64, u8)> = Vec::new();
             for (order, alloc, pick) in ops {

@@ -5,6 +5,7 @@
 //! bytes, so the free space becomes one block. The contents are kept, so a move is a real copy.
 
 use crate::alloc::freelist::{Fit, FreeList, ListOrder};
+use crate::alloc::metrics::external_fragmentation;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -57,8 +58,8 @@ pub struct SegmentMemory {
     fit: Fit,
     size: u64,
     free: FreeList,
-    /// Region start -> owner.
-    owners: BTreeMap<u64, Owner>,
+    /// Region start -> owner and size.
+    owners: BTreeMap<u64, (Owner, u64)>,
     /// Owner -> region start.
     starts: BTreeMap<Owner, u64>,
     bytes: Vec<u8>,
@@ -89,13 +90,17 @@ impl SegmentMemory {
 
     /// External fragmentation: 1 − largest hole / total free.
     pub fn fragmentation(&self) -> f64 {
-        self.free.external_fragmentation()
+        let f = self.free.free_list();
+        external_fragmentation(
+            f.iter().map(|h| h.1).sum(),
+            f.iter().map(|h| h.1).max().unwrap_or(0),
+        )
     }
 
     /// Start and size of `owner`'s region.
     pub fn region(&self, owner: Owner) -> Option<(u64, u64)> {
         let &start = self.starts.get(&owner)?;
-        Some((start, self.free.live()[&start]))
+        Some((start, self.owners.get(&start)?.1))
     }
 
     /// Places a region of `size` (> 0) bytes for `owner` (which has none); `None` when no hole
@@ -104,8 +109,8 @@ impl SegmentMemory {
         if size == 0 || self.starts.contains_key(&owner) {
             return None;
         }
-        let start = self.free.alloc(size).ok()?.addr?;
-        self.owners.insert(start, owner);
+        let start = self.free.take_chunk(size).0?;
+        self.owners.insert(start, (owner, size));
         self.starts.insert(owner, start);
         Some(start)
     }
@@ -115,20 +120,21 @@ impl SegmentMemory {
         let Some(start) = self.starts.remove(&owner) else {
             return false;
         };
-        self.owners.remove(&start);
-        self.free.free(start)
+        if let Some((_, size)) = self.owners.remove(&start) {
+            self.free.give_back(start, size);
+        }
+        true
     }
 
     /// The whole map, by address: live regions and holes.
     pub fn map(&self) -> Vec<Region> {
         let mut v: Vec<Region> = self
-            .free
-            .live()
+            .owners
             .iter()
-            .map(|(&start, &size)| Region {
+            .map(|(&start, &(owner, size))| Region {
                 start,
                 size,
-                owner: self.owners.get(&start).copied(),
+                owner: Some(owner),
             })
             .chain(self.free.free_list().iter().map(|&(start, size)| Region {
                 start,
@@ -153,12 +159,8 @@ impl SegmentMemory {
     /// Slides every live region down, in address order, to the lowest free address, copying its
     /// contents; afterwards the free space is one block at the top.
     pub fn compact(&mut self) -> Compaction {
-        let live: Vec<(u64, u64, Owner)> = self
-            .free
-            .live()
-            .iter()
-            .map(|(&s, &z)| (s, z, self.owners[&s]))
-            .collect();
+        let live: Vec<(u64, u64, Owner)> =
+            self.owners.iter().map(|(&s, &(o, z))| (s, z, o)).collect();
         // Placed again lowest first in a fresh list, each region lands at the end of the one
         // before: the free list always holds just the tail, whatever the fit.
         let mut rebuilt = FreeList::new(0, self.size, self.fit, ListOrder::Address, true, 0, None);
@@ -166,7 +168,7 @@ impl SegmentMemory {
         self.owners.clear();
         let mut to = 0;
         for (from, size, owner) in live {
-            let got = rebuilt.alloc(size).ok().and_then(|a| a.addr);
+            let got = rebuilt.take_chunk(size).0;
             debug_assert_eq!(got, Some(to));
             if to != from {
                 self.bytes
@@ -179,7 +181,7 @@ impl SegmentMemory {
                 });
                 c.bytes_copied += size;
             }
-            self.owners.insert(to, owner);
+            self.owners.insert(to, (owner, size));
             self.starts.insert(owner, to);
             to += size;
         }
