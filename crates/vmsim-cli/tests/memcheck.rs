@@ -3,6 +3,22 @@
 mod common;
 use common::{json, temp, vmsim};
 
+/// (op, call, new break or mapping length) of each system call in a JSON report.
+fn heap_calls(v: &serde_json::Value) -> Vec<(u64, String, u64)> {
+    v["heap"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["op"].as_u64().unwrap(),
+                e["call"].as_str().unwrap().to_string(),
+                e["len"].as_u64().or(e["to"].as_u64()).unwrap(),
+            )
+        })
+        .collect()
+}
+
 #[test]
 fn the_built_in_example_shows_each_error_class_at_its_operation() {
     let v = json(&vmsim(&["memcheck", "--json"]));
@@ -56,24 +72,12 @@ fn the_built_in_example_shows_each_error_class_at_its_operation() {
         ]
     );
     // 256 KiB + 8 rounds to 262160; + 8 rounded up to pages: 65 pages.
-    let calls: Vec<(u64, &str, u64)> = v["heap"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| {
-            (
-                e["op"].as_u64().unwrap(),
-                e["call"].as_str().unwrap(),
-                e["len"].as_u64().or(e["to"].as_u64()).unwrap(),
-            )
-        })
-        .collect();
     assert_eq!(
-        calls,
+        heap_calls(&v),
         [
-            (0, "brk", 0x62_1000),
-            (10, "mmap", 65 * 4096),
-            (12, "munmap", 65 * 4096)
+            (0, "brk".into(), 0x62_1000),
+            (10, "mmap".into(), 65 * 4096),
+            (12, "munmap".into(), 65 * 4096)
         ]
     );
     assert_eq!(v["summary"]["brk_end"], 0x62_1000);
@@ -107,24 +111,12 @@ fn the_threshold_flag_moves_big_blocks_to_brk() {
     // The example under a 1 MiB threshold: big (chunk 262160 at 0x600108, after buf, tab and
     // node) grows the break to base + round_up(0x40118 + 128K, 4K); freeing it trims back.
     let v = json(&vmsim(&["memcheck", "--json", "--mmap-threshold", "1M"]));
-    let calls: Vec<(u64, &str, u64)> = v["heap"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| {
-            (
-                e["op"].as_u64().unwrap(),
-                e["call"].as_str().unwrap(),
-                e["to"].as_u64().unwrap(),
-            )
-        })
-        .collect();
     assert_eq!(
-        calls,
+        heap_calls(&v),
         [
-            (0, "brk", 0x62_1000),
-            (10, "brk", 0x66_1000),
-            (12, "brk", 0x62_1000)
+            (0, "brk".into(), 0x62_1000),
+            (10, "brk".into(), 0x66_1000),
+            (12, "brk".into(), 0x62_1000)
         ]
     );
     // The same leaks: the stale `big` does not keep `lost`, placed at its old address, alive.
