@@ -12,7 +12,7 @@ use vmsim_core::units::parse_bytes;
 /// Arguments of `vmsim segments`.
 #[derive(clap::Args)]
 #[command(
-    after_help = "Examples:\n  vmsim segments                                   # a seeded run of 4 processes, first fit\n  \
+    after_help = "Examples:\n  vmsim segments                                   # a seeded run of 4 processes in 16 KiB, first fit\n  \
     vmsim segments --fit best --seed 3 --compact\n  \
     vmsim segments --ops A.code=2K,A.heap=3K,B.code=4K,A.stack=1K,-A.heap --memory 16K --va-bits 14 --compact\n  \
     vmsim segments --base-bounds --asize 4K --ops A.code=1K,B.code=1K,C.code=1K,-B --memory 16K --compact --json\n\n\
