@@ -157,6 +157,7 @@ fn seeded_runs_repeat_and_bad_input_is_rejected() {
         vec!["segments", "--fit", "next"],
         vec!["segments", "--memory", "0"],
         vec!["segments", "--procs", "30"],
+        vec!["segments", "--steps", "2000000"],
         vec!["segments", "--ops", "A.code=1K", "--seed", "3"],
     ] {
         let o = vmsim(&bad);

@@ -26,7 +26,7 @@ pub struct Args {
     /// Seed of the generated run.
     #[arg(long, default_value_t = 0, conflicts_with = "ops")]
     pub seed: u64,
-    /// Operations in the generated run.
+    /// Operations in the generated run (at most a million).
     #[arg(long, default_value_t = 24, conflicts_with = "ops")]
     pub steps: usize,
     /// Processes in the generated run (1 to 26).
@@ -223,6 +223,9 @@ pub fn run(a: Args) -> Result<()> {
         None => {
             if !(1..=26).contains(&a.procs) {
                 return Err(usage("--procs must be from 1 to 26"));
+            }
+            if a.steps > 1_000_000 {
+                return Err(usage("--steps must be at most 1000000"));
             }
             names = (0..a.procs)
                 .map(|i| ((b'A' + i as u8) as char).to_string())
