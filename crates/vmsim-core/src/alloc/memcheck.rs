@@ -758,8 +758,8 @@ impl Checker {
                     .filter_map(|&v| self.reaches(v)),
             );
         }
-        let live: Vec<usize> = self.live.values().copied().collect();
-        let mut order = live.clone();
+        // Lost groups are led in allocation order.
+        let mut order: Vec<usize> = self.live.values().copied().collect();
         order.sort_unstable();
         for &leader in &order {
             if kind.contains_key(&leader) {
