@@ -1,0 +1,186 @@
+//! The crate's only `unsafe`: thin, checked wrappers over the system calls vmsim needs
+//! (mmap(2), munmap(2), madvise(2), sched_setaffinity(2), geteuid(2)). Each wrapper states the
+//! invariant that makes its call sound; everything above this file is safe code.
+use std::io;
+
+/// An anonymous private mapping that is unmapped when dropped.
+#[derive(Debug)]
+pub struct Mapping {
+    ptr: *mut u8,
+    len: usize,
+}
+
+/// The base page size.
+pub const PAGE: usize = 4096;
+
+impl Mapping {
+    /// Maps `len` bytes (rounded up to pages) of anonymous read-write memory. With `at`, the
+    /// mapping is placed exactly there or fails (MAP_FIXED_NOREPLACE: never replaces an
+    /// existing mapping). `noreserve` skips swap accounting, for sparse reservations.
+    pub fn anonymous(at: Option<u64>, len: usize, noreserve: bool) -> io::Result<Self> {
+        let len = len.div_ceil(PAGE).max(1) * PAGE;
+        let mut flags = libc::MAP_PRIVATE | libc::MAP_ANONYMOUS;
+        if at.is_some() {
+            flags |= libc::MAP_FIXED_NOREPLACE;
+        }
+        if noreserve {
+            flags |= libc::MAP_NORESERVE;
+        }
+        let hint = at.unwrap_or(0) as *mut libc::c_void;
+        // SAFETY: an anonymous mapping with a null or MAP_FIXED_NOREPLACE hint cannot alias
+        // memory Rust owns (NOREPLACE fails with EEXIST instead of replacing); the result is
+        // checked against MAP_FAILED before use.
+        let p = unsafe { libc::mmap(hint, len, libc::PROT_READ | libc::PROT_WRITE, flags, -1, 0) };
+        if p == libc::MAP_FAILED {
+            return Err(io::Error::last_os_error());
+        }
+        let m = Mapping { ptr: p.cast(), len };
+        if let Some(a) = at {
+            if m.addr() != a {
+                // Kernels before 4.17 ignore NOREPLACE and treat the address as a hint.
+                return Err(io::Error::new(
+                    io::ErrorKind::AddrInUse,
+                    format!("wanted {a:#x}, got {:#x}", m.addr()),
+                ));
+            }
+        }
+        Ok(m)
+    }
+
+    /// The first address.
+    pub fn addr(&self) -> u64 {
+        self.ptr as u64
+    }
+
+    /// Bytes mapped.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether the mapping is empty (never: at least one page is mapped).
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Writes `value` at byte `offset` (a volatile store, so the page is really touched).
+    /// Panics if `offset` is outside the mapping: callers pass offsets they computed from
+    /// [`Mapping::len`].
+    pub fn write(&self, offset: usize, value: u8) {
+        assert!(
+            offset < self.len,
+            "offset {offset} beyond {} bytes",
+            self.len
+        );
+        // SAFETY: in bounds (checked above) of a live read-write mapping this value owns.
+        unsafe { self.ptr.add(offset).write_volatile(value) }
+    }
+
+    /// Reads the byte at `offset` (volatile, so the page is really touched). Panics if out of
+    /// bounds, like [`Mapping::write`].
+    pub fn read(&self, offset: usize) -> u8 {
+        assert!(
+            offset < self.len,
+            "offset {offset} beyond {} bytes",
+            self.len
+        );
+        // SAFETY: in bounds of a live readable mapping this value owns.
+        unsafe { self.ptr.add(offset).read_volatile() }
+    }
+
+    /// Stores `value` as a native-endian `u64` at `offset` (8-byte aligned).
+    pub fn write_u64(&self, offset: usize, value: u64) {
+        assert!(
+            offset.is_multiple_of(8) && offset + 8 <= self.len,
+            "bad u64 offset {offset}"
+        );
+        // SAFETY: aligned and in bounds of a live read-write mapping this value owns.
+        unsafe { self.ptr.add(offset).cast::<u64>().write_volatile(value) }
+    }
+
+    /// The base pointer, for loops that must not pay a bounds check per access (the TLB
+    /// probe's pointer chase stores absolute addresses inside the mapping).
+    pub fn as_ptr(&self) -> *const u8 {
+        self.ptr
+    }
+
+    /// `madvise(MADV_HUGEPAGE)`: ask for transparent huge pages over the whole mapping.
+    pub fn advise_hugepage(&self) -> io::Result<()> {
+        // SAFETY: the range is exactly this live mapping; MADV_HUGEPAGE changes no contents.
+        let r = unsafe { libc::madvise(self.ptr.cast(), self.len, libc::MADV_HUGEPAGE) };
+        if r != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Mapping {
+    fn drop(&mut self) {
+        // SAFETY: unmaps exactly the range this value mapped; no reference into it outlives
+        // `self` (accessors copy bytes out).
+        unsafe {
+            libc::munmap(self.ptr.cast(), self.len);
+        }
+    }
+}
+
+/// Pins the calling thread to `cpu`.
+pub fn pin_to_cpu(cpu: usize) -> io::Result<()> {
+    // SAFETY: cpu_set_t is plain data; CPU_ZERO/CPU_SET write inside it; the call reads it.
+    unsafe {
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        libc::CPU_ZERO(&mut set);
+        libc::CPU_SET(cpu, &mut set);
+        if libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set) != 0 {
+            return Err(io::Error::last_os_error());
+        }
+    }
+    Ok(())
+}
+
+/// The CPU the calling thread runs on now.
+pub fn current_cpu() -> Option<usize> {
+    // SAFETY: sched_getcpu takes no arguments and only returns a number or -1.
+    let c = unsafe { libc::sched_getcpu() };
+    usize::try_from(c).ok()
+}
+
+/// Whether the process runs as root (effective uid 0), which pagemap frame numbers and
+/// `/proc/kpageflags` require.
+pub fn is_root() -> bool {
+    // SAFETY: geteuid cannot fail and touches no memory.
+    unsafe { libc::geteuid() == 0 }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mapping_reads_back_and_refuses_to_replace() {
+        let m = Mapping::anonymous(None, 3 * PAGE + 1, false).unwrap();
+        assert_eq!(m.len(), 4 * PAGE);
+        assert_eq!(m.read(100), 0, "anonymous memory is zero-filled");
+        m.write(4 * PAGE - 1, 7);
+        assert_eq!(m.read(4 * PAGE - 1), 7);
+        m.write_u64(8, 0x1122_3344_5566_7788);
+        assert_eq!(m.read(8), 0x88);
+        // The same range again with NOREPLACE must fail with EEXIST, not clobber it.
+        let e = Mapping::anonymous(Some(m.addr()), PAGE, false).unwrap_err();
+        assert_eq!(e.raw_os_error(), Some(libc::EEXIST));
+        assert_eq!(m.read(4 * PAGE - 1), 7);
+    }
+
+    #[test]
+    #[should_panic(expected = "beyond")]
+    fn out_of_bounds_write_panics_not_corrupts() {
+        let m = Mapping::anonymous(None, PAGE, false).unwrap();
+        m.write(PAGE, 1);
+    }
+
+    #[test]
+    fn pinning_moves_the_thread() {
+        pin_to_cpu(0).unwrap();
+        assert_eq!(current_cpu(), Some(0));
+    }
+}
