@@ -44,6 +44,8 @@ enum Command {
     Ws(cmd::ws::Args),
     /// Page-table organisations side by side: memory and references per translation.
     Pagetable(cmd::pagetable::Args),
+    /// A live process's virtual memory: areas, RSS/PSS/USS, pages, page tables vs VmPTE.
+    Inspect(cmd::inspect::Args),
 }
 
 fn main() -> ExitCode {
@@ -64,6 +66,7 @@ fn main() -> ExitCode {
         Command::Gen(a) => cmd::gen::run(a),
         Command::Ws(a) => cmd::ws::run(a),
         Command::Pagetable(a) => cmd::pagetable::run(a),
+        Command::Inspect(a) => cmd::inspect::run(a),
     };
     exit::finish(result)
 }

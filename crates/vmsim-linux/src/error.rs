@@ -7,12 +7,12 @@ use thiserror::Error;
 #[derive(Debug, Error)]
 pub enum ProcError {
     /// The file could not be opened or read.
-    #[error("{}: {source}", path.display())]
+    #[error("{}: {error}", path.display())]
     Io {
         /// The file.
         path: PathBuf,
-        /// Why.
-        source: std::io::Error,
+        /// Why (printed, not chained: the message is one line).
+        error: std::io::Error,
     },
     /// A line that does not have the shape the kernel writes.
     #[error("{path}:{line}: {message}")]
@@ -45,10 +45,10 @@ impl ProcError {
     }
 
     /// An I/O error on `path`.
-    pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+    pub(crate) fn io(path: impl Into<PathBuf>, error: std::io::Error) -> Self {
         ProcError::Io {
             path: path.into(),
-            source,
+            error,
         }
     }
 }

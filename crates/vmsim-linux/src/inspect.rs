@@ -391,3 +391,54 @@ fn huge_at(
     let thp = flags & kpf::THP != 0 && flags & (kpf::COMPOUND_HEAD | kpf::ZERO_PAGE) != 0;
     Ok(thp.then_some(head))
 }
+
+/// What `vmsim inspect --snapshot` saves: the areas and the pages that had entries, so that a
+/// replay can use the process's real layout.
+#[derive(Debug, Clone, Serialize)]
+pub struct Snapshot<'a> {
+    /// Process id.
+    pub pid: u32,
+    /// Executable.
+    pub exe: Option<&'a str>,
+    /// Areas: start, end, permissions, role and path.
+    pub vmas: Vec<SnapshotArea<'a>>,
+    /// Runs of pages with page-table entries: `[first address, pages]`.
+    pub present: &'a [(u64, u64)],
+}
+
+/// One area of a [`Snapshot`].
+#[derive(Debug, Clone, Serialize)]
+pub struct SnapshotArea<'a> {
+    /// First byte.
+    pub start: u64,
+    /// One past the last.
+    pub end: u64,
+    /// `rwxp`.
+    pub perms: &'a str,
+    /// Role.
+    pub region: Region,
+    /// Backing file or pseudo-name.
+    pub path: &'a str,
+}
+
+impl Inspection {
+    /// The snapshot of this inspection (empty `present` unless inspected with `keep_runs`).
+    pub fn snapshot(&self) -> Snapshot<'_> {
+        Snapshot {
+            pid: self.pid,
+            exe: self.exe.as_deref(),
+            vmas: self
+                .areas
+                .iter()
+                .map(|a| SnapshotArea {
+                    start: a.start,
+                    end: a.end,
+                    perms: &a.perms,
+                    region: a.region,
+                    path: &a.path,
+                })
+                .collect(),
+            present: &self.present_runs,
+        }
+    }
+}

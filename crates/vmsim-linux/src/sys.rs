@@ -145,6 +145,19 @@ pub fn current_cpu() -> Option<usize> {
     usize::try_from(c).ok()
 }
 
+/// Sends `SIGSTOP` (`stop`) or `SIGCONT` to process `pid`, so that an inspection reads a
+/// process that is not changing.
+pub fn signal_stop(pid: u32, stop: bool) -> io::Result<()> {
+    let pid = libc::pid_t::try_from(pid)
+        .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "pid out of range"))?;
+    let sig = if stop { libc::SIGSTOP } else { libc::SIGCONT };
+    // SAFETY: kill(2) takes plain integers and touches no memory of ours.
+    if unsafe { libc::kill(pid, sig) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
 /// Whether the process runs as root (effective uid 0), which pagemap frame numbers and
 /// `/proc/kpageflags` require.
 pub fn is_root() -> bool {

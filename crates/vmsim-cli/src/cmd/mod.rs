@@ -2,6 +2,7 @@
 pub mod convert;
 pub mod explain;
 pub mod gen;
+pub mod inspect;
 pub mod mrc;
 pub mod ostep;
 pub mod pagetable;
