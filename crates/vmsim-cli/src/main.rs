@@ -46,6 +46,8 @@ enum Command {
     Pagetable(cmd::pagetable::Args),
     /// A live process's virtual memory: areas, RSS/PSS/USS, pages, page tables vs VmPTE.
     Inspect(cmd::inspect::Args),
+    /// Record a real program's accesses under valgrind (or its page faults under perf).
+    Record(cmd::record::Args),
 }
 
 fn main() -> ExitCode {
@@ -67,6 +69,7 @@ fn main() -> ExitCode {
         Command::Ws(a) => cmd::ws::run(a),
         Command::Pagetable(a) => cmd::pagetable::run(a),
         Command::Inspect(a) => cmd::inspect::run(a),
+        Command::Record(a) => cmd::record::run(a),
     };
     exit::finish(result)
 }

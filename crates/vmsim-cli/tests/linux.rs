@@ -103,3 +103,148 @@ fn inspect_bad_targets_fail_with_one_line() {
         stderr(&o)
     );
 }
+
+fn has(tool: &str) -> bool {
+    std::env::var("PATH")
+        .unwrap_or_default()
+        .split(':')
+        .any(|d| std::path::Path::new(d).join(tool).is_file())
+}
+
+fn temp_path(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("vmsim-linux-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.join(name)
+}
+
+#[test]
+fn record_ls_yields_a_trace_that_run_replays() {
+    if !has("valgrind") {
+        eprintln!("valgrind not installed: checked by record_without_tools_names_the_install");
+        return;
+    }
+    let out = temp_path("ls.vmt");
+    let o = vmsim(&[
+        "record",
+        "--json",
+        "-o",
+        out.to_str().unwrap(),
+        "--",
+        "ls",
+        "/",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    // ls's own output goes to stderr, the summary alone to stdout.
+    assert!(stderr(&o).contains("proc"), "ls / lists /proc");
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let n = v["records_written"].as_u64().unwrap();
+    assert!(n > 10_000, "a real program makes many accesses: {n}");
+    assert_eq!(v["records_read"], v["records_written"]);
+    assert_eq!(v["exit_code"], 0);
+    let maps = std::fs::read_to_string(format!("{}.maps", out.display())).unwrap();
+    assert!(maps.contains("[stack]"), "{maps}");
+    let r = vmsim(&["run", out.to_str().unwrap(), "--json"]);
+    assert!(r.status.success(), "{}", stderr(&r));
+    let run: serde_json::Value = serde_json::from_slice(&r.stdout).unwrap();
+    assert_eq!(run["records"].as_u64(), Some(n));
+
+    // Data only, sampled 1 in 4, stopped at 1000 records.
+    let out2 = temp_path("ls-data.txt");
+    let o = vmsim(&[
+        "record",
+        "--json",
+        "--data-only",
+        "--sample",
+        "4",
+        "--limit",
+        "1000",
+        "-o",
+        out2.to_str().unwrap(),
+        "--",
+        "ls",
+        "/",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["records_written"], 1000);
+    assert_eq!(v["stopped_at_limit"], true);
+    let text = std::fs::read_to_string(&out2).unwrap();
+    assert_eq!(text.lines().count(), 1000);
+    assert!(
+        !text.lines().any(|l| l.starts_with('X')),
+        "no fetches with --data-only"
+    );
+}
+
+#[test]
+fn record_without_tools_names_the_install() {
+    let o = Command::new(env!("CARGO_BIN_EXE_vmsim"))
+        .args([
+            "record",
+            "-o",
+            "/dev/null",
+            "--to",
+            "vmt",
+            "--",
+            "/bin/true",
+        ])
+        .env("PATH", "/nonexistent")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("valgrind is not installed")
+            && stderr(&o).contains("apt-get install valgrind")
+    );
+    let o = Command::new(env!("CARGO_BIN_EXE_vmsim"))
+        .args([
+            "record",
+            "--faults",
+            "-o",
+            "/dev/null",
+            "--to",
+            "text",
+            "--",
+            "/bin/true",
+        ])
+        .env("PATH", "/nonexistent")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("perf is not installed") && stderr(&o).contains("linux-perf"));
+    let o = vmsim(&["record", "--sample", "0", "--", "true"]);
+    assert_eq!(o.status.code(), Some(2));
+    let o = vmsim(&["record", "--faults", "--limit", "5", "--", "true"]);
+    assert_eq!(o.status.code(), Some(2));
+}
+
+#[test]
+fn record_faults_sees_the_first_touches_of_ls() {
+    if !has("perf") || !is_root() {
+        eprintln!("perf not installed or not root: tracepoints unavailable");
+        return;
+    }
+    let out = temp_path("ls.faults.txt");
+    let o = vmsim(&[
+        "record",
+        "--faults",
+        "--json",
+        "-o",
+        out.to_str().unwrap(),
+        "--",
+        "ls",
+        "/",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let n = v["faults"].as_u64().unwrap();
+    assert!(n > 0);
+    // Every fault is one line of the trace; a program's first instruction fetch faults.
+    let text = std::fs::read_to_string(&out).unwrap();
+    assert_eq!(text.lines().count() as u64, n);
+    assert!(v["by_kind"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|k| k["kind"] == "fetch"));
+}

@@ -9,10 +9,13 @@
 #![cfg(target_os = "linux")]
 
 pub mod error;
+pub mod faults;
 pub mod inspect;
 pub mod layout;
 pub mod procfs;
+pub mod record;
 pub mod sys;
 pub mod tables;
+pub mod tool;
 
 pub use error::ProcError;

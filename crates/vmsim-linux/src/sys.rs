@@ -158,6 +158,18 @@ pub fn signal_stop(pid: u32, stop: bool) -> io::Result<()> {
     Ok(())
 }
 
+/// Clears close-on-exec on `fd`, so that a child started next inherits it (the write end of
+/// the pipe valgrind logs into).
+pub fn inheritable(fd: &std::os::fd::OwnedFd) -> io::Result<()> {
+    use std::os::fd::AsRawFd;
+    // SAFETY: F_SETFD on a descriptor this process owns (borrowed for the call) changes only
+    // its close-on-exec flag.
+    if unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_SETFD, 0) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
 /// Whether the process runs as root (effective uid 0), which pagemap frame numbers and
 /// `/proc/kpageflags` require.
 pub fn is_root() -> bool {

@@ -8,6 +8,7 @@ pub mod ostep;
 pub mod pagetable;
 pub mod policy;
 pub mod presets;
+pub mod record;
 pub mod run;
 pub mod thrash;
 pub mod workload;
