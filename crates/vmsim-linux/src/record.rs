@@ -153,7 +153,7 @@ pub fn record<W: Write>(
                 continue;
             }
             eligible += 1;
-            if (eligible - 1) % sample != 0 {
+            if !(eligible - 1).is_multiple_of(sample) {
                 continue;
             }
             w.write(r).map_err(RecordError::Write)?;
