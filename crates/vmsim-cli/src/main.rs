@@ -48,6 +48,10 @@ enum Command {
     Inspect(cmd::inspect::Args),
     /// Record a real program's accesses under valgrind (or its page faults under perf).
     Record(cmd::record::Args),
+    /// Measure the real machine: the data TLBs' reach (pointer chase) next to CPUID.
+    Probe(cmd::probe::Args),
+    /// A running process's working-set size over time (clear_refs + referenced bits).
+    Wss(cmd::wss::Args),
 }
 
 fn main() -> ExitCode {
@@ -70,6 +74,8 @@ fn main() -> ExitCode {
         Command::Pagetable(a) => cmd::pagetable::run(a),
         Command::Inspect(a) => cmd::inspect::run(a),
         Command::Record(a) => cmd::record::run(a),
+        Command::Probe(a) => cmd::probe::run(a),
+        Command::Wss(a) => cmd::wss::run(a),
     };
     exit::finish(result)
 }

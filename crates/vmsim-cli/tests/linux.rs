@@ -248,3 +248,78 @@ fn record_faults_sees_the_first_touches_of_ls() {
         .iter()
         .any(|k| k["kind"] == "fetch"));
 }
+
+#[test]
+fn probe_tlb_quick_reports_a_knee_json_and_svg() {
+    let svg = temp_path("tlb.svg");
+    let o = vmsim(&[
+        "probe",
+        "tlb",
+        "--quick",
+        "--json",
+        "--svg",
+        svg.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let run = &v["runs"][0];
+    assert_eq!(run["page_size"], "4K");
+    let pages: Vec<u64> = run["points"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["pages"].as_u64().unwrap())
+        .collect();
+    assert_eq!(pages.len(), 30);
+    assert_eq!((pages[0], pages[2], pages[29]), (1, 3, 32768));
+    // Past every TLB's reach each access walks the page table: the curve must rise.
+    let knees = run["knees"].as_array().unwrap();
+    assert!(!knees.is_empty(), "{run}");
+    for k in knees {
+        assert!(k["ns_after"].as_f64() > k["ns_before"].as_f64());
+        assert!(k["exceeds"].as_u64() > k["fits"].as_u64());
+    }
+    assert!(v["cpuid_tlbs"].is_array());
+    assert!(std::fs::read_to_string(&svg).unwrap().starts_with("<svg"));
+}
+
+#[test]
+fn probe_tlb_rejects_bad_flags() {
+    for args in [
+        &["probe", "tlb", "--max-pages", "0"][..],
+        &["probe", "tlb", "--knee-ratio", "0.5"][..],
+        &["probe", "nothing"][..],
+    ] {
+        let o = vmsim(args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+    }
+}
+
+#[test]
+fn wss_of_a_sleeping_process_and_bad_pids() {
+    let mut child = Command::new("sleep").arg("5").spawn().unwrap();
+    let pid = child.id().to_string();
+    let o = vmsim(&["wss", &pid, "--interval", "50", "--samples", "3", "--json"]);
+    child.kill().ok();
+    child.wait().ok();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let s = v["samples"].as_array().unwrap();
+    assert_eq!(s.len(), 3);
+    // A sleeping process touches almost nothing between clears: far less than its RSS.
+    for x in s {
+        assert!(
+            x["anon_kib"].as_u64().unwrap() + x["file_kib"].as_u64().unwrap() < 1024,
+            "{x}"
+        );
+    }
+    let o = vmsim(&["wss", "99999999", "--samples", "1", "--interval", "1"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("/proc/99999999/clear_refs"),
+        "{}",
+        stderr(&o)
+    );
+    let o = vmsim(&["wss", "1", "--samples", "0"]);
+    assert_eq!(o.status.code(), Some(2));
+}

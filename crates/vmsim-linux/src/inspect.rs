@@ -26,7 +26,8 @@ pub enum Target {
 }
 
 impl Target {
-    fn dir(self) -> PathBuf {
+    /// Its `/proc` directory.
+    pub fn dir(self) -> PathBuf {
         match self {
             Target::SelfProcess => PathBuf::from("/proc/self"),
             Target::Pid(p) => PathBuf::from(format!("/proc/{p}")),

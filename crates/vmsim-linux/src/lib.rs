@@ -8,6 +8,8 @@
 #![deny(missing_docs)]
 #![cfg(target_os = "linux")]
 
+pub mod caches;
+pub mod cpuid;
 pub mod error;
 pub mod faults;
 pub mod inspect;
@@ -16,6 +18,8 @@ pub mod procfs;
 pub mod record;
 pub mod sys;
 pub mod tables;
+pub mod tlbprobe;
 pub mod tool;
+pub mod wss;
 
 pub use error::ProcError;

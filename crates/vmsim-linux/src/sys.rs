@@ -97,12 +97,6 @@ impl Mapping {
         unsafe { self.ptr.add(offset).cast::<u64>().write_volatile(value) }
     }
 
-    /// The base pointer, for loops that must not pay a bounds check per access (the TLB
-    /// probe's pointer chase stores absolute addresses inside the mapping).
-    pub fn as_ptr(&self) -> *const u8 {
-        self.ptr
-    }
-
     /// `madvise(MADV_HUGEPAGE)`: ask for transparent huge pages over the whole mapping.
     pub fn advise_hugepage(&self) -> io::Result<()> {
         // SAFETY: the range is exactly this live mapping; MADV_HUGEPAGE changes no contents.
@@ -168,6 +162,28 @@ pub fn inheritable(fd: &std::os::fd::OwnedFd) -> io::Result<()> {
         return Err(io::Error::last_os_error());
     }
     Ok(())
+}
+
+/// Executes CPUID with `leaf` and `subleaf`: `[eax, ebx, ecx, edx]`.
+#[cfg(target_arch = "x86_64")]
+pub fn cpuid(leaf: u32, subleaf: u32) -> [u32; 4] {
+    // SAFETY: CPUID exists on every x86-64 processor and only writes the four registers.
+    #[allow(unused_unsafe)]
+    let r = unsafe { std::arch::x86_64::__cpuid_count(leaf, subleaf) };
+    [r.eax, r.ebx, r.ecx, r.edx]
+}
+
+/// A chase step: reads the `u64` stored at byte `offset` of `m` as the next offset. Panics
+/// when the stored value is not an aligned offset inside the mapping (it was not written by
+/// the probe), so the chase stays in bounds.
+#[inline(always)]
+pub fn chase_step(m: &Mapping, offset: usize) -> usize {
+    assert!(
+        offset.is_multiple_of(8) && offset + 8 <= m.len,
+        "chase left the mapping at {offset}"
+    );
+    // SAFETY: aligned and in bounds (checked above) of a live mapping this value owns.
+    unsafe { m.ptr.add(offset).cast::<u64>().read_volatile() as usize }
 }
 
 /// Whether the process runs as root (effective uid 0), which pagemap frame numbers and
