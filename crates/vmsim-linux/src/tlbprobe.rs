@@ -6,8 +6,10 @@
 //! added, past that a page walk: the curve rises in steps ("knees"), and the sizes before
 //! them bound the TLB sizes.
 //!
-//! Each page's word sits on a different cache line (line `i mod 64` of page `i`), so that the
-//! lines the chase touches spread over the cache sets instead of piling into one. N pages
+//! Each page's word sits on a different cache line (byte `64 i mod page size` of page `i`),
+//! so that the lines the chase touches spread over the cache sets instead of piling into one
+//! (with 2 MiB pages over every set of a 2 MiB cache, not only the 64 a 4 KiB stride reaches).
+//! N pages
 //! are then also N cache lines (N × 64 bytes), so a knee can come from a data cache filling:
 //! [`attribute`] names the knees whose footprint brackets a cache's size, and the remaining
 //! knees, in order, are the first- and second-level TLBs.
@@ -87,11 +89,18 @@ pub fn sizes(max: usize) -> Vec<usize> {
     v
 }
 
+/// The curve of one probe.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Curve {
+    /// One point per size.
+    pub points: Vec<Point>,
+    /// KiB of the chased region in transparent huge pages (`AnonHugePages` of its areas),
+    /// read while it is still mapped; `None` when smaps could not be read.
+    pub huge_kib: Option<u64>,
+}
+
 /// Runs the probe, reporting each size as it is measured.
-pub fn probe(
-    cfg: &ProbeConfig,
-    mut on_point: impl FnMut(&Point),
-) -> Result<Vec<Point>, ProbeError> {
+pub fn probe(cfg: &ProbeConfig, mut on_point: impl FnMut(&Point)) -> Result<Curve, ProbeError> {
     let sys = |what| move |error| ProbeError::Sys { what, error };
     pin_to_cpu(cfg.cpu).map_err(sys("sched_setaffinity"))?;
     let max = cfg.max_pages.max(1);
@@ -101,7 +110,7 @@ pub fn probe(
         m.advise_hugepage().map_err(sys("madvise(MADV_HUGEPAGE)"))?;
     }
     let base = (m.addr() as usize).next_multiple_of(cfg.page) - m.addr() as usize;
-    let slot = |page: usize| base + page * cfg.page + (page % 64) * 64;
+    let slot = |page: usize| base + page * cfg.page + (page * 64) % cfg.page;
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(cfg.seed);
     let mut out = Vec::new();
     for n in sizes(max) {
@@ -131,7 +140,19 @@ pub fn probe(
         on_point(&p);
         out.push(p);
     }
-    Ok(out)
+    let huge_kib = crate::wss::areas(crate::inspect::Target::SelfProcess)
+        .ok()
+        .map(|areas| {
+            areas
+                .iter()
+                .filter(|a| a.area.start < m.addr() + m.len() as u64 && a.area.end > m.addr())
+                .map(|a| a.counts.anon_huge_pages)
+                .sum()
+        });
+    Ok(Curve {
+        points: out,
+        huge_kib,
+    })
 }
 
 /// Finds the rises: consecutive sizes whose time grows by more than `ratio` (and by at least
@@ -304,7 +325,9 @@ mod tests {
             seed: 1,
         };
         let mut seen = 0;
-        let p = probe(&cfg, |_| seen += 1).unwrap();
+        let c = probe(&cfg, |_| seen += 1).unwrap();
+        assert_eq!(c.huge_kib, Some(0), "4 KiB pages were asked for");
+        let p = c.points;
         assert_eq!(
             p.iter().map(|p| p.pages).collect::<Vec<_>>(),
             vec![1, 2, 3, 4, 6, 8]

@@ -95,13 +95,13 @@ fn tlb(a: TlbArgs) -> Result<()> {
             huge: page > 4096,
             seed: 0x7eb,
         };
-        let points = probe(&cfg, |p| {
+        let curve = probe(&cfg, |p| {
             if tty {
                 eprint!("\r{name} pages: {:>6} pages, {:.2} ns   ", p.pages, p.ns);
             }
         })?;
-        let backed = (page > 4096).then(huge_backed_kib);
-        runs.push((name, page, points, backed));
+        let backed = if page > 4096 { curve.huge_kib } else { None };
+        runs.push((name, page, curve.points, backed));
     }
     if tty {
         eprintln!();
@@ -175,7 +175,7 @@ fn tlb(a: TlbArgs) -> Result<()> {
             o,
             "\n{name} pages{}:",
             backed
-                .map(|b| format!(" ({b} KiB of the region backed by huge pages)"))
+                .map(|b| format!(" ({b} KiB of the region in transparent huge pages)"))
                 .unwrap_or_default()
         )?;
         writeln!(o, "  {:>6} {:>10} {:>8}", "pages", "reach", "ns")?;
@@ -244,12 +244,4 @@ fn tlb(a: TlbArgs) -> Result<()> {
         )?;
     }
     Ok(())
-}
-
-/// KiB of this process's memory in transparent huge pages (AnonHugePages over all areas),
-/// read right after the 2 MiB chase: whether MADV_HUGEPAGE was honoured.
-#[cfg(all(target_os = "linux", target_arch = "x86_64"))]
-fn huge_backed_kib() -> u64 {
-    use vmsim_linux::inspect::{inspect, Target};
-    inspect(Target::SelfProcess, false).map_or(0, |i| i.totals.thp_kib)
 }
