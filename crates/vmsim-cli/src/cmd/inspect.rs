@@ -128,7 +128,8 @@ fn text(out: &mut impl Write, r: &vmsim_linux::inspect::Inspection) -> std::io::
         "thp"
     )?;
     for a in &r.areas {
-        if a.gap_before >= 1 << 20 {
+        // The vsyscall page lies in the kernel half: the distance to it is no gap of user space.
+        if a.gap_before >= 1 << 20 && a.region != vmsim_linux::layout::Region::Vsyscall {
             let gap = crate::cmd::pagetable::human(u128::from(a.gap_before));
             writeln!(out, "  {gap:>26} gap")?;
         }
