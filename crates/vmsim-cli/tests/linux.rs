@@ -117,6 +117,16 @@ fn temp_path(name: &str) -> std::path::PathBuf {
     dir.join(name)
 }
 
+/// `vmsim record --json FLAGS -o OUT -- ls /`, which must succeed.
+fn record_ls(flags: &[&str], out: &std::path::Path) -> Output {
+    let mut args = vec!["record", "--json"];
+    args.extend_from_slice(flags);
+    args.extend(["-o", out.to_str().unwrap(), "--", "ls", "/"]);
+    let o = vmsim(&args);
+    assert!(o.status.success(), "{}", stderr(&o));
+    o
+}
+
 #[test]
 fn record_ls_yields_a_trace_that_run_replays() {
     if !has("valgrind") {
@@ -124,16 +134,7 @@ fn record_ls_yields_a_trace_that_run_replays() {
         return;
     }
     let out = temp_path("ls.vmt");
-    let o = vmsim(&[
-        "record",
-        "--json",
-        "-o",
-        out.to_str().unwrap(),
-        "--",
-        "ls",
-        "/",
-    ]);
-    assert!(o.status.success(), "{}", stderr(&o));
+    let o = record_ls(&[], &out);
     // ls's own output goes to stderr, the summary alone to stdout.
     assert!(stderr(&o).contains("proc"), "ls / lists /proc");
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
@@ -150,21 +151,7 @@ fn record_ls_yields_a_trace_that_run_replays() {
 
     // Data only, sampled 1 in 4, stopped at 1000 records.
     let out2 = temp_path("ls-data.txt");
-    let o = vmsim(&[
-        "record",
-        "--json",
-        "--data-only",
-        "--sample",
-        "4",
-        "--limit",
-        "1000",
-        "-o",
-        out2.to_str().unwrap(),
-        "--",
-        "ls",
-        "/",
-    ]);
-    assert!(o.status.success(), "{}", stderr(&o));
+    let o = record_ls(&["--data-only", "--sample", "4", "--limit", "1000"], &out2);
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(v["records_written"], 1000);
     assert_eq!(v["stopped_at_limit"], true);
@@ -225,17 +212,7 @@ fn record_faults_sees_the_first_touches_of_ls() {
         return;
     }
     let out = temp_path("ls.faults.txt");
-    let o = vmsim(&[
-        "record",
-        "--faults",
-        "--json",
-        "-o",
-        out.to_str().unwrap(),
-        "--",
-        "ls",
-        "/",
-    ]);
-    assert!(o.status.success(), "{}", stderr(&o));
+    let o = record_ls(&["--faults"], &out);
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     let n = v["faults"].as_u64().unwrap();
     assert!(n > 0);

@@ -114,33 +114,28 @@ pub fn record_faults(cmd: &[String], scratch: &Path) -> Result<Vec<Fault>, Recor
         .stderr(Stdio::piped())
         .output()
         .map_err(start("perf record"))?;
-    let cleanup = || std::fs::remove_file(scratch).ok();
-    if !scratch.exists() {
-        return Err(RecordError::Tool(format!(
-            "perf record failed ({}): {}",
-            rec.status,
-            String::from_utf8_lossy(&rec.stderr)
+    let failed = |what: &str, o: &std::process::Output| {
+        RecordError::Tool(format!(
+            "perf {what} failed ({}): {}",
+            o.status,
+            String::from_utf8_lossy(&o.stderr)
                 .lines()
                 .next()
                 .unwrap_or("no message")
-        )));
+        ))
+    };
+    if !scratch.exists() {
+        return Err(failed("record", &rec));
     }
     let script = Command::new(&perf)
         .args(["script", "-F", "pid,trace", "-i"])
         .arg(scratch)
         .output()
         .map_err(start("perf script"));
-    cleanup();
+    std::fs::remove_file(scratch).ok();
     let script = script?;
     if !script.status.success() {
-        return Err(RecordError::Tool(format!(
-            "perf script failed ({}): {}",
-            script.status,
-            String::from_utf8_lossy(&script.stderr)
-                .lines()
-                .next()
-                .unwrap_or("no message")
-        )));
+        return Err(failed("script", &script));
     }
     parse_perf_script("perf script", &String::from_utf8_lossy(&script.stdout))
         .map_err(|e| RecordError::Tool(e.to_string()))
