@@ -300,3 +300,37 @@ fn wss_of_a_sleeping_process_and_bad_pids() {
     let o = vmsim(&["wss", "1", "--samples", "0"]);
     assert_eq!(o.status.code(), Some(2));
 }
+
+#[test]
+fn probe_aslr_sees_the_stack_move_and_probe_faults_reports_three_kinds() {
+    let o = vmsim(&["probe", "aslr", "--runs", "6", "--json", "--", "sleep", "2"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let regions = v["regions"].as_array().unwrap();
+    let stack = regions
+        .iter()
+        .find(|r| r["region"] == "stack (top)")
+        .unwrap();
+    assert_eq!(stack["runs"], 6);
+    let randomized = std::fs::read_to_string("/proc/sys/kernel/randomize_va_space")
+        .map(|s| s.trim() != "0")
+        .unwrap_or(true);
+    if randomized {
+        // Six runs of a randomised stack top: the chance that all share one base is nil.
+        assert!(stack["varying_bits"].as_u64().unwrap() > 0, "{stack}");
+    }
+    let o = vmsim(&["probe", "aslr", "--runs", "1", "--", "true"]);
+    assert_eq!(o.status.code(), Some(2));
+    let o = vmsim(&[
+        "probe", "faults", "--pages", "256", "--trials", "1", "--json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    for k in ["demand_zero_ns", "minor_ns", "cow_ns"] {
+        assert!(v[k].as_f64().is_some(), "{k}");
+    }
+    assert_eq!(
+        vmsim(&["probe", "faults", "--pages", "0"]).status.code(),
+        Some(2)
+    );
+}

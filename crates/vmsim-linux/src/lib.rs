@@ -8,9 +8,11 @@
 #![deny(missing_docs)]
 #![cfg(target_os = "linux")]
 
+pub mod aslr;
 pub mod caches;
 pub mod cpuid;
 pub mod error;
+pub mod faultcost;
 pub mod faults;
 pub mod inspect;
 pub mod layout;

@@ -47,6 +47,31 @@ impl Mapping {
         Ok(m)
     }
 
+    /// Maps the first `len` bytes of `file` private (copy-on-write) and read-write: reads
+    /// come from the page cache, the first write to a page copies it.
+    pub fn private_file(file: &std::fs::File, len: usize) -> io::Result<Self> {
+        use std::os::fd::AsRawFd;
+        let len = len.div_ceil(PAGE).max(1) * PAGE;
+        // SAFETY: a new private mapping at an address the kernel picks aliases no Rust-owned
+        // memory; the fd is valid for the call. Its bytes are only read and written through
+        // volatile accesses of this value, never through references, so a concurrent change
+        // of the file by another process cannot break an aliasing guarantee.
+        let p = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                len,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_PRIVATE,
+                file.as_raw_fd(),
+                0,
+            )
+        };
+        if p == libc::MAP_FAILED {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(Mapping { ptr: p.cast(), len })
+    }
+
     /// The first address.
     pub fn addr(&self) -> u64 {
         self.ptr as u64
@@ -99,13 +124,34 @@ impl Mapping {
 
     /// `madvise(MADV_HUGEPAGE)`: ask for transparent huge pages over the whole mapping.
     pub fn advise_hugepage(&self) -> io::Result<()> {
-        // SAFETY: the range is exactly this live mapping; MADV_HUGEPAGE changes no contents.
-        let r = unsafe { libc::madvise(self.ptr.cast(), self.len, libc::MADV_HUGEPAGE) };
+        self.advise(Advice::HugePage)
+    }
+
+    /// `madvise` over the whole mapping.
+    pub fn advise(&self, advice: Advice) -> io::Result<()> {
+        let a = match advice {
+            Advice::HugePage => libc::MADV_HUGEPAGE,
+            Advice::NoHugePage => libc::MADV_NOHUGEPAGE,
+            Advice::Random => libc::MADV_RANDOM,
+        };
+        // SAFETY: the range is exactly this live mapping; these advices change no contents.
+        let r = unsafe { libc::madvise(self.ptr.cast(), self.len, a) };
         if r != 0 {
             return Err(io::Error::last_os_error());
         }
         Ok(())
     }
+}
+
+/// The `madvise` hints vmsim gives (none of them discards contents).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Advice {
+    /// MADV_HUGEPAGE: back with transparent huge pages where possible.
+    HugePage,
+    /// MADV_NOHUGEPAGE: 4 KiB pages only.
+    NoHugePage,
+    /// MADV_RANDOM: no readahead and no fault-around: one page per fault.
+    Random,
 }
 
 impl Drop for Mapping {

@@ -23,6 +23,47 @@ pub enum What {
         vmsim probe tlb --huge --json          # 4 KiB and 2 MiB pages (MADV_HUGEPAGE)"
     )]
     Tlb(TlbArgs),
+    /// ASLR: run CMD several times and count the address bits of each region's base that
+    /// change between runs.
+    #[command(after_help = "Examples:\n  vmsim probe aslr -- sleep 1\n  \
+        vmsim probe aslr --runs 64 --json -- /usr/bin/sleep 1")]
+    Aslr(AslrArgs),
+    /// The cost of a page fault: demand-zero, minor (page cache) and copy-on-write, measured.
+    #[command(
+        after_help = "Examples:\n  vmsim probe faults\n  vmsim probe faults --pages 65536 --json"
+    )]
+    Faults(FaultArgs),
+}
+
+/// Arguments of `vmsim probe aslr`.
+#[derive(clap::Args)]
+pub struct AslrArgs {
+    /// The program and its arguments (it must run longer than --delay).
+    #[arg(last = true, required = true, value_name = "CMD")]
+    pub cmd: Vec<String>,
+    /// Runs.
+    #[arg(long, default_value_t = 16)]
+    pub runs: u32,
+    /// Milliseconds to let each run start (load its libraries) before its map is read.
+    #[arg(long, default_value_t = 50, value_name = "MS")]
+    pub delay: u64,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Arguments of `vmsim probe faults`.
+#[derive(clap::Args)]
+pub struct FaultArgs {
+    /// Pages touched per trial.
+    #[arg(long, default_value_t = 16384)]
+    pub pages: usize,
+    /// Trials (the minimum is kept).
+    #[arg(long, default_value_t = 5)]
+    pub trials: u32,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Arguments of `vmsim probe tlb`.
@@ -56,6 +97,8 @@ pub struct TlbArgs {
 pub fn run(a: Args) -> Result<()> {
     match a.what {
         What::Tlb(t) => tlb(t),
+        What::Aslr(x) => aslr(x),
+        What::Faults(f) => faults(f),
     }
 }
 
@@ -243,5 +286,117 @@ fn tlb(a: TlbArgs) -> Result<()> {
             t.level, t.kind, t.pages, t.entries, t.source
         )?;
     }
+    Ok(())
+}
+
+#[cfg(not(target_os = "linux"))]
+fn aslr(_a: AslrArgs) -> Result<()> {
+    anyhow::bail!("vmsim probe aslr needs Linux (/proc/PID/maps)")
+}
+
+#[cfg(target_os = "linux")]
+fn aslr(a: AslrArgs) -> Result<()> {
+    use anyhow::Context;
+    use vmsim_linux::aslr::{bases, entropy};
+    use vmsim_linux::procfs::maps;
+    if a.runs < 2 {
+        return Err(crate::exit::usage("--runs must be at least 2"));
+    }
+    let mut runs = Vec::new();
+    for _ in 0..a.runs {
+        let mut child = std::process::Command::new(&a.cmd[0])
+            .args(&a.cmd[1..])
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .with_context(|| format!("cannot run `{}`", a.cmd[0]))?;
+        std::thread::sleep(std::time::Duration::from_millis(a.delay));
+        let pid = child.id();
+        let exe = std::fs::read_link(format!("/proc/{pid}/exe")).ok();
+        let text = std::fs::read_to_string(format!("/proc/{pid}/maps"));
+        let exited = child.try_wait()?.is_some();
+        let _ = child.kill();
+        let _ = child.wait();
+        let text = match (exited, text) {
+            (false, Ok(t)) => t,
+            _ => anyhow::bail!(
+                "`{}` exited within {} ms, before its map could be read; give a smaller --delay or a longer-running command",
+                a.cmd[0],
+                a.delay
+            ),
+        };
+        let areas = maps::parse(&format!("/proc/{pid}/maps"), &text)?;
+        let exe = exe.map(|p| p.display().to_string());
+        runs.push(bases(&areas, exe.as_deref()));
+    }
+    let e = entropy(&runs);
+    if a.json {
+        let v = serde_json::json!({"command": a.cmd, "runs": a.runs, "regions": e});
+        println!("{}", serde_json::to_string_pretty(&v)?);
+        return Ok(());
+    }
+    let mut o = std::io::stdout().lock();
+    writeln!(
+        o,
+        "ASLR of `{}` over {} runs (bits of the base that changed between runs)",
+        a.cmd.join(" "),
+        a.runs
+    )?;
+    writeln!(
+        o,
+        "  {:<28} {:>8} {:>5} {:>9}  first base",
+        "region", "distinct", "bits", "bit range"
+    )?;
+    for r in &e {
+        let range = r
+            .bit_range
+            .map(|(lo, hi)| format!("{lo}-{hi}"))
+            .unwrap_or_else(|| "-".into());
+        writeln!(
+            o,
+            "  {:<28} {:>8} {:>5} {:>9}  {:#x}",
+            r.region, r.distinct, r.varying_bits, range, r.first
+        )?;
+    }
+    Ok(())
+}
+
+#[cfg(not(target_os = "linux"))]
+fn faults(_a: FaultArgs) -> Result<()> {
+    anyhow::bail!("vmsim probe faults needs Linux")
+}
+
+#[cfg(target_os = "linux")]
+fn faults(a: FaultArgs) -> Result<()> {
+    if a.pages == 0 || a.pages > 1 << 20 || a.trials == 0 {
+        return Err(crate::exit::usage(
+            "--pages must be from 1 to 1048576 and --trials at least 1",
+        ));
+    }
+    let c = vmsim_linux::faultcost::measure(a.pages, a.trials, &std::env::temp_dir())?;
+    if a.json {
+        println!("{}", serde_json::to_string_pretty(&c)?);
+        return Ok(());
+    }
+    let mut o = std::io::stdout().lock();
+    writeln!(
+        o,
+        "page-fault cost, {} pages per trial, minimum of {} trials",
+        c.pages, c.trials
+    )?;
+    writeln!(
+        o,
+        "  demand-zero (first write to anonymous memory)   {:>8.0} ns",
+        c.demand_zero_ns
+    )?;
+    writeln!(
+        o,
+        "  minor (first read of a cached file page)        {:>8.0} ns",
+        c.minor_ns
+    )?;
+    writeln!(
+        o,
+        "  copy-on-write (first write to a private page)   {:>8.0} ns",
+        c.cow_ns
+    )?;
     Ok(())
 }
