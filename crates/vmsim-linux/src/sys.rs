@@ -132,7 +132,6 @@ impl Mapping {
         let a = match advice {
             Advice::HugePage => libc::MADV_HUGEPAGE,
             Advice::NoHugePage => libc::MADV_NOHUGEPAGE,
-            Advice::Random => libc::MADV_RANDOM,
         };
         // SAFETY: the range is exactly this live mapping; these advices change no contents.
         let r = unsafe { libc::madvise(self.ptr.cast(), self.len, a) };
@@ -150,8 +149,6 @@ pub enum Advice {
     HugePage,
     /// MADV_NOHUGEPAGE: 4 KiB pages only.
     NoHugePage,
-    /// MADV_RANDOM: no readahead and no fault-around: one page per fault.
-    Random,
 }
 
 impl Drop for Mapping {

@@ -380,23 +380,27 @@ fn faults(a: FaultArgs) -> Result<()> {
     let mut o = std::io::stdout().lock();
     writeln!(
         o,
-        "page-fault cost, {} pages per trial, minimum of {} trials",
+        "page-fault cost, {} pages per trial, cheapest of {} trials",
         c.pages, c.trials
     )?;
     writeln!(
         o,
-        "  demand-zero (first write to anonymous memory)   {:>8.0} ns",
-        c.demand_zero_ns
+        "  {:<48} {:>9} {:>7} {:>11}",
+        "kind", "ns/fault", "faults", "pages/fault"
     )?;
-    writeln!(
-        o,
-        "  minor (first read of a cached file page)        {:>8.0} ns",
-        c.minor_ns
-    )?;
-    writeln!(
-        o,
-        "  copy-on-write (first write to a private page)   {:>8.0} ns",
-        c.cow_ns
-    )?;
+    for (name, k) in [
+        (
+            "demand-zero (first write to anonymous memory)",
+            c.demand_zero,
+        ),
+        ("minor (first read of a cached file page)", c.minor),
+        ("copy-on-write (first write to a private page)", c.cow),
+    ] {
+        writeln!(
+            o,
+            "  {name:<48} {:>9.0} {:>7} {:>11.1}",
+            k.ns_per_fault, k.faults, k.pages_per_fault
+        )?;
+    }
     Ok(())
 }
