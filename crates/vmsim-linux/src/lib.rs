@@ -10,6 +10,7 @@
 
 pub mod aslr;
 pub mod caches;
+#[cfg(target_arch = "x86_64")]
 pub mod cpuid;
 pub mod error;
 pub mod faultcost;
