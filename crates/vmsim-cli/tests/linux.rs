@@ -346,3 +346,41 @@ fn probe_aslr_sees_the_stack_move_and_probe_faults_reports_three_kinds() {
         Some(2)
     );
 }
+
+#[test]
+fn inspect_without_ptrace_access_shows_status_and_names_what_is_missing() {
+    // As root, drop to `nobody` (setpriv) to look at pid 1; unprivileged, pid 1 is already
+    // another user's process.
+    let o = if is_root() {
+        let Ok(o) = Command::new("setpriv")
+            .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+            .arg(env!("CARGO_BIN_EXE_vmsim"))
+            .args(["inspect", "1", "--json"])
+            .output()
+        else {
+            eprintln!("setpriv not installed");
+            return;
+        };
+        if matches!(o.status.code(), Some(126 | 127)) {
+            // `nobody` may not reach the binary (a target directory under /root).
+            eprintln!("nobody cannot execute vmsim here: {}", stderr(&o));
+            return;
+        }
+        o
+    } else {
+        vmsim(&["inspect", "1", "--json"])
+    };
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["pid"], 1);
+    assert_eq!(v["model_vs_vmpte"]["verdict"], "not_modelled");
+    assert!(v["areas"].as_array().unwrap().is_empty());
+    assert_eq!(v["rss_kib"], v["status"]["vm_rss"]);
+    let notes = v["visibility"]["notes"].as_array().unwrap();
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.as_str().unwrap().contains("ptrace access")),
+        "{notes:?}"
+    );
+}

@@ -178,7 +178,22 @@ pub fn inspect(target: Target, keep_runs: bool) -> Result<Inspection, InspectErr
     let status_path = dir.join("status");
     let st = status::parse(&status_path.display().to_string(), &read(&status_path)?)?;
     let smaps_path = dir.join("smaps");
-    let entries = smaps::parse(&smaps_path.display().to_string(), &read(&smaps_path)?)?;
+    let mut notes = Vec::new();
+    // Another user's process: status stays readable, smaps and pagemap need ptrace access.
+    let entries = match read(&smaps_path) {
+        Ok(text) => smaps::parse(&smaps_path.display().to_string(), &text)?,
+        Err(ProcError::Io { error, .. })
+            if error.kind() == std::io::ErrorKind::PermissionDenied =>
+        {
+            notes.push(format!(
+                "{} is unreadable (it needs ptrace access: the same user, or root): no areas, \
+                 no page counts, no table model; the totals are the kernel's status figures",
+                smaps_path.display()
+            ));
+            Vec::new()
+        }
+        Err(e) => return Err(e.into()),
+    };
     let exe = std::fs::read_link(dir.join("exe"))
         .ok()
         .map(|p| p.display().to_string());
@@ -187,7 +202,6 @@ pub fn inspect(target: Target, keep_runs: bool) -> Result<Inspection, InspectErr
 
     let pagemap = U64Table::open(&dir.join("pagemap"));
     let kpage = U64Table::open(std::path::Path::new("/proc/kpageflags")).ok();
-    let mut notes = Vec::new();
     let mut leaves: Vec<Leaf> = Vec::new();
     let mut runs: Vec<(u64, u64)> = Vec::new();
     let mut saw_pfn = false;
@@ -195,6 +209,7 @@ pub fn inspect(target: Target, keep_runs: bool) -> Result<Inspection, InspectErr
     let mut areas = Vec::with_capacity(entries.len());
     let mut prev_end = None;
     let pagemap = match pagemap {
+        _ if entries.is_empty() => None,
         Ok(p) => Some(p),
         Err(e) => {
             notes.push(format!(
@@ -303,19 +318,27 @@ pub fn inspect(target: Target, keep_runs: bool) -> Result<Inspection, InspectErr
             totals.pages.add(p);
         }
     }
-    let model = if pagemap.is_some() {
-        model_tables(&leaves)?
-    } else {
-        TablePages::default()
-    };
+    if entries.is_empty() {
+        totals.vsz_kib = st.vm_size.unwrap_or(0);
+        totals.rss_kib = st.vm_rss.unwrap_or(0);
+        totals.swap_kib = st.vm_swap.unwrap_or(0);
+        totals.anon_kib = st.rss_anon.unwrap_or(0);
+        totals.file_kib = st.rss_file.unwrap_or(0);
+    }
     let vmpte_kib = st.vm_pte.unwrap_or(0);
+    let (model, agreement) = if pagemap.is_some() {
+        let m = model_tables(&leaves)?;
+        (m, Agreement::of(m.vmpte_pages(), vmpte_kib))
+    } else {
+        (TablePages::default(), Agreement::NotModelled)
+    };
     Ok(Inspection {
         pid: st.pid,
         name: st.name.clone(),
         exe,
         totals,
         vmpte_kib,
-        model_vs_vmpte: Agreement::of(model.vmpte_pages(), vmpte_kib),
+        model_vs_vmpte: agreement,
         model_table_pages: model,
         status: st,
         areas,

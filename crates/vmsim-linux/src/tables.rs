@@ -67,6 +67,8 @@ pub enum Agreement {
         /// Model pages minus kernel pages.
         extra_pages: u64,
     },
+    /// The pages could not be read (pagemap unreadable), so no model was built.
+    NotModelled,
 }
 
 impl Agreement {

@@ -163,27 +163,38 @@ fn text(out: &mut impl Write, r: &vmsim_linux::inspect::Inspection) -> std::io::
         )?;
     }
     let t = &r.totals;
-    writeln!(
-        out,
-        "total: VSZ {} KiB, RSS {} KiB (anon {}, file {}, shared {}), PSS {} KiB, USS {} KiB, swap {} KiB, THP {} KiB",
-        t.vsz_kib, t.rss_kib, t.anon_kib, t.file_kib, t.shared_kib, t.pss_kib, t.uss_kib, t.swap_kib, t.thp_kib
-    )?;
-    writeln!(
-        out,
-        "pages: {} present ({} in huge pages), {} swapped, {} soft-dirty, {} exclusive, {} file or shared",
-        t.pages.present, t.pages.in_huge_pages, t.pages.swapped, t.pages.soft_dirty, t.pages.exclusive, t.pages.file_or_shared
-    )?;
-    let m = &r.model_table_pages;
-    writeln!(
-        out,
-        "page tables (model from pagemap): PGD {} + PUD {} + PMD {} + PTE {} (+{} deposited for huge pages) = {} pages counted by VmPTE = {} KiB",
-        m.pgd, m.pud, m.pmd, m.pte, m.thp_deposit, m.vmpte_pages(), m.vmpte_pages() * 4
-    )?;
+    if r.areas.is_empty() {
+        writeln!(
+            out,
+            "total (from status): VSZ {} KiB, RSS {} KiB (anon {}, file {}), swap {} KiB; PSS, USS, shared and THP need smaps",
+            t.vsz_kib, t.rss_kib, t.anon_kib, t.file_kib, t.swap_kib
+        )?;
+    } else {
+        writeln!(
+            out,
+            "total: VSZ {} KiB, RSS {} KiB (anon {}, file {}, shared {}), PSS {} KiB, USS {} KiB, swap {} KiB, THP {} KiB",
+            t.vsz_kib, t.rss_kib, t.anon_kib, t.file_kib, t.shared_kib, t.pss_kib, t.uss_kib, t.swap_kib, t.thp_kib
+        )?;
+    }
+    if r.model_vs_vmpte != Agreement::NotModelled {
+        writeln!(
+            out,
+            "pages: {} present ({} in huge pages), {} swapped, {} soft-dirty, {} exclusive, {} file or shared",
+            t.pages.present, t.pages.in_huge_pages, t.pages.swapped, t.pages.soft_dirty, t.pages.exclusive, t.pages.file_or_shared
+        )?;
+        let m = &r.model_table_pages;
+        writeln!(
+            out,
+            "page tables (model from pagemap): PGD {} + PUD {} + PMD {} + PTE {} (+{} deposited for huge pages) = {} pages counted by VmPTE = {} KiB",
+            m.pgd, m.pud, m.pmd, m.pte, m.thp_deposit, m.vmpte_pages(), m.vmpte_pages() * 4
+        )?;
+    }
     let verdict = match r.model_vs_vmpte {
         Agreement::Exact => "the model is exact".to_string(),
         Agreement::LowerBound { extra_pages } => format!(
             "the model is a lower bound: the kernel holds {extra_pages} more table pages (kept after memory was freed)"
         ),
+        Agreement::NotModelled => "not modelled (pagemap unreadable)".to_string(),
         Agreement::ModelAbove { extra_pages } => format!(
             "the model needs {extra_pages} pages more than the kernel holds (the process changed while it was read)"
         ),
