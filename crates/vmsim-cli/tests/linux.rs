@@ -165,38 +165,38 @@ fn record_ls_yields_a_trace_that_run_replays() {
 
 #[test]
 fn record_without_tools_names_the_install() {
-    let o = Command::new(env!("CARGO_BIN_EXE_vmsim"))
-        .args([
-            "record",
-            "-o",
-            "/dev/null",
-            "--to",
-            "vmt",
-            "--",
-            "/bin/true",
-        ])
-        .env("PATH", "/nonexistent")
-        .output()
-        .unwrap();
+    // vmsim with an empty PATH: neither tool can be found.
+    let without_tools = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_vmsim"))
+            .args(args)
+            .env("PATH", "/nonexistent")
+            .output()
+            .unwrap()
+    };
+    let o = without_tools(&[
+        "record",
+        "-o",
+        "/dev/null",
+        "--to",
+        "vmt",
+        "--",
+        "/bin/true",
+    ]);
     assert_eq!(o.status.code(), Some(1));
     assert!(
         stderr(&o).contains("valgrind is not installed")
             && stderr(&o).contains("apt-get install valgrind")
     );
-    let o = Command::new(env!("CARGO_BIN_EXE_vmsim"))
-        .args([
-            "record",
-            "--faults",
-            "-o",
-            "/dev/null",
-            "--to",
-            "text",
-            "--",
-            "/bin/true",
-        ])
-        .env("PATH", "/nonexistent")
-        .output()
-        .unwrap();
+    let o = without_tools(&[
+        "record",
+        "--faults",
+        "-o",
+        "/dev/null",
+        "--to",
+        "text",
+        "--",
+        "/bin/true",
+    ]);
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("perf is not installed") && stderr(&o).contains("linux-perf"));
     let o = vmsim(&["record", "--sample", "0", "--", "true"]);
