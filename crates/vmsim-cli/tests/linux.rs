@@ -294,12 +294,11 @@ fn wss_of_a_sleeping_process_and_bad_pids() {
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     let s = v["samples"].as_array().unwrap();
     assert_eq!(s.len(), 3);
-    // A sleeping process touches almost nothing between clears: far less than its RSS.
+    // A sleeping process touches almost none of its anonymous memory between clears. (Its
+    // file pages are shared: another process's reads mark them referenced too.)
     for x in s {
-        assert!(
-            x["anon_kib"].as_u64().unwrap() + x["file_kib"].as_u64().unwrap() < 1024,
-            "{x}"
-        );
+        assert!(x["anon_kib"].as_u64().unwrap() < 1024, "{x}");
+        assert!(x["file_kib"].is_u64(), "{x}");
     }
     let o = vmsim(&["wss", "99999999", "--samples", "1", "--interval", "1"]);
     assert_eq!(o.status.code(), Some(1));

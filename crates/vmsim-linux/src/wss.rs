@@ -2,7 +2,9 @@
 //! `/proc/PID/clear_refs` clears the accessed bits of all its pages (and the pages'
 //! referenced flags), and after an interval `Referenced:` in `/proc/PID/smaps` counts the pages
 //! touched since (Documentation/admin-guide/mm/soft-dirty.rst and proc.rst). Referenced memory
-//! of areas backed by a file counts as file, the rest as anonymous.
+//! of areas backed by a file counts as file, the rest as anonymous. A shared file page also
+//! counts when another process marked it referenced (by read(2), say): the page's flag is one
+//! for all its users, so the file part is an upper bound.
 use crate::error::ProcError;
 use crate::inspect::Target;
 use crate::procfs::smaps::{self, SmapsEntry};
