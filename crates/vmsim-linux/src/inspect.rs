@@ -292,6 +292,17 @@ pub fn inspect(target: Target, keep_runs: bool) -> Result<Inspection, InspectErr
                 .into(),
         );
     }
+    if saw_present
+        && !areas
+            .iter()
+            .any(|a| a.pages.is_some_and(|p| p.soft_dirty > 0))
+    {
+        notes.push(
+            "no page is soft-dirty: the kernel lacks CONFIG_MEM_SOFT_DIRTY, or the bits were \
+             cleared (clear_refs 4) and nothing was written since"
+                .into(),
+        );
+    }
     if kpage.is_none() {
         notes.push(
             "/proc/kpageflags is unreadable (root only): huge pages cannot be located, so the \
