@@ -50,6 +50,14 @@ enum Command {
     Memcheck(cmd::memcheck::Args),
     /// Segments or base-and-bounds spaces in physical memory: fits, holes, compaction's cost.
     Segments(cmd::segments::Args),
+    /// A live process's virtual memory: areas, RSS/PSS/USS, pages, page tables vs VmPTE.
+    Inspect(cmd::inspect::Args),
+    /// Record a real program's accesses under valgrind (or its page faults under perf).
+    Record(cmd::record::Args),
+    /// Measure the real machine: the data TLBs' reach (pointer chase) next to CPUID.
+    Probe(cmd::probe::Args),
+    /// A running process's working-set size over time (clear_refs + referenced bits).
+    Wss(cmd::wss::Args),
 }
 
 fn main() -> ExitCode {
@@ -73,6 +81,10 @@ fn main() -> ExitCode {
         Command::Malloc(a) => cmd::malloc::run(a),
         Command::Memcheck(a) => cmd::memcheck::run(a),
         Command::Segments(a) => cmd::segments::run(a),
+        Command::Inspect(a) => cmd::inspect::run(a),
+        Command::Record(a) => cmd::record::run(a),
+        Command::Probe(a) => cmd::probe::run(a),
+        Command::Wss(a) => cmd::wss::run(a),
     };
     exit::finish(result)
 }

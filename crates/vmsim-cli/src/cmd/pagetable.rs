@@ -204,7 +204,7 @@ pub fn run(a: Args) -> Result<()> {
 }
 
 /// Bytes with a binary unit and three significant digits.
-fn human(b: u128) -> String {
+pub(crate) fn human(b: u128) -> String {
     let units = ["B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB", "ZiB"];
     let mut v = b as f64;
     let mut i = 0;
