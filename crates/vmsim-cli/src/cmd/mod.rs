@@ -2,9 +2,9 @@
 pub mod convert;
 pub mod explain;
 pub mod gen;
+pub mod inspect;
 pub mod malloc;
 pub mod memcheck;
-pub mod inspect;
 pub mod mrc;
 pub mod ostep;
 pub mod pagetable;
