@@ -1,7 +1,7 @@
 //! Whole-program tests of `vmsim segments`: exact maps and compaction costs for hand-written
-//! runs under segmentation and base and bounds, seeded runs, and bad input.
+//! runs under segmentation and base and bounds, shared segments, seeded runs, and bad input.
 mod common;
-use common::{json, vmsim};
+use common::{json, temp, vmsim};
 
 /// (start, size, owner) of each map region; owner "free", "A.code" or "A".
 fn map(v: &serde_json::Value, names: &[&str]) -> Vec<(u64, u64, String)> {
@@ -12,11 +12,11 @@ fn map(v: &serde_json::Value, names: &[&str]) -> Vec<(u64, u64, String)> {
             let owner = match r["owner"].as_object() {
                 None => "free".to_string(),
                 Some(o) => {
-                    let p = names[o["pid"].as_u64().unwrap() as usize];
-                    match o["seg"].as_u64() {
-                        Some(s) => format!("{p}.{}", ["code", "heap", "data", "stack"][s as usize]),
-                        None => p.to_string(),
+                    let mut who = vec![holder(o, names)];
+                    for s in r["sharers"].as_array().unwrap() {
+                        who.push(holder(s.as_object().unwrap(), names));
                     }
+                    who.join("+")
                 }
             };
             (
@@ -26,6 +26,15 @@ fn map(v: &serde_json::Value, names: &[&str]) -> Vec<(u64, u64, String)> {
             )
         })
         .collect()
+}
+
+/// `A.code`, or `A` for a whole address space.
+fn holder(o: &serde_json::Map<String, serde_json::Value>, names: &[&str]) -> String {
+    let p = names[o["pid"].as_u64().unwrap() as usize];
+    match o["seg"].as_u64() {
+        Some(s) => format!("{p}.{}", ["code", "heap", "data", "stack"][s as usize]),
+        None => p.to_string(),
+    }
 }
 
 fn row(start: u64, size: u64, owner: &str) -> (u64, u64, String) {
@@ -143,6 +152,96 @@ fn base_and_bounds_counts_the_unused_middle() {
         v["context_switches"],
         serde_json::json!({"switches": 5, "register_saves": 6, "register_restores": 10})
     );
+}
+
+#[test]
+fn shared_segments_outlive_their_owner_and_move_once() {
+    // A heap 1K at 0, A code 2K at 1K; B shares it read-execute, C read-only; C asking A's heap
+    // writable and executable is refused; A exits: the code stays for B and C.
+    let ops = "A.heap=1K,A.code=2K,B.code=A.code,C.code=A.code:r--,C.heap=A.heap:rwx,-A";
+    let v = json(&vmsim(&["segments", "--ops", ops, "--compact", "--json"]));
+    let names = ["A", "B", "C"];
+    let results: Vec<&str> = v["operations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["result"]["outcome"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        results,
+        [
+            "placed",
+            "placed",
+            "shared",
+            "shared",
+            "wider_than_owner",
+            "freed"
+        ]
+    );
+    assert_eq!(
+        v["operations"][3]["result"]["prot"],
+        serde_json::json!({"read": true, "write": false, "exec": false})
+    );
+    assert_eq!(
+        map(&v["map"], &names),
+        [
+            row(0, 1024, "free"),
+            row(1024, 2048, "B.code+C.code"),
+            row(3072, 13312, "free"),
+        ]
+    );
+    // The shared region moves once: 2048 bytes, both base registers rewritten.
+    let c = &v["compaction"];
+    assert_eq!(c["bytes_copied"], 2048);
+    assert_eq!(
+        c["moves"],
+        serde_json::json!([{"process": "B", "segment": "code", "from": 1024, "to": 0, "bytes": 2048,
+            "sharers": [{"process": "C", "segment": "code"}]}])
+    );
+    assert_eq!(
+        map(&c["map"], &names),
+        [row(0, 2048, "B.code+C.code"), row(2048, 14336, "free")]
+    );
+    let text = String::from_utf8(vmsim(&["segments", "--ops", ops]).stdout).unwrap();
+    assert!(
+        text.contains("0x400    0xc00     2048  B code, shared with C code"),
+        "{text}"
+    );
+}
+
+#[test]
+fn an_ops_file_names_the_bad_line() {
+    let good = temp(
+        "share.ops",
+        "A.code=2K\n# B runs A's program\nB.code=A.code\n-A.code\n",
+    );
+    let v = json(&vmsim(&[
+        "segments",
+        "--ops-file",
+        good.to_str().unwrap(),
+        "--json",
+    ]));
+    assert_eq!(
+        map(&v["map"], &["A", "B"]),
+        [row(0, 2048, "B.code"), row(2048, 14336, "free")]
+    );
+    assert_eq!(v["operations"][2]["result"]["outcome"], "unshared");
+    assert_eq!(v["operations"][2]["result"]["holders"], 1);
+    for (text, msg) in [
+        ("A.code=2K\nB.code=A.code:r-q\n", "2: protection `r-q`"),
+        (
+            "A.code=2K\n\n# x\nB.code=A.text\n",
+            "4: `text` is not a segment",
+        ),
+    ] {
+        let bad = temp("bad.ops", text);
+        let o = vmsim(&["segments", "--ops-file", bad.to_str().unwrap()]);
+        assert_eq!(o.status.code(), Some(1));
+        let err = String::from_utf8_lossy(&o.stderr);
+        let want = format!("vmsim: {}:{msg}", bad.display());
+        assert!(err.starts_with(&want), "{err}");
+        assert_eq!(err.lines().count(), 1, "{err}");
+    }
 }
 
 #[test]

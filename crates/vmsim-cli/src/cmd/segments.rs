@@ -1,12 +1,15 @@
 //! `vmsim segments`: processes' segments (or whole base-and-bounds address spaces) allocated and
 //! freed in a physical memory under first, best or worst fit; the physical map as a bar and a
 //! table, external fragmentation, context-switch register saves, internal fragmentation under
-//! base and bounds, and compaction with the bytes it copies.
-use anyhow::Result;
+//! base and bounds, compaction with the bytes it copies, and segments shared between
+//! processes.
+use anyhow::{Context, Result};
 use std::io::Write;
+use std::path::PathBuf;
 use vmsim_core::alloc::freelist::Fit;
+use vmsim_core::kernel::vma::Prot;
 use vmsim_core::translate::contiguous::{generate, ContiguousOs, Mode, Op, Outcome, SEGMENT_NAMES};
-use vmsim_core::translate::segment_memory::{Region, SegmentMemory};
+use vmsim_core::translate::segment_memory::{Owner, Region, SegmentMemory};
 use vmsim_core::units::parse_bytes;
 
 /// Arguments of `vmsim segments`.
@@ -15,14 +18,22 @@ use vmsim_core::units::parse_bytes;
     after_help = "Examples:\n  vmsim segments                                   # a seeded run of 4 processes in 16 KiB, first fit\n  \
     vmsim segments --fit best --seed 3 --compact\n  \
     vmsim segments --ops A.code=2K,A.heap=3K,B.code=4K,A.stack=1K,-A.heap --memory 16K --va-bits 14 --compact\n  \
-    vmsim segments --base-bounds --asize 4K --ops A.code=1K,B.code=1K,C.code=1K,-B --memory 16K --compact --json\n\n\
+    vmsim segments --base-bounds --asize 4K --ops A.code=1K,B.code=1K,C.code=1K,-B --memory 16K --compact --json\n  \
+    vmsim segments --ops A.heap=1K,A.code=2K,B.code=A.code,C.code=A.code:r--,-A --compact\n  \
+    vmsim segments --ops-file run.ops --json\n\n\
     --ops: P.SEG=SIZE allocates segment SEG (code, heap, data, stack) of process P; -P.SEG frees it;\n\
-    -P ends the process."
+    -P ends the process; P.SEG=Q.SEG2 maps P's SEG onto the region of Q's SEG2 (segmentation only),\n\
+    with Q's protection, or P.SEG=Q.SEG2:PROT with PROT (r--, r-x, rw-...) no wider than Q's: a\n\
+    sharer can write only if Q can. The region is freed with its last holder and moved once.\n\
+    --ops-file: the same operations, one a line (# comments)."
 )]
 pub struct Args {
     /// Explicit operations (instead of a seeded run).
     #[arg(long, value_name = "LIST")]
     pub ops: Option<String>,
+    /// Explicit operations from a file, one a line.
+    #[arg(long, value_name = "PATH", conflicts_with_all = ["ops", "seed", "steps", "procs", "max_size"])]
+    pub ops_file: Option<PathBuf>,
     /// Seed of the generated run.
     #[arg(long, default_value_t = 0, conflicts_with = "ops")]
     pub seed: u64,
@@ -62,53 +73,89 @@ pub struct Args {
     pub json: bool,
 }
 
+/// Process names, numbered in order of appearance.
+fn pid(names: &mut Vec<String>, n: &str) -> Result<usize, String> {
+    if n.is_empty() || !n.chars().all(|c| c.is_ascii_alphanumeric()) {
+        return Err(format!("`{n}` is not a process name (letters and digits)"));
+    }
+    Ok(match names.iter().position(|x| x == n) {
+        Some(i) => i,
+        None => {
+            names.push(n.to_string());
+            names.len() - 1
+        }
+    })
+}
+
+fn seg(s: &str) -> Result<usize, String> {
+    SEGMENT_NAMES
+        .iter()
+        .position(|&n| n == s)
+        .ok_or_else(|| format!("`{s}` is not a segment (code, heap, data, stack)"))
+}
+
+/// Parses one operation: `P.SEG=SIZE`, `P.SEG=Q.SEG[:PROT]`, `-P.SEG` or `-P`.
+fn parse_op(item: &str, names: &mut Vec<String>) -> Result<Op, String> {
+    if let Some(rest) = item.strip_prefix('-') {
+        return Ok(match rest.split_once('.') {
+            Some((p, s)) => Op::Free {
+                pid: pid(names, p)?,
+                seg: seg(s)?,
+            },
+            None => Op::Exit {
+                pid: pid(names, rest)?,
+            },
+        });
+    }
+    let (target, rhs) = item
+        .split_once('=')
+        .ok_or_else(|| format!("`{item}` is not P.SEG=SIZE, P.SEG=Q.SEG, -P.SEG or -P"))?;
+    let (p, s) = target
+        .split_once('.')
+        .ok_or_else(|| format!("`{item}` is not P.SEG=SIZE or P.SEG=Q.SEG"))?;
+    // A segment name starts with a letter, a size (1.5K) with a digit.
+    if let Some((q, from)) = rhs
+        .split_once('.')
+        .filter(|(_, f)| f.starts_with(|c: char| c.is_ascii_alphabetic()))
+    {
+        let (from_seg, prot) = match from.split_once(':') {
+            Some((f, pr)) => (f, Some(Prot::from_letters(pr)?)),
+            None => (from, None),
+        };
+        return Ok(Op::Share {
+            pid: pid(names, p)?,
+            seg: seg(s)?,
+            from: pid(names, q)?,
+            from_seg: seg(from_seg)?,
+            prot,
+        });
+    }
+    let size = parse_bytes(rhs)?;
+    if size == 0 {
+        return Err(format!("`{item}`: a segment needs at least one byte"));
+    }
+    Ok(Op::Alloc {
+        pid: pid(names, p)?,
+        seg: seg(s)?,
+        size,
+    })
+}
+
 /// Parses `--ops`, naming processes in order of appearance.
 fn parse_ops(list: &str, names: &mut Vec<String>) -> Result<Vec<Op>, String> {
-    let mut pid = |n: &str| -> Result<usize, String> {
-        if n.is_empty() || !n.chars().all(|c| c.is_ascii_alphanumeric()) {
-            return Err(format!("`{n}` is not a process name (letters and digits)"));
-        }
-        Ok(match names.iter().position(|x| x == n) {
-            Some(i) => i,
-            None => {
-                names.push(n.to_string());
-                names.len() - 1
-            }
-        })
-    };
-    let seg = |s: &str| {
-        SEGMENT_NAMES
-            .iter()
-            .position(|&n| n == s)
-            .ok_or_else(|| format!("`{s}` is not a segment (code, heap, data, stack)"))
-    };
+    list.split(',')
+        .map(|item| parse_op(item.trim(), names))
+        .collect()
+}
+
+/// Parses an `--ops-file`: one operation a line, `#` comments; errors name the 1-based line.
+fn parse_ops_file(text: &str, names: &mut Vec<String>) -> Result<Vec<Op>, String> {
     let mut ops = Vec::new();
-    for item in list.split(',').map(str::trim) {
-        if let Some(rest) = item.strip_prefix('-') {
-            ops.push(match rest.split_once('.') {
-                Some((p, s)) => Op::Free {
-                    pid: pid(p)?,
-                    seg: seg(s)?,
-                },
-                None => Op::Exit { pid: pid(rest)? },
-            });
-            continue;
+    for (i, line) in text.lines().enumerate() {
+        let item = line.split('#').next().unwrap_or("").trim();
+        if !item.is_empty() {
+            ops.push(parse_op(item, names).map_err(|e| format!("{}: {e}", i + 1))?);
         }
-        let (target, size) = item
-            .split_once('=')
-            .ok_or_else(|| format!("`{item}` is not P.SEG=SIZE, -P.SEG or -P"))?;
-        let (p, s) = target
-            .split_once('.')
-            .ok_or_else(|| format!("`{item}` is not P.SEG=SIZE"))?;
-        let size = parse_bytes(size)?;
-        if size == 0 {
-            return Err(format!("`{item}`: a segment needs at least one byte"));
-        }
-        ops.push(Op::Alloc {
-            pid: pid(p)?,
-            seg: seg(s)?,
-            size,
-        });
     }
     Ok(ops)
 }
@@ -118,7 +165,39 @@ fn describe(op: Op, names: &[String]) -> String {
         Op::Alloc { pid, seg, size } => format!("{}.{}={size}", names[pid], SEGMENT_NAMES[seg]),
         Op::Free { pid, seg } => format!("-{}.{}", names[pid], SEGMENT_NAMES[seg]),
         Op::Exit { pid } => format!("-{}", names[pid]),
+        Op::Share {
+            pid,
+            seg,
+            from,
+            from_seg,
+            prot,
+        } => format!(
+            "{}.{}={}.{}{}",
+            names[pid],
+            SEGMENT_NAMES[seg],
+            names[from],
+            SEGMENT_NAMES[from_seg],
+            prot.map(|p| format!(":{}", p.letters()))
+                .unwrap_or_default()
+        ),
     }
+}
+
+/// `A code`, or `A` for a whole address space.
+fn holder(o: Owner, names: &[String]) -> String {
+    match o.seg {
+        Some(s) => format!("{} {}", names[o.pid], SEGMENT_NAMES[s]),
+        None => names[o.pid].clone(),
+    }
+}
+
+/// `, shared with B code, C code` when a region has sharers.
+fn shared_with(sharers: &[Owner], names: &[String]) -> String {
+    if sharers.is_empty() {
+        return String::new();
+    }
+    let v: Vec<String> = sharers.iter().map(|&o| holder(o, names)).collect();
+    format!(", shared with {}", v.join(", "))
 }
 
 fn outcome_text(o: Outcome) -> String {
@@ -136,6 +215,16 @@ fn outcome_text(o: Outcome) -> String {
         Outcome::AlreadyAllocated => "already allocated".into(),
         Outcome::NotAllocated => "nothing to free".into(),
         Outcome::Freed => "freed".into(),
+        Outcome::Shared { start, prot } => {
+            format!("shares the region at {start:#06x}, {}", prot.letters())
+        }
+        Outcome::WiderThanOwner { owner, asked } => format!(
+            "not shared: {} is wider than the owner's {}",
+            asked.letters(),
+            owner.letters()
+        ),
+        Outcome::NoSegments => "not shared: base and bounds has no segments".into(),
+        Outcome::Unshared { holders } => format!("share dropped, {holders} holders keep it"),
     }
 }
 
@@ -167,7 +256,7 @@ fn print_map(
     for r in &map {
         let owner = match r.owner {
             Some(o) => match o.seg {
-                Some(s) => format!("{} {}", names[o.pid], SEGMENT_NAMES[s]),
+                Some(_) => format!("{}{}", holder(o, names), shared_with(&r.sharers, names)),
                 None => format!("{} (address space)", names[o.pid]),
             },
             None => "free".into(),
@@ -215,12 +304,19 @@ pub fn run(a: Args) -> Result<()> {
         Mode::Segmentation { va_bits: a.va_bits }
     };
     let mut names = Vec::new();
-    let (ops, source) = match &a.ops {
-        Some(list) => (
+    let (ops, source) = match (&a.ops, &a.ops_file) {
+        (_, Some(path)) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read {}", path.display()))?;
+            let ops = parse_ops_file(&text, &mut names)
+                .map_err(|e| anyhow::anyhow!("{}:{e}", path.display()))?;
+            (ops, path.display().to_string())
+        }
+        (Some(list), None) => (
             parse_ops(list, &mut names).map_err(|e| usage(&format!("--ops: {e}")))?,
             "--ops".to_string(),
         ),
-        None => {
+        (None, None) => {
             if !(1..=26).contains(&a.procs) {
                 return Err(usage("--procs must be from 1 to 26"));
             }
@@ -282,6 +378,9 @@ pub fn run(a: Args) -> Result<()> {
                     serde_json::json!({
                         "process": names[m.owner.pid],
                         "segment": m.owner.seg.map(|s| SEGMENT_NAMES[s]),
+                        "sharers": m.sharers.iter().map(|o| serde_json::json!({
+                            "process": names[o.pid], "segment": o.seg.map(|s| SEGMENT_NAMES[s]),
+                        })).collect::<Vec<_>>(),
                         "from": m.from, "to": m.to, "bytes": m.bytes,
                     })
                 })
@@ -366,14 +465,15 @@ pub fn run(a: Args) -> Result<()> {
             os.memory().fragmentation()
         )?;
         for m in &c.moves {
-            let who = match m.owner.seg {
-                Some(s) => format!("{} {}", names[m.owner.pid], SEGMENT_NAMES[s]),
-                None => names[m.owner.pid].clone(),
-            };
             writeln!(
                 out,
-                "  {who}: {:#x} -> {:#x}, {} bytes copied; base register rewritten",
-                m.from, m.to, m.bytes
+                "  {}{}: {:#x} -> {:#x}, {} bytes copied; base register{} rewritten",
+                holder(m.owner, &names),
+                shared_with(&m.sharers, &names),
+                m.from,
+                m.to,
+                m.bytes,
+                if m.sharers.is_empty() { "" } else { "s" }
             )?;
         }
         print_map(&mut out, &os, &names, a.width)?;
@@ -411,5 +511,33 @@ mod tests {
         assert!(parse_ops("A.code", &mut names).is_err());
         assert!(parse_ops("A.code=0", &mut names).is_err());
         assert!(parse_ops("-", &mut names).is_err());
+        let ops = parse_ops("C.heap=A.heap,B.stack=C.data:r--,A.heap=2K", &mut names).unwrap();
+        assert_eq!(names, ["B", "A", "C"]);
+        assert_eq!(
+            ops,
+            [
+                Op::Share {
+                    pid: 2,
+                    seg: 1,
+                    from: 1,
+                    from_seg: 1,
+                    prot: None
+                },
+                Op::Share {
+                    pid: 0,
+                    seg: 3,
+                    from: 2,
+                    from_seg: 2,
+                    prot: Some(Prot::R)
+                },
+                Op::Alloc {
+                    pid: 1,
+                    seg: 1,
+                    size: 2048
+                },
+            ]
+        );
+        assert!(parse_ops("B.code=A.text", &mut names).is_err());
+        assert!(parse_ops("B.code=A.code:rx", &mut names).is_err());
     }
 }

@@ -59,24 +59,6 @@ impl TryFrom<NumRepr> for Num {
     }
 }
 
-fn prot(s: &str) -> Result<Prot, String> {
-    let b = s.as_bytes();
-    if b.len() != 3
-        || !matches!(b[0], b'r' | b'-')
-        || !matches!(b[1], b'w' | b'-')
-        || !matches!(b[2], b'x' | b'-')
-    {
-        return Err(format!(
-            "protection `{s}` is not of the form rwx, r--, rw-..."
-        ));
-    }
-    Ok(Prot {
-        read: b[0] == b'r',
-        write: b[1] == b'w',
-        exec: b[2] == b'x',
-    })
-}
-
 #[derive(Deserialize)]
 #[serde(try_from = "String")]
 struct ProtArg(Prot);
@@ -84,7 +66,7 @@ struct ProtArg(Prot);
 impl TryFrom<String> for ProtArg {
     type Error = String;
     fn try_from(s: String) -> Result<Self, String> {
-        prot(&s).map(ProtArg)
+        Prot::from_letters(&s).map(ProtArg)
     }
 }
 

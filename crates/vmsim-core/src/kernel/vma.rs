@@ -47,6 +47,30 @@ impl Prot {
         exec: true,
     };
 
+    /// Parses the three letters [`Prot::letters`] writes (`r-x`, `rw-`, `---`...).
+    pub fn from_letters(s: &str) -> Result<Prot, String> {
+        let b = s.as_bytes();
+        if b.len() != 3
+            || !matches!(b[0], b'r' | b'-')
+            || !matches!(b[1], b'w' | b'-')
+            || !matches!(b[2], b'x' | b'-')
+        {
+            return Err(format!(
+                "protection `{s}` is not of the form rwx, r--, rw-..."
+            ));
+        }
+        Ok(Prot {
+            read: b[0] == b'r',
+            write: b[1] == b'w',
+            exec: b[2] == b'x',
+        })
+    }
+
+    /// Every right `self` grants, `other` grants too.
+    pub fn within(self, other: Prot) -> bool {
+        (!self.read || other.read) && (!self.write || other.write) && (!self.exec || other.exec)
+    }
+
     /// `rwx` letters as in `/proc/PID/maps`.
     pub fn letters(self) -> String {
         format!(

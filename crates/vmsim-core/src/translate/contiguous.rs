@@ -4,14 +4,21 @@
 //! process structure and load the next one's, and compaction that moves regions and rewrites
 //! their base registers, paying for every byte copied. Under base and bounds a move copies the
 //! unused middle of the address space too.
+//!
+//! Under segmentation a process may share another's segment (OSTEP ch. 16 §16.4, "support for
+//! sharing"): its segment register points at the same region, with protection bits that may be
+//! narrower than the holder's but never wider, so a sharer can write only where the process it
+//! shares from can. The region is freed with its last holder, and compaction moves it once
+//! and rewrites every holder's base register.
 
 use super::base_bounds::{BaseBounds, Layout};
-use super::segment_memory::{Compaction, Owner, SegmentMemory};
+use super::segment_memory::{Compaction, Owner, Release, SegmentMemory};
 use super::segmentation::{Segment, Segmentation, Selector};
 use super::{Translate, TranslateFault};
 use crate::access::AccessKind;
 use crate::addr::{PhysAddr, VirtAddr};
 use crate::alloc::freelist::Fit;
+use crate::kernel::vma::Prot;
 use rand::{Rng, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
 use serde::Serialize;
@@ -24,6 +31,20 @@ const UNPLACED: BaseBounds = BaseBounds { base: 0, bounds: 0 };
 
 /// Segment number of the stack (it grows down).
 const STACK: usize = 3;
+
+/// Segment `seg`'s register of a process that has no such segment: code is read-execute, the
+/// others read-write, the stack grows down.
+fn unplaced_segment(seg: usize) -> Segment {
+    match seg {
+        0 => {
+            let mut s = Segment::up(0, 0);
+            s.set_prot(Prot::RX);
+            s
+        }
+        STACK => Segment::down(0, 0),
+        _ => Segment::up(0, 0),
+    }
+}
 
 /// How processes are placed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -76,6 +97,20 @@ pub enum Op {
         /// Process.
         pid: usize,
     },
+    /// Process `pid`'s segment `seg` maps the region of process `from`'s segment `from_seg`
+    /// (segmentation only).
+    Share {
+        /// The sharer.
+        pid: usize,
+        /// Its segment.
+        seg: usize,
+        /// The process shared from.
+        from: usize,
+        /// Its segment.
+        from_seg: usize,
+        /// The sharer's protection; `None`: the same as `from`'s.
+        prot: Option<Prot>,
+    },
 }
 
 /// What a step did.
@@ -110,6 +145,27 @@ pub enum Outcome {
     NotAllocated,
     /// Freed.
     Freed,
+    /// The segment now maps the region at `start`, with protection `prot`.
+    Shared {
+        /// Physical start.
+        start: u64,
+        /// The sharer's protection.
+        prot: Prot,
+    },
+    /// The protection asked for grants a right the segment shared from does not.
+    WiderThanOwner {
+        /// The segment shared from.
+        owner: Prot,
+        /// Asked for.
+        asked: Prot,
+    },
+    /// Base and bounds has no segments to share.
+    NoSegments,
+    /// The process let go of its share; `holders` others keep the region.
+    Unshared {
+        /// Holders left.
+        holders: usize,
+    },
 }
 
 /// A process structure: the saved registers and what the process has.
@@ -167,10 +223,7 @@ impl ContiguousOs {
         let procs = names
             .iter()
             .map(|name| {
-                let mut segments = vec![Segment::up(0, 0); 4];
-                segments[0].write = false;
-                segments[0].exec = true;
-                segments[STACK] = Segment::down(0, 0);
+                let segments = (0..SEGMENT_NAMES.len()).map(unplaced_segment).collect();
                 Process {
                     name: name.clone(),
                     sizes: [0; 4],
@@ -308,7 +361,10 @@ impl ContiguousOs {
     /// Carries out `op` in its process (switching to it first).
     pub fn apply(&mut self, op: Op) -> Outcome {
         let pid = match op {
-            Op::Alloc { pid, .. } | Op::Free { pid, .. } | Op::Exit { pid } => pid,
+            Op::Alloc { pid, .. }
+            | Op::Free { pid, .. }
+            | Op::Exit { pid }
+            | Op::Share { pid, .. } => pid,
         };
         self.switch_to(pid);
         let outcome = match (self.mode, op) {
@@ -332,36 +388,32 @@ impl ContiguousOs {
                     }
                 }
             }
-            (Mode::Segmentation { .. }, Op::Free { seg, .. }) => {
-                if self.memory.release(Owner {
-                    pid,
-                    seg: Some(seg),
-                }) {
-                    self.procs[pid].sizes[seg] = 0;
-                    self.procs[pid].segments.segments[seg].place(0, 0);
-                    Outcome::Freed
-                } else {
-                    Outcome::NotAllocated
-                }
-            }
+            (Mode::Segmentation { .. }, Op::Free { seg, .. }) => match self.release(pid, seg) {
+                Release::NotHeld => Outcome::NotAllocated,
+                Release::Freed => Outcome::Freed,
+                Release::StillShared { holders } => Outcome::Unshared { holders },
+            },
             (Mode::Segmentation { .. }, Op::Exit { .. }) => {
-                let mut any = false;
-                for seg in 0..SEGMENT_NAMES.len() {
-                    if self.memory.release(Owner {
-                        pid,
-                        seg: Some(seg),
-                    }) {
-                        any = true;
-                        self.procs[pid].segments.segments[seg].place(0, 0);
-                    }
-                }
-                self.procs[pid].sizes = [0; 4];
-                if any {
-                    Outcome::Freed
-                } else {
+                let released: Vec<Release> = (0..SEGMENT_NAMES.len())
+                    .map(|seg| self.release(pid, seg))
+                    .collect();
+                if released.iter().all(|&r| r == Release::NotHeld) {
                     Outcome::NotAllocated
+                } else {
+                    Outcome::Freed
                 }
             }
+            (
+                Mode::Segmentation { .. },
+                Op::Share {
+                    seg,
+                    from,
+                    from_seg,
+                    prot,
+                    ..
+                },
+            ) => self.share(pid, seg, from, from_seg, prot),
+            (Mode::BaseBounds { .. }, Op::Share { .. }) => Outcome::NoSegments,
             (Mode::BaseBounds { asize }, Op::Alloc { seg, size, .. }) => {
                 let used: u64 = self.procs[pid].sizes.iter().sum();
                 if self.procs[pid].sizes[seg] != 0 {
@@ -401,7 +453,7 @@ impl ContiguousOs {
                 let p = &mut self.procs[pid];
                 p.sizes = [0; 4];
                 p.bb = None;
-                if self.memory.release(Owner { pid, seg: None }) {
+                if self.memory.release(Owner { pid, seg: None }) != Release::NotHeld {
                     Outcome::Freed
                 } else {
                     Outcome::NotAllocated
@@ -417,17 +469,72 @@ impl ContiguousOs {
         outcome
     }
 
-    /// Compacts memory and rewrites the base register of every region moved (in its process
-    /// structure, and in the CPU for the process running).
+    /// Drops `pid`'s hold on segment `seg` and clears its register.
+    fn release(&mut self, pid: usize, seg: usize) -> Release {
+        let r = self.memory.release(Owner {
+            pid,
+            seg: Some(seg),
+        });
+        if r != Release::NotHeld {
+            self.procs[pid].sizes[seg] = 0;
+            self.procs[pid].segments.segments[seg] = unplaced_segment(seg);
+        }
+        r
+    }
+
+    /// Points `pid`'s segment `seg` at the region of `from`'s segment `from_seg`.
+    fn share(
+        &mut self,
+        pid: usize,
+        seg: usize,
+        from: usize,
+        from_seg: usize,
+        prot: Option<Prot>,
+    ) -> Outcome {
+        let holder = Owner {
+            pid: from,
+            seg: Some(from_seg),
+        };
+        if self.procs[pid].sizes[seg] != 0 {
+            return Outcome::AlreadyAllocated;
+        }
+        if self.memory.region(holder).is_none() {
+            return Outcome::NotAllocated;
+        }
+        let owner = self.procs[from].segments.segments[from_seg].prot();
+        let prot = prot.unwrap_or(owner);
+        if !prot.within(owner) {
+            return Outcome::WiderThanOwner { owner, asked: prot };
+        }
+        let sharer = Owner {
+            pid,
+            seg: Some(seg),
+        };
+        match self.memory.share(holder, sharer) {
+            Some((start, size)) => {
+                self.procs[pid].sizes[seg] = size;
+                let s = &mut self.procs[pid].segments.segments[seg];
+                s.place(start, size);
+                s.set_prot(prot);
+                Outcome::Shared { start, prot }
+            }
+            None => Outcome::AlreadyAllocated,
+        }
+    }
+
+    /// Compacts memory and rewrites the base register of every region moved, for each of its
+    /// holders (in its process structure, and in the CPU for the process running).
     pub fn compact(&mut self) -> Compaction {
         let c = self.memory.compact();
         for m in &c.moves {
-            let p = &mut self.procs[m.owner.pid];
-            match m.owner.seg {
-                Some(seg) => p.segments.segments[seg].place(m.to, m.bytes),
-                None => {
-                    if let Some(b) = &mut p.bb {
-                        b.base = m.to;
+            for h in std::iter::once(&m.owner).chain(&m.sharers) {
+                let p = &mut self.procs[h.pid];
+                match h.seg {
+                    Some(seg) => p.segments.segments[seg].place(m.to, m.bytes),
+                    None => {
+                        if let Some(b) = &mut p.bb {
+                            b.base = m.to;
+                        }
                     }
                 }
             }
@@ -440,28 +547,50 @@ impl ContiguousOs {
 }
 
 /// A seeded run: `steps` operations over `procs` processes, allocating segments of 1 to `max`
-/// bytes (about two in three steps) or freeing one, with an occasional exit.
+/// bytes (about two in three steps) or freeing one, with an occasional exit, and now and then
+/// a process sharing another's segment of the same number, read-only half the time.
 pub fn generate(seed: u64, steps: usize, procs: usize, max: u64) -> Vec<Op> {
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
-    let mut has = vec![[false; 4]; procs];
+    // The protection each process's segments have, as the generator expects them.
+    let mut has: Vec<[Option<Prot>; 4]> = vec![[None; 4]; procs];
     let mut ops = Vec::with_capacity(steps);
     while ops.len() < steps && procs > 0 && max > 0 {
         let pid = rng.gen_range(0..procs);
         let seg = rng.gen_range(0..SEGMENT_NAMES.len());
-        let r = rng.gen_range(0..12);
-        if r < 8 && !has[pid][seg] {
-            has[pid][seg] = true;
+        let r = rng.gen_range(0..13);
+        if r < 8 && has[pid][seg].is_none() {
+            has[pid][seg] = Some(unplaced_segment(seg).prot());
             ops.push(Op::Alloc {
                 pid,
                 seg,
                 size: rng.gen_range(1..=max),
             });
-        } else if r < 11 && has[pid][seg] {
-            has[pid][seg] = false;
+        } else if r < 11 && has[pid][seg].is_some() {
+            has[pid][seg] = None;
             ops.push(Op::Free { pid, seg });
-        } else if r == 11 && has[pid].iter().any(|&h| h) {
-            has[pid] = [false; 4];
+        } else if r == 11 && has[pid].iter().any(Option::is_some) {
+            has[pid] = [None; 4];
             ops.push(Op::Exit { pid });
+        } else if r == 12 && has[pid][seg].is_none() {
+            let from: Vec<usize> = (0..procs)
+                .filter(|&q| q != pid && has[q][seg].is_some())
+                .collect();
+            if from.is_empty() {
+                continue;
+            }
+            let from = from[rng.gen_range(0..from.len())];
+            let mut prot = has[from][seg].unwrap_or_default();
+            if rng.gen_bool(0.5) {
+                prot.write = false;
+            }
+            has[pid][seg] = Some(prot);
+            ops.push(Op::Share {
+                pid,
+                seg,
+                from,
+                from_seg: seg,
+                prot: Some(prot),
+            });
         }
     }
     ops
@@ -550,6 +679,170 @@ mod tests {
         );
     }
 
+    /// Process `pid`'s segment `seg` shares `from`'s of the same number.
+    fn share(pid: usize, seg: usize, from: usize, prot: Option<Prot>) -> Op {
+        Op::Share {
+            pid,
+            seg,
+            from,
+            from_seg: seg,
+            prot,
+        }
+    }
+
+    fn shared(start: u64, prot: Prot) -> Outcome {
+        Outcome::Shared { start, prot }
+    }
+
+    fn seg_os(procs: usize) -> ContiguousOs {
+        ContiguousOs::new(
+            Mode::Segmentation { va_bits: 14 },
+            16 << 10,
+            Fit::First,
+            &names(procs),
+        )
+    }
+
+    /// A holder as (pid, segment).
+    type Held = (usize, usize);
+
+    /// (start, size, owner, sharers) of each map region.
+    fn map(os: &ContiguousOs) -> Vec<(u64, u64, Option<Held>, Vec<Held>)> {
+        let ps = |o: Owner| (o.pid, o.seg.unwrap_or(9));
+        os.memory()
+            .map()
+            .into_iter()
+            .map(|r| {
+                (
+                    r.start,
+                    r.size,
+                    r.owner.map(ps),
+                    r.sharers.into_iter().map(ps).collect(),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_shared_segment_outlives_its_owner() {
+        let mut os = seg_os(3);
+        let steps = [
+            (alloc(0, 0, 2048), Outcome::Placed { start: 0 }),
+            (alloc(1, 1, 1024), Outcome::Placed { start: 2048 }),
+            (share(1, 0, 0, None), shared(0, Prot::RX)),
+            (share(2, 0, 0, Some(Prot::R)), shared(0, Prot::R)),
+            (share(2, 0, 0, None), Outcome::AlreadyAllocated),
+            (share(2, 1, 0, None), Outcome::NotAllocated),
+            // A exits: its code region stays, held by B (now listed as its owner) and C.
+            (Op::Exit { pid: 0 }, Outcome::Freed),
+        ];
+        for (op, want) in steps {
+            assert_eq!(os.apply(op), want, "{op:?}");
+        }
+        assert_eq!(
+            map(&os),
+            [
+                (0, 2048, Some((1, 0)), vec![(2, 0)]),
+                (2048, 1024, Some((1, 1)), vec![]),
+                (3072, 13312, None, vec![]),
+            ]
+        );
+        assert_eq!(os.processes()[2].segments.segments[0].prot(), Prot::R);
+        assert_eq!(
+            os.apply(Op::Free { pid: 1, seg: 0 }),
+            Outcome::Unshared { holders: 1 }
+        );
+        assert_eq!(os.memory().free_list(), &[(3072, 13312)]);
+        // The last holder frees it, and its register is back to an empty read-execute code.
+        assert_eq!(os.apply(Op::Exit { pid: 2 }), Outcome::Freed);
+        assert_eq!(os.memory().free_list(), &[(0, 2048), (3072, 13312)]);
+        assert_eq!(os.processes()[2].segments.segments[0], unplaced_segment(0));
+        assert_eq!(
+            os.translate(2, VirtAddr::new_unchecked(0), AccessKind::Fetch),
+            Err(TranslateFault::SegmentViolation {
+                segment: 0,
+                offset: 0,
+                size: 0
+            })
+        );
+    }
+
+    #[test]
+    fn compaction_moves_a_shared_region_once() {
+        // A heap 1K at 0, A code 2K at 1K shared by B and C; A's heap freed leaves [0, 1K).
+        let mut os = seg_os(3);
+        for op in [
+            alloc(0, 1, 1024),
+            alloc(0, 0, 2048),
+            share(1, 0, 0, None),
+            share(2, 0, 0, Some(Prot::R)),
+            Op::Free { pid: 0, seg: 1 },
+        ] {
+            os.apply(op);
+        }
+        os.memory_mut().bytes_mut()[1024 + 7] = 0x5a;
+        let c = os.compact();
+        // One move of 2048 bytes, not three.
+        assert_eq!(c.bytes_copied, 2048);
+        assert_eq!(c.moves.len(), 1);
+        let o = |pid| Owner { pid, seg: Some(0) };
+        assert_eq!(
+            (c.moves[0].owner, c.moves[0].sharers.clone()),
+            (o(0), vec![o(1), o(2)])
+        );
+        for pid in 0..3 {
+            assert_eq!(os.processes()[pid].segments.segments[0].base, 0, "{pid}");
+            assert_eq!(read(&os, pid, 7), Some(0x5a), "{pid}");
+        }
+        assert_eq!(os.memory().free_list(), &[(2048, 14336)]);
+    }
+
+    #[test]
+    fn a_store_through_a_writable_share_is_seen_and_a_read_only_share_faults() {
+        let mut os = seg_os(4);
+        for (op, want) in [
+            (alloc(0, 1, 1024), Outcome::Placed { start: 0 }),
+            (share(1, 1, 0, None), shared(0, Prot::RW)),
+            (share(2, 1, 0, Some(Prot::R)), shared(0, Prot::R)),
+            // C may not hand on a right it lacks, nor B gain execute.
+            (
+                share(3, 1, 2, Some(Prot::RW)),
+                Outcome::WiderThanOwner {
+                    owner: Prot::R,
+                    asked: Prot::RW,
+                },
+            ),
+            (
+                share(3, 1, 1, Some(Prot::RWX)),
+                Outcome::WiderThanOwner {
+                    owner: Prot::RW,
+                    asked: Prot::RWX,
+                },
+            ),
+        ] {
+            assert_eq!(os.apply(op), want, "{op:?}");
+        }
+        // Heap offset 5 is virtual 0x1005 in every process; B stores through its share.
+        let va = VirtAddr::new_unchecked(0x1005);
+        let pa = os.translate(1, va, AccessKind::Write).unwrap();
+        assert_eq!(pa.as_u64(), 5);
+        os.memory_mut().bytes_mut()[pa.as_u64() as usize] = 0x42;
+        assert_eq!(read(&os, 0, 0x1005), Some(0x42));
+        assert_eq!(read(&os, 2, 0x1005), Some(0x42));
+        assert_eq!(
+            os.translate(2, va, AccessKind::Write),
+            Err(TranslateFault::SegmentProtection { segment: 1 })
+        );
+        let mut bb = ContiguousOs::new(
+            Mode::BaseBounds { asize: 1024 },
+            4096,
+            Fit::First,
+            &names(2),
+        );
+        bb.apply(alloc(0, 0, 10));
+        assert_eq!(bb.apply(share(1, 0, 0, None)), Outcome::NoSegments);
+    }
+
     /// Segment `seg` of `size` bytes for process `pid`.
     fn alloc(pid: usize, seg: usize, size: u64) -> Op {
         Op::Alloc { pid, seg, size }
@@ -607,6 +900,23 @@ mod tests {
         assert_eq!(generate(7, 50, 3, 1000), generate(7, 50, 3, 1000));
         assert_ne!(generate(7, 50, 3, 1000), generate(8, 50, 3, 1000));
         assert_eq!(generate(7, 50, 3, 1000).len(), 50);
+        // Shares come from a process holding that segment.
+        let ops = generate(7, 200, 3, 1000);
+        let mut os = ContiguousOs::new(
+            Mode::Segmentation { va_bits: 12 },
+            1 << 20,
+            Fit::First,
+            &names(3),
+        );
+        let shared = ops
+            .iter()
+            .filter(|&&op| matches!(os.apply(op), Outcome::Shared { .. }))
+            .count();
+        assert!(shared > 0);
+        assert_eq!(
+            shared,
+            ops.iter().filter(|o| matches!(o, Op::Share { .. })).count()
+        );
     }
 
     proptest! {
@@ -629,6 +939,20 @@ mod tests {
             let c = os.compact();
             let after: Vec<Vec<Option<u8>>> = (0..4).map(|p| (0..4096).map(|va| read(&os, p, va)).collect()).collect();
             prop_assert_eq!(before, after);
+            // Every holder of a region, sharers included, has its register on the region.
+            for r in os.memory().map() {
+                for h in r.owner.iter().chain(&r.sharers) {
+                    let reg = match h.seg {
+                        Some(s) => os.processes()[h.pid].segments.segments[s].physical_start(),
+                        None => os.processes()[h.pid].bb.map_or(u64::MAX, |b| b.base),
+                    };
+                    prop_assert_eq!(reg, r.start);
+                }
+            }
+            // Each region moved is copied once: moves are distinct regions.
+            let mut froms: Vec<u64> = c.moves.iter().map(|m| m.from).collect();
+            froms.dedup();
+            prop_assert_eq!(froms.len(), c.moves.len());
             let f = os.memory().free_list();
             prop_assert!(f.len() <= 1);
             let used: u64 = os.memory().map().iter().filter(|r| r.owner.is_some()).map(|r| r.size).sum();

@@ -3,6 +3,8 @@
 //! best or worst fit places each region, the map shows the holes frees leave (external
 //! fragmentation), and compaction slides every live region down to the bottom, copying its
 //! bytes, so the free space becomes one block. The contents are kept, so a move is a real copy.
+//! A region may be shared (OSTEP ch. 16 §16.4, code shared between processes): it counts its
+//! holders, goes back to the free list when the last one releases it, and moves once.
 
 use crate::alloc::freelist::{Fit, FreeList, ListOrder};
 use crate::alloc::metrics::external_fragmentation;
@@ -20,21 +22,25 @@ pub struct Owner {
 }
 
 /// One stretch of the physical map.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Region {
     /// First byte.
     pub start: u64,
     /// Bytes.
     pub size: u64,
-    /// The owner, or `None` for a hole.
+    /// The owner (the earliest holder still holding it), or `None` for a hole.
     pub owner: Option<Owner>,
+    /// The other holders sharing it, in the order they joined.
+    pub sharers: Vec<Owner>,
 }
 
 /// A region compaction moved.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Move {
-    /// Whose.
+    /// Whose (the earliest holder).
     pub owner: Owner,
+    /// The other holders, whose base registers move too.
+    pub sharers: Vec<Owner>,
     /// Old start.
     pub from: u64,
     /// New start.
@@ -43,12 +49,27 @@ pub struct Move {
     pub bytes: u64,
 }
 
+/// What releasing a holder's region did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(tag = "released", rename_all = "snake_case")]
+pub enum Release {
+    /// The holder had no region.
+    NotHeld,
+    /// It was the last holder: the region is free.
+    Freed,
+    /// Other holders keep the region.
+    StillShared {
+        /// Holders left.
+        holders: usize,
+    },
+}
+
 /// What compaction did.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
 pub struct Compaction {
     /// Regions moved, lowest first.
     pub moves: Vec<Move>,
-    /// Total bytes copied: the cost.
+    /// Total bytes copied: the cost (a shared region counts once).
     pub bytes_copied: u64,
 }
 
@@ -58,8 +79,8 @@ pub struct SegmentMemory {
     fit: Fit,
     size: u64,
     free: FreeList,
-    /// Region start -> owner and size.
-    owners: BTreeMap<u64, (Owner, u64)>,
+    /// Region start -> holders (earliest first) and size.
+    owners: BTreeMap<u64, (Vec<Owner>, u64)>,
     /// Owner -> region start.
     starts: BTreeMap<Owner, u64>,
     bytes: Vec<u8>,
@@ -110,20 +131,51 @@ impl SegmentMemory {
             return None;
         }
         let start = self.free.take_chunk(size).0?;
-        self.owners.insert(start, (owner, size));
+        self.owners.insert(start, (vec![owner], size));
         self.starts.insert(owner, start);
         Some(start)
     }
 
-    /// Frees `owner`'s region; `false` if it has none.
-    pub fn release(&mut self, owner: Owner) -> bool {
-        let Some(start) = self.starts.remove(&owner) else {
-            return false;
-        };
-        if let Some((_, size)) = self.owners.remove(&start) {
-            self.free.give_back(start, size);
+    /// Makes `sharer` (which has no region) a holder of `holder`'s region, returning its start
+    /// and size; `None` if `holder` has no region or `sharer` has one.
+    pub fn share(&mut self, holder: Owner, sharer: Owner) -> Option<(u64, u64)> {
+        if self.starts.contains_key(&sharer) {
+            return None;
         }
-        true
+        let &start = self.starts.get(&holder)?;
+        let (holders, size) = self.owners.get_mut(&start)?;
+        holders.push(sharer);
+        self.starts.insert(sharer, start);
+        Some((start, *size))
+    }
+
+    /// All holders of `owner`'s region, earliest first (empty if it has none).
+    pub fn holders(&self, owner: Owner) -> &[Owner] {
+        self.starts
+            .get(&owner)
+            .and_then(|s| self.owners.get(s))
+            .map_or(&[], |(h, _)| h.as_slice())
+    }
+
+    /// Drops `owner`'s hold on its region; the last holder frees it.
+    pub fn release(&mut self, owner: Owner) -> Release {
+        let Some(start) = self.starts.remove(&owner) else {
+            return Release::NotHeld;
+        };
+        let Some((holders, size)) = self.owners.get_mut(&start) else {
+            return Release::NotHeld;
+        };
+        holders.retain(|&h| h != owner);
+        if holders.is_empty() {
+            let size = *size;
+            self.owners.remove(&start);
+            self.free.give_back(start, size);
+            Release::Freed
+        } else {
+            Release::StillShared {
+                holders: holders.len(),
+            }
+        }
     }
 
     /// The whole map, by address: live regions and holes.
@@ -131,15 +183,17 @@ impl SegmentMemory {
         let mut v: Vec<Region> = self
             .owners
             .iter()
-            .map(|(&start, &(owner, size))| Region {
+            .map(|(&start, (holders, size))| Region {
                 start,
-                size,
-                owner: Some(owner),
+                size: *size,
+                owner: holders.first().copied(),
+                sharers: holders[1..].to_vec(),
             })
             .chain(self.free.free_list().iter().map(|&(start, size)| Region {
                 start,
                 size,
                 owner: None,
+                sharers: Vec::new(),
             }))
             .collect();
         v.sort_by_key(|r| r.start);
@@ -157,32 +211,36 @@ impl SegmentMemory {
     }
 
     /// Slides every live region down, in address order, to the lowest free address, copying its
-    /// contents; afterwards the free space is one block at the top.
+    /// contents once however many hold it; afterwards the free space is one block at the top.
     pub fn compact(&mut self) -> Compaction {
-        let live: Vec<(u64, u64, Owner)> =
-            self.owners.iter().map(|(&s, &(o, z))| (s, z, o)).collect();
+        let live: Vec<(u64, u64, Vec<Owner>)> = std::mem::take(&mut self.owners)
+            .into_iter()
+            .map(|(s, (h, z))| (s, z, h))
+            .collect();
         // Placed again lowest first in a fresh list, each region lands at the end of the one
         // before: the free list always holds just the tail, whatever the fit.
         let mut rebuilt = FreeList::new(0, self.size, self.fit, ListOrder::Address, true, 0, None);
         let mut c = Compaction::default();
-        self.owners.clear();
         let mut to = 0;
-        for (from, size, owner) in live {
+        for (from, size, holders) in live {
             let got = rebuilt.take_chunk(size).0;
             debug_assert_eq!(got, Some(to));
             if to != from {
                 self.bytes
                     .copy_within(from as usize..(from + size) as usize, to as usize);
                 c.moves.push(Move {
-                    owner,
+                    owner: holders[0],
+                    sharers: holders[1..].to_vec(),
                     from,
                     to,
                     bytes: size,
                 });
                 c.bytes_copied += size;
             }
-            self.owners.insert(to, (owner, size));
-            self.starts.insert(owner, to);
+            for &h in &holders {
+                self.starts.insert(h, to);
+            }
+            self.owners.insert(to, (holders, size));
             to += size;
         }
         self.free = rebuilt;
@@ -209,8 +267,8 @@ mod tests {
         assert_eq!(m.place(o(1, 0), 30), Some(20));
         assert_eq!(m.place(o(2, 0), 10), Some(50));
         assert_eq!(m.place(o(3, 0), 25), Some(60));
-        assert!(m.release(o(1, 0)));
-        assert!(m.release(o(3, 0)));
+        assert_eq!(m.release(o(1, 0)), Release::Freed);
+        assert_eq!(m.release(o(3, 0)), Release::Freed);
         m
     }
 
@@ -237,6 +295,7 @@ mod tests {
             c.moves,
             [Move {
                 owner: o(2, 0),
+                sharers: vec![],
                 from: 50,
                 to: 20,
                 bytes: 10
@@ -252,24 +311,44 @@ mod tests {
                 Region {
                     start: 0,
                     size: 20,
-                    owner: Some(o(0, 0))
+                    owner: Some(o(0, 0)),
+                    sharers: vec![],
                 },
                 Region {
                     start: 20,
                     size: 10,
-                    owner: Some(o(2, 0))
+                    owner: Some(o(2, 0)),
+                    sharers: vec![],
                 },
                 Region {
                     start: 30,
                     size: 70,
-                    owner: None
+                    owner: None,
+                    sharers: vec![],
                 },
             ]
         );
         assert_eq!(m.region(o(2, 0)), Some((20, 10)));
         // The 45 bytes that fitted nowhere now fit.
         assert_eq!(m.place(o(4, 0), 45), Some(30));
-        assert!(!m.release(o(1, 0)), "already freed");
+        assert_eq!(m.release(o(1, 0)), Release::NotHeld, "already freed");
         assert_eq!(m.place(o(0, 0), 5), None, "owner already placed");
+    }
+
+    #[test]
+    fn a_shared_region_outlives_its_owner_and_moves_once() {
+        let mut m = holes(Fit::First);
+        // C's region [50, 60) is shared by E; freeing C keeps it for E, now its owner.
+        assert_eq!(m.share(o(2, 0), o(4, 0)), Some((50, 10)));
+        assert_eq!(m.share(o(1, 0), o(5, 0)), None, "B holds nothing");
+        assert_eq!(m.share(o(2, 0), o(0, 0)), None, "A holds a region already");
+        assert_eq!(m.holders(o(4, 0)), &[o(2, 0), o(4, 0)]);
+        assert_eq!(m.release(o(2, 0)), Release::StillShared { holders: 1 });
+        assert_eq!(m.free_list(), &[(20, 30), (60, 40)]);
+        let c = m.compact();
+        assert_eq!(c.bytes_copied, 10);
+        assert_eq!(m.region(o(4, 0)), Some((20, 10)));
+        assert_eq!(m.release(o(4, 0)), Release::Freed);
+        assert_eq!(m.free_list(), &[(20, 80)]);
     }
 }

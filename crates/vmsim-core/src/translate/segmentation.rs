@@ -6,6 +6,7 @@
 use super::{pa, Translate, TranslateFault};
 use crate::access::AccessKind;
 use crate::addr::{PhysAddr, VirtAddr};
+use crate::kernel::vma::Prot;
 use serde::Serialize;
 
 /// One segment.
@@ -49,6 +50,22 @@ impl Segment {
             write: true,
             exec: false,
         }
+    }
+
+    /// Its protection bits.
+    pub fn prot(&self) -> Prot {
+        Prot {
+            read: self.read,
+            write: self.write,
+            exec: self.exec,
+        }
+    }
+
+    /// Sets its protection bits (what the OS writes into the protection register).
+    pub fn set_prot(&mut self, p: Prot) {
+        self.read = p.read;
+        self.write = p.write;
+        self.exec = p.exec;
     }
 
     /// The lowest physical address the segment occupies.
