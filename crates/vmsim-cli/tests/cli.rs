@@ -1,34 +1,7 @@
 //! Whole-program tests of `vmsim run`, `explain` and `presets`: exact output where the model is
 //! deterministic, exit codes and one-line errors for bad input.
-use std::io::Write;
-use std::process::{Command, Output};
-
-fn vmsim(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_vmsim"))
-        .args(args)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("run vmsim")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn temp(name: &str, text: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("vmsim-cli-test-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let p = dir.join(name);
-    std::fs::File::create(&p)
-        .unwrap()
-        .write_all(text.as_bytes())
-        .unwrap();
-    p
-}
+mod common;
+use common::{stderr, stdout, temp, vmsim};
 
 #[test]
 fn run_on_the_built_in_trace_reports_stable_json_keys() {

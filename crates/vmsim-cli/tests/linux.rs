@@ -2,19 +2,9 @@
 //! against this machine's kernel, so they check relations the kernel guarantees, exit codes and
 //! one-line errors, not fixed numbers.
 #![cfg(target_os = "linux")]
+mod common;
+use common::{stderr, vmsim};
 use std::process::{Command, Output};
-
-fn vmsim(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_vmsim"))
-        .args(args)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("run vmsim")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
 
 fn is_root() -> bool {
     std::fs::read_to_string("/proc/self/status")

@@ -1,4 +1,4 @@
-//! Helpers shared by the whole-program tests of `memcheck` and `segments`.
+//! Helpers shared by the whole-program tests.
 // Each test crate uses the helpers it needs.
 #![allow(dead_code)]
 use std::io::Write;
@@ -11,6 +11,16 @@ pub fn vmsim(args: &[&str]) -> Output {
         .env("NO_COLOR", "1")
         .output()
         .expect("run vmsim")
+}
+
+/// What a run printed on stdout.
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// What a run printed on stderr.
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
 /// The JSON a successful run printed.
