@@ -113,6 +113,7 @@ pub fn json<K: Kernel>(m: &Machine<K>, cfg: &MachineConfig, trace: &str) -> Valu
             "cow_reuse": ks.cow_reuses,
             "segv": ms.segv,
             "stack_growth": ks.stack_growths,
+            "outside_vmas": ks.outside_vmas,
         }),
     );
     o.insert(
@@ -287,6 +288,27 @@ pub fn text(r: &Value) -> String {
             n(r, &["thp", "allocs"]),
             n(r, &["thp", "splits"]),
         );
+        if r["layout"].is_object() {
+            let l = &r["layout"];
+            let skipped = l["skipped"].as_array().map_or(0, Vec::len);
+            let _ = writeln!(
+                s,
+                "layout {}: {} areas ({} files){}; faults outside them: {}",
+                l["file"].as_str().unwrap_or(""),
+                n(l, &["areas"]),
+                n(l, &["files"]),
+                if skipped > 0 {
+                    format!(", {skipped} in kernel space left out")
+                } else {
+                    String::new()
+                },
+                if l["strict"] == true {
+                    format!("SIGSEGV ({} segv in all)", n(r, &["faults", "segv"]))
+                } else {
+                    format!("{} served as anonymous memory", n(l, &["outside_faults"]))
+                },
+            );
+        }
         if let Some(procs) = r["process_memory"].as_array() {
             let _ = writeln!(
                 s,

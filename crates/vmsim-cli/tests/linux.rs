@@ -3,7 +3,7 @@
 //! one-line errors, not fixed numbers.
 #![cfg(target_os = "linux")]
 mod common;
-use common::{stderr, vmsim};
+use common::{json, stderr, temp, vmsim};
 use std::process::{Command, Output};
 
 fn is_root() -> bool {
@@ -138,6 +138,24 @@ fn record_ls_yields_a_trace_that_run_replays() {
     assert!(r.status.success(), "{}", stderr(&r));
     let run: serde_json::Value = serde_json::from_slice(&r.stdout).unwrap();
     assert_eq!(run["records"].as_u64(), Some(n));
+
+    // Replayed in the saved layout: the map read last holds the libraries ls loaded, so every
+    // access lies in one of its areas.
+    let maps_path = format!("{}.maps", out.display());
+    let r = json(&vmsim(&[
+        "run",
+        out.to_str().unwrap(),
+        "--layout",
+        &maps_path,
+        "--json",
+    ]));
+    assert!(maps.contains("libc.so"), "{maps}");
+    assert_eq!(r["layout"]["outside_faults"], 0, "{}", r["layout"]);
+    assert!(
+        r["layout"]["files"].as_u64().unwrap() >= 3,
+        "ls, ld.so, libc"
+    );
+    assert!(r["page_cache"]["file_reads"].as_u64().unwrap() > 0);
 
     // Data only, sampled 1 in 4, stopped at 1000 records.
     let out2 = temp_path("ls-data.txt");
@@ -372,4 +390,134 @@ fn inspect_without_ptrace_access_shows_status_and_names_what_is_missing() {
             .any(|n| n.as_str().unwrap().contains("ptrace access")),
         "{notes:?}"
     );
+}
+
+const LAYOUT: &str = "\
+00400000-00401000 r-xp 00000000 08:01 5 /bin/x
+00401000-00402000 rw-p 00001000 08:01 5 /bin/x
+7ffc00000000-7ffc00002000 rw-p 00000000 00:00 0 [stack]
+ffffffffff600000-ffffffffff601000 --xp 00000000 00:00 0 [vsyscall]
+";
+
+/// Fetch and read in the text, write the data, write the text (refused), grow the stack by
+/// one page, and touch memory no area holds.
+const LAYOUT_TRACE: &str = "\
+X 0x400000
+R 0x400010
+W 0x401000
+W 0x400020
+W 0x7ffbfffff000
+R 0x10000000
+";
+
+#[test]
+fn run_replays_in_a_saved_layout() {
+    let maps = temp("x.maps", LAYOUT);
+    let trace = temp("x.trace", LAYOUT_TRACE);
+    let (maps, trace) = (maps.to_str().unwrap(), trace.to_str().unwrap());
+    let r = json(&vmsim(&["run", trace, "--layout", maps, "--json"]));
+    let l = &r["layout"];
+    assert_eq!(
+        (l["areas"].as_u64(), l["files"].as_u64()),
+        (Some(3), Some(1))
+    );
+    assert_eq!(l["skipped"][0]["why"], "kernel_address");
+    assert_eq!(l["outside_faults"], 1, "only 0x10000000 lies outside");
+    assert_eq!(r["faults"]["segv"], 1, "the write to the text");
+    assert_eq!(r["faults"]["stack_growth"], 1);
+    // The text and data pages are one file's pages 0 and 1, read from disk once.
+    assert!(r["page_cache"]["file_reads"].as_u64().unwrap() >= 1);
+
+    let r = json(&vmsim(&[
+        "run",
+        trace,
+        "--layout",
+        maps,
+        "--strict-layout",
+        "--json",
+    ]));
+    assert_eq!(r["layout"]["outside_faults"], 0);
+    assert_eq!(
+        r["faults"]["segv"], 2,
+        "the text write and the access outside"
+    );
+    let o = vmsim(&["run", trace, "--layout", maps, "--strict-layout"]);
+    assert!(common::stdout(&o).contains("faults outside them: SIGSEGV (2 segv in all)"));
+
+    // Without a layout every page is implicit anonymous memory: nothing is refused.
+    let r = json(&vmsim(&["run", trace, "--json"]));
+    assert_eq!(r["faults"]["segv"], 0);
+    assert_eq!(r["faults"]["outside_vmas"], 4, "four distinct pages");
+}
+
+#[test]
+fn run_replays_in_a_snapshot_of_a_live_process() {
+    let snap = temp_path("self.json");
+    let o = vmsim(&["inspect", "self", "--snapshot", snap.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let saved: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&snap).unwrap()).unwrap();
+    let stack = saved["vmas"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["region"] == "stack")
+        .expect("a stack area");
+    let top = stack["end"].as_u64().unwrap() - 8;
+    let trace = temp("snap.trace", &format!("W {top:#x}\nR {:#x}\n", 0x1000));
+    let r = json(&vmsim(&[
+        "run",
+        trace.to_str().unwrap(),
+        "--layout",
+        snap.to_str().unwrap(),
+        "--strict-layout",
+        "--json",
+    ]));
+    assert_eq!(r["layout"]["pid"], saved["pid"]);
+    assert_eq!(
+        r["faults"]["segv"], 1,
+        "page 0x1000 is not mapped in any process"
+    );
+    assert_eq!(r["faults"]["demand_zero"], 1, "the stack write");
+}
+
+#[test]
+fn bad_layouts_and_flags_are_refused() {
+    let trace = temp("y.trace", "R 0x1000\n");
+    let trace = trace.to_str().unwrap();
+    let bad = temp(
+        "bad.maps",
+        "00400000-00401000 r-xp 0 08:01 5 /bin/x\nnonsense\n",
+    );
+    let o = vmsim(&["run", trace, "--layout", bad.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains(&format!("{}:2: ", bad.display())),
+        "{}",
+        stderr(&o)
+    );
+    let bad = temp(
+        "bad.json",
+        r#"{"vmas": [{"start": 1, "end": 4096, "perms": "r--p", "region": "anon", "path": ""}]}"#,
+    );
+    let o = vmsim(&["run", trace, "--layout", bad.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("vmas[0] (0x1-0x1000): 0x1-0x1000 is not a page-aligned"),
+        "{}",
+        stderr(&o)
+    );
+    let o = vmsim(&["run", trace, "--strict-layout"]);
+    assert_eq!(o.status.code(), Some(2));
+    let maps = temp("z.maps", LAYOUT);
+    let o = vmsim(&[
+        "run",
+        trace,
+        "--layout",
+        maps.to_str().unwrap(),
+        "--kernel",
+        "demand-zero",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("--layout needs the linux kernel model"));
 }

@@ -24,6 +24,14 @@ pub enum ProcError {
         /// What is wrong.
         message: String,
     },
+    /// A file that parses but says something impossible (named by file and place).
+    #[error("{path}: {message}")]
+    Invalid {
+        /// The file.
+        path: String,
+        /// What is wrong, and where in the file.
+        message: String,
+    },
     /// A key every kernel since 4.x writes is absent.
     #[error("{path}: no `{key}` line")]
     Missing {

@@ -9,6 +9,7 @@ use crate::procfs::pagemap::{kpf, PageState, U64Table};
 use crate::procfs::read;
 use crate::procfs::smaps::{self, SmapsCounts};
 use crate::procfs::status::{self, Status};
+use crate::snapshot::{SavedArea, SavedLayout};
 use crate::tables::{model_tables, Agreement, Leaf, TablePages};
 use serde::Serialize;
 use std::path::PathBuf;
@@ -87,6 +88,8 @@ pub struct Area {
     pub region: Region,
     /// Backing file or pseudo-name; empty for anonymous memory.
     pub path: String,
+    /// Byte offset into the backing file.
+    pub offset: u64,
     /// Unmapped bytes between the previous area's end and this one's start.
     pub gap_before: u64,
     /// smaps figures (KiB).
@@ -277,6 +280,7 @@ pub fn inspect(target: Target, keep_runs: bool) -> Result<Inspection, InspectErr
             perms: a.perms.to_string(),
             region,
             path: a.path.clone(),
+            offset: a.offset,
             gap_before: prev_end.map_or(0, |p| a.start - p),
             kib: e.counts.clone(),
             pages,
@@ -427,53 +431,25 @@ fn huge_at(
     Ok(thp.then_some(head))
 }
 
-/// What `vmsim inspect --snapshot` saves: the areas and the pages that had entries, so that a
-/// replay can use the process's real layout.
-#[derive(Debug, Clone, Serialize)]
-pub struct Snapshot<'a> {
-    /// Process id.
-    pub pid: u32,
-    /// Executable.
-    pub exe: Option<&'a str>,
-    /// Areas: start, end, permissions, role and path.
-    pub vmas: Vec<SnapshotArea<'a>>,
-    /// Runs of pages with page-table entries: `[first address, pages]`.
-    pub present: &'a [(u64, u64)],
-}
-
-/// One area of a [`Snapshot`].
-#[derive(Debug, Clone, Serialize)]
-pub struct SnapshotArea<'a> {
-    /// First byte.
-    pub start: u64,
-    /// One past the last.
-    pub end: u64,
-    /// `rwxp`.
-    pub perms: &'a str,
-    /// Role.
-    pub region: Region,
-    /// Backing file or pseudo-name.
-    pub path: &'a str,
-}
-
 impl Inspection {
     /// The snapshot of this inspection (empty `present` unless inspected with `keep_runs`).
-    pub fn snapshot(&self) -> Snapshot<'_> {
-        Snapshot {
-            pid: self.pid,
-            exe: self.exe.as_deref(),
+    pub fn snapshot(&self) -> SavedLayout {
+        SavedLayout {
+            pid: Some(self.pid),
+            exe: self.exe.clone(),
             vmas: self
                 .areas
                 .iter()
-                .map(|a| SnapshotArea {
+                .map(|a| SavedArea {
                     start: a.start,
                     end: a.end,
-                    perms: &a.perms,
+                    perms: a.perms.clone(),
                     region: a.region,
-                    path: &a.path,
+                    path: a.path.clone(),
+                    offset: a.offset,
                 })
                 .collect(),
-            present: &self.present_runs,
+            present: self.present_runs.clone(),
         }
     }
 }

@@ -4,10 +4,10 @@
 //! it by eye: the executable's own mappings by path, bss as the anonymous area right after its
 //! data, pseudo-files by name.
 use crate::procfs::maps::MapsEntry;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// The role of an area.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Region {
     /// The executable's code.

@@ -19,6 +19,7 @@ pub mod inspect;
 pub mod layout;
 pub mod procfs;
 pub mod record;
+pub mod snapshot;
 pub mod sys;
 pub mod tables;
 pub mod tlbprobe;

@@ -93,8 +93,21 @@ impl<R: Read> Read for Counting<R> {
     }
 }
 
-/// How often (in records read) the memory map is re-read and progress reported.
+/// How often (in records read) progress is reported.
 const EVERY: u64 = 1 << 20;
+/// How often the memory map is re-read: often enough that the last one read, just before the
+/// program exits, holds the libraries and heap it mapped as it ran.
+const MAPS_EVERY: std::time::Duration = std::time::Duration::from_millis(10);
+
+/// Keeps `pid`'s memory map in `maps` if it can be read and is not empty (an exiting process's
+/// map is empty once its memory is gone: the last full one is the one to keep).
+fn read_maps(pid: u32, maps: &mut Option<String>) {
+    if let Ok(m) = std::fs::read_to_string(format!("/proc/{pid}/maps")) {
+        if !m.is_empty() {
+            *maps = Some(m);
+        }
+    }
+}
 
 /// Runs `cmd` under lackey and writes its accesses to `out`. The program's standard output
 /// goes to vmsim's standard error, so that vmsim's own output stays clean.
@@ -141,6 +154,8 @@ pub fn record<W: Write>(
     let mut stopped = false;
     let mut buf: Vec<Record> = Vec::with_capacity(4096);
     let mut next_report = 0;
+    let mut maps_read = std::time::Instant::now();
+    read_maps(pid, &mut maps);
     let sample = opts.sample.max(1);
     'outer: loop {
         let n = trace.read_batch(&mut buf)?;
@@ -163,19 +178,18 @@ pub fn record<W: Write>(
                 break 'outer;
             }
         }
+        if maps_read.elapsed() >= MAPS_EVERY {
+            maps_read = std::time::Instant::now();
+            read_maps(pid, &mut maps);
+        }
         if p.records_read >= next_report {
             next_report = p.records_read + EVERY;
             p.log_bytes = bytes.get();
-            if let Ok(m) = std::fs::read_to_string(format!("/proc/{pid}/maps")) {
-                maps = Some(m);
-            }
             on_progress(&p);
         }
     }
     if stopped {
-        if let Ok(m) = std::fs::read_to_string(format!("/proc/{pid}/maps")) {
-            maps = Some(m);
-        }
+        read_maps(pid, &mut maps);
         let _ = child.kill();
     }
     drop(trace);

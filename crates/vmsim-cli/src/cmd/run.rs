@@ -21,7 +21,9 @@ pub const DEFAULT_TRACE_NAME: &str = "built-in:default.vmt";
     # the built-in trace on the default machine (zen4)\n  \
     vmsim run app.vmt --preset skylake --json\n  \
     vmsim run lackey.out --page-size 2M\n  \
-    vmsim run app.vmt --explain 5   # narrate the first 5 accesses")]
+    vmsim run app.vmt --explain 5   # narrate the first 5 accesses\n  \
+    vmsim run ls.vmt --layout ls.vmt.maps   # in the layout `vmsim record` saved\n  \
+    vmsim run app.vmt --layout app.json --strict-layout   # from `vmsim inspect --snapshot`")]
 pub struct Args {
     /// Trace file (text, valgrind lackey, vmt or page formats; `-` for stdin). Without it, the
     /// built-in trace of a real program runs.
@@ -42,6 +44,8 @@ pub struct Args {
     pub limit: Option<u64>,
     #[command(flatten)]
     pub kernel: KernelArgs,
+    #[command(flatten)]
+    pub layout: LayoutArgs,
 }
 
 /// Which kernel runs, and the memory pressure it runs under.
@@ -64,6 +68,21 @@ pub struct KernelArgs {
     /// Swap readahead window in pages (0 turns it off).
     #[arg(long, value_name = "PAGES", default_value_t = 8)]
     pub swap_readahead: u32,
+}
+
+/// A real process's layout to replay in.
+#[derive(clap::Args, Debug, Clone)]
+pub struct LayoutArgs {
+    /// Start every process of the trace with the areas of a real one: a snapshot from `vmsim
+    /// inspect --snapshot` (JSON) or a `/proc/PID/maps` copy such as the `.maps` file `vmsim
+    /// record` writes. Areas keep their permissions, sharing and files (one page-cache file
+    /// per path); the stack grows down. Linux kernel model only.
+    #[arg(long, value_name = "FILE")]
+    pub layout: Option<PathBuf>,
+    /// With --layout: an access outside every area is a SIGSEGV, as on the real system
+    /// (without it such accesses get anonymous memory and are counted as outside the layout).
+    #[arg(long, requires = "layout")]
+    pub strict_layout: bool,
 }
 
 impl KernelArgs {
@@ -129,15 +148,70 @@ pub fn run(args: Args) -> Result<()> {
                 "the linux kernel model maps x86-64 4K pages only: use --kernel demand-zero with --page-size 2M or 1G and teaching machines",
             ));
         }
-        let linux = k.linux(true)?;
-        replay(Machine::linux(&cfg, linux)?, &cfg, args)
+        let linux = k.linux(!args.layout.strict_layout)?;
+        let mut machine = Machine::linux(&cfg, linux)?;
+        let layout = match &args.layout.layout {
+            Some(path) => Some(start_in_layout(&mut machine, path)?),
+            None => None,
+        };
+        replay(machine, &cfg, args, layout)
     } else {
-        replay(Machine::from_config(&cfg)?, &cfg, args)
+        if args.layout.layout.is_some() {
+            return Err(crate::exit::usage(
+                "--layout needs the linux kernel model (the demand-zero kernel has no VMAs)",
+            ));
+        }
+        replay(Machine::from_config(&cfg)?, &cfg, args, None)
     }
 }
 
+/// Gives every process `machine` creates the areas of the layout in `path`; returns what the
+/// report says of it.
+#[cfg(target_os = "linux")]
+fn start_in_layout(
+    machine: &mut Machine<LinuxKernel>,
+    path: &std::path::Path,
+) -> Result<serde_json::Value> {
+    use vmsim_linux::snapshot::SavedLayout;
+    let saved = SavedLayout::load(path)?;
+    let (kernel, _, _) = machine.parts();
+    let model = saved.space(|| kernel.new_file());
+    let areas = model.space.len();
+    kernel.start_processes_with(model.space);
+    let skipped: Vec<serde_json::Value> = model
+        .skipped
+        .iter()
+        .map(|&(i, why)| {
+            let a = &saved.vmas[i];
+            serde_json::json!({"start": a.start, "end": a.end, "path": a.path, "why": why})
+        })
+        .collect();
+    Ok(serde_json::json!({
+        "file": path.display().to_string(),
+        "pid": saved.pid,
+        "exe": saved.exe,
+        "areas": areas,
+        "files": model.files,
+        "skipped": skipped,
+    }))
+}
+
+/// Saved layouts are read by the Linux-only crate.
+#[cfg(not(target_os = "linux"))]
+fn start_in_layout(
+    _machine: &mut Machine<LinuxKernel>,
+    _path: &std::path::Path,
+) -> Result<serde_json::Value> {
+    anyhow::bail!("--layout needs Linux (saved layouts are read by vmsim-linux)")
+}
+
 /// Replays the trace through `machine` and prints the report.
-fn replay<K: Kernel>(mut machine: Machine<K>, cfg: &MachineConfig, args: Args) -> Result<()> {
+fn replay<K: Kernel>(
+    mut machine: Machine<K>,
+    cfg: &MachineConfig,
+    args: Args,
+    layout: Option<serde_json::Value>,
+) -> Result<()> {
     let (mut reader, name) = open_trace(&args.trace, args.format)?;
     let geom = *machine.geometry();
     reader = reader.with_address_check(if geom.is_x86() {
@@ -193,6 +267,11 @@ fn replay<K: Kernel>(mut machine: Machine<K>, cfg: &MachineConfig, args: Args) -
         b.finish_and_clear();
     }
     let mut report = crate::report::json(&machine, cfg, &name);
+    if let Some(mut l) = layout {
+        l["strict"] = args.layout.strict_layout.into();
+        l["outside_faults"] = report["faults"]["outside_vmas"].clone();
+        report["layout"] = l;
+    }
     let mut out = std::io::stdout().lock();
     if args.json {
         if args.explain > 0 {

@@ -134,6 +134,9 @@ pub struct KernelStats {
     pub thp_allocs: u64,
     /// Transparent huge pages split into 4 KiB pages (partial unmap, COW, reclaim, fork).
     pub thp_splits: u64,
+    /// Faults outside every VMA that were served as anonymous memory because the kernel runs
+    /// with [`LinuxConfig::implicit_anon`] (with a saved layout: accesses the layout misses).
+    pub outside_vmas: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -213,6 +216,8 @@ pub struct LinuxKernel {
     next_pcid: u16,
     next_file: FileId,
     killed: Vec<Pid>,
+    /// The VMAs every new process starts with (a saved layout), empty by default.
+    initial: AddressSpace,
 }
 
 /// What an operation on an address space refused.
@@ -256,7 +261,15 @@ impl LinuxKernel {
             next_pcid: 1,
             next_file: 1,
             killed: Vec::new(),
+            initial: AddressSpace::default(),
         }
+    }
+
+    /// Makes every process created from now on start with the VMAs of `space`, as if it had
+    /// been forked from the process they were saved from but without its pages: a trace then
+    /// replays in that process's real layout.
+    pub fn start_processes_with(&mut self, space: AddressSpace) {
+        self.initial = space;
     }
 
     /// System-wide counters.
@@ -311,7 +324,7 @@ impl LinuxKernel {
         self.procs.insert(
             pid,
             Process {
-                space: AddressSpace::default(),
+                space: self.initial.clone(),
                 layout: None,
                 table,
                 pcid,
@@ -1258,7 +1271,10 @@ impl LinuxKernel {
                         self.stats.stack_growths += 1;
                         Some(v)
                     }
-                    None if self.cfg.implicit_anon => None,
+                    None if self.cfg.implicit_anon => {
+                        self.stats.outside_vmas += 1;
+                        None
+                    }
                     None => return Ok(self.segv(pid)),
                 }
             }

@@ -38,6 +38,13 @@ mod tests {
                 let _ = super::maps::parse("p", t);
                 let _ = super::smaps::parse("p", t);
                 let _ = super::status::parse("p", t);
+                if let Ok(l) = crate::snapshot::SavedLayout::from_maps("p", t) {
+                    let mut next = 0;
+                    let m = l.space(|| { next += 1; next });
+                    // Every user area becomes one VMA.
+                    prop_assert_eq!(m.space.len() + m.skipped.len(), l.vmas.len());
+                }
+                let _ = crate::snapshot::SavedLayout::from_json("p", t);
             }
         }
     }
