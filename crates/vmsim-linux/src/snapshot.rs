@@ -72,12 +72,12 @@ const USER_TOP: u64 = 1 << 56;
 
 /// What is wrong with an area's range or file offset, if anything: VMAs are whole pages.
 fn misaligned(start: u64, end: u64, offset: u64) -> Option<String> {
-    if start >= end || start % PAGE != 0 || end % PAGE != 0 {
+    if start >= end || !start.is_multiple_of(PAGE) || !end.is_multiple_of(PAGE) {
         return Some(format!(
             "{start:#x}-{end:#x} is not a page-aligned, non-empty range"
         ));
     }
-    (offset % PAGE != 0).then(|| format!("offset {offset:#x} is not page-aligned"))
+    (!offset.is_multiple_of(PAGE)).then(|| format!("offset {offset:#x} is not page-aligned"))
 }
 
 impl SavedLayout {
