@@ -3,12 +3,13 @@
 //! PCID (ASID) and a global bit, and LRU, tree pseudo-LRU or seeded random replacement.
 //!
 //! Fully associative arrays are `sets = 1`. Arrays with many ways keep a hash index from tag to
-//! slot so a lookup costs the same whatever the associativity; small sets are scanned.
+//! slot ([`TagIndex`]) so a lookup costs the same whatever the associativity; small sets are
+//! scanned.
 
 use crate::addr::{PageSize, Pfn, VirtAddr, Vpn};
+use crate::tag_index::TagIndex;
 use rand::{Rng, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
-use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
@@ -273,8 +274,8 @@ struct Array {
     /// Tree-PLRU: one bit per internal node, per set (`tree_ways - 1` nodes).
     tree: Vec<u64>,
     tree_ways: u32,
-    /// Tag (see [`Array::index_key`]) → slot, for wide sets.
-    index: Option<FxHashMap<u128, u32>>,
+    /// (VPN, [`Array::index_ctx`]) → slot, for wide sets.
+    index: Option<TagIndex>,
     /// Valid global entries: when zero, lookups skip the probe for a global tag.
     globals: u32,
     /// Valid entries per set: a full set needs no search for a free way.
@@ -325,7 +326,7 @@ impl Array {
                 Vec::new()
             },
             tree_ways,
-            index: (c.ways > SCAN_WAYS).then(FxHashMap::default),
+            index: (c.ways > SCAN_WAYS).then(|| TagIndex::new(n)),
             globals: 0,
             used: vec![0; c.sets as usize],
             per_size: vec![0; c.page_sizes.len()],
@@ -354,10 +355,10 @@ impl Array {
         match &self.index {
             Some(ix) => {
                 let s = size.shift() as u8;
-                match ix.get(&key(vpn, s, pcid.0)) {
-                    Some(&i) => Some(i as usize),
+                match ix.get(vpn.0, key_ctx(s, pcid.0)) {
+                    Some(i) => Some(i as usize),
                     None if self.globals > 0 => {
-                        ix.get(&key(vpn, s, GLOBAL_TAG)).map(|&i| i as usize)
+                        ix.get(vpn.0, key_ctx(s, GLOBAL_TAG)).map(|i| i as usize)
                     }
                     None => None,
                 }
@@ -381,7 +382,7 @@ impl Array {
     /// Finds an entry with exactly this tag (same PCID, or both global).
     fn find_exact(&self, e: &TlbEntry) -> Option<usize> {
         if let Some(ix) = &self.index {
-            return ix.get(&Self::index_key(e)).map(|&i| i as usize);
+            return ix.get(e.vpn.0, Self::index_ctx(e)).map(|i| i as usize);
         }
         let base = (self.set_of(e.vpn) * self.ways) as usize;
         self.slots[base..base + self.ways as usize]
@@ -478,9 +479,9 @@ impl Array {
         }
     }
 
-    fn index_key(e: &TlbEntry) -> u128 {
-        key(
-            e.vpn,
+    /// The hash-index context of an entry (its tag is the VPN).
+    fn index_ctx(e: &TlbEntry) -> u32 {
+        key_ctx(
             e.size.shift() as u8,
             if e.global { GLOBAL_TAG } else { e.pcid.0 },
         )
@@ -489,7 +490,8 @@ impl Array {
     fn remove(&mut self, slot: usize) {
         if self.slots[slot].valid {
             if let Some(ix) = &mut self.index {
-                ix.remove(&Self::index_key(&self.slots[slot].entry));
+                let e = &self.slots[slot].entry;
+                ix.remove(e.vpn.0, Self::index_ctx(e));
             }
             if self.slots[slot].entry.global {
                 self.globals -= 1;
@@ -520,7 +522,7 @@ impl Array {
             self.per_size[i] += 1;
         }
         if let Some(ix) = &mut self.index {
-            ix.insert(Self::index_key(&e), slot as u32);
+            ix.insert(e.vpn.0, Self::index_ctx(&e), slot as u32);
         }
         self.touch(slot, set);
     }
@@ -568,10 +570,11 @@ fn tag(vpn: Vpn, size: PageSize) -> u64 {
 /// End of a recency list.
 const NIL: u32 = u32::MAX;
 
-/// The hash-index tag of an entry: VPN, page-size shift and PCID (or [`GLOBAL_TAG`]).
+/// The hash-index context of an entry beside its VPN: page-size shift and PCID (or
+/// [`GLOBAL_TAG`]).
 #[inline]
-fn key(vpn: Vpn, shift: u8, pcid: u16) -> u128 {
-    ((vpn.0 as u128) << 32) | ((shift as u128) << 16) | pcid as u128
+fn key_ctx(shift: u8, pcid: u16) -> u32 {
+    (u32::from(shift) << 16) | u32::from(pcid)
 }
 
 impl Tlb {
