@@ -264,13 +264,11 @@ struct Array {
     slots: Vec<Slot>,
     /// Dense copy of each slot's (VPN, size) tag, [`NO_TAG`] when invalid: what a scan reads.
     tags: Vec<u64>,
-    /// LRU: a doubly linked recency list per set, through slot indices (way numbers within the
-    /// set): `newer`/`older` per slot, and the most and least recent way per set. O(1) touch
-    /// and victim choice at any associativity.
-    newer: Vec<u32>,
-    older: Vec<u32>,
-    mru: Vec<u32>,
-    lru: Vec<u32>,
+    /// LRU: a doubly linked recency list per set, through slot indices: the newer and older
+    /// neighbour of each slot, and the most and least recent slot of each set. O(1) touch and
+    /// victim choice at any associativity; each pair sits together so a touch reads few lines.
+    links: Vec<Link>,
+    ends: Vec<Ends>,
     /// Tree-PLRU: one bit per internal node, per set (`tree_ways - 1` nodes).
     tree: Vec<u64>,
     tree_ways: u32,
@@ -282,6 +280,8 @@ struct Array {
     used: Vec<u32>,
     /// Valid entries per page size (parallel to `sizes`): a lookup skips sizes with none.
     per_size: Vec<u32>,
+    /// Page-size shift → position in `sizes` (for the sizes this array holds).
+    size_ix: [u8; 41],
 }
 
 impl Array {
@@ -296,27 +296,23 @@ impl Array {
             repl: c.replacement,
             slots: vec![EMPTY; n],
             tags: vec![NO_TAG; n],
-            newer: if lru {
+            links: if lru {
                 (0..n as u32)
-                    .map(|i| if i % c.ways == 0 { NIL } else { i - 1 })
+                    .map(|i| Link {
+                        newer: if i % c.ways == 0 { NIL } else { i - 1 },
+                        older: if i % c.ways == c.ways - 1 { NIL } else { i + 1 },
+                    })
                     .collect()
             } else {
                 Vec::new()
             },
-            older: if lru {
-                (0..n as u32)
-                    .map(|i| if i % c.ways == c.ways - 1 { NIL } else { i + 1 })
+            ends: if lru {
+                (0..c.sets)
+                    .map(|s| Ends {
+                        mru: s * c.ways,
+                        lru: s * c.ways + c.ways - 1,
+                    })
                     .collect()
-            } else {
-                Vec::new()
-            },
-            mru: if lru {
-                (0..c.sets).map(|s| s * c.ways).collect()
-            } else {
-                Vec::new()
-            },
-            lru: if lru {
-                (0..c.sets).map(|s| s * c.ways + c.ways - 1).collect()
             } else {
                 Vec::new()
             },
@@ -330,6 +326,13 @@ impl Array {
             globals: 0,
             used: vec![0; c.sets as usize],
             per_size: vec![0; c.page_sizes.len()],
+            size_ix: {
+                let mut ix = [0u8; 41];
+                for (i, s) in c.page_sizes.iter().enumerate() {
+                    ix[s.shift() as usize] = i as u8;
+                }
+                ix
+            },
         }
     }
 
@@ -342,7 +345,7 @@ impl Array {
     fn find(&self, vpn: Vpn, size: PageSize, pcid: Pcid) -> Option<usize> {
         // Programs touch the same page many times in a row: try the set's most recent entry
         // before the full search (same result, less work).
-        if let Some(&m) = self.mru.get(self.set_of(vpn) as usize) {
+        if let Some(&Ends { mru: m, .. }) = self.ends.get(self.set_of(vpn) as usize) {
             let s = &self.slots[m as usize];
             if s.valid
                 && s.entry.vpn == vpn
@@ -397,50 +400,55 @@ impl Array {
             .map(|w| base + w)
     }
 
-    #[inline]
+    /// Makes `slot` (in `set`) the most recent.
+    #[inline(always)]
     fn touch(&mut self, slot: usize, set: usize) {
         match self.repl {
             Replacement::Lru => {
                 let s = slot as u32;
-                if self.mru[set] == s {
+                let head = self.ends[set].mru;
+                if head == s {
                     return;
                 }
                 // Unlink (s is not the most recent, so it has a newer neighbour).
-                let (n, o) = (self.newer[slot], self.older[slot]);
-                self.older[n as usize] = o;
+                let Link { newer: n, older: o } = self.links[slot];
+                self.links[n as usize].older = o;
                 if o == NIL {
-                    self.lru[set] = n;
+                    self.ends[set].lru = n;
                 } else {
-                    self.newer[o as usize] = n;
+                    self.links[o as usize].newer = n;
                 }
                 // Push in front.
-                let head = self.mru[set];
-                self.newer[slot] = NIL;
-                self.older[slot] = head;
-                self.newer[head as usize] = s;
-                self.mru[set] = s;
+                self.links[slot] = Link {
+                    newer: NIL,
+                    older: head,
+                };
+                self.links[head as usize].newer = s;
+                self.ends[set].mru = s;
             }
-            Replacement::Plru => {
-                let way = (slot - set * self.ways as usize) as u32;
-                let base = set * self.tree_ways.max(2) as usize;
-                // Walk from the root to the leaf of `way`, pointing every node away from it.
-                let mut node = 1usize;
-                let mut span = self.tree_ways;
-                let mut lo = 0u32;
-                while span > 1 {
-                    span /= 2;
-                    let right = way >= lo + span;
-                    // bit = 1 means "the victim is on the right".
-                    self.tree[base + node] = u64::from(!right);
-                    if right {
-                        lo += span;
-                        node = 2 * node + 1;
-                    } else {
-                        node *= 2;
-                    }
-                }
-            }
+            Replacement::Plru => self.touch_plru(slot, set),
             Replacement::Random => {}
+        }
+    }
+
+    /// Tree-PLRU touch: every node on the path to the way points away from it.
+    fn touch_plru(&mut self, slot: usize, set: usize) {
+        let way = (slot - set * self.ways as usize) as u32;
+        let base = set * self.tree_ways.max(2) as usize;
+        let mut node = 1usize;
+        let mut span = self.tree_ways;
+        let mut lo = 0u32;
+        while span > 1 {
+            span /= 2;
+            let right = way >= lo + span;
+            // bit = 1 means "the victim is on the right".
+            self.tree[base + node] = u64::from(!right);
+            if right {
+                lo += span;
+                node = 2 * node + 1;
+            } else {
+                node *= 2;
+            }
         }
     }
 
@@ -453,7 +461,7 @@ impl Array {
             }
         }
         match self.repl {
-            Replacement::Lru => self.lru[set as usize] as usize,
+            Replacement::Lru => self.ends[set as usize].lru as usize,
             Replacement::Random => base + rng.gen_range(0..ways),
             Replacement::Plru => {
                 let tbase = set as usize * self.tree_ways.max(2) as usize;
@@ -499,32 +507,51 @@ impl Array {
             let size = self.slots[slot].entry.size;
             let set = self.set_of(self.slots[slot].entry.vpn) as usize;
             self.used[set] -= 1;
-            if let Some(i) = self.sizes.iter().position(|&z| z == size) {
-                self.per_size[i] -= 1;
-            }
+            let i = self.size_index(size);
+            self.per_size[i] -= 1;
             self.slots[slot].valid = false;
             self.tags[slot] = NO_TAG;
         }
     }
 
-    fn install(&mut self, slot: usize, e: TlbEntry) {
+    /// Puts `e` in `slot` of `set` (the set `e` maps to) and makes it the most recent;
+    /// returns the valid entry it replaced. One pass over the bookkeeping, touching only the
+    /// counters that change (a fill in a full set leaves the set's count alone).
+    #[inline]
+    fn replace(&mut self, slot: usize, set: usize, e: TlbEntry) -> Option<TlbEntry> {
+        let old = self.slots[slot];
+        let ix_new = self.size_index(e.size);
+        if old.valid {
+            if let Some(ix) = &mut self.index {
+                ix.remove(old.entry.vpn.0, Self::index_ctx(&old.entry));
+            }
+            self.globals -= u32::from(old.entry.global);
+            if old.entry.size != e.size {
+                let ix_old = self.size_index(old.entry.size);
+                self.per_size[ix_old] -= 1;
+                self.per_size[ix_new] += 1;
+            }
+        } else {
+            self.used[set] += 1;
+            self.per_size[ix_new] += 1;
+        }
+        self.globals += u32::from(e.global);
         self.slots[slot] = Slot {
             valid: true,
             entry: e,
         };
         self.tags[slot] = tag(e.vpn, e.size);
-        let set = self.set_of(e.vpn) as usize;
-        if e.global {
-            self.globals += 1;
-        }
-        self.used[set] += 1;
-        if let Some(i) = self.sizes.iter().position(|&z| z == e.size) {
-            self.per_size[i] += 1;
-        }
         if let Some(ix) = &mut self.index {
             ix.insert(e.vpn.0, Self::index_ctx(&e), slot as u32);
         }
         self.touch(slot, set);
+        old.valid.then_some(old.entry)
+    }
+
+    /// Position of `size` in `sizes` (the array holds it: callers checked).
+    #[inline]
+    fn size_index(&self, size: PageSize) -> usize {
+        self.size_ix[size.shift() as usize] as usize
     }
 
     fn remove_where(&mut self, mut f: impl FnMut(&TlbEntry) -> bool) -> usize {
@@ -569,6 +596,20 @@ fn tag(vpn: Vpn, size: PageSize) -> u64 {
 
 /// End of a recency list.
 const NIL: u32 = u32::MAX;
+
+/// A slot's neighbours in its set's recency list ([`NIL`] at the ends).
+#[derive(Debug, Clone, Copy)]
+struct Link {
+    newer: u32,
+    older: u32,
+}
+
+/// A set's most and least recently used slots.
+#[derive(Debug, Clone, Copy)]
+struct Ends {
+    mru: u32,
+    lru: u32,
+}
 
 /// The hash-index context of an entry beside its VPN: page-size shift and PCID (or
 /// [`GLOBAL_TAG`]).
@@ -672,19 +713,15 @@ impl Tlb {
             .take()
             .is_some_and(|(va, pcid)| va.vpn(e.size) == e.vpn && (e.global || pcid == e.pcid));
         let a = &mut self.arrays[ai as usize];
+        let set = a.set_of(e.vpn);
         if !proven_absent {
             if let Some(slot) = a.find_exact(&e) {
-                a.remove(slot);
-                a.install(slot, e);
+                a.replace(slot, set as usize, e);
                 return None;
             }
         }
-        let set = a.set_of(e.vpn);
         let slot = a.victim(set, &mut self.rng);
-        let evicted = a.slots[slot].valid.then_some(a.slots[slot].entry);
-        a.remove(slot);
-        a.install(slot, e);
-        evicted
+        a.replace(slot, set as usize, e)
     }
 
     /// INVLPG: removes the entries for `va`'s page tagged with `current`, and global entries
