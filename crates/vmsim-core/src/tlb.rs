@@ -517,7 +517,7 @@ impl Array {
     /// Puts `e` in `slot` of `set` (the set `e` maps to) and makes it the most recent;
     /// returns the valid entry it replaced. One pass over the bookkeeping, touching only the
     /// counters that change (a fill in a full set leaves the set's count alone).
-    #[inline]
+    #[inline(always)]
     fn replace(&mut self, slot: usize, set: usize, e: TlbEntry) -> Option<TlbEntry> {
         let old = self.slots[slot];
         let ix_new = self.size_index(e.size);
@@ -702,6 +702,7 @@ impl Tlb {
     /// Installs `e` in the array for its page size, replacing an entry with the same tag or
     /// evicting a victim; returns the evicted valid entry. Does nothing if no array holds the
     /// size (hardware would cache a smaller fragment; callers check [`Tlb::holds`]).
+    #[inline]
     pub fn fill(&mut self, e: TlbEntry) -> Option<TlbEntry> {
         let ai = *self.by_shift.get(e.size.shift() as usize)?;
         if ai == NONE {
