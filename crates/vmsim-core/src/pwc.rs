@@ -270,4 +270,93 @@ mod tests {
         assert!(p.lookup(r(1), z, Level::Pml4).is_some());
         assert!(p.lookup(r(3), z, Level::Pml4).is_some());
     }
+
+    /// The obvious page-walk cache: per level, a list of (tag, PCID, table) with the most
+    /// recent last.
+    struct Model {
+        caps: [usize; 4],
+        lists: [Vec<(u64, u16, u64)>; 4],
+    }
+
+    impl Model {
+        fn lookup(&mut self, va: VirtAddr, pcid: u16, top: Level) -> Option<(Level, u64)> {
+            for (i, level) in [Level::Pd, Level::Pdpt, Level::Pml4, Level::Pml5]
+                .into_iter()
+                .enumerate()
+            {
+                if level > top {
+                    break;
+                }
+                let t = tag(va, level);
+                let l = &mut self.lists[i];
+                if let Some(j) = l.iter().position(|&(a, c, _)| a == t && c == pcid) {
+                    let x = l.remove(j);
+                    l.push(x);
+                    return Some((level, x.2));
+                }
+            }
+            None
+        }
+
+        fn fill(&mut self, i: usize, level: Level, va: VirtAddr, pcid: u16, next: u64) {
+            if self.caps[i] == 0 {
+                return;
+            }
+            let t = tag(va, level);
+            let l = &mut self.lists[i];
+            l.retain(|&(a, c, _)| !(a == t && c == pcid));
+            if l.len() == self.caps[i] {
+                l.remove(0);
+            }
+            l.push((t, pcid, next));
+        }
+    }
+
+    proptest::proptest! {
+        /// The caches answer like per-level recency lists under any mix of lookups, fills and
+        /// invalidations.
+        #[test]
+        fn matches_recency_lists(
+            caps in proptest::array::uniform4(0u32..6),
+            ops in proptest::collection::vec((0u64..4, 0u64..3, 0u64..6, 0u16..3, 0u8..12), 1..400),
+        ) {
+            let cfg = PwcConfig { pde: caps[0], pdpte: caps[1], pml4e: caps[2], pml5e: caps[3] };
+            let mut p = Pwc::new(&cfg);
+            let mut m = Model {
+                caps: caps.map(|c| c as usize),
+                lists: Default::default(),
+            };
+            let levels = [Level::Pd, Level::Pdpt, Level::Pml4, Level::Pml5];
+            let mut next = 0u64;
+            for (a, b, c, pcid, op) in ops {
+                let va = VirtAddr::new_unchecked((a << 39) | (b << 30) | (c << 21));
+                let pc = Pcid::try_new(pcid).unwrap();
+                match op {
+                    0 => {
+                        p.invalidate_pcid(pc);
+                        for l in &mut m.lists {
+                            l.retain(|&(_, x, _)| x != pcid);
+                        }
+                    }
+                    1 => {
+                        p.invalidate_all();
+                        for l in &mut m.lists {
+                            l.clear();
+                        }
+                    }
+                    2..=5 => {
+                        let i = (op - 2) as usize;
+                        next += 1;
+                        p.fill(levels[i], va, pc, Pfn(next), Rights::default());
+                        m.fill(i, levels[i], va, pcid, next);
+                    }
+                    _ => {
+                        let top = if op % 2 == 0 { Level::Pml4 } else { Level::Pml5 };
+                        let got = p.lookup(va, pc, top).map(|h| (h.level, h.next_table.0));
+                        proptest::prop_assert_eq!(got, m.lookup(va, pcid, top));
+                    }
+                }
+            }
+        }
+    }
 }

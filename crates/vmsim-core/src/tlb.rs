@@ -990,6 +990,101 @@ mod tests {
     }
 
     proptest! {
+        /// Wide arrays (more ways than [`SCAN_WAYS`], so looked up through the tag index)
+        /// behave like a list ordered by recency, with global entries, PCIDs, refills of
+        /// cached pages and every kind of invalidation.
+        #[test]
+        fn wide_lru_matches_a_list(
+            ops in prop::collection::vec((0u64..48, 0u16..3, 0u8..10), 1..500),
+            ways in 17u32..40,
+        ) {
+            let mut t = Tlb::new(&cfg(1, ways, Replacement::Lru), 0).unwrap();
+            // Oracle: (page, pcid, global, frame), most recent last.
+            let mut list: Vec<(u64, u16, bool, u64)> = Vec::new();
+            let mut gen = 0u64;
+            for (page, pcid, op) in ops {
+                match op {
+                    0 => {
+                        let n = t.invlpg(va(page), Pcid(pcid));
+                        let before = list.len();
+                        list.retain(|&(p, c, g, _)| !(p == page && (g || c == pcid)));
+                        prop_assert_eq!(n, before - list.len());
+                    }
+                    1 => {
+                        let n = t.flush_pcid_nonglobal(Pcid(pcid));
+                        let before = list.len();
+                        list.retain(|&(_, c, g, _)| g || c != pcid);
+                        prop_assert_eq!(n, before - list.len());
+                    }
+                    2 if page % 8 == 0 => {
+                        prop_assert_eq!(t.flush_all(), list.len());
+                        list.clear();
+                    }
+                    2 | 3 => {
+                        // A fill whether or not the page is cached: a cached entry with the
+                        // same tag is replaced in place and becomes the most recent.
+                        gen += 1;
+                        let global = op == 2;
+                        let mut e = entry(page, pcid, global);
+                        e.pfn = Pfn(gen);
+                        let ev = t.fill(e);
+                        let same = |&(p, c, g, _): &(u64, u16, bool, u64)| {
+                            p == page && g == global && (global || c == pcid)
+                        };
+                        if let Some(i) = list.iter().position(same) {
+                            list.remove(i);
+                            prop_assert!(ev.is_none());
+                        } else if list.len() == ways as usize {
+                            let (p, c, g, f) = list.remove(0);
+                            let got = ev.map(|e| (e.vpn.0, e.pcid.0, e.global, e.pfn.0));
+                            prop_assert_eq!(got, Some((p, c, g, f)));
+                        } else {
+                            prop_assert!(ev.is_none());
+                        }
+                        list.push((page, pcid, global, gen));
+                    }
+                    _ => {
+                        // With both a PCID's own entry and a global one for the page, either
+                        // may answer (SDM §4.10.2.4 leaves it open); the one used becomes the
+                        // most recent.
+                        let matches = |&(p, c, g, _): &(u64, u16, bool, u64)| p == page && (g || c == pcid);
+                        let any = list.iter().position(matches);
+                        match (t.lookup(va(page), Pcid(pcid)), any) {
+                            (TlbLookup::Hit(h), Some(_)) => {
+                                let got = (h.entry.pcid.0, h.entry.global, h.entry.pfn.0);
+                                let i = list
+                                    .iter()
+                                    .position(|x| matches(x) && (x.1, x.2, x.3) == got);
+                                let Some(i) = i else {
+                                    return Err(TestCaseError::fail(format!("{got:?} is not cached")));
+                                };
+                                let x = list.remove(i);
+                                list.push(x);
+                            }
+                            (TlbLookup::Miss, None) => {
+                                gen += 1;
+                                let mut e = entry(page, pcid, false);
+                                e.pfn = Pfn(gen);
+                                let ev = t.fill(e);
+                                if list.len() == ways as usize {
+                                    let (p, c, g, f) = list.remove(0);
+                                    let got = ev.map(|e| (e.vpn.0, e.pcid.0, e.global, e.pfn.0));
+                                    prop_assert_eq!(got, Some((p, c, g, f)));
+                                } else {
+                                    prop_assert!(ev.is_none());
+                                }
+                                list.push((page, pcid, false, gen));
+                            }
+                            (got, want) => {
+                                return Err(TestCaseError::fail(format!("{got:?} vs oracle {want:?}")));
+                            }
+                        }
+                    }
+                }
+                prop_assert_eq!(t.len(), list.len());
+            }
+        }
+
         /// A fully associative LRU TLB behaves exactly like a list ordered by recency.
         #[test]
         fn fully_associative_lru_matches_a_list(
