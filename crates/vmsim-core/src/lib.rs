@@ -17,6 +17,7 @@ pub mod protection;
 pub mod pte;
 pub mod pwc;
 pub mod replace;
+mod tag_index;
 pub mod tlb;
 pub mod translate;
 pub mod units;

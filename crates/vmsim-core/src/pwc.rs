@@ -5,6 +5,7 @@
 
 use crate::addr::{Pfn, VirtAddr};
 use crate::pte::Level;
+use crate::tag_index::TagIndex;
 use crate::tlb::{Pcid, Rights};
 use serde::{Deserialize, Serialize};
 
@@ -42,24 +43,26 @@ struct Line {
     stamp: u64,
 }
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 struct Cache {
     cap: usize,
     lines: Vec<Line>,
-    /// Dense copy of each line's tag, so a lookup scans 8 bytes a line.
-    tags: Vec<u64>,
+    /// (tag, PCID) → line: one probe per lookup whatever the cache's size.
+    index: TagIndex,
 }
 
 impl Cache {
+    fn new(cap: usize) -> Self {
+        Cache {
+            cap,
+            lines: Vec::with_capacity(cap),
+            index: TagIndex::new(cap),
+        }
+    }
+
     #[inline]
     fn get(&mut self, tag: u64, pcid: Pcid, now: u64) -> Option<&Line> {
-        let i = self
-            .tags
-            .iter()
-            .enumerate()
-            .filter(|&(_, &t)| t == tag)
-            .map(|(i, _)| i)
-            .find(|&i| self.lines[i].pcid == pcid)?;
+        let i = self.index.get(tag, u32::from(pcid.get()))? as usize;
         let l = &mut self.lines[i];
         l.stamp = now;
         Some(l)
@@ -69,25 +72,26 @@ impl Cache {
         if self.cap == 0 {
             return;
         }
-        if let Some(l) = self
-            .lines
-            .iter_mut()
-            .find(|l| l.tag == line.tag && l.pcid == line.pcid)
-        {
-            *l = line;
+        let ctx = u32::from(line.pcid.get());
+        if let Some(i) = self.index.get(line.tag, ctx) {
+            self.lines[i as usize] = line;
         } else if self.lines.len() < self.cap {
+            self.index.insert(line.tag, ctx, self.lines.len() as u32);
             self.lines.push(line);
-            self.tags.push(line.tag);
         } else if let Some((i, _)) = self.lines.iter().enumerate().min_by_key(|(_, l)| l.stamp) {
+            let old = self.lines[i];
+            self.index.remove(old.tag, u32::from(old.pcid.get()));
+            self.index.insert(line.tag, ctx, i as u32);
             self.lines[i] = line;
-            self.tags[i] = line.tag;
         }
     }
 
     fn retain(&mut self, keep: impl Fn(&Line) -> bool) {
         self.lines.retain(keep);
-        self.tags.clear();
-        self.tags.extend(self.lines.iter().map(|l| l.tag));
+        self.index.clear();
+        for (i, l) in self.lines.iter().enumerate() {
+            self.index.insert(l.tag, u32::from(l.pcid.get()), i as u32);
+        }
     }
 }
 
@@ -96,6 +100,8 @@ impl Cache {
 pub struct Pwc {
     /// Indexed by level: [PD, PDPT, PML4, PML5].
     caches: [Cache; 4],
+    /// Some cache has entries to give (fixed at construction).
+    enabled: bool,
     now: u64,
 }
 
@@ -118,20 +124,19 @@ fn slot(level: Level) -> Option<usize> {
 impl Pwc {
     /// Caches of the configured sizes.
     pub fn new(cfg: &PwcConfig) -> Self {
-        let mk = |n: u32| Cache {
-            cap: n as usize,
-            lines: Vec::with_capacity(n as usize),
-            tags: Vec::with_capacity(n as usize),
-        };
+        let mk = |n: u32| Cache::new(n as usize);
+        let caches = [mk(cfg.pde), mk(cfg.pdpte), mk(cfg.pml4e), mk(cfg.pml5e)];
         Pwc {
-            caches: [mk(cfg.pde), mk(cfg.pdpte), mk(cfg.pml4e), mk(cfg.pml5e)],
+            enabled: caches.iter().any(|c| c.cap > 0),
+            caches,
             now: 0,
         }
     }
 
     /// Whether any cache exists.
+    #[inline]
     pub fn is_enabled(&self) -> bool {
-        self.caches.iter().any(|c| c.cap > 0)
+        self.enabled
     }
 
     /// Whether the cache for entries of `level` exists.
@@ -264,5 +269,94 @@ mod tests {
         );
         assert!(p.lookup(r(1), z, Level::Pml4).is_some());
         assert!(p.lookup(r(3), z, Level::Pml4).is_some());
+    }
+
+    /// The obvious page-walk cache: per level, a list of (tag, PCID, table) with the most
+    /// recent last.
+    struct Model {
+        caps: [usize; 4],
+        lists: [Vec<(u64, u16, u64)>; 4],
+    }
+
+    impl Model {
+        fn lookup(&mut self, va: VirtAddr, pcid: u16, top: Level) -> Option<(Level, u64)> {
+            for (i, level) in [Level::Pd, Level::Pdpt, Level::Pml4, Level::Pml5]
+                .into_iter()
+                .enumerate()
+            {
+                if level > top {
+                    break;
+                }
+                let t = tag(va, level);
+                let l = &mut self.lists[i];
+                if let Some(j) = l.iter().position(|&(a, c, _)| a == t && c == pcid) {
+                    let x = l.remove(j);
+                    l.push(x);
+                    return Some((level, x.2));
+                }
+            }
+            None
+        }
+
+        fn fill(&mut self, i: usize, level: Level, va: VirtAddr, pcid: u16, next: u64) {
+            if self.caps[i] == 0 {
+                return;
+            }
+            let t = tag(va, level);
+            let l = &mut self.lists[i];
+            l.retain(|&(a, c, _)| !(a == t && c == pcid));
+            if l.len() == self.caps[i] {
+                l.remove(0);
+            }
+            l.push((t, pcid, next));
+        }
+    }
+
+    proptest::proptest! {
+        /// The caches answer like per-level recency lists under any mix of lookups, fills and
+        /// invalidations.
+        #[test]
+        fn matches_recency_lists(
+            caps in proptest::array::uniform4(0u32..6),
+            ops in proptest::collection::vec((0u64..4, 0u64..3, 0u64..6, 0u16..3, 0u8..12), 1..400),
+        ) {
+            let cfg = PwcConfig { pde: caps[0], pdpte: caps[1], pml4e: caps[2], pml5e: caps[3] };
+            let mut p = Pwc::new(&cfg);
+            let mut m = Model {
+                caps: caps.map(|c| c as usize),
+                lists: Default::default(),
+            };
+            let levels = [Level::Pd, Level::Pdpt, Level::Pml4, Level::Pml5];
+            let mut next = 0u64;
+            for (a, b, c, pcid, op) in ops {
+                let va = VirtAddr::new_unchecked((a << 39) | (b << 30) | (c << 21));
+                let pc = Pcid::try_new(pcid).unwrap();
+                match op {
+                    0 => {
+                        p.invalidate_pcid(pc);
+                        for l in &mut m.lists {
+                            l.retain(|&(_, x, _)| x != pcid);
+                        }
+                    }
+                    1 => {
+                        p.invalidate_all();
+                        for l in &mut m.lists {
+                            l.clear();
+                        }
+                    }
+                    2..=5 => {
+                        let i = (op - 2) as usize;
+                        next += 1;
+                        p.fill(levels[i], va, pc, Pfn(next), Rights::default());
+                        m.fill(i, levels[i], va, pcid, next);
+                    }
+                    _ => {
+                        let top = if op % 2 == 0 { Level::Pml4 } else { Level::Pml5 };
+                        let got = p.lookup(va, pc, top).map(|h| (h.level, h.next_table.0));
+                        proptest::prop_assert_eq!(got, m.lookup(va, pcid, top));
+                    }
+                }
+            }
+        }
     }
 }

@@ -3,12 +3,13 @@
 //! PCID (ASID) and a global bit, and LRU, tree pseudo-LRU or seeded random replacement.
 //!
 //! Fully associative arrays are `sets = 1`. Arrays with many ways keep a hash index from tag to
-//! slot so a lookup costs the same whatever the associativity; small sets are scanned.
+//! slot ([`TagIndex`]) so a lookup costs the same whatever the associativity; small sets are
+//! scanned.
 
 use crate::addr::{PageSize, Pfn, VirtAddr, Vpn};
+use crate::tag_index::TagIndex;
 use rand::{Rng, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
-use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
@@ -263,24 +264,24 @@ struct Array {
     slots: Vec<Slot>,
     /// Dense copy of each slot's (VPN, size) tag, [`NO_TAG`] when invalid: what a scan reads.
     tags: Vec<u64>,
-    /// LRU: a doubly linked recency list per set, through slot indices (way numbers within the
-    /// set): `newer`/`older` per slot, and the most and least recent way per set. O(1) touch
-    /// and victim choice at any associativity.
-    newer: Vec<u32>,
-    older: Vec<u32>,
-    mru: Vec<u32>,
-    lru: Vec<u32>,
+    /// LRU: a doubly linked recency list per set, through slot indices: the newer and older
+    /// neighbour of each slot, and the most and least recent slot of each set. O(1) touch and
+    /// victim choice at any associativity; each pair sits together so a touch reads few lines.
+    links: Vec<Link>,
+    ends: Vec<Ends>,
     /// Tree-PLRU: one bit per internal node, per set (`tree_ways - 1` nodes).
     tree: Vec<u64>,
     tree_ways: u32,
-    /// Tag (see [`Array::index_key`]) → slot, for wide sets.
-    index: Option<FxHashMap<u128, u32>>,
+    /// (VPN, [`Array::index_ctx`]) → slot, for wide sets.
+    index: Option<TagIndex>,
     /// Valid global entries: when zero, lookups skip the probe for a global tag.
     globals: u32,
     /// Valid entries per set: a full set needs no search for a free way.
     used: Vec<u32>,
     /// Valid entries per page size (parallel to `sizes`): a lookup skips sizes with none.
     per_size: Vec<u32>,
+    /// Page-size shift → position in `sizes` (for the sizes this array holds).
+    size_ix: [u8; 41],
 }
 
 impl Array {
@@ -295,27 +296,23 @@ impl Array {
             repl: c.replacement,
             slots: vec![EMPTY; n],
             tags: vec![NO_TAG; n],
-            newer: if lru {
+            links: if lru {
                 (0..n as u32)
-                    .map(|i| if i % c.ways == 0 { NIL } else { i - 1 })
+                    .map(|i| Link {
+                        newer: if i % c.ways == 0 { NIL } else { i - 1 },
+                        older: if i % c.ways == c.ways - 1 { NIL } else { i + 1 },
+                    })
                     .collect()
             } else {
                 Vec::new()
             },
-            older: if lru {
-                (0..n as u32)
-                    .map(|i| if i % c.ways == c.ways - 1 { NIL } else { i + 1 })
+            ends: if lru {
+                (0..c.sets)
+                    .map(|s| Ends {
+                        mru: s * c.ways,
+                        lru: s * c.ways + c.ways - 1,
+                    })
                     .collect()
-            } else {
-                Vec::new()
-            },
-            mru: if lru {
-                (0..c.sets).map(|s| s * c.ways).collect()
-            } else {
-                Vec::new()
-            },
-            lru: if lru {
-                (0..c.sets).map(|s| s * c.ways + c.ways - 1).collect()
             } else {
                 Vec::new()
             },
@@ -325,10 +322,17 @@ impl Array {
                 Vec::new()
             },
             tree_ways,
-            index: (c.ways > SCAN_WAYS).then(FxHashMap::default),
+            index: (c.ways > SCAN_WAYS).then(|| TagIndex::new(n)),
             globals: 0,
             used: vec![0; c.sets as usize],
             per_size: vec![0; c.page_sizes.len()],
+            size_ix: {
+                let mut ix = [0u8; 41];
+                for (i, s) in c.page_sizes.iter().enumerate() {
+                    ix[s.shift() as usize] = i as u8;
+                }
+                ix
+            },
         }
     }
 
@@ -341,7 +345,7 @@ impl Array {
     fn find(&self, vpn: Vpn, size: PageSize, pcid: Pcid) -> Option<usize> {
         // Programs touch the same page many times in a row: try the set's most recent entry
         // before the full search (same result, less work).
-        if let Some(&m) = self.mru.get(self.set_of(vpn) as usize) {
+        if let Some(&Ends { mru: m, .. }) = self.ends.get(self.set_of(vpn) as usize) {
             let s = &self.slots[m as usize];
             if s.valid
                 && s.entry.vpn == vpn
@@ -354,10 +358,10 @@ impl Array {
         match &self.index {
             Some(ix) => {
                 let s = size.shift() as u8;
-                match ix.get(&key(vpn, s, pcid.0)) {
-                    Some(&i) => Some(i as usize),
+                match ix.get(vpn.0, key_ctx(s, pcid.0)) {
+                    Some(i) => Some(i as usize),
                     None if self.globals > 0 => {
-                        ix.get(&key(vpn, s, GLOBAL_TAG)).map(|&i| i as usize)
+                        ix.get(vpn.0, key_ctx(s, GLOBAL_TAG)).map(|i| i as usize)
                     }
                     None => None,
                 }
@@ -381,7 +385,7 @@ impl Array {
     /// Finds an entry with exactly this tag (same PCID, or both global).
     fn find_exact(&self, e: &TlbEntry) -> Option<usize> {
         if let Some(ix) = &self.index {
-            return ix.get(&Self::index_key(e)).map(|&i| i as usize);
+            return ix.get(e.vpn.0, Self::index_ctx(e)).map(|i| i as usize);
         }
         let base = (self.set_of(e.vpn) * self.ways) as usize;
         self.slots[base..base + self.ways as usize]
@@ -396,50 +400,55 @@ impl Array {
             .map(|w| base + w)
     }
 
-    #[inline]
+    /// Makes `slot` (in `set`) the most recent.
+    #[inline(always)]
     fn touch(&mut self, slot: usize, set: usize) {
         match self.repl {
             Replacement::Lru => {
                 let s = slot as u32;
-                if self.mru[set] == s {
+                let head = self.ends[set].mru;
+                if head == s {
                     return;
                 }
                 // Unlink (s is not the most recent, so it has a newer neighbour).
-                let (n, o) = (self.newer[slot], self.older[slot]);
-                self.older[n as usize] = o;
+                let Link { newer: n, older: o } = self.links[slot];
+                self.links[n as usize].older = o;
                 if o == NIL {
-                    self.lru[set] = n;
+                    self.ends[set].lru = n;
                 } else {
-                    self.newer[o as usize] = n;
+                    self.links[o as usize].newer = n;
                 }
                 // Push in front.
-                let head = self.mru[set];
-                self.newer[slot] = NIL;
-                self.older[slot] = head;
-                self.newer[head as usize] = s;
-                self.mru[set] = s;
+                self.links[slot] = Link {
+                    newer: NIL,
+                    older: head,
+                };
+                self.links[head as usize].newer = s;
+                self.ends[set].mru = s;
             }
-            Replacement::Plru => {
-                let way = (slot - set * self.ways as usize) as u32;
-                let base = set * self.tree_ways.max(2) as usize;
-                // Walk from the root to the leaf of `way`, pointing every node away from it.
-                let mut node = 1usize;
-                let mut span = self.tree_ways;
-                let mut lo = 0u32;
-                while span > 1 {
-                    span /= 2;
-                    let right = way >= lo + span;
-                    // bit = 1 means "the victim is on the right".
-                    self.tree[base + node] = u64::from(!right);
-                    if right {
-                        lo += span;
-                        node = 2 * node + 1;
-                    } else {
-                        node *= 2;
-                    }
-                }
-            }
+            Replacement::Plru => self.touch_plru(slot, set),
             Replacement::Random => {}
+        }
+    }
+
+    /// Tree-PLRU touch: every node on the path to the way points away from it.
+    fn touch_plru(&mut self, slot: usize, set: usize) {
+        let way = (slot - set * self.ways as usize) as u32;
+        let base = set * self.tree_ways.max(2) as usize;
+        let mut node = 1usize;
+        let mut span = self.tree_ways;
+        let mut lo = 0u32;
+        while span > 1 {
+            span /= 2;
+            let right = way >= lo + span;
+            // bit = 1 means "the victim is on the right".
+            self.tree[base + node] = u64::from(!right);
+            if right {
+                lo += span;
+                node = 2 * node + 1;
+            } else {
+                node *= 2;
+            }
         }
     }
 
@@ -452,7 +461,7 @@ impl Array {
             }
         }
         match self.repl {
-            Replacement::Lru => self.lru[set as usize] as usize,
+            Replacement::Lru => self.ends[set as usize].lru as usize,
             Replacement::Random => base + rng.gen_range(0..ways),
             Replacement::Plru => {
                 let tbase = set as usize * self.tree_ways.max(2) as usize;
@@ -478,9 +487,9 @@ impl Array {
         }
     }
 
-    fn index_key(e: &TlbEntry) -> u128 {
-        key(
-            e.vpn,
+    /// The hash-index context of an entry (its tag is the VPN).
+    fn index_ctx(e: &TlbEntry) -> u32 {
+        key_ctx(
             e.size.shift() as u8,
             if e.global { GLOBAL_TAG } else { e.pcid.0 },
         )
@@ -489,7 +498,8 @@ impl Array {
     fn remove(&mut self, slot: usize) {
         if self.slots[slot].valid {
             if let Some(ix) = &mut self.index {
-                ix.remove(&Self::index_key(&self.slots[slot].entry));
+                let e = &self.slots[slot].entry;
+                ix.remove(e.vpn.0, Self::index_ctx(e));
             }
             if self.slots[slot].entry.global {
                 self.globals -= 1;
@@ -497,32 +507,51 @@ impl Array {
             let size = self.slots[slot].entry.size;
             let set = self.set_of(self.slots[slot].entry.vpn) as usize;
             self.used[set] -= 1;
-            if let Some(i) = self.sizes.iter().position(|&z| z == size) {
-                self.per_size[i] -= 1;
-            }
+            let i = self.size_index(size);
+            self.per_size[i] -= 1;
             self.slots[slot].valid = false;
             self.tags[slot] = NO_TAG;
         }
     }
 
-    fn install(&mut self, slot: usize, e: TlbEntry) {
+    /// Puts `e` in `slot` of `set` (the set `e` maps to) and makes it the most recent;
+    /// returns the valid entry it replaced. One pass over the bookkeeping, touching only the
+    /// counters that change (a fill in a full set leaves the set's count alone).
+    #[inline(always)]
+    fn replace(&mut self, slot: usize, set: usize, e: TlbEntry) -> Option<TlbEntry> {
+        let old = self.slots[slot];
+        let ix_new = self.size_index(e.size);
+        if old.valid {
+            if let Some(ix) = &mut self.index {
+                ix.remove(old.entry.vpn.0, Self::index_ctx(&old.entry));
+            }
+            self.globals -= u32::from(old.entry.global);
+            if old.entry.size != e.size {
+                let ix_old = self.size_index(old.entry.size);
+                self.per_size[ix_old] -= 1;
+                self.per_size[ix_new] += 1;
+            }
+        } else {
+            self.used[set] += 1;
+            self.per_size[ix_new] += 1;
+        }
+        self.globals += u32::from(e.global);
         self.slots[slot] = Slot {
             valid: true,
             entry: e,
         };
         self.tags[slot] = tag(e.vpn, e.size);
-        let set = self.set_of(e.vpn) as usize;
-        if e.global {
-            self.globals += 1;
-        }
-        self.used[set] += 1;
-        if let Some(i) = self.sizes.iter().position(|&z| z == e.size) {
-            self.per_size[i] += 1;
-        }
         if let Some(ix) = &mut self.index {
-            ix.insert(Self::index_key(&e), slot as u32);
+            ix.insert(e.vpn.0, Self::index_ctx(&e), slot as u32);
         }
         self.touch(slot, set);
+        old.valid.then_some(old.entry)
+    }
+
+    /// Position of `size` in `sizes` (the array holds it: callers checked).
+    #[inline]
+    fn size_index(&self, size: PageSize) -> usize {
+        self.size_ix[size.shift() as usize] as usize
     }
 
     fn remove_where(&mut self, mut f: impl FnMut(&TlbEntry) -> bool) -> usize {
@@ -568,10 +597,25 @@ fn tag(vpn: Vpn, size: PageSize) -> u64 {
 /// End of a recency list.
 const NIL: u32 = u32::MAX;
 
-/// The hash-index tag of an entry: VPN, page-size shift and PCID (or [`GLOBAL_TAG`]).
+/// A slot's neighbours in its set's recency list ([`NIL`] at the ends).
+#[derive(Debug, Clone, Copy)]
+struct Link {
+    newer: u32,
+    older: u32,
+}
+
+/// A set's most and least recently used slots.
+#[derive(Debug, Clone, Copy)]
+struct Ends {
+    mru: u32,
+    lru: u32,
+}
+
+/// The hash-index context of an entry beside its VPN: page-size shift and PCID (or
+/// [`GLOBAL_TAG`]).
 #[inline]
-fn key(vpn: Vpn, shift: u8, pcid: u16) -> u128 {
-    ((vpn.0 as u128) << 32) | ((shift as u128) << 16) | pcid as u128
+fn key_ctx(shift: u8, pcid: u16) -> u32 {
+    (u32::from(shift) << 16) | u32::from(pcid)
 }
 
 impl Tlb {
@@ -658,6 +702,7 @@ impl Tlb {
     /// Installs `e` in the array for its page size, replacing an entry with the same tag or
     /// evicting a victim; returns the evicted valid entry. Does nothing if no array holds the
     /// size (hardware would cache a smaller fragment; callers check [`Tlb::holds`]).
+    #[inline]
     pub fn fill(&mut self, e: TlbEntry) -> Option<TlbEntry> {
         let ai = *self.by_shift.get(e.size.shift() as usize)?;
         if ai == NONE {
@@ -669,19 +714,15 @@ impl Tlb {
             .take()
             .is_some_and(|(va, pcid)| va.vpn(e.size) == e.vpn && (e.global || pcid == e.pcid));
         let a = &mut self.arrays[ai as usize];
+        let set = a.set_of(e.vpn);
         if !proven_absent {
             if let Some(slot) = a.find_exact(&e) {
-                a.remove(slot);
-                a.install(slot, e);
+                a.replace(slot, set as usize, e);
                 return None;
             }
         }
-        let set = a.set_of(e.vpn);
         let slot = a.victim(set, &mut self.rng);
-        let evicted = a.slots[slot].valid.then_some(a.slots[slot].entry);
-        a.remove(slot);
-        a.install(slot, e);
-        evicted
+        a.replace(slot, set as usize, e)
     }
 
     /// INVLPG: removes the entries for `va`'s page tagged with `current`, and global entries
@@ -949,6 +990,101 @@ mod tests {
     }
 
     proptest! {
+        /// Wide arrays (more ways than [`SCAN_WAYS`], so looked up through the tag index)
+        /// behave like a list ordered by recency, with global entries, PCIDs, refills of
+        /// cached pages and every kind of invalidation.
+        #[test]
+        fn wide_lru_matches_a_list(
+            ops in prop::collection::vec((0u64..48, 0u16..3, 0u8..10), 1..500),
+            ways in 17u32..40,
+        ) {
+            let mut t = Tlb::new(&cfg(1, ways, Replacement::Lru), 0).unwrap();
+            // Oracle: (page, pcid, global, frame), most recent last.
+            let mut list: Vec<(u64, u16, bool, u64)> = Vec::new();
+            let mut gen = 0u64;
+            for (page, pcid, op) in ops {
+                match op {
+                    0 => {
+                        let n = t.invlpg(va(page), Pcid(pcid));
+                        let before = list.len();
+                        list.retain(|&(p, c, g, _)| !(p == page && (g || c == pcid)));
+                        prop_assert_eq!(n, before - list.len());
+                    }
+                    1 => {
+                        let n = t.flush_pcid_nonglobal(Pcid(pcid));
+                        let before = list.len();
+                        list.retain(|&(_, c, g, _)| g || c != pcid);
+                        prop_assert_eq!(n, before - list.len());
+                    }
+                    2 if page % 8 == 0 => {
+                        prop_assert_eq!(t.flush_all(), list.len());
+                        list.clear();
+                    }
+                    2 | 3 => {
+                        // A fill whether or not the page is cached: a cached entry with the
+                        // same tag is replaced in place and becomes the most recent.
+                        gen += 1;
+                        let global = op == 2;
+                        let mut e = entry(page, pcid, global);
+                        e.pfn = Pfn(gen);
+                        let ev = t.fill(e);
+                        let same = |&(p, c, g, _): &(u64, u16, bool, u64)| {
+                            p == page && g == global && (global || c == pcid)
+                        };
+                        if let Some(i) = list.iter().position(same) {
+                            list.remove(i);
+                            prop_assert!(ev.is_none());
+                        } else if list.len() == ways as usize {
+                            let (p, c, g, f) = list.remove(0);
+                            let got = ev.map(|e| (e.vpn.0, e.pcid.0, e.global, e.pfn.0));
+                            prop_assert_eq!(got, Some((p, c, g, f)));
+                        } else {
+                            prop_assert!(ev.is_none());
+                        }
+                        list.push((page, pcid, global, gen));
+                    }
+                    _ => {
+                        // With both a PCID's own entry and a global one for the page, either
+                        // may answer (SDM §4.10.2.4 leaves it open); the one used becomes the
+                        // most recent.
+                        let matches = |&(p, c, g, _): &(u64, u16, bool, u64)| p == page && (g || c == pcid);
+                        let any = list.iter().position(matches);
+                        match (t.lookup(va(page), Pcid(pcid)), any) {
+                            (TlbLookup::Hit(h), Some(_)) => {
+                                let got = (h.entry.pcid.0, h.entry.global, h.entry.pfn.0);
+                                let i = list
+                                    .iter()
+                                    .position(|x| matches(x) && (x.1, x.2, x.3) == got);
+                                let Some(i) = i else {
+                                    return Err(TestCaseError::fail(format!("{got:?} is not cached")));
+                                };
+                                let x = list.remove(i);
+                                list.push(x);
+                            }
+                            (TlbLookup::Miss, None) => {
+                                gen += 1;
+                                let mut e = entry(page, pcid, false);
+                                e.pfn = Pfn(gen);
+                                let ev = t.fill(e);
+                                if list.len() == ways as usize {
+                                    let (p, c, g, f) = list.remove(0);
+                                    let got = ev.map(|e| (e.vpn.0, e.pcid.0, e.global, e.pfn.0));
+                                    prop_assert_eq!(got, Some((p, c, g, f)));
+                                } else {
+                                    prop_assert!(ev.is_none());
+                                }
+                                list.push((page, pcid, false, gen));
+                            }
+                            (got, want) => {
+                                return Err(TestCaseError::fail(format!("{got:?} vs oracle {want:?}")));
+                            }
+                        }
+                    }
+                }
+                prop_assert_eq!(t.len(), list.len());
+            }
+        }
+
         /// A fully associative LRU TLB behaves exactly like a list ordered by recency.
         #[test]
         fn fully_associative_lru_matches_a_list(
