@@ -6,10 +6,10 @@ use crate::access::{AccessKind, Privilege};
 use crate::addr::{PageSize, PhysAddr, VirtAddr};
 use crate::event::{Event, Fault, Observer, TlbLevel};
 use crate::phys::PhysMem;
-use crate::protection::{self, ProtectionFeatures};
+use crate::protection::{self, Permits, ProtectionFault, ProtectionFeatures};
 use crate::pte::{Level, Pte, PteFlags};
 use crate::pwc::{Pwc, PwcConfig};
-use crate::tlb::{InvpcidKind, Pcid, Rights, Tlb, TlbConfig, TlbConfigError, TlbEntry, TlbLookup};
+use crate::tlb::{InvpcidKind, Pcid, Rights, Tlb, TlbConfig, TlbConfigError, TlbEntry};
 use crate::translate::radix::{self, Geometry, Leaf};
 use serde::{Deserialize, Serialize};
 
@@ -216,6 +216,8 @@ pub struct Mmu {
     cr3: Option<(crate::addr::Pfn, Pcid)>,
     privilege: Privilege,
     pkru: u32,
+    /// [`protection::check`] tabulated for the current privilege and PKRU.
+    permits: Permits,
     stats: CpuStats,
 }
 
@@ -242,6 +244,7 @@ impl Mmu {
             cr3: None,
             privilege: Privilege::User,
             pkru: 0,
+            permits: Permits::new(Privilege::User, cfg.protection, 0),
             stats: CpuStats::default(),
         })
     }
@@ -274,11 +277,13 @@ impl Mmu {
     /// Sets the privilege of following accesses (user by default).
     pub fn set_privilege(&mut self, p: Privilege) {
         self.privilege = p;
+        self.permits = Permits::new(p, self.cfg.protection, self.pkru);
     }
 
     /// Sets PKRU (two bits per key: access-disable, write-disable).
     pub fn set_pkru(&mut self, pkru: u32) {
         self.pkru = pkru;
+        self.permits = Permits::new(self.privilege, self.cfg.protection, pkru);
     }
 
     /// MOV to CR3 (SDM §4.10.4.1). Without PCIDs every non-global entry is flushed and the
@@ -429,13 +434,7 @@ impl Mmu {
         cycles: u64,
         obs: &mut O,
     ) -> Option<Result<Translation, Fault>> {
-        if let Err(cause) = protection::check(
-            e.rights,
-            kind,
-            self.privilege,
-            self.cfg.protection,
-            self.pkru,
-        ) {
+        if let Err(cause) = self.permit(e.rights, kind) {
             self.count_misses(missed, e.size.x86_index());
             let level = level_of(e.size);
             return Some(self.fail(Fault::Protection { level, cause }, cycles, obs));
@@ -515,6 +514,15 @@ impl Mmu {
         Err(f)
     }
 
+    /// The permission check: the table's answer when it has one, else the rules.
+    #[inline(always)]
+    fn permit(&self, rights: Rights, kind: AccessKind) -> Result<(), ProtectionFault> {
+        if self.permits.allows(rights, kind) {
+            return Ok(());
+        }
+        protection::check(rights, kind, self.privilege, self.cfg.protection, self.pkru)
+    }
+
     #[inline]
     fn count_misses(&mut self, missed: &[bool; 3], i: usize) {
         if *missed == [false; 3] {
@@ -527,7 +535,7 @@ impl Mmu {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     fn probe<O: Observer>(
         &mut self,
         level: TlbLevel,
@@ -536,12 +544,12 @@ impl Mmu {
         obs: &mut O,
     ) -> Option<TlbEntry> {
         let tlb = self.tlbs[level.index()].as_mut()?;
-        let r = tlb.lookup(va, pcid);
+        let found = tlb.find(va, pcid);
         if O::ENABLED {
-            let at = match &r {
-                TlbLookup::Hit(h) => Some((h.array, h.entry.size, h.set)),
-                TlbLookup::Miss => None,
-            };
+            let at = found.map(|f| {
+                let h = tlb.hit(f);
+                (h.array, h.entry.size, h.set)
+            });
             for (array, size, set) in tlb.probes(va) {
                 obs.event(&Event::TlbProbe {
                     tlb: level,
@@ -556,13 +564,9 @@ impl Mmu {
                 hit: at.is_some(),
             });
         }
-        match r {
-            TlbLookup::Hit(h) => {
-                self.stats.tlb[level.index()].hits[h.entry.size.x86_index()] += 1;
-                Some(h.entry)
-            }
-            TlbLookup::Miss => None,
-        }
+        let e = *tlb.entry(found?);
+        self.stats.tlb[level.index()].hits[e.size.x86_index()] += 1;
+        Some(e)
     }
 
     #[inline]
@@ -660,17 +664,11 @@ impl Mmu {
             self.pwc.fill(lv, va, pcid, pte.frame(), acc);
         }
         let leaf = r.map_err(Fault::Walk)?;
-        protection::check(
-            leaf.rights,
-            kind,
-            self.privilege,
-            self.cfg.protection,
-            self.pkru,
-        )
-        .map_err(|cause| Fault::Protection {
-            level: leaf.level,
-            cause,
-        })?;
+        self.permit(leaf.rights, kind)
+            .map_err(|cause| Fault::Protection {
+                level: leaf.level,
+                cause,
+            })?;
         // Step 4: the processor sets A, and D on a write, in the leaf.
         let pte = mem.read(leaf.table, leaf.index);
         let mut set = PteFlags::ACCESSED;

@@ -108,6 +108,49 @@ pub fn check(
     }
 }
 
+/// [`check`]'s answers for one privilege, feature set and PKRU, precomputed for the rights
+/// that decide them, so the per-access path tests a bit instead of walking the rules. Only
+/// R/W, U/S and XD are tabulated: with protection keys on, the key matters too, and every
+/// access takes the full check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Permits {
+    /// Per access kind, bit `w | u << 1 | nx << 2` set when those rights allow it.
+    allowed: [u8; 3],
+}
+
+impl Permits {
+    /// The table for accesses at `privilege` under `f` and `pkru`.
+    pub fn new(privilege: Privilege, f: ProtectionFeatures, pkru: u32) -> Self {
+        let mut allowed = [0u8; 3];
+        if !f.pke {
+            for kind in [AccessKind::Read, AccessKind::Write, AccessKind::Fetch] {
+                for bits in 0..8u8 {
+                    let r = Rights {
+                        writable: bits & 1 != 0,
+                        user: bits & 2 != 0,
+                        no_execute: bits & 4 != 0,
+                        dirty: false,
+                        pkey: 0,
+                    };
+                    if check(r, kind, privilege, f, pkru).is_ok() {
+                        allowed[kind.index()] |= 1 << bits;
+                    }
+                }
+            }
+        }
+        Permits { allowed }
+    }
+
+    /// Whether the table alone says `rights` allow an access of `kind` (false: ask [`check`]).
+    #[inline(always)]
+    pub fn allows(&self, rights: Rights, kind: AccessKind) -> bool {
+        let bits = u8::from(rights.writable)
+            | u8::from(rights.user) << 1
+            | u8::from(rights.no_execute) << 2;
+        self.allowed[kind.index()] >> bits & 1 != 0
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -208,5 +251,43 @@ mod tests {
             check(sup, AccessKind::Read, Privilege::Supervisor, f, ad),
             Ok(())
         );
+    }
+
+    /// The table answers exactly as the rules for every privilege, feature set, kind and
+    /// rights (it may only defer, and defers only when protection keys are on).
+    #[test]
+    fn permits_table_agrees_with_check() {
+        for fbits in 0..16u8 {
+            let f = ProtectionFeatures {
+                wp: fbits & 1 != 0,
+                smep: fbits & 2 != 0,
+                smap: fbits & 4 != 0,
+                pke: fbits & 8 != 0,
+            };
+            for privilege in [Privilege::User, Privilege::Supervisor] {
+                let t = Permits::new(privilege, f, 0b0100);
+                for kind in [AccessKind::Read, AccessKind::Write, AccessKind::Fetch] {
+                    for bits in 0..64u8 {
+                        let rights = Rights {
+                            writable: bits & 1 != 0,
+                            user: bits & 2 != 0,
+                            no_execute: bits & 4 != 0,
+                            dirty: bits & 8 != 0,
+                            pkey: bits >> 4,
+                        };
+                        let ok = check(rights, kind, privilege, f, 0b0100).is_ok();
+                        if f.pke {
+                            assert!(!t.allows(rights, kind));
+                        } else {
+                            assert_eq!(
+                                t.allows(rights, kind),
+                                ok,
+                                "{f:?} {privilege:?} {kind:?} {rights:?}"
+                            );
+                        }
+                    }
+                }
+            }
+        }
     }
 }

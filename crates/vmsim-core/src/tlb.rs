@@ -231,28 +231,48 @@ const GLOBAL_TAG: u16 = u16::MAX;
 /// Sets with more ways than this keep a hash index.
 const SCAN_WAYS: u32 = 16;
 
-#[derive(Debug, Clone, Copy)]
-struct Slot {
-    valid: bool,
-    entry: TlbEntry,
+/// What an invalid slot holds (its tag, [`NO_TAG`], is what marks it invalid).
+const EMPTY: TlbEntry = TlbEntry {
+    vpn: Vpn(0),
+    size: PageSize::SIZE_4K,
+    pcid: Pcid::ZERO,
+    global: false,
+    pfn: Pfn(0),
+    rights: Rights {
+        writable: false,
+        user: false,
+        no_execute: false,
+        dirty: false,
+        pkey: 0,
+    },
+};
+
+/// Where a lookup found its entry: an array of the level and a slot in it. Small enough to
+/// come back in registers, so the hit path copies out only the fields it uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SlotRef {
+    array: u8,
+    slot: u32,
 }
 
-const EMPTY: Slot = Slot {
-    valid: false,
-    entry: TlbEntry {
-        vpn: Vpn(0),
-        size: PageSize::SIZE_4K,
-        pcid: Pcid::ZERO,
-        global: false,
-        pfn: Pfn(0),
-        rights: Rights {
-            writable: false,
-            user: false,
-            no_execute: false,
-            dirty: false,
-            pkey: 0,
-        },
-    },
+/// The last hit of a level, kept until the next fill or invalidation ([`Tlb::lookup`]).
+#[derive(Debug, Clone, Copy)]
+struct LastHit {
+    /// The PCID it was looked up for; [`NO_PCID`] when there is none.
+    pcid: u16,
+    vpn: Vpn,
+    size: PageSize,
+    at: SlotRef,
+}
+
+/// No PCID is this wide (they have 12 bits): marks an empty [`LastHit`].
+const NO_PCID: u16 = u16::MAX;
+
+const NO_LAST_HIT: LastHit = LastHit {
+    pcid: NO_PCID,
+    vpn: Vpn(0),
+    size: PageSize::SIZE_4K,
+    at: SlotRef { array: 0, slot: 0 },
 };
 
 #[derive(Debug, Clone)]
@@ -261,8 +281,9 @@ struct Array {
     ways: u32,
     sizes: Vec<PageSize>,
     repl: Replacement,
-    slots: Vec<Slot>,
-    /// Dense copy of each slot's (VPN, size) tag, [`NO_TAG`] when invalid: what a scan reads.
+    slots: Vec<TlbEntry>,
+    /// Each slot's (VPN, size) tag, [`NO_TAG`] when the slot is invalid: what a scan reads,
+    /// densely, and the only record of validity.
     tags: Vec<u64>,
     /// LRU: a doubly linked recency list per set, through slot indices: the newer and older
     /// neighbour of each slot, and the most and least recent slot of each set. O(1) touch and
@@ -278,8 +299,10 @@ struct Array {
     globals: u32,
     /// Valid entries per set: a full set needs no search for a free way.
     used: Vec<u32>,
-    /// Valid entries per page size (parallel to `sizes`): a lookup skips sizes with none.
+    /// Valid entries per page size (parallel to `sizes`).
     per_size: Vec<u32>,
+    /// Bit `i` set when `per_size[i] > 0`: a lookup probes only sizes some entry has.
+    present: u64,
     /// Page-size shift → position in `sizes` (for the sizes this array holds).
     size_ix: [u8; 41],
 }
@@ -326,6 +349,7 @@ impl Array {
             globals: 0,
             used: vec![0; c.sets as usize],
             per_size: vec![0; c.page_sizes.len()],
+            present: 0,
             size_ix: {
                 let mut ix = [0u8; 41];
                 for (i, s) in c.page_sizes.iter().enumerate() {
@@ -343,18 +367,6 @@ impl Array {
 
     #[inline]
     fn find(&self, vpn: Vpn, size: PageSize, pcid: Pcid) -> Option<usize> {
-        // Programs touch the same page many times in a row: try the set's most recent entry
-        // before the full search (same result, less work).
-        if let Some(&Ends { mru: m, .. }) = self.ends.get(self.set_of(vpn) as usize) {
-            let s = &self.slots[m as usize];
-            if s.valid
-                && s.entry.vpn == vpn
-                && s.entry.size == size
-                && (s.entry.global || s.entry.pcid == pcid)
-            {
-                return Some(m as usize);
-            }
-        }
         match &self.index {
             Some(ix) => {
                 let s = size.shift() as u8;
@@ -375,11 +387,17 @@ impl Array {
                     .filter(|&(_, &t)| t == want)
                     .map(|(w, _)| base + w)
                     .find(|&i| {
-                        let e = &self.slots[i].entry;
+                        let e = &self.slots[i];
                         e.global || e.pcid == pcid
                     })
             }
         }
+    }
+
+    /// Whether `slot` holds an entry.
+    #[inline]
+    fn valid(&self, slot: usize) -> bool {
+        self.tags[slot] != NO_TAG
     }
 
     /// Finds an entry with exactly this tag (same PCID, or both global).
@@ -388,16 +406,11 @@ impl Array {
             return ix.get(e.vpn.0, Self::index_ctx(e)).map(|i| i as usize);
         }
         let base = (self.set_of(e.vpn) * self.ways) as usize;
-        self.slots[base..base + self.ways as usize]
-            .iter()
-            .position(|s| {
-                s.valid
-                    && s.entry.vpn == e.vpn
-                    && s.entry.size == e.size
-                    && s.entry.global == e.global
-                    && (e.global || s.entry.pcid == e.pcid)
-            })
-            .map(|w| base + w)
+        let want = tag(e.vpn, e.size);
+        (base..base + self.ways as usize).find(|&i| {
+            let s = &self.slots[i];
+            self.tags[i] == want && s.global == e.global && (e.global || s.pcid == e.pcid)
+        })
     }
 
     /// Makes `slot` (in `set`) the most recent.
@@ -452,11 +465,25 @@ impl Array {
         }
     }
 
+    /// The slot a fill of `set` uses: a free way if there is one, else the policy's victim.
+    #[inline(always)]
     fn victim(&self, set: u32, rng: &mut Xoshiro256PlusPlus) -> usize {
+        // The steady state of an LRU set, inline; everything else out of line.
+        if self.repl == Replacement::Lru && self.used[set as usize] == self.ways {
+            return self.ends[set as usize].lru as usize;
+        }
+        self.victim_search(set, rng)
+    }
+
+    #[inline(never)]
+    fn victim_search(&self, set: u32, rng: &mut Xoshiro256PlusPlus) -> usize {
         let base = (set * self.ways) as usize;
         let ways = self.ways as usize;
         if self.used[set as usize] < self.ways {
-            if let Some(w) = self.slots[base..base + ways].iter().position(|s| !s.valid) {
+            if let Some(w) = self.tags[base..base + ways]
+                .iter()
+                .position(|&t| t == NO_TAG)
+            {
                 return base + w;
             }
         }
@@ -496,21 +523,33 @@ impl Array {
     }
 
     fn remove(&mut self, slot: usize) {
-        if self.slots[slot].valid {
-            if let Some(ix) = &mut self.index {
-                let e = &self.slots[slot].entry;
-                ix.remove(e.vpn.0, Self::index_ctx(e));
+        if !self.valid(slot) {
+            return;
+        }
+        let e = self.slots[slot];
+        if let Some(ix) = &mut self.index {
+            ix.remove(e.vpn.0, Self::index_ctx(&e));
+        }
+        self.globals -= u32::from(e.global);
+        let set = self.set_of(e.vpn) as usize;
+        self.used[set] -= 1;
+        self.count_size(e.size, false);
+        self.tags[slot] = NO_TAG;
+    }
+
+    /// One more (`add`) or one fewer valid entry of `size`, keeping `present` in step.
+    #[inline]
+    fn count_size(&mut self, size: PageSize, add: bool) {
+        let i = self.size_index(size);
+        let n = &mut self.per_size[i];
+        if add {
+            *n += 1;
+            self.present |= 1 << i;
+        } else {
+            *n -= 1;
+            if *n == 0 {
+                self.present &= !(1 << i);
             }
-            if self.slots[slot].entry.global {
-                self.globals -= 1;
-            }
-            let size = self.slots[slot].entry.size;
-            let set = self.set_of(self.slots[slot].entry.vpn) as usize;
-            self.used[set] -= 1;
-            let i = self.size_index(size);
-            self.per_size[i] -= 1;
-            self.slots[slot].valid = false;
-            self.tags[slot] = NO_TAG;
         }
     }
 
@@ -520,33 +559,29 @@ impl Array {
     /// walk-heavy replay this is 2% fewer instructions than `remove` followed by an install.
     #[inline(always)]
     fn replace(&mut self, slot: usize, set: usize, e: TlbEntry) -> Option<TlbEntry> {
+        let was_valid = self.valid(slot);
         let old = self.slots[slot];
-        let ix_new = self.size_index(e.size);
-        if old.valid {
+        if was_valid {
             if let Some(ix) = &mut self.index {
-                ix.remove(old.entry.vpn.0, Self::index_ctx(&old.entry));
+                ix.remove(old.vpn.0, Self::index_ctx(&old));
             }
-            self.globals -= u32::from(old.entry.global);
-            if old.entry.size != e.size {
-                let ix_old = self.size_index(old.entry.size);
-                self.per_size[ix_old] -= 1;
-                self.per_size[ix_new] += 1;
+            self.globals -= u32::from(old.global);
+            if old.size != e.size {
+                self.count_size(old.size, false);
+                self.count_size(e.size, true);
             }
         } else {
             self.used[set] += 1;
-            self.per_size[ix_new] += 1;
+            self.count_size(e.size, true);
         }
         self.globals += u32::from(e.global);
-        self.slots[slot] = Slot {
-            valid: true,
-            entry: e,
-        };
+        self.slots[slot] = e;
         self.tags[slot] = tag(e.vpn, e.size);
         if let Some(ix) = &mut self.index {
             ix.insert(e.vpn.0, Self::index_ctx(&e), slot as u32);
         }
         self.touch(slot, set);
-        old.valid.then_some(old.entry)
+        was_valid.then_some(old)
     }
 
     /// Position of `size` in `sizes` (the array holds it: callers checked).
@@ -558,7 +593,7 @@ impl Array {
     fn remove_where(&mut self, mut f: impl FnMut(&TlbEntry) -> bool) -> usize {
         let mut n = 0;
         for i in 0..self.slots.len() {
-            if self.slots[i].valid && f(&self.slots[i].entry) {
+            if self.valid(i) && f(&self.slots[i]) {
                 self.remove(i);
                 n += 1;
             }
@@ -582,7 +617,7 @@ pub struct Tlb {
     /// Touching the entry again changes no replacement state (it is already its set's most
     /// recent, and a PLRU touch is idempotent), so a lookup of the same page for the same PCID
     /// returns it without a search: programs touch one page many times in a row.
-    last_hit: Option<(Pcid, TlbHit)>,
+    last_hit: LastHit,
 }
 
 const NONE: u8 = u8::MAX;
@@ -641,47 +676,77 @@ impl Tlb {
             by_shift,
             rng: Xoshiro256PlusPlus::seed_from_u64(seed),
             last_miss: None,
-            last_hit: None,
+            last_hit: NO_LAST_HIT,
         })
     }
 
     /// Looks `va` up for `pcid` (global entries match any PCID), updating replacement state.
     #[inline]
     pub fn lookup(&mut self, va: VirtAddr, pcid: Pcid) -> TlbLookup {
-        if let Some((p, h)) = self.last_hit {
-            if p == pcid && va.vpn(h.entry.size) == h.entry.vpn {
-                return TlbLookup::Hit(h);
-            }
+        match self.find(va, pcid) {
+            Some(at) => TlbLookup::Hit(self.hit(at)),
+            None => TlbLookup::Miss,
+        }
+    }
+
+    /// [`Tlb::lookup`] that says only where the entry is ([`Tlb::entry`] reads it): the
+    /// per-access path.
+    #[inline]
+    pub fn find(&mut self, va: VirtAddr, pcid: Pcid) -> Option<SlotRef> {
+        let h = self.last_hit;
+        if h.pcid == pcid.0 && va.vpn(h.size) == h.vpn {
+            return Some(h.at);
         }
         self.search(va, pcid)
     }
 
-    /// The lookup proper: every array, every page size it holds.
+    /// The entry at `at`, which a lookup just returned.
+    #[inline]
+    pub fn entry(&self, at: SlotRef) -> &TlbEntry {
+        &self.arrays[at.array as usize].slots[at.slot as usize]
+    }
+
+    /// Everything about the hit at `at`: entry, array, set and way.
+    pub fn hit(&self, at: SlotRef) -> TlbHit {
+        let a = &self.arrays[at.array as usize];
+        let slot = at.slot as usize;
+        let entry = a.slots[slot];
+        let set = a.set_of(entry.vpn);
+        TlbHit {
+            entry,
+            array: at.array,
+            set,
+            way: (slot - (set * a.ways) as usize) as u16,
+        }
+    }
+
+    /// The lookup proper: every array, every page size it holds entries of.
     #[inline(never)]
-    fn search(&mut self, va: VirtAddr, pcid: Pcid) -> TlbLookup {
+    fn search(&mut self, va: VirtAddr, pcid: Pcid) -> Option<SlotRef> {
         for (ai, a) in self.arrays.iter_mut().enumerate() {
-            for si in 0..a.sizes.len() {
-                if a.per_size[si] == 0 {
-                    continue;
-                }
-                let size = a.sizes[si];
+            let mut sizes = a.present;
+            while sizes != 0 {
+                let size = a.sizes[sizes.trailing_zeros() as usize];
+                sizes &= sizes - 1;
                 let vpn = va.vpn(size);
                 if let Some(slot) = a.find(vpn, size, pcid) {
-                    let set = a.set_of(vpn) as usize;
-                    a.touch(slot, set);
-                    let hit = TlbHit {
-                        entry: a.slots[slot].entry,
+                    a.touch(slot, a.set_of(vpn) as usize);
+                    let at = SlotRef {
                         array: ai as u8,
-                        set: set as u32,
-                        way: (slot - set * a.ways as usize) as u16,
+                        slot: slot as u32,
                     };
-                    self.last_hit = Some((pcid, hit));
-                    return TlbLookup::Hit(hit);
+                    self.last_hit = LastHit {
+                        pcid: pcid.0,
+                        vpn,
+                        size,
+                        at,
+                    };
+                    return Some(at);
                 }
             }
         }
         self.last_miss = Some((va, pcid));
-        TlbLookup::Miss
+        None
     }
 
     /// The (array, page size, set) triples a lookup of `va` probes, in order.
@@ -709,7 +774,7 @@ impl Tlb {
         if ai == NONE {
             return None;
         }
-        self.last_hit = None;
+        self.last_hit = NO_LAST_HIT;
         let proven_absent = self
             .last_miss
             .take()
@@ -730,7 +795,7 @@ impl Tlb {
     /// for it, at every page size (SDM §4.10.4.1). Returns how many were removed.
     pub fn invlpg(&mut self, va: VirtAddr, current: Pcid) -> usize {
         self.last_miss = None;
-        self.last_hit = None;
+        self.last_hit = NO_LAST_HIT;
         self.arrays
             .iter_mut()
             .map(|a| a.remove_where(|e| e.vpn == va.vpn(e.size) && (e.global || e.pcid == current)))
@@ -740,7 +805,7 @@ impl Tlb {
     /// INVPCID of `kind` for `pcid` (and `va` for type 0).
     pub fn invpcid(&mut self, kind: InvpcidKind, pcid: Pcid, va: VirtAddr) -> usize {
         self.last_miss = None;
-        self.last_hit = None;
+        self.last_hit = NO_LAST_HIT;
         self.arrays
             .iter_mut()
             .map(|a| match kind {
@@ -794,9 +859,13 @@ impl Tlb {
 
     /// The valid entries.
     pub fn iter(&self) -> impl Iterator<Item = &TlbEntry> {
-        self.arrays
-            .iter()
-            .flat_map(|a| a.slots.iter().filter(|s| s.valid).map(|s| &s.entry))
+        self.arrays.iter().flat_map(|a| {
+            a.slots
+                .iter()
+                .zip(&a.tags)
+                .filter(|(_, &t)| t != NO_TAG)
+                .map(|(e, _)| e)
+        })
     }
 }
 
@@ -1151,7 +1220,7 @@ mod tests {
                         prop_assert_eq!(fast.fill(e), slow.fill(e));
                     }
                     _ => {
-                        slow.last_hit = None;
+                        slow.last_hit = NO_LAST_HIT;
                         let (f, s) = (fast.lookup(va(page), Pcid(pcid)), slow.lookup(va(page), Pcid(pcid)));
                         prop_assert_eq!(f, s);
                         if f == TlbLookup::Miss {
