@@ -569,7 +569,7 @@ impl Mmu {
         Some(e)
     }
 
-    #[inline]
+    #[inline(always)]
     fn fill<O: Observer>(&mut self, level: TlbLevel, e: TlbEntry, obs: &mut O) {
         if let Some(t) = self.tlbs[level.index()].as_mut() {
             if t.holds(e.size) {

@@ -268,6 +268,19 @@ struct LastHit {
 /// No PCID is this wide (they have 12 bits): marks an empty [`LastHit`].
 const NO_PCID: u16 = u16::MAX;
 
+/// The last lookup of a level that missed ([`Tlb::fill`]).
+#[derive(Debug, Clone, Copy)]
+struct LastMiss {
+    /// The PCID looked up; [`NO_PCID`] when there is none.
+    pcid: u16,
+    va: VirtAddr,
+}
+
+const NO_LAST_MISS: LastMiss = LastMiss {
+    pcid: NO_PCID,
+    va: VirtAddr::new_unchecked(0),
+};
+
 const NO_LAST_HIT: LastHit = LastHit {
     pcid: NO_PCID,
     vpn: Vpn(0),
@@ -612,7 +625,7 @@ pub struct Tlb {
     /// The address and PCID of the last lookup that missed, until the next fill or
     /// invalidation (hits add nothing): a fill for that page needs no search for an entry to
     /// replace, because the lookup proved there is none.
-    last_miss: Option<(VirtAddr, Pcid)>,
+    last_miss: LastMiss,
     /// The last hit and the PCID it was looked up for, until the next fill or invalidation.
     /// Touching the entry again changes no replacement state (it is already its set's most
     /// recent, and a PLRU touch is idempotent), so a lookup of the same page for the same PCID
@@ -675,7 +688,7 @@ impl Tlb {
             arrays: cfg.arrays.iter().map(Array::new).collect(),
             by_shift,
             rng: Xoshiro256PlusPlus::seed_from_u64(seed),
-            last_miss: None,
+            last_miss: NO_LAST_MISS,
             last_hit: NO_LAST_HIT,
         })
     }
@@ -745,7 +758,7 @@ impl Tlb {
                 }
             }
         }
-        self.last_miss = Some((va, pcid));
+        self.last_miss = LastMiss { pcid: pcid.0, va };
         None
     }
 
@@ -768,17 +781,16 @@ impl Tlb {
     /// Installs `e` in the array for its page size, replacing an entry with the same tag or
     /// evicting a victim; returns the evicted valid entry. Does nothing if no array holds the
     /// size (hardware would cache a smaller fragment; callers check [`Tlb::holds`]).
-    #[inline]
+    #[inline(always)]
     pub fn fill(&mut self, e: TlbEntry) -> Option<TlbEntry> {
         let ai = *self.by_shift.get(e.size.shift() as usize)?;
         if ai == NONE {
             return None;
         }
         self.last_hit = NO_LAST_HIT;
-        let proven_absent = self
-            .last_miss
-            .take()
-            .is_some_and(|(va, pcid)| va.vpn(e.size) == e.vpn && (e.global || pcid == e.pcid));
+        let m = std::mem::replace(&mut self.last_miss, NO_LAST_MISS);
+        let proven_absent =
+            m.pcid != NO_PCID && m.va.vpn(e.size) == e.vpn && (e.global || m.pcid == e.pcid.0);
         let a = &mut self.arrays[ai as usize];
         let set = a.set_of(e.vpn);
         if !proven_absent {
@@ -794,7 +806,7 @@ impl Tlb {
     /// INVLPG: removes the entries for `va`'s page tagged with `current`, and global entries
     /// for it, at every page size (SDM §4.10.4.1). Returns how many were removed.
     pub fn invlpg(&mut self, va: VirtAddr, current: Pcid) -> usize {
-        self.last_miss = None;
+        self.last_miss = NO_LAST_MISS;
         self.last_hit = NO_LAST_HIT;
         self.arrays
             .iter_mut()
@@ -804,7 +816,7 @@ impl Tlb {
 
     /// INVPCID of `kind` for `pcid` (and `va` for type 0).
     pub fn invpcid(&mut self, kind: InvpcidKind, pcid: Pcid, va: VirtAddr) -> usize {
-        self.last_miss = None;
+        self.last_miss = NO_LAST_MISS;
         self.last_hit = NO_LAST_HIT;
         self.arrays
             .iter_mut()
