@@ -362,9 +362,66 @@ impl Mmu {
     /// filled; the kernel resolves it and the caller retries, as the processor re-executes the
     /// faulting instruction.
     ///
-    /// The L1 hit is inlined into the caller; everything after an L1 miss is out of line.
+    /// Without an observer the L1 hit is inlined into the caller, and an L1 miss goes straight
+    /// on to the L2 TLB out of line; everything else (narrated accesses, non-canonical
+    /// addresses, permission faults, dirty assists) takes [`Mmu::translate_general`].
     #[inline(always)]
     pub fn translate<O: Observer>(
+        &mut self,
+        mem: &mut PhysMem,
+        va: VirtAddr,
+        kind: AccessKind,
+        obs: &mut O,
+    ) -> Result<Translation, Fault> {
+        if !O::ENABLED {
+            match self.l1_fast(va, kind) {
+                Fast::Hit(t) => return Ok(t),
+                Fast::Missed(pcid) => {
+                    self.stats.translations += 1;
+                    let cycles = self.cfg.latency.l1_hit as u64;
+                    return self.l1_missed(mem, va, kind, pcid, cycles, obs);
+                }
+                Fast::Other => {}
+            }
+        }
+        self.translate_general(mem, va, kind, obs)
+    }
+
+    /// The L1 TLB step when nothing unusual happens: a hit that the rights allow and that
+    /// needs no dirty assist is completed and counted exactly as [`Mmu::translate_general`]
+    /// would; a miss is reported with nothing counted; anything else is left to the general
+    /// path, which finds the same entry again through the last-hit shortcut (no state changes).
+    #[inline(always)]
+    fn l1_fast(&mut self, va: VirtAddr, kind: AccessKind) -> Fast {
+        if self.geom.check(va).is_err() {
+            return Fast::Other;
+        }
+        let pcid = self.current_pcid();
+        let l1 = TlbLevel::l1_for(kind);
+        let Some(tlb) = self.tlbs[l1.index()].as_mut() else {
+            return Fast::Missed(pcid);
+        };
+        let Some(at) = tlb.find(va, pcid) else {
+            return Fast::Missed(pcid);
+        };
+        let e = tlb.entry(at);
+        let (rights, pfn, size) = (e.rights, e.pfn, e.size);
+        if !self.permits.allows(rights, kind) || kind == AccessKind::Write && !rights.dirty {
+            return Fast::Other;
+        }
+        let s = &mut self.stats;
+        s.translations += 1;
+        s.tlb[l1.index()].hits[size.x86_index()] += 1;
+        s.cycles += self.cfg.latency.l1_hit as u64;
+        Fast::Hit(Translation {
+            pa: self.geom.phys(pfn, size, va),
+            size,
+        })
+    }
+
+    /// Every step, with events for an observer.
+    #[inline(never)]
+    fn translate_general<O: Observer>(
         &mut self,
         mem: &mut PhysMem,
         va: VirtAddr,
@@ -694,6 +751,16 @@ impl Mmu {
         self.fill(TlbLevel::l1_for(kind), entry, obs);
         Ok(leaf)
     }
+}
+
+/// What [`Mmu::l1_fast`] found.
+enum Fast {
+    /// Translated and counted.
+    Hit(Translation),
+    /// The L1 TLB (if any) missed for this PCID; nothing counted yet.
+    Missed(Pcid),
+    /// Anything else: the general path handles it.
+    Other,
 }
 
 /// Index of the per-size counters used when a miss ended in a fault (size unknown).
