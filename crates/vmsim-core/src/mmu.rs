@@ -726,8 +726,9 @@ impl Mmu {
                 level: leaf.level,
                 cause,
             })?;
-        // Step 4: the processor sets A, and D on a write, in the leaf.
-        let pte = mem.read(leaf.table, leaf.index);
+        // Step 4: the processor sets A, and D on a write, in the leaf (as the walk read it:
+        // the walk itself sets A only in the upper levels, and D nowhere).
+        let pte = read[leaf.level.index()];
         let mut set = PteFlags::ACCESSED;
         if kind == AccessKind::Write {
             set |= PteFlags::DIRTY;
