@@ -56,7 +56,7 @@ fn bench(c: &mut Criterion) {
                     TraceReader::from_reader("bench", Cursor::new(bytes.clone()), None).unwrap();
                 while r.read_batch(&mut buf).unwrap() > 0 {
                     for rec in &buf {
-                        m.access(rec.cpu, rec.pid, rec.addr, rec.kind, rec.size, &mut ())
+                        m.replay_access(rec.cpu, rec.pid, rec.addr, rec.kind, rec.size, &mut ())
                             .unwrap();
                     }
                 }
@@ -76,7 +76,7 @@ fn bench(c: &mut Criterion) {
             let mut r = TraceReader::from_reader("bench", Cursor::new(real), None).unwrap();
             while r.read_batch(&mut buf).unwrap() > 0 {
                 for rec in &buf {
-                    m.access(rec.cpu, rec.pid, rec.addr, rec.kind, rec.size, &mut ())
+                    m.replay_access(rec.cpu, rec.pid, rec.addr, rec.kind, rec.size, &mut ())
                         .unwrap();
                 }
             }

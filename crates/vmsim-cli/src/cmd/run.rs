@@ -256,7 +256,7 @@ fn replay<K: Kernel>(
                     narration.push('\n');
                 }
             } else {
-                machine.access(r.cpu, r.pid, r.addr, r.kind, r.size, &mut ())?;
+                machine.replay_access(r.cpu, r.pid, r.addr, r.kind, r.size, &mut ())?;
             }
         }
         if let Some(b) = &bar {

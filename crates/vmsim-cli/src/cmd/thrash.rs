@@ -93,7 +93,7 @@ pub fn run(a: Args) -> Result<()> {
                 } else {
                     AccessKind::Read
                 };
-                m.access(
+                m.replay_access(
                     0,
                     1,
                     VirtAddr::new_unchecked(0x10_0000_0000 + p * 4096),

@@ -347,7 +347,7 @@ fn run_step(
             for _ in 0..*repeat {
                 let mut a = start.0;
                 while a < start.0 + len.0 {
-                    m.access(*cpu, *pid, VirtAddr::new_unchecked(a), kind, 8, &mut ())?;
+                    m.replay_access(*cpu, *pid, VirtAddr::new_unchecked(a), kind, 8, &mut ())?;
                     a += stride;
                 }
             }
@@ -420,7 +420,7 @@ fn replay(
                 l.left -= 1;
                 ran += 1;
                 // The trace's own pid and CPU fields are replaced by the workload's.
-                m.access(l.cpu, l.pid, r.addr, r.kind, r.size, &mut ())?;
+                m.replay_access(l.cpu, l.pid, r.addr, r.kind, r.size, &mut ())?;
             }
             if done {
                 live.remove(i);
