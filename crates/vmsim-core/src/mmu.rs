@@ -630,12 +630,12 @@ impl Mmu {
     fn fill<O: Observer>(&mut self, level: TlbLevel, e: TlbEntry, obs: &mut O) {
         if let Some(t) = self.tlbs[level.index()].as_mut() {
             if t.holds(e.size) {
-                let ev = t.fill(e);
+                let evicted = t.fill_evicts(e);
                 if O::ENABLED {
                     obs.event(&Event::TlbFill {
                         tlb: level,
                         size: e.size,
-                        evicted: ev.is_some(),
+                        evicted,
                     });
                 }
             }
