@@ -126,3 +126,33 @@ fn detection() {
     assert_eq!(Format::detect(b"0x1000\n"), Format::Text);
     assert_eq!(Format::detect(b""), Format::Text);
 }
+
+/// A trace many read buffers long, so records straddle every refill, with every record shape
+/// the decoder has a path for: short and 10-byte address deltas, big sizes, context changes.
+#[test]
+fn long_vmt_round_trips_across_buffer_refills() {
+    let mut x = 0x2545_f491_4f6c_dd1du64;
+    let recs: Vec<Record> = (0..300_000u32)
+        .map(|i| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let kind = [AccessKind::Read, AccessKind::Write, AccessKind::Fetch][(x % 3) as usize];
+            let addr = match i % 7 {
+                0 => x,
+                1 | 2 => 0x7fff_0000_0000 + (x >> 40),
+                _ => 0x40_0000 + (x >> 50),
+            };
+            Record {
+                pid: 1 + u32::from(i % 1000 == 0),
+                cpu: (i % 5000 == 0) as u16,
+                kind,
+                addr: VirtAddr::new_unchecked(addr),
+                size: if i % 11 == 0 { 4096 + i } else { 1 + i % 15 },
+            }
+        })
+        .collect();
+    let b = write(&recs, Format::Vmt);
+    assert!(b.len() > 4 * (1 << 16), "{} bytes", b.len());
+    assert_eq!(read(b, None).unwrap(), recs);
+}
