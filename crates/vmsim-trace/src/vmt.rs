@@ -20,6 +20,9 @@ pub const MAGIC: &[u8; 8] = b"VMSIMTR1";
 /// The longest record: tag, address, size, pid, CPU.
 const MAX_RECORD: usize = 1 + 10 + 10 + 5 + 3;
 
+/// The access kind of each code in a tag's bits 0..1 (code 3 is invalid).
+const KINDS: [AccessKind; 3] = [AccessKind::Read, AccessKind::Write, AccessKind::Fetch];
+
 fn kind_code(k: AccessKind) -> u8 {
     match k {
         AccessKind::Read => 0,
@@ -164,12 +167,7 @@ fn decode(b: &[u8], st: &mut State) -> Result<(Record, usize), &'static str> {
     if tag & 0x80 != 0 {
         return Err("reserved tag bit set");
     }
-    let kind = match tag & 3 {
-        0 => AccessKind::Read,
-        1 => AccessKind::Write,
-        2 => AccessKind::Fetch,
-        _ => return Err("invalid access kind"),
-    };
+    let kind = *KINDS.get((tag & 3) as usize).ok_or("invalid access kind")?;
     if tag & (1 << 6) != 0 {
         let pid = varint(b, &mut p)?;
         let cpu = varint(b, &mut p)?;
@@ -201,26 +199,23 @@ fn decode_fast(b: &[u8], st: &mut State) -> Result<(Record, usize), &'static str
         return decode(b, st);
     };
     let small = ((tag >> 2) & 0xf) as u32;
-    let stop = !u64::from_le_bytes(*window) & 0x8080_8080_8080_8080;
-    if tag & 0xc0 != 0 || tag & 3 == 3 || small == 0 || stop == 0 {
+    let w = u64::from_le_bytes(*window);
+    let stop = !w & 0x8080_8080_8080_8080;
+    let Some(&kind) = KINDS.get((tag & 3) as usize) else {
+        return decode(b, st);
+    };
+    if tag & 0xc0 != 0 || small == 0 || stop == 0 {
         return decode(b, st);
     }
-    let w = u64::from_le_bytes(*window);
     // Bit 7 of the varint's last byte is the lowest clear continuation bit.
     let last = stop.trailing_zeros();
     let x = w & (u64::MAX >> (63 - last)) & 0x7f7f_7f7f_7f7f_7f7f;
     let x = (x & 0x007f_007f_007f_007f) | ((x & 0x7f00_7f00_7f00_7f00) >> 1);
     let x = (x & 0x0000_3fff_0000_3fff) | ((x & 0x3fff_0000_3fff_0000) >> 2);
     let z = (x & 0x0000_0000_0fff_ffff) | ((x & 0x0fff_ffff_0000_0000) >> 4);
-    const KINDS: [AccessKind; 4] = [
-        AccessKind::Read,
-        AccessKind::Write,
-        AccessKind::Fetch,
-        AccessKind::Read,
-    ];
     let addr = st.step(tag, z);
     let used = 1 + (last as usize + 1) / 8;
-    Ok((st.record(KINDS[(tag & 3) as usize], addr, small), used))
+    Ok((st.record(kind, addr, small), used))
 }
 
 impl<R: Read> VmtReader<R> {
@@ -299,7 +294,7 @@ impl<R: Read> VmtReader<R> {
             self.end + 1 - MAX_RECORD
         };
         let mut p = self.pos;
-        let mut n = 0;
+        let first = buf.len();
         let mut failed = None;
         while p < stop && buf.len() < cap {
             match decode_fast(&b[p..], st) {
@@ -309,7 +304,6 @@ impl<R: Read> VmtReader<R> {
                         break;
                     }
                     p += used;
-                    n += 1;
                     buf.push(r);
                 }
                 Err(m) => {
@@ -319,7 +313,7 @@ impl<R: Read> VmtReader<R> {
             }
         }
         self.pos = p;
-        self.index += n;
+        self.index += (buf.len() - first) as u64;
         match failed {
             None => Ok(()),
             Some(m) => Err(TraceError::new(&self.name, self.loc(), m)),
@@ -380,11 +374,10 @@ mod tests {
             let mut enc = VmtEncoder::default();
             let mut out = Vec::new();
             for (k, shift, a, pid, size) in recs {
-                let kind = [AccessKind::Read, AccessKind::Write, AccessKind::Fetch][k as usize];
                 let r = Record {
                     pid: pid + 1,
                     size,
-                    ..Record::new(kind, a >> shift)
+                    ..Record::new(KINDS[k as usize], a >> shift)
                 };
                 enc.encode(&r, &mut out);
             }
