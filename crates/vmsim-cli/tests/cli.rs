@@ -600,3 +600,22 @@ fn malloc_help_has_an_example() {
     assert!(o.status.success());
     assert!(stdout(&o).contains("vmsim malloc --compare"));
 }
+
+/// `--limit` and `--explain` cut batches (8192 records) anywhere: both counts are exact across
+/// a batch boundary, and the narrated prefix is the same accesses, numbered from 1.
+#[test]
+fn limit_and_explain_are_exact_across_batches() {
+    let o = vmsim(&["run", "--json", "--limit", "9000", "--explain", "8193"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["records"], 9000);
+    assert_eq!(v["explain"].as_array().unwrap().len(), 8193);
+    let t = vmsim(&["run", "--limit", "8200", "--explain", "8193"]);
+    let s = stdout(&t);
+    assert!(
+        s.contains("access 8193: ") && !s.contains("access 8194: "),
+        "{}",
+        &s[s.len().saturating_sub(500)..]
+    );
+    assert!(s.starts_with("access 1: "), "{}", &s[..200]);
+}

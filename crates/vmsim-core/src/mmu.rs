@@ -391,19 +391,26 @@ impl Mmu {
     /// needs no dirty assist is completed and counted exactly as [`Mmu::translate_general`]
     /// would; a miss is reported with nothing counted; anything else is left to the general
     /// path, which finds the same entry again through the last-hit shortcut (no state changes).
+    ///
+    /// The canonical check waits for a miss: entries come only from walks of canonical
+    /// addresses under this CPU's fixed geometry, and a VPN keeps every bit above the page
+    /// offset, so no non-canonical address can hit.
     #[inline(always)]
     fn l1_fast(&mut self, va: VirtAddr, kind: AccessKind) -> Fast {
-        if self.geom.check(va).is_err() {
-            return Fast::Other;
-        }
         let pcid = self.current_pcid();
         let l1 = TlbLevel::l1_for(kind);
+        let geom = &self.geom;
+        let missed = || match geom.check(va) {
+            Ok(()) => Fast::Missed(pcid),
+            Err(_) => Fast::Other,
+        };
         let Some(tlb) = self.tlbs[l1.index()].as_mut() else {
-            return Fast::Missed(pcid);
+            return missed();
         };
         let Some(at) = tlb.find(va, pcid) else {
-            return Fast::Missed(pcid);
+            return missed();
         };
+        debug_assert!(self.geom.check(va).is_ok());
         let e = tlb.entry(at);
         let (rights, pfn, size) = (e.rights, e.pfn, e.size);
         if !self.permits.allows(rights, kind) || kind == AccessKind::Write && !rights.dirty {

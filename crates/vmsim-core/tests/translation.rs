@@ -447,3 +447,45 @@ proptest! {
         }
     }
 }
+
+/// The L1 fast path checks canonical form only on a miss; a non-canonical address that shares
+/// every low bit with a cached page must still fault, right after a hit (last-hit shortcut)
+/// and after another page was touched (full search).
+#[test]
+fn non_canonical_alias_of_a_cached_page_faults() {
+    let (mut mmu, mut mem, mut pt, _) = mmu_with(false);
+    mmu.write_cr3(pt.root(), Pcid::ZERO, false);
+    for page in [0x7fff_ffff_f000, 0x1000] {
+        pt.map(
+            &mut mem,
+            va(page),
+            PageSize::SIZE_4K,
+            Pfn(9),
+            PteFlags::USER,
+        )
+        .unwrap();
+    }
+    let cached = 0x7fff_ffff_f008;
+    mmu.translate(&mut mem, va(cached), AccessKind::Read, &mut ())
+        .unwrap();
+    for alias in [
+        cached | 0xffff_0000_0000_0000,
+        cached | 0x0001_0000_0000_0000,
+    ] {
+        assert_eq!(
+            mmu.translate(&mut mem, va(alias), AccessKind::Read, &mut ()),
+            Err(Fault::NonCanonical),
+            "{alias:#x} right after the hit"
+        );
+        mmu.translate(&mut mem, va(0x1000), AccessKind::Read, &mut ())
+            .unwrap();
+        assert_eq!(
+            mmu.translate(&mut mem, va(alias), AccessKind::Read, &mut ()),
+            Err(Fault::NonCanonical),
+            "{alias:#x} after another page"
+        );
+        mmu.translate(&mut mem, va(cached), AccessKind::Read, &mut ())
+            .unwrap();
+    }
+    assert_eq!(mmu.stats().faults_non_canonical, 4);
+}

@@ -235,30 +235,31 @@ fn replay<K: Kernel>(
     let limit = args.limit.unwrap_or(u64::MAX);
     let mut narration = String::new();
     let mut explained = Vec::new();
-    'outer: loop {
+    // The explained prefix and the limit are cut out of each batch, so the records in
+    // between replay in a loop that tests nothing per record.
+    while seen < limit {
         let n = reader.read_batch(&mut buf)?;
         if n == 0 {
             break;
         }
-        for r in &buf {
-            if seen >= limit {
-                break 'outer;
-            }
+        let batch = &buf[..n.min(at_most(limit - seen))];
+        let narrated = batch.len().min(at_most(args.explain.saturating_sub(seen)));
+        for r in &batch[..narrated] {
             seen += 1;
-            if seen <= args.explain {
-                let mut rec = Recorder::default();
-                machine.access(r.cpu, r.pid, r.addr, r.kind, r.size, &mut rec)?;
-                if args.json {
-                    explained.push(serde_json::to_value(&rec.events)?);
-                } else {
-                    narration.push_str(&format!("access {seen}: "));
-                    crate::narrate::render(&geom, &rec.events, &mut narration);
-                    narration.push('\n');
-                }
+            let mut rec = Recorder::default();
+            machine.access(r.cpu, r.pid, r.addr, r.kind, r.size, &mut rec)?;
+            if args.json {
+                explained.push(serde_json::to_value(&rec.events)?);
             } else {
-                machine.replay_access(r.cpu, r.pid, r.addr, r.kind, r.size, &mut ())?;
+                narration.push_str(&format!("access {seen}: "));
+                crate::narrate::render(&geom, &rec.events, &mut narration);
+                narration.push('\n');
             }
         }
+        for r in &batch[narrated..] {
+            machine.replay_access(r.cpu, r.pid, r.addr, r.kind, r.size, &mut ())?;
+        }
+        seen += (batch.len() - narrated) as u64;
         if let Some(b) = &bar {
             b.set_position(seen);
         }
@@ -285,4 +286,9 @@ fn replay<K: Kernel>(
             .context("writing the report")?;
     }
     Ok(())
+}
+
+/// A record count as a slice length, saturating where `usize` is narrower than `u64`.
+fn at_most(n: u64) -> usize {
+    usize::try_from(n).unwrap_or(usize::MAX)
 }
