@@ -567,9 +567,10 @@ impl Array {
         }
     }
 
-    /// Puts `e` in `slot` of `set` (the set `e` maps to) and makes it the most recent. One pass over the bookkeeping, touching only the
-    /// counters that change (a fill in a full set leaves the set's count alone): on a
-    /// walk-heavy replay this is 2% fewer instructions than `remove` followed by an install.
+    /// Puts `e` in `slot` of `set` (the set `e` maps to) and makes it the most recent. One pass
+    /// over the bookkeeping, touching only the counters that change (a fill in a full set
+    /// leaves the set's count alone): on a walk-heavy replay this is 2% fewer instructions than
+    /// `remove` followed by an install.
     /// The old entry's size comes from its tag, which the set's scan has just read; the slot
     /// itself, a likely cache miss in a big array, is read only by indexed arrays (its key).
     #[inline(always)]
