@@ -79,8 +79,7 @@ impl Cache {
             self.index.insert(line.tag, ctx, self.lines.len() as u32);
             self.lines.push(line);
         } else if let Some((i, _)) = self.lines.iter().enumerate().min_by_key(|(_, l)| l.stamp) {
-            let old = self.lines[i];
-            self.index.remove(old.tag, u32::from(old.pcid.get()));
+            self.index.remove(i as u32);
             self.index.insert(line.tag, ctx, i as u32);
             self.lines[i] = line;
         }

@@ -1,112 +1,127 @@
-//! A fixed-capacity open-addressed hash index from a key (a 64-bit tag plus a 32-bit context)
-//! to a slot number, for the wide caches on the per-access path (fully associative TLB arrays,
-//! page-walk caches). One multiply hashes a key, collisions probe linearly, and removal shifts
-//! the following entries back (Knuth, TAOCP vol. 3, §6.4, Algorithm R), so no tombstones ever
-//! lengthen a probe. The table is sized once for the most keys it will hold, at most half full,
-//! so inserting never allocates.
+//! A fixed-capacity hash index from a key (a 64-bit tag plus a 32-bit context) to the slot that
+//! holds it, for the wide caches on the per-access path (fully associative TLB arrays,
+//! page-walk caches). Slots are the cache's own entry numbers, so the index is keyed both ways:
+//! a lookup hashes the key to a bucket and follows that bucket's chain of slots; a removal
+//! names the slot and unlinks it through its back link, with no search at all. A cache that
+//! evicts on every fill (a full fully associative TLB on a walk-heavy trace) pays one unlink
+//! and one push per fill. One multiply hashes a key; there are at least twice as many buckets
+//! as slots, so a chain is short. Everything is sized once: nothing ever allocates.
 
-/// Marks an empty cell.
-const EMPTY: u32 = u32::MAX;
+/// End of a chain.
+const NIL: u32 = u32::MAX;
+/// The `prev` of a vacant slot.
+const VACANT: u32 = u32::MAX - 1;
+/// The `prev` of the first slot of a chain (the bucket points at it).
+const HEAD: u32 = u32::MAX - 2;
 
+/// A slot's key and its neighbours in its bucket's chain.
 #[derive(Debug, Clone, Copy)]
-struct Cell {
+struct Node {
     tag: u64,
     ctx: u32,
-    slot: u32,
+    next: u32,
+    /// The previous slot of the chain, [`HEAD`], or [`VACANT`].
+    prev: u32,
 }
 
-const FREE: Cell = Cell {
+const FREE: Node = Node {
     tag: 0,
     ctx: 0,
-    slot: EMPTY,
+    next: NIL,
+    prev: VACANT,
 };
 
-/// Keys → slot numbers (each below `u32::MAX`), holding at most the capacity it was built for.
+/// Keys → slot numbers `0..slots`, each slot holding at most one key and each key at most one
+/// slot.
 #[derive(Debug, Clone)]
 pub(crate) struct TagIndex {
-    cells: Vec<Cell>,
-    /// `cells.len() - 1` (the length is a power of two).
-    mask: usize,
-    /// `64 - log2(cells.len())`: the hash is the top bits of the product.
+    /// First slot of each bucket's chain, [`NIL`] when empty.
+    heads: Vec<u32>,
+    nodes: Vec<Node>,
+    /// `64 - log2(heads.len())`: the hash is the top bits of the product.
     shift: u32,
 }
 
 impl TagIndex {
-    /// An empty index for at most `keys` keys.
-    pub(crate) fn new(keys: usize) -> Self {
-        let n = (keys.max(1) * 2).next_power_of_two().max(8);
+    /// An empty index over slots `0..slots`.
+    pub(crate) fn new(slots: usize) -> Self {
+        assert!(slots < HEAD as usize, "too many slots for a tag index");
+        let buckets = (slots.max(1) * 2).next_power_of_two().max(8);
         TagIndex {
-            cells: vec![FREE; n],
-            mask: n - 1,
-            shift: 64 - n.trailing_zeros(),
+            heads: vec![NIL; buckets],
+            nodes: vec![FREE; slots],
+            shift: 64 - buckets.trailing_zeros(),
         }
     }
 
     /// Fibonacci hashing: the multiply mixes low tag bits (consecutive pages) into the top bits.
     #[inline]
-    fn home(&self, tag: u64, ctx: u32) -> usize {
+    fn bucket(&self, tag: u64, ctx: u32) -> usize {
         let k = tag ^ (u64::from(ctx)).rotate_right(20);
         (k.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> self.shift) as usize
     }
 
-    /// The cell holding the key, or the empty cell where it would go.
-    #[inline]
-    fn position(&self, tag: u64, ctx: u32) -> usize {
-        let mut i = self.home(tag, ctx);
-        loop {
-            let c = &self.cells[i];
-            if c.slot == EMPTY || (c.tag == tag && c.ctx == ctx) {
-                return i;
-            }
-            i = (i + 1) & self.mask;
-        }
-    }
-
-    /// The slot of the key.
+    /// The slot holding the key.
     #[inline]
     pub(crate) fn get(&self, tag: u64, ctx: u32) -> Option<u32> {
-        let c = &self.cells[self.position(tag, ctx)];
-        (c.slot != EMPTY).then_some(c.slot)
+        let mut s = self.heads[self.bucket(tag, ctx)];
+        while s != NIL {
+            let n = &self.nodes[s as usize];
+            if n.tag == tag && n.ctx == ctx {
+                return Some(s);
+            }
+            s = n.next;
+        }
+        None
     }
 
-    /// Maps the key to `slot`, replacing its previous slot. The caller keeps the number of keys
-    /// within the capacity given to [`TagIndex::new`].
+    /// Puts the key in `slot`. The caller guarantees that `slot` is vacant and that no other
+    /// slot holds the key.
     #[inline]
     pub(crate) fn insert(&mut self, tag: u64, ctx: u32, slot: u32) {
-        debug_assert!(slot != EMPTY);
-        let i = self.position(tag, ctx);
-        self.cells[i] = Cell { tag, ctx, slot };
+        debug_assert!(self.nodes[slot as usize].prev == VACANT);
+        debug_assert!(self.get(tag, ctx).is_none());
+        let b = self.bucket(tag, ctx);
+        let head = self.heads[b];
+        if head != NIL {
+            self.nodes[head as usize].prev = slot;
+        }
+        self.nodes[slot as usize] = Node {
+            tag,
+            ctx,
+            next: head,
+            prev: HEAD,
+        };
+        self.heads[b] = slot;
     }
 
-    /// Removes the key if present.
+    /// Empties `slot` (nothing happens if it is vacant).
     #[inline]
-    pub(crate) fn remove(&mut self, tag: u64, ctx: u32) {
-        let mut hole = self.position(tag, ctx);
-        if self.cells[hole].slot == EMPTY {
-            return;
-        }
-        // Close the hole: move back every later key of the run whose home does not lie
-        // (cyclically) after the hole, so each key stays reachable from its home.
-        let mut j = hole;
-        loop {
-            j = (j + 1) & self.mask;
-            let c = self.cells[j];
-            if c.slot == EMPTY {
-                break;
+    pub(crate) fn remove(&mut self, slot: u32) {
+        let Node {
+            tag,
+            ctx,
+            next,
+            prev,
+        } = self.nodes[slot as usize];
+        match prev {
+            VACANT => return,
+            HEAD => {
+                let b = self.bucket(tag, ctx);
+                self.heads[b] = next;
             }
-            let home = self.home(c.tag, c.ctx);
-            // Distance from home to j vs from hole to j: move if the hole is between them.
-            if (j.wrapping_sub(home) & self.mask) >= (j.wrapping_sub(hole) & self.mask) {
-                self.cells[hole] = c;
-                hole = j;
-            }
+            p => self.nodes[p as usize].next = next,
         }
-        self.cells[hole] = FREE;
+        if next != NIL {
+            self.nodes[next as usize].prev = prev;
+        }
+        self.nodes[slot as usize] = FREE;
     }
 
-    /// Removes every key.
+    /// Empties every slot.
     pub(crate) fn clear(&mut self) {
-        self.cells.fill(FREE);
+        self.heads.fill(NIL);
+        self.nodes.fill(FREE);
     }
 }
 
@@ -117,48 +132,68 @@ mod tests {
     use std::collections::HashMap;
 
     #[test]
-    fn colliding_keys_survive_removals() {
-        // A tiny table: many keys share homes, so removal must shift runs back correctly.
+    fn chains_survive_removals_anywhere_in_them() {
+        // One bucket's worth of keys (a tiny index: many share a bucket), removed from the
+        // middle, the head and the tail of their chains.
         let mut ix = TagIndex::new(4);
         for t in 0..4u64 {
             ix.insert(t << 40, 0, t as u32);
         }
-        ix.remove(1 << 40, 0);
-        assert_eq!(ix.get(1 << 40, 0), None);
-        for t in [0u64, 2, 3] {
-            assert_eq!(ix.get(t << 40, 0), Some(t as u32));
+        for gone in [1u32, 3, 0] {
+            ix.remove(gone);
+            assert_eq!(ix.get(u64::from(gone) << 40, 0), None);
         }
-        ix.insert(5, 7, 9);
-        assert_eq!(ix.get(5, 7), Some(9));
+        assert_eq!(ix.get(2 << 40, 0), Some(2));
+        ix.remove(0); // vacant: nothing happens
+        ix.insert(5, 7, 1);
+        assert_eq!(ix.get(5, 7), Some(1));
         assert_eq!(ix.get(5, 8), None);
         ix.clear();
         assert_eq!(ix.get(5, 7), None);
+        assert_eq!(ix.get(2 << 40, 0), None);
+        ix.insert(5, 7, 1);
+        assert_eq!(ix.get(5, 7), Some(1));
     }
 
     proptest! {
-        /// The index answers exactly like a `HashMap` under any mix of inserts, overwrites and
-        /// removals that stays within its capacity.
+        /// The index answers exactly like a pair of hash maps (key → slot, slot → key) under
+        /// any mix of fills of vacant slots, evictions and clears.
         #[test]
         fn matches_a_hash_map(
-            cap in 1usize..40,
-            ops in prop::collection::vec((0u64..64, 0u32..3, any::<bool>(), 0u32..1000), 1..600),
+            slots in 1usize..40,
+            ops in prop::collection::vec((0u64..64, 0u32..3, 0u8..8, 0u32..40), 1..600),
         ) {
-            let mut ix = TagIndex::new(cap);
-            let mut model: HashMap<(u64, u32), u32> = HashMap::new();
-            for (t, c, ins, slot) in ops {
+            let mut ix = TagIndex::new(slots);
+            let mut by_key: HashMap<(u64, u32), u32> = HashMap::new();
+            let mut by_slot: HashMap<u32, (u64, u32)> = HashMap::new();
+            for (t, c, op, s) in ops {
                 // Spread tags over high and low bits so both collide and differ.
                 let tag = t.rotate_right((t % 7) as u32 * 9);
-                if ins && (model.len() < cap || model.contains_key(&(tag, c))) {
-                    ix.insert(tag, c, slot);
-                    model.insert((tag, c), slot);
-                } else {
-                    ix.remove(tag, c);
-                    model.remove(&(tag, c));
+                let slot = s % slots as u32;
+                match op {
+                    0 => {
+                        ix.clear();
+                        by_key.clear();
+                        by_slot.clear();
+                    }
+                    1..=3 => {
+                        if let Some(k) = by_slot.remove(&slot) {
+                            by_key.remove(&k);
+                        }
+                        ix.remove(slot);
+                    }
+                    _ => {
+                        if !by_slot.contains_key(&slot) && !by_key.contains_key(&(tag, c)) {
+                            ix.insert(tag, c, slot);
+                            by_key.insert((tag, c), slot);
+                            by_slot.insert(slot, (tag, c));
+                        }
+                    }
                 }
-                for (&(t, c), &s) in &model {
+                for (&(t, c), &s) in &by_key {
                     prop_assert_eq!(ix.get(t, c), Some(s));
                 }
-                prop_assert_eq!(ix.get(tag, c), model.get(&(tag, c)).copied());
+                prop_assert_eq!(ix.get(tag, c), by_key.get(&(tag, c)).copied());
             }
         }
     }

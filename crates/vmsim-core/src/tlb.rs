@@ -542,7 +542,7 @@ impl Array {
         }
         let e = self.slots[slot];
         if let Some(ix) = &mut self.index {
-            ix.remove(e.vpn.0, Self::index_ctx(&e));
+            ix.remove(slot as u32);
             self.globals -= u32::from(e.global);
         }
         let set = self.set_of(e.vpn) as usize;
@@ -578,9 +578,8 @@ impl Array {
         let old_tag = self.tags[slot];
         if old_tag != NO_TAG {
             if let Some(ix) = &mut self.index {
-                let old = &self.slots[slot];
-                ix.remove(old.vpn.0, Self::index_ctx(old));
-                self.globals -= u32::from(old.global);
+                ix.remove(slot as u32);
+                self.globals -= u32::from(self.slots[slot].global);
             }
             let old_size = tag_size(old_tag);
             if old_size != e.size {
