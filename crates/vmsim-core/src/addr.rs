@@ -284,13 +284,16 @@ impl PageSize {
     pub const X86: [PageSize; 3] = [Self::SIZE_4K, Self::SIZE_2M, Self::SIZE_1G];
 
     /// Dense index for per-size arrays of statistics: 4K → 0, 2M → 1, 1G → 2, others → 3.
+    /// A table load rather than a chain of compares: every hit counts by size.
     pub const fn x86_index(self) -> usize {
-        match self.0 {
-            12 => 0,
-            21 => 1,
-            30 => 2,
-            _ => 3,
-        }
+        const BY_SHIFT: [u8; 64] = {
+            let mut t = [3u8; 64];
+            t[12] = 0;
+            t[21] = 1;
+            t[30] = 2;
+            t
+        };
+        BY_SHIFT[self.0 as usize & 63] as usize
     }
 
     /// Short name: `4K`, `2M`, `1G`, or the byte count with a unit.

@@ -247,12 +247,28 @@ const EMPTY: TlbEntry = TlbEntry {
     },
 };
 
-/// Where a lookup found its entry: an array of the level and a slot in it. Small enough to
-/// come back in registers, so the hit path copies out only the fields it uses.
+/// Where a lookup found its entry: an array of the level (bits 24..32) and a slot in it (bits
+/// 0..24; arrays have at most 2^20 entries). One word, so an `Option` of it comes back in
+/// registers and the hit path copies out only the fields it uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct SlotRef {
-    array: u8,
-    slot: u32,
+pub struct SlotRef(u32);
+
+impl SlotRef {
+    #[inline]
+    fn new(array: usize, slot: usize) -> Self {
+        debug_assert!(array < 256 && slot < 1 << 24);
+        SlotRef((array as u32) << 24 | slot as u32)
+    }
+
+    #[inline]
+    fn array(self) -> usize {
+        (self.0 >> 24) as usize
+    }
+
+    #[inline]
+    fn slot(self) -> usize {
+        (self.0 & 0xff_ffff) as usize
+    }
 }
 
 /// The last hit of a level, kept until the next fill or invalidation ([`Tlb::lookup`]).
@@ -285,13 +301,14 @@ const NO_LAST_HIT: LastHit = LastHit {
     pcid: NO_PCID,
     vpn: Vpn(0),
     size: PageSize::SIZE_4K,
-    at: SlotRef { array: 0, slot: 0 },
+    at: SlotRef(0),
 };
 
 #[derive(Debug, Clone)]
 struct Array {
     sets: u32,
     ways: u32,
+    /// The page sizes held, smallest first: the order lookups probe them in.
     sizes: Vec<PageSize>,
     repl: Replacement,
     slots: Vec<TlbEntry>,
@@ -313,12 +330,11 @@ struct Array {
     globals: u32,
     /// Valid entries per set: a full set needs no search for a free way.
     used: Vec<u32>,
-    /// Valid entries per page size (parallel to `sizes`).
-    per_size: Vec<u32>,
-    /// Bit `i` set when `per_size[i] > 0`: a lookup probes only sizes some entry has.
+    /// Valid entries per page size, by shift.
+    per_size: [u32; 41],
+    /// Bit `s` set when `per_size[s] > 0`: a lookup probes only sizes some entry has, and
+    /// reads each size straight from the bit.
     present: u64,
-    /// Page-size shift → position in `sizes` (for the sizes this array holds).
-    size_ix: [u8; 41],
 }
 
 impl Array {
@@ -329,7 +345,11 @@ impl Array {
         Array {
             sets: c.sets,
             ways: c.ways,
-            sizes: c.page_sizes.clone(),
+            sizes: {
+                let mut s = c.page_sizes.clone();
+                s.sort();
+                s
+            },
             repl: c.replacement,
             slots: vec![EMPTY; n],
             tags: vec![NO_TAG; n],
@@ -362,15 +382,8 @@ impl Array {
             index: (c.ways > SCAN_WAYS).then(|| TagIndex::new(n)),
             globals: 0,
             used: vec![0; c.sets as usize],
-            per_size: vec![0; c.page_sizes.len()],
+            per_size: [0; 41],
             present: 0,
-            size_ix: {
-                let mut ix = [0u8; 41];
-                for (i, s) in c.page_sizes.iter().enumerate() {
-                    ix[s.shift() as usize] = i as u8;
-                }
-                ix
-            },
         }
     }
 
@@ -554,8 +567,8 @@ impl Array {
     /// One more (`add`) or one fewer valid entry of `size`, keeping `present` in step.
     #[inline]
     fn count_size(&mut self, size: PageSize, add: bool) {
-        let i = self.size_index(size);
-        let n = &mut self.per_size[i];
+        let i = size.shift();
+        let n = &mut self.per_size[i as usize];
         if add {
             *n += 1;
             self.present |= 1 << i;
@@ -597,12 +610,6 @@ impl Array {
             self.globals += u32::from(e.global);
         }
         self.touch(slot, set);
-    }
-
-    /// Position of `size` in `sizes` (the array holds it: callers checked).
-    #[inline]
-    fn size_index(&self, size: PageSize) -> usize {
-        self.size_ix[size.shift() as usize] as usize
     }
 
     fn remove_where(&mut self, mut f: impl FnMut(&TlbEntry) -> bool) -> usize {
@@ -724,18 +731,18 @@ impl Tlb {
     /// The entry at `at`, which a lookup just returned.
     #[inline]
     pub fn entry(&self, at: SlotRef) -> &TlbEntry {
-        &self.arrays[at.array as usize].slots[at.slot as usize]
+        &self.arrays[at.array()].slots[at.slot()]
     }
 
     /// Everything about the hit at `at`: entry, array, set and way.
     pub fn hit(&self, at: SlotRef) -> TlbHit {
-        let a = &self.arrays[at.array as usize];
-        let slot = at.slot as usize;
+        let a = &self.arrays[at.array()];
+        let slot = at.slot();
         let entry = a.slots[slot];
         let set = a.set_of(entry.vpn);
         TlbHit {
             entry,
-            array: at.array,
+            array: at.array() as u8,
             set,
             way: (slot - (set * a.ways) as usize) as u16,
         }
@@ -747,15 +754,12 @@ impl Tlb {
         for (ai, a) in self.arrays.iter_mut().enumerate() {
             let mut sizes = a.present;
             while sizes != 0 {
-                let size = a.sizes[sizes.trailing_zeros() as usize];
+                let size = PageSize::from_shift_clamped(sizes.trailing_zeros() as u8);
                 sizes &= sizes - 1;
                 let vpn = va.vpn(size);
                 if let Some(slot) = a.find(vpn, size, pcid) {
                     a.touch(slot, a.set_of(vpn) as usize);
-                    let at = SlotRef {
-                        array: ai as u8,
-                        slot: slot as u32,
-                    };
+                    let at = SlotRef::new(ai, slot);
                     self.last_hit = LastHit {
                         pcid: pcid.0,
                         vpn,
