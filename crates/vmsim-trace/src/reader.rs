@@ -29,7 +29,47 @@ pub enum AddressCheck {
     Width(u8),
 }
 
+/// [`AddressCheck`] as one test without branches, for per-record loops: an address passes
+/// when `(addr + offset) >> shift` has none of the bits of `mask`. Canonical for `b` bits means
+/// `addr + 2^(b-1)` lies below `2^b`; fitting in `b` bits means `addr` does; any address passes
+/// an empty mask.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct FastCheck {
+    offset: u64,
+    shift: u32,
+    mask: u64,
+}
+
+impl FastCheck {
+    #[inline(always)]
+    pub(crate) fn passes(self, addr: u64) -> bool {
+        (addr.wrapping_add(self.offset) >> self.shift) & self.mask == 0
+    }
+}
+
 impl AddressCheck {
+    /// The same rule as one branch-free test ([`AddressCheck::check`] words the failure).
+    pub(crate) fn fast(self) -> FastCheck {
+        let pass_all = FastCheck {
+            offset: 0,
+            shift: 0,
+            mask: 0,
+        };
+        match self {
+            AddressCheck::Canonical(bits) if (1..64).contains(&bits) => FastCheck {
+                offset: 1 << (bits - 1),
+                shift: u32::from(bits),
+                mask: u64::MAX,
+            },
+            AddressCheck::Width(bits) if bits < 64 => FastCheck {
+                offset: 0,
+                shift: u32::from(bits),
+                mask: u64::MAX,
+            },
+            _ => pass_all,
+        }
+    }
+
     /// Checks one record.
     #[inline]
     pub fn check(self, r: &Record) -> Result<(), String> {
@@ -229,5 +269,38 @@ impl Iterator for TraceReader {
         }
         self.at += 1;
         Some(Ok(self.batch[self.at - 1]))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use vmsim_core::AccessKind;
+
+    /// Addresses near the edges that matter: around 2^(b-1) and 2^b for every b, and the top.
+    fn edge_address() -> impl Strategy<Value = u64> {
+        prop_oneof![
+            any::<u64>(),
+            (0u32..64, -3i64..3).prop_map(|(b, d)| (1u64 << b).wrapping_add(d as u64)),
+            (0u32..64, -3i64..3)
+                .prop_map(|(b, d)| (1u64 << b).wrapping_neg().wrapping_add(d as u64)),
+        ]
+    }
+
+    proptest! {
+        /// The branch-free test passes exactly the addresses the worded check passes.
+        #[test]
+        fn fast_check_agrees_with_check(
+            rule in prop_oneof![
+                Just(AddressCheck::Any),
+                (1u8..=64).prop_map(AddressCheck::Canonical),
+                (0u8..=64).prop_map(AddressCheck::Width),
+            ],
+            a in edge_address(),
+        ) {
+            let r = Record::new(AccessKind::Read, a);
+            prop_assert_eq!(rule.fast().passes(a), rule.check(&r).is_ok());
+        }
     }
 }
