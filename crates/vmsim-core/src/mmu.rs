@@ -407,11 +407,10 @@ impl Mmu {
         let Some(tlb) = self.tlbs[l1.index()].as_mut() else {
             return missed();
         };
-        let Some(at) = tlb.find(va, pcid) else {
+        let Some(e) = tlb.find_entry(va, pcid) else {
             return missed();
         };
         debug_assert!(self.geom.check(va).is_ok());
-        let e = tlb.entry(at);
         let (rights, pfn, size) = (e.rights, e.pfn, e.size);
         if !self.permits.allows(rights, kind) || kind == AccessKind::Write && !rights.dirty {
             return Fast::Other;

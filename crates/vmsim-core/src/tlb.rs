@@ -271,14 +271,15 @@ impl SlotRef {
     }
 }
 
-/// The last hit of a level, kept until the next fill or invalidation ([`Tlb::lookup`]).
+/// The last hit of a level, kept until the next fill or invalidation ([`Tlb::lookup`]), with a
+/// copy of its entry: only fills and invalidations change entries, and both forget the last
+/// hit, so the copy is the entry as it is.
 #[derive(Debug, Clone, Copy)]
 struct LastHit {
     /// The PCID it was looked up for; [`NO_PCID`] when there is none.
     pcid: u16,
-    vpn: Vpn,
-    size: PageSize,
     at: SlotRef,
+    entry: TlbEntry,
 }
 
 /// No PCID is this wide (they have 12 bits): marks an empty [`LastHit`].
@@ -299,9 +300,8 @@ const NO_LAST_MISS: LastMiss = LastMiss {
 
 const NO_LAST_HIT: LastHit = LastHit {
     pcid: NO_PCID,
-    vpn: Vpn(0),
-    size: PageSize::SIZE_4K,
     at: SlotRef(0),
+    entry: EMPTY,
 };
 
 #[derive(Debug, Clone)]
@@ -721,11 +721,26 @@ impl Tlb {
     /// per-access path.
     #[inline]
     pub fn find(&mut self, va: VirtAddr, pcid: Pcid) -> Option<SlotRef> {
-        let h = self.last_hit;
-        if h.pcid == pcid.0 && va.vpn(h.size) == h.vpn {
-            return Some(h.at);
+        if self.is_last_hit(va, pcid) {
+            return Some(self.last_hit.at);
         }
         self.search(va, pcid)
+    }
+
+    /// [`Tlb::find`] that returns the entry found: the L1 hit path, which needs nothing else
+    /// and so reads the last hit's copy instead of indexing array and slot.
+    #[inline]
+    pub fn find_entry(&mut self, va: VirtAddr, pcid: Pcid) -> Option<&TlbEntry> {
+        if !self.is_last_hit(va, pcid) {
+            self.search(va, pcid)?;
+        }
+        Some(&self.last_hit.entry)
+    }
+
+    #[inline(always)]
+    fn is_last_hit(&self, va: VirtAddr, pcid: Pcid) -> bool {
+        let h = &self.last_hit;
+        h.pcid == pcid.0 && va.vpn(h.entry.size) == h.entry.vpn
     }
 
     /// The entry at `at`, which a lookup just returned.
@@ -762,9 +777,8 @@ impl Tlb {
                     let at = SlotRef::new(ai, slot);
                     self.last_hit = LastHit {
                         pcid: pcid.0,
-                        vpn,
-                        size,
                         at,
+                        entry: a.slots[slot],
                     };
                     return Some(at);
                 }
@@ -1256,6 +1270,16 @@ mod tests {
                     1 => {
                         let e = entry(page, pcid, page % 5 == 0);
                         prop_assert_eq!(fast.fill(e), slow.fill(e));
+                    }
+                    7 => {
+                        // The hit path's lookup: the last hit's copy is the entry itself.
+                        slow.last_hit = NO_LAST_HIT;
+                        let f = fast.find_entry(va(page), Pcid(pcid)).copied();
+                        let s = match slow.lookup(va(page), Pcid(pcid)) {
+                            TlbLookup::Hit(h) => Some(h.entry),
+                            TlbLookup::Miss => None,
+                        };
+                        prop_assert_eq!(f, s);
                     }
                     _ => {
                         slow.last_hit = NO_LAST_HIT;
