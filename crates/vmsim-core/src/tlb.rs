@@ -825,8 +825,10 @@ impl Tlb {
         if ai == NONE {
             return None;
         }
-        self.last_hit = NO_LAST_HIT;
-        let m = std::mem::replace(&mut self.last_miss, NO_LAST_MISS);
+        // Forgetting either only clears its PCID, which no lookup's PCID equals.
+        self.last_hit.pcid = NO_PCID;
+        let m = self.last_miss;
+        self.last_miss.pcid = NO_PCID;
         let proven_absent =
             m.pcid != NO_PCID && m.va.vpn(e.size) == e.vpn && (e.global || m.pcid == e.pcid.0);
         let a = &mut self.arrays[ai as usize];
