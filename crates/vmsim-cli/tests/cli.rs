@@ -601,7 +601,7 @@ fn malloc_help_has_an_example() {
     assert!(stdout(&o).contains("vmsim malloc --compare"));
 }
 
-/// `--limit` and `--explain` cut batches (8192 records) anywhere: both counts are exact across
+/// `--limit` and `--explain` cut batches (1024 records) anywhere: both counts are exact across
 /// a batch boundary, and the narrated prefix is the same accesses, numbered from 1.
 #[test]
 fn limit_and_explain_are_exact_across_batches() {

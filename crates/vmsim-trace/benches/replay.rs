@@ -51,7 +51,7 @@ fn bench(c: &mut Criterion) {
             )
             .unwrap();
         }
-        let mut buf: Vec<Record> = Vec::with_capacity(8192);
+        let mut buf: Vec<Record> = Vec::with_capacity(1024);
         g.bench_function(name, |b| {
             b.iter(|| {
                 let mut r = TraceReader::from_reader("bench", Cursor::new(bytes), None).unwrap();
@@ -71,7 +71,7 @@ fn bench(c: &mut Criterion) {
         .count() as u64;
     g.throughput(Throughput::Elements(n));
     g.bench_function("built_in_sort_trace", |b| {
-        let mut buf: Vec<Record> = Vec::with_capacity(8192);
+        let mut buf: Vec<Record> = Vec::with_capacity(1024);
         b.iter(|| {
             let mut m = Machine::from_config(&cfg).unwrap();
             let mut r = TraceReader::from_reader("bench", Cursor::new(real), None).unwrap();
@@ -87,7 +87,7 @@ fn bench(c: &mut Criterion) {
     g.throughput(Throughput::Elements(N));
     g.bench_function("decode_only_vmt", |b| {
         let bytes = trace(1 << 20);
-        let mut buf: Vec<Record> = Vec::with_capacity(8192);
+        let mut buf: Vec<Record> = Vec::with_capacity(1024);
         b.iter(|| {
             let mut r = TraceReader::from_reader("bench", Cursor::new(bytes), None).unwrap();
             let mut n = 0;
