@@ -7,51 +7,47 @@
 //! and one push per fill. One multiply hashes a key; there are at least twice as many buckets
 //! as slots, so a chain is short. Everything is sized once: nothing ever allocates.
 
-/// End of a chain.
-const NIL: u32 = u32::MAX;
-/// The `prev` of a vacant slot.
-const VACANT: u32 = u32::MAX - 1;
-/// The `prev` of the first slot of a chain (the bucket points at it).
-const HEAD: u32 = u32::MAX - 2;
-
-/// A slot's key and its neighbours in its bucket's chain.
-#[derive(Debug, Clone, Copy)]
-struct Node {
-    tag: u64,
-    ctx: u32,
-    next: u32,
-    /// The previous slot of the chain, [`HEAD`], or [`VACANT`].
-    prev: u32,
-}
-
-const FREE: Node = Node {
-    tag: 0,
-    ctx: 0,
-    next: NIL,
-    prev: VACANT,
-};
+/// The `back` of a vacant slot.
+const VACANT: u32 = u32::MAX;
 
 /// Keys → slot numbers `0..slots`, each slot holding at most one key and each key at most one
 /// slot.
+///
+/// Chains live in one array of links: cells `0..buckets` are the buckets' heads, cell
+/// `buckets + s` is the link after slot `s`. Each slot remembers the cell that points at it
+/// (`back`), so unlinking writes that cell whether it is a head or another slot's link: no
+/// branch on where the slot sits in its chain, a branch a random workload mispredicts. The end
+/// of a chain is the number `slots`, a spare slot whose `back` absorbs the writes meant for a
+/// successor that does not exist.
 #[derive(Debug, Clone)]
 pub(crate) struct TagIndex {
-    /// First slot of each bucket's chain, [`NIL`] when empty.
-    heads: Vec<u32>,
-    nodes: Vec<Node>,
-    /// `64 - log2(heads.len())`: the hash is the top bits of the product.
+    links: Vec<u32>,
+    back: Vec<u32>,
+    keys: Vec<(u64, u32)>,
+    buckets: usize,
+    /// `64 - log2(buckets)`: the hash is the top bits of the product.
     shift: u32,
 }
 
 impl TagIndex {
     /// An empty index over slots `0..slots`.
     pub(crate) fn new(slots: usize) -> Self {
-        assert!(slots < HEAD as usize, "too many slots for a tag index");
+        assert!(slots < VACANT as usize, "too many slots for a tag index");
         let buckets = (slots.max(1) * 2).next_power_of_two().max(8);
+        let end = slots as u32;
         TagIndex {
-            heads: vec![NIL; buckets],
-            nodes: vec![FREE; slots],
+            links: vec![end; buckets + slots + 1],
+            back: vec![VACANT; slots + 1],
+            keys: vec![(0, 0); slots],
+            buckets,
             shift: 64 - buckets.trailing_zeros(),
         }
+    }
+
+    /// The end-of-chain mark (the spare slot).
+    #[inline]
+    fn end(&self) -> u32 {
+        self.keys.len() as u32
     }
 
     /// Fibonacci hashing: the multiply mixes low tag bits (consecutive pages) into the top bits.
@@ -64,13 +60,13 @@ impl TagIndex {
     /// The slot holding the key.
     #[inline]
     pub(crate) fn get(&self, tag: u64, ctx: u32) -> Option<u32> {
-        let mut s = self.heads[self.bucket(tag, ctx)];
-        while s != NIL {
-            let n = &self.nodes[s as usize];
-            if n.tag == tag && n.ctx == ctx {
+        let end = self.end();
+        let mut s = self.links[self.bucket(tag, ctx)];
+        while s != end {
+            if self.keys[s as usize] == (tag, ctx) {
                 return Some(s);
             }
-            s = n.next;
+            s = self.links[self.buckets + s as usize];
         }
         None
     }
@@ -79,49 +75,36 @@ impl TagIndex {
     /// slot holds the key.
     #[inline]
     pub(crate) fn insert(&mut self, tag: u64, ctx: u32, slot: u32) {
-        debug_assert!(self.nodes[slot as usize].prev == VACANT);
+        debug_assert!(self.back[slot as usize] == VACANT);
         debug_assert!(self.get(tag, ctx).is_none());
         let b = self.bucket(tag, ctx);
-        let head = self.heads[b];
-        if head != NIL {
-            self.nodes[head as usize].prev = slot;
-        }
-        self.nodes[slot as usize] = Node {
-            tag,
-            ctx,
-            next: head,
-            prev: HEAD,
-        };
-        self.heads[b] = slot;
+        let first = self.links[b];
+        let cell = self.buckets + slot as usize;
+        self.links[cell] = first;
+        self.back[first as usize] = cell as u32;
+        self.links[b] = slot;
+        self.back[slot as usize] = b as u32;
+        self.keys[slot as usize] = (tag, ctx);
     }
 
     /// Empties `slot` (nothing happens if it is vacant).
     #[inline]
     pub(crate) fn remove(&mut self, slot: u32) {
-        let Node {
-            tag,
-            ctx,
-            next,
-            prev,
-        } = self.nodes[slot as usize];
-        match prev {
-            VACANT => return,
-            HEAD => {
-                let b = self.bucket(tag, ctx);
-                self.heads[b] = next;
-            }
-            p => self.nodes[p as usize].next = next,
+        let from = self.back[slot as usize];
+        if from == VACANT {
+            return;
         }
-        if next != NIL {
-            self.nodes[next as usize].prev = prev;
-        }
-        self.nodes[slot as usize] = FREE;
+        let next = self.links[self.buckets + slot as usize];
+        self.links[from as usize] = next;
+        self.back[next as usize] = from;
+        self.back[slot as usize] = VACANT;
     }
 
     /// Empties every slot.
     pub(crate) fn clear(&mut self) {
-        self.heads.fill(NIL);
-        self.nodes.fill(FREE);
+        let end = self.end();
+        self.links.fill(end);
+        self.back.fill(VACANT);
     }
 }
 
