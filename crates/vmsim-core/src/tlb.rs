@@ -721,7 +721,12 @@ impl Tlb {
     /// per-access path.
     #[inline]
     pub fn find(&mut self, va: VirtAddr, pcid: Pcid) -> Option<SlotRef> {
-        if self.is_last_hit(va, pcid) {
+        // Both comparisons, and one branch on the pair: on the levels this serves (L2, and L1
+        // under an observer) whether the PCID still matches depends on whether the level's
+        // last lookup hit, which a scattered trace makes random, while the page almost never
+        // matches there, which predicts well.
+        let h = &self.last_hit;
+        if (h.pcid == pcid.0) & (va.vpn(h.entry.size) == h.entry.vpn) {
             return Some(self.last_hit.at);
         }
         self.search(va, pcid)
@@ -731,16 +736,12 @@ impl Tlb {
     /// and so reads the last hit's copy instead of indexing array and slot.
     #[inline]
     pub fn find_entry(&mut self, va: VirtAddr, pcid: Pcid) -> Option<&TlbEntry> {
-        if !self.is_last_hit(va, pcid) {
+        // Here the PCID nearly always matches (an L1 level) and the page is the branch.
+        let h = &self.last_hit;
+        if !(h.pcid == pcid.0 && va.vpn(h.entry.size) == h.entry.vpn) {
             self.search(va, pcid)?;
         }
         Some(&self.last_hit.entry)
-    }
-
-    #[inline(always)]
-    fn is_last_hit(&self, va: VirtAddr, pcid: Pcid) -> bool {
-        let h = &self.last_hit;
-        h.pcid == pcid.0 && va.vpn(h.entry.size) == h.entry.vpn
     }
 
     /// The entry at `at`, which a lookup just returned.
