@@ -134,6 +134,17 @@ fn bad_configs_give_one_line_errors_with_file_and_line() {
         "{}",
         stderr(&o)
     );
+
+    // A page-walk cache too large to allocate is refused, not attempted.
+    let pwc = temp("pwc.toml", "name = \"x\"\n[mmu.pwc]\npde = 4000000000\n");
+    let o = vmsim(&["explain", "0x1000", "--config", pwc.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let e = stderr(&o);
+    assert_eq!(e.lines().count(), 1, "{e}");
+    assert!(
+        e.contains("pwc.toml:3: 4000000000 entries is more than"),
+        "{e}"
+    );
 }
 
 #[test]

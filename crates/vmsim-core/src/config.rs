@@ -260,6 +260,19 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
+        let pwc = "name = \"x\"\n[mmu.pwc]\npml4e = 4\npde = 4000000000\n";
+        match MachineConfig::from_toml(pwc) {
+            Err(ConfigError::Parse { line, message }) => {
+                assert_eq!(line, 4, "{message}");
+                assert!(
+                    message.contains("4000000000 entries is more than the 65536"),
+                    "{message}"
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+        let most = "name = \"x\"\n[mmu.pwc]\npde = 65536\n";
+        assert_eq!(MachineConfig::from_toml(most).unwrap().mmu.pwc.pde, 65536);
         assert!(matches!(
             MachineConfig::preset("vax"),
             Err(ConfigError::UnknownPreset(_))

@@ -7,20 +7,39 @@ use crate::addr::{Pfn, VirtAddr};
 use crate::pte::Level;
 use crate::tag_index::TagIndex;
 use crate::tlb::{Pcid, Rights};
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
+
+/// The most entries one cache may hold. Real ones hold a few dozen; an eviction scans the
+/// cache, and a configuration should not be able to ask for gigabytes.
+pub const MAX_ENTRIES: u32 = 1 << 16;
 
 /// Entries per cache (0 = no such cache).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct PwcConfig {
     /// PML5E cache (5-level paging only): skips the PML5.
+    #[serde(deserialize_with = "entries")]
     pub pml5e: u32,
     /// PML4E cache: skips down to the PDPT.
+    #[serde(deserialize_with = "entries")]
     pub pml4e: u32,
     /// PDPTE cache: skips down to the PD.
+    #[serde(deserialize_with = "entries")]
     pub pdpte: u32,
     /// PDE cache: skips down to the PT.
+    #[serde(deserialize_with = "entries")]
     pub pde: u32,
+}
+
+/// One cache's size, refused above [`MAX_ENTRIES`] where it is read, so the error names its line.
+fn entries<'de, D: Deserializer<'de>>(d: D) -> Result<u32, D::Error> {
+    let n = u32::deserialize(d)?;
+    if n > MAX_ENTRIES {
+        return Err(serde::de::Error::custom(format!(
+            "{n} entries is more than the {MAX_ENTRIES} a page-walk cache may hold"
+        )));
+    }
+    Ok(n)
 }
 
 /// A hit: where the walk may start.
