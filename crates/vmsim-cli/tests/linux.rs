@@ -237,35 +237,44 @@ fn record_faults_sees_the_first_touches_of_ls() {
 #[test]
 fn probe_tlb_quick_reports_a_knee_json_and_svg() {
     let svg = temp_path("tlb.svg");
-    let o = vmsim(&[
-        "probe",
-        "tlb",
-        "--quick",
-        "--json",
-        "--svg",
-        svg.to_str().unwrap(),
-    ]);
-    assert!(o.status.success(), "{}", stderr(&o));
-    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-    let run = &v["runs"][0];
-    assert_eq!(run["page_size"], "4K");
-    let pages: Vec<u64> = run["points"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| p["pages"].as_u64().unwrap())
-        .collect();
-    assert_eq!(pages.len(), 30);
-    assert_eq!((pages[0], pages[2], pages[29]), (1, 3, 32768));
-    // Past every TLB's reach each access walks the page table: the curve must rise.
-    let knees = run["knees"].as_array().unwrap();
-    assert!(!knees.is_empty(), "{run}");
-    for k in knees {
-        assert!(k["ns_after"].as_f64() > k["ns_before"].as_f64());
-        assert!(k["exceeds"].as_u64() > k["fits"].as_u64());
+    // A timing measurement shares the machine with the other tests: a run whose curve another
+    // process flattened is measured again, up to three times, before the test says it is flat.
+    let mut last = serde_json::Value::Null;
+    for _ in 0..3 {
+        let o = vmsim(&[
+            "probe",
+            "tlb",
+            "--quick",
+            "--json",
+            "--svg",
+            svg.to_str().unwrap(),
+        ]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        let run = &v["runs"][0];
+        assert_eq!(run["page_size"], "4K");
+        let pages: Vec<u64> = run["points"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["pages"].as_u64().unwrap())
+            .collect();
+        assert_eq!(pages.len(), 30);
+        assert_eq!((pages[0], pages[2], pages[29]), (1, 3, 32768));
+        assert!(v["cpuid_tlbs"].is_array());
+        assert!(std::fs::read_to_string(&svg).unwrap().starts_with("<svg"));
+        // Past every TLB's reach each access walks the page table: the curve must rise.
+        let knees = run["knees"].as_array().unwrap();
+        for k in knees {
+            assert!(k["ns_after"].as_f64() > k["ns_before"].as_f64());
+            assert!(k["exceeds"].as_u64() > k["fits"].as_u64());
+        }
+        if !knees.is_empty() {
+            return;
+        }
+        last = run.clone();
     }
-    assert!(v["cpuid_tlbs"].is_array());
-    assert!(std::fs::read_to_string(&svg).unwrap().starts_with("<svg"));
+    panic!("no knee in three runs; the last: {last}");
 }
 
 #[test]

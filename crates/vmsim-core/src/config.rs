@@ -172,6 +172,15 @@ impl MachineConfig {
                 self.mmu.maxphyaddr
             )));
         }
+        // A frame above 2^MAXPHYADDR has no encoding in an entry's address field.
+        if self.memory > 1u64 << self.mmu.maxphyaddr {
+            return Err(ConfigError::Invalid(format!(
+                "memory ({}) is more than the {} that mmu.maxphyaddr = {} can address",
+                format_bytes(self.memory),
+                format_bytes(1u64 << self.mmu.maxphyaddr),
+                self.mmu.maxphyaddr
+            )));
+        }
         for (name, t) in [
             ("l1i", &self.mmu.l1i),
             ("l1d", &self.mmu.l1d),
@@ -271,6 +280,15 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
+        let big = "name = \"x\"\nmemory = \"1000000000G\"\n";
+        match MachineConfig::from_toml(big) {
+            Err(ConfigError::Invalid(m)) => assert!(m.contains("mmu.maxphyaddr = 52"), "{m}"),
+            other => panic!("{other:?}"),
+        }
+        let narrow = "name = \"x\"\nmemory = \"8G\"\n[mmu]\nmaxphyaddr = 32\n";
+        assert!(MachineConfig::from_toml(narrow).is_err());
+        let exact = "name = \"x\"\nmemory = \"4G\"\n[mmu]\nmaxphyaddr = 32\n";
+        assert!(MachineConfig::from_toml(exact).is_ok());
         let most = "name = \"x\"\n[mmu.pwc]\npde = 65536\n";
         assert_eq!(MachineConfig::from_toml(most).unwrap().mmu.pwc.pde, 65536);
         assert!(matches!(
