@@ -222,7 +222,7 @@ impl<K: Kernel> Machine<K> {
 
     /// Replays one access of `size` bytes (at least one) by `pid` on `cpu` (modulo the number
     /// of CPUs). Every page the access touches is translated in order.
-    #[inline]
+    #[inline(always)]
     pub fn access<O: Observer>(
         &mut self,
         cpu: u16,

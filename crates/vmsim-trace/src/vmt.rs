@@ -188,6 +188,22 @@ fn decode(b: &[u8], st: &mut State) -> Result<(Record, usize), &'static str> {
     Ok((st.record(kind, addr, size), p))
 }
 
+/// For each tag byte, the size it carries when [`decode_fast`] may take the record (a valid
+/// kind, the size in the tag, no context change, the reserved bit clear), else 0: one load
+/// instead of a test per field.
+const FAST_SIZE: [u8; 256] = {
+    let mut t = [0; 256];
+    let mut i = 0;
+    while i < 256 {
+        let tag = i as u8;
+        if tag & 0xc0 == 0 && tag & 3 != 3 {
+            t[i] = (tag >> 2) & 0xf;
+        }
+        i += 1;
+    }
+    t
+};
+
 /// The common record, decoded without a check per byte: a small size, no context change and an
 /// address varint of at most 8 bytes, read in one load. A one-byte varint (most records of a
 /// real program, whose accesses stay near the previous one of their kind) is taken as it is;
@@ -200,14 +216,13 @@ fn decode_fast(b: &[u8], st: &mut State) -> Result<(Record, usize), &'static str
     else {
         return decode(b, st);
     };
-    let small = ((tag >> 2) & 0xf) as u32;
-    let w = u64::from_le_bytes(*window);
-    let Some(&kind) = KINDS.get((tag & 3) as usize) else {
-        return decode(b, st);
-    };
-    if tag & 0xc0 != 0 || small == 0 {
+    let small = FAST_SIZE[tag as usize] as u32;
+    if small == 0 {
         return decode(b, st);
     }
+    // Code 3 has no fast size, so the fourth kind is never taken.
+    let kind = [KINDS[0], KINDS[1], KINDS[2], KINDS[0]][(tag & 3) as usize];
+    let w = u64::from_le_bytes(*window);
     if w & 0x80 == 0 {
         let addr = st.step(tag, w & 0x7f);
         return Ok((st.record(kind, addr, small), 2));
