@@ -285,29 +285,41 @@ impl<R: Read> VmtReader<R> {
         buf: &mut Vec<Record>,
         check: crate::reader::AddressCheck,
     ) -> Result<usize, TraceError> {
-        buf.clear();
+        // Records are stored into a slice of the whole capacity, then the rest is cut off:
+        // a push would write the length back to memory after every record. After the first
+        // batch the vector keeps that length, so this resize writes nothing.
         let cap = buf.capacity().max(1);
+        buf.resize(cap, Record::new(AccessKind::Read, 0));
+        let mut n = 0;
         let mut st = self.state;
-        while buf.len() < cap {
+        let result = loop {
+            if n == cap {
+                break Ok(());
+            }
             if self.end - self.pos < MAX_RECORD && !self.eof {
-                self.refill()?;
+                if let Err(e) = self.refill() {
+                    break Err(e);
+                }
             }
             if self.pos == self.end {
-                break;
+                break Ok(());
             }
-            self.decode_run(buf, cap, &mut st, check)?;
-        }
+            if let Err(e) = self.decode_run(&mut buf[..cap], &mut n, &mut st, check) {
+                break Err(e);
+            }
+        };
+        buf.truncate(n);
         self.state = st;
-        Ok(buf.len())
+        result.map(|()| n)
     }
 
-    /// Decodes records into `buf` up to `cap`, while a whole record surely lies in the buffer
-    /// (or, at the end of the input, while bytes remain), keeping the position in a register.
+    /// Decodes records into `out[*n..]`, while a whole record surely lies in the buffer (or,
+    /// at the end of the input, while bytes remain), keeping the position in a register.
     #[inline(always)]
     fn decode_run(
         &mut self,
-        buf: &mut Vec<Record>,
-        cap: usize,
+        out: &mut [Record],
+        n: &mut usize,
         st: &mut State,
         check: crate::reader::AddressCheck,
     ) -> Result<(), TraceError> {
@@ -318,10 +330,11 @@ impl<R: Read> VmtReader<R> {
             self.end + 1 - MAX_RECORD
         };
         let mut p = self.pos;
-        let first = buf.len();
+        let first = *n;
+        let mut i = first;
         let mut failed = None;
         let fast = check.fast();
-        while p < stop && buf.len() < cap {
+        while p < stop && i < out.len() {
             match decode_fast(&b[p..], st) {
                 Ok((r, used)) => {
                     if !fast.passes(r.addr.as_u64()) {
@@ -331,7 +344,8 @@ impl<R: Read> VmtReader<R> {
                         }
                     }
                     p += used;
-                    buf.push(r);
+                    out[i] = r;
+                    i += 1;
                 }
                 Err(m) => {
                     failed = Some(m.to_string());
@@ -340,7 +354,8 @@ impl<R: Read> VmtReader<R> {
             }
         }
         self.pos = p;
-        self.index += (buf.len() - first) as u64;
+        *n = i;
+        self.index += (i - first) as u64;
         match failed {
             None => Ok(()),
             Some(m) => Err(TraceError::new(&self.name, self.loc(), m)),
