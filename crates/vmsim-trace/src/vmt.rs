@@ -204,6 +204,9 @@ const FAST_SIZE: [u8; 256] = {
     t
 };
 
+/// [`KINDS`] indexed by any two bits: code 3 has no [`FAST_SIZE`], so its entry is never taken.
+const FAST_KINDS: [AccessKind; 4] = [KINDS[0], KINDS[1], KINDS[2], KINDS[0]];
+
 /// The common record, decoded without a check per byte: a small size, no context change and an
 /// address varint of at most 8 bytes, read in one load. A one-byte varint (most records of a
 /// real program, whose accesses stay near the previous one of their kind) is taken as it is;
@@ -220,8 +223,7 @@ fn decode_fast(b: &[u8], st: &mut State) -> Result<(Record, usize), &'static str
     if small == 0 {
         return decode(b, st);
     }
-    // Code 3 has no fast size, so the fourth kind is never taken.
-    let kind = [KINDS[0], KINDS[1], KINDS[2], KINDS[0]][(tag & 3) as usize];
+    let kind = FAST_KINDS[(tag & 3) as usize];
     let w = u64::from_le_bytes(*window);
     if w & 0x80 == 0 {
         let addr = st.step(tag, w & 0x7f);
@@ -331,10 +333,13 @@ impl<R: Read> VmtReader<R> {
         };
         let mut p = self.pos;
         let first = *n;
-        let mut i = first;
+        let mut done = 0;
         let mut failed = None;
         let fast = check.fast();
-        while p < stop && i < out.len() {
+        for slot in &mut out[first..] {
+            if p >= stop {
+                break;
+            }
             match decode_fast(&b[p..], st) {
                 Ok((r, used)) => {
                     if !fast.passes(r.addr.as_u64()) {
@@ -344,8 +349,8 @@ impl<R: Read> VmtReader<R> {
                         }
                     }
                     p += used;
-                    out[i] = r;
-                    i += 1;
+                    *slot = r;
+                    done += 1;
                 }
                 Err(m) => {
                     failed = Some(m.to_string());
@@ -354,8 +359,8 @@ impl<R: Read> VmtReader<R> {
             }
         }
         self.pos = p;
-        *n = i;
-        self.index += (i - first) as u64;
+        *n = first + done;
+        self.index += done as u64;
         match failed {
             None => Ok(()),
             Some(m) => Err(TraceError::new(&self.name, self.loc(), m)),
