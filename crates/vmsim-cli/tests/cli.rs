@@ -101,46 +101,38 @@ fn presets_list_and_show_round_trip() {
     assert!(stdout(&o).contains("machine skylake"));
 }
 
-#[test]
-fn bad_configs_give_one_line_errors_with_file_and_line() {
-    let bad = temp("bad.toml", "name = \"x\"\n[mmu]\npcid = \"maybe\"\n");
-    let o = vmsim(&["explain", "0x1000", "--config", bad.to_str().unwrap()]);
-    assert_eq!(o.status.code(), Some(1));
-    let e = stderr(&o);
-    assert_eq!(e.lines().count(), 1, "{e}");
-    assert!(e.contains("bad.toml:3:"), "{e}");
-
-    let sets = temp(
-        "sets.toml",
-        "name = \"x\"\n[mmu.l1d]\narrays = [{ sets = 3, ways = 4, page_sizes = [\"4K\"], replacement = \"lru\" }]\n",
-    );
-    let o = vmsim(&["explain", "0x1000", "--config", sets.to_str().unwrap()]);
+/// What `vmsim explain` says of a configuration file it must refuse: exit 1, one line.
+fn config_error(file: &str, text: &str) -> String {
+    let path = temp(file, text);
+    let o = vmsim(&["explain", "0x1000", "--config", path.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     let e = stderr(&o);
     assert_eq!(e.lines().count(), 1, "{e}");
+    e
+}
+
+#[test]
+fn bad_configs_give_one_line_errors_with_file_and_line() {
+    let e = config_error("bad.toml", "name = \"x\"\n[mmu]\npcid = \"maybe\"\n");
+    assert!(e.contains("bad.toml:3:"), "{e}");
+
+    let e = config_error(
+        "sets.toml",
+        "name = \"x\"\n[mmu.l1d]\narrays = [{ sets = 3, ways = 4, page_sizes = [\"4K\"], replacement = \"lru\" }]\n",
+    );
     assert!(
         e.contains("sets.toml:3: sets = 3 is not a power of two"),
         "{e}"
     );
 
-    let ways = temp(
+    let e = config_error(
         "ways.toml",
         "name = \"x\"\n[mmu.l1d]\narrays = [{ sets = 4, ways = 0, page_sizes = [\"4K\"], replacement = \"lru\" }]\n",
     );
-    let o = vmsim(&["explain", "0x1000", "--config", ways.to_str().unwrap()]);
-    assert_eq!(o.status.code(), Some(1));
-    assert!(
-        stderr(&o).contains("ways.toml:3: ways must be at least 1"),
-        "{}",
-        stderr(&o)
-    );
+    assert!(e.contains("ways.toml:3: ways must be at least 1"), "{e}");
 
     // A page-walk cache too large to allocate is refused, not attempted.
-    let pwc = temp("pwc.toml", "name = \"x\"\n[mmu.pwc]\npde = 4000000000\n");
-    let o = vmsim(&["explain", "0x1000", "--config", pwc.to_str().unwrap()]);
-    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
-    let e = stderr(&o);
-    assert_eq!(e.lines().count(), 1, "{e}");
+    let e = config_error("pwc.toml", "name = \"x\"\n[mmu.pwc]\npde = 4000000000\n");
     assert!(
         e.contains("pwc.toml:3: 4000000000 entries is more than"),
         "{e}"

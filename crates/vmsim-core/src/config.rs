@@ -245,6 +245,14 @@ mod tests {
         }
     }
 
+    /// The line and message of a configuration that must fail to parse.
+    fn parse_error(text: &str) -> (usize, String) {
+        match MachineConfig::from_toml(text) {
+            Err(ConfigError::Parse { line, message }) => (line, message),
+            other => panic!("{other:?}"),
+        }
+    }
+
     #[test]
     fn errors_name_the_line() {
         let bad = "name = \"x\"\ncpus = 1\n[mmu]\npcid = \"maybe\"\n";
@@ -258,28 +266,20 @@ mod tests {
             Err(ConfigError::Parse { line: 2, .. })
         ));
         let sets = "name = \"x\"\n[mmu.l1d]\narrays = [\n  { sets = 1, ways = 4, page_sizes = [\"4K\"], replacement = \"lru\" },\n  { sets = 6, ways = 4, page_sizes = [\"2M\"], replacement = \"lru\" },\n]\n";
-        match MachineConfig::from_toml(sets) {
-            Err(ConfigError::Parse { line, message }) => {
-                // toml reports the span of the whole `arrays` value: the line it starts on.
-                assert_eq!(line, 3, "{message}");
-                assert!(
-                    message.contains("sets = 6 is not a power of two"),
-                    "{message}"
-                );
-            }
-            other => panic!("{other:?}"),
-        }
+        // toml reports the span of the whole `arrays` value: the line it starts on.
+        let (line, message) = parse_error(sets);
+        assert_eq!(line, 3, "{message}");
+        assert!(
+            message.contains("sets = 6 is not a power of two"),
+            "{message}"
+        );
         let pwc = "name = \"x\"\n[mmu.pwc]\npml4e = 4\npde = 4000000000\n";
-        match MachineConfig::from_toml(pwc) {
-            Err(ConfigError::Parse { line, message }) => {
-                assert_eq!(line, 4, "{message}");
-                assert!(
-                    message.contains("4000000000 entries is more than the 65536"),
-                    "{message}"
-                );
-            }
-            other => panic!("{other:?}"),
-        }
+        let (line, message) = parse_error(pwc);
+        assert_eq!(line, 4, "{message}");
+        assert!(
+            message.contains("4000000000 entries is more than the 65536"),
+            "{message}"
+        );
         let big = "name = \"x\"\nmemory = \"1000000000G\"\n";
         match MachineConfig::from_toml(big) {
             Err(ConfigError::Invalid(m)) => assert!(m.contains("mmu.maxphyaddr = 52"), "{m}"),
