@@ -28,7 +28,7 @@ use serde::Serialize;
 use serde_json::Value;
 use std::path::Path;
 
-/// One run of a simulator, in the shape of `shared/golden/ostep/SCHEMA.md`.
+/// One run of a simulator, in the shape of `golden/ostep/SCHEMA.md`.
 #[derive(Debug, Clone, Serialize, Default)]
 pub struct Case {
     /// The generated problem (null on error).

@@ -1,14 +1,14 @@
-//! Every golden case of `shared/golden/ostep` for the simulators implemented so far, compared
+//! Every golden case of `golden/ostep` (at the repository root) for the simulators implemented so far, compared
 //! with SCHEMA.md's matching rules. Fails (never skips) when the golden folder is missing.
 use serde_json::Value;
 use std::path::PathBuf;
 use vmsim_ostep::pyrandom::{BigInt, PyRandom};
 
 fn golden_dir() -> PathBuf {
-    let d = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/golden/ostep");
+    let d = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../golden/ostep");
     assert!(
         d.is_dir(),
-        "golden vectors missing: expected {} (the shared/ folder beside the repository)",
+        "golden vectors missing: expected {} (golden/ostep at the repository root)",
         d.display()
     );
     d
