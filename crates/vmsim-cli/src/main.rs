@@ -6,9 +6,7 @@ use std::process::ExitCode;
 mod cmd;
 mod exit;
 mod machine_args;
-mod narrate;
 mod plot;
-mod report;
 
 /// vmsim: a memory-virtualization simulator and toolkit.
 #[derive(Parser)]

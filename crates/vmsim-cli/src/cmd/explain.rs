@@ -2,11 +2,10 @@
 use crate::machine_args::MachineArgs;
 use anyhow::Result;
 use std::io::Write;
-use vmsim_core::config::MachineConfig;
 use vmsim_core::event::Recorder;
-use vmsim_core::kernel::{Kernel, LinuxConfig, LinuxKernel};
-use vmsim_core::machine::Machine;
+use vmsim_core::kernel::LinuxConfig;
 use vmsim_core::{AccessKind, VirtAddr};
+use vmsim_sim::{AnyMachine, KernelChoice};
 
 /// Arguments of `vmsim explain`.
 #[derive(clap::Args)]
@@ -44,18 +43,13 @@ pub fn parse_addr(s: &str) -> Result<u64, String> {
     r.map_err(|_| format!("`{s}` is not an address (use 0x-prefixed hex or decimal)"))
 }
 
-/// Runs `vmsim explain` on the Linux-like kernel (demand-zero for 2M/1G pages and teaching
-/// machines, whose page sizes the Linux model does not handle).
+/// Runs `vmsim explain` on the default kernel of the machine: the Linux-like one, or
+/// demand-zero for 2M/1G pages and teaching machines, whose page sizes the Linux model does not
+/// handle.
 pub fn run(args: Args) -> Result<()> {
     let cfg = args.machine.load()?;
-    if LinuxKernel::supports(&cfg) {
-        explain(Machine::linux(&cfg, LinuxConfig::default())?, &cfg, &args)
-    } else {
-        explain(Machine::from_config(&cfg)?, &cfg, &args)
-    }
-}
-
-fn explain<K: Kernel>(mut machine: Machine<K>, cfg: &MachineConfig, args: &Args) -> Result<()> {
+    let kernel = KernelChoice::resolve(None, &cfg, LinuxConfig::default())?;
+    let mut machine = AnyMachine::new(&cfg, kernel)?;
     let geom = *machine.geometry();
     let kind = if args.write {
         AccessKind::Write
@@ -73,7 +67,7 @@ fn explain<K: Kernel>(mut machine: Machine<K>, cfg: &MachineConfig, args: &Args)
             all.push(serde_json::json!({"va": a, "kind": kind, "events": rec.events}));
         } else {
             text.push_str(&format!("access {}: ", i + 1));
-            crate::narrate::render(&geom, &rec.events, &mut text);
+            vmsim_sim::narrate::render(&geom, &rec.events, &mut text);
             text.push('\n');
         }
     }

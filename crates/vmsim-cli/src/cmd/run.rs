@@ -4,11 +4,14 @@ use anyhow::{Context, Result};
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use vmsim_core::config::MachineConfig;
-use vmsim_core::event::Recorder;
+use vmsim_core::event::Event;
 use vmsim_core::kernel::reclaim::ReclaimPolicy;
-use vmsim_core::kernel::{Kernel, LinuxConfig, LinuxKernel};
+use vmsim_core::kernel::{LinuxConfig, LinuxKernel};
 use vmsim_core::machine::Machine;
-use vmsim_trace::{AddressCheck, Format, Record, TraceReader};
+use vmsim_core::radix::Geometry;
+use vmsim_sim::report::{LayoutReport, SkippedArea};
+use vmsim_sim::{KernelChoice, KernelKind, ReplayOptions, SimError, Simulation, Watch};
+use vmsim_trace::{Format, TraceReader};
 
 /// The built-in default trace (see `crates/vmsim-cli/data/README.md`).
 pub const DEFAULT_TRACE: &[u8] = include_bytes!("../../data/default.vmt");
@@ -54,8 +57,8 @@ pub struct KernelArgs {
     /// Kernel model: `linux` (VMAs, page cache, swap, reclaim) or `demand-zero` (every page
     /// mapped on first touch, nothing reclaimed). Default: linux, or demand-zero when the page
     /// size is 2M or 1G (the Linux model maps 4 KiB pages only).
-    #[arg(long, value_name = "KERNEL", value_parser = ["linux", "demand-zero"])]
-    pub kernel: Option<String>,
+    #[arg(long, value_name = "KERNEL", value_parser = parse_kernel)]
+    pub kernel: Option<KernelKind>,
     /// Physical memory (overrides the machine's), e.g. 64M, 2G.
     #[arg(long, value_name = "SIZE", value_parser = parse_size)]
     pub ram: Option<u64>,
@@ -96,6 +99,17 @@ impl KernelArgs {
         Ok(())
     }
 
+    /// The kernel `--kernel` names (by default Linux where it can run), configured by the
+    /// other flags; `implicit_anon` as in [`LinuxConfig`].
+    pub fn choice(&self, cfg: &MachineConfig, implicit_anon: bool) -> Result<KernelChoice> {
+        KernelChoice::resolve(self.kernel, cfg, self.linux(implicit_anon)?).map_err(|e| match e {
+            SimError::LinuxNeeds4K => crate::exit::usage(
+                "the linux kernel model maps x86-64 4K pages only: use --kernel demand-zero with --page-size 2M or 1G and teaching machines",
+            ),
+            other => other.into(),
+        })
+    }
+
     /// The Linux kernel's configuration from `--swap`, `--policy` and `--swap-readahead`.
     pub fn linux(&self, implicit_anon: bool) -> Result<LinuxConfig> {
         Ok(LinuxConfig {
@@ -107,6 +121,11 @@ impl KernelArgs {
             ..LinuxConfig::default()
         })
     }
+}
+
+fn parse_kernel(s: &str) -> Result<KernelKind, String> {
+    s.parse()
+        .map_err(|e: vmsim_sim::kernel_choice::UnknownKernel| e.to_string())
 }
 
 fn parse_size(s: &str) -> Result<u64, String> {
@@ -132,68 +151,134 @@ pub fn open_trace(path: &Option<PathBuf>, format: Option<Format>) -> Result<(Tra
     })
 }
 
-/// Builds the machine with the kernel the flags ask for, and replays.
+/// Builds the simulation the flags ask for, replays the trace and prints the report.
 pub fn run(args: Args) -> Result<()> {
     let mut cfg = args.machine.load()?;
     let k = &args.kernel;
     k.apply_ram(&mut cfg)?;
-    let huge = !LinuxKernel::supports(&cfg);
-    let kernel = k
-        .kernel
-        .clone()
-        .unwrap_or_else(|| if huge { "demand-zero" } else { "linux" }.to_string());
-    if kernel == "linux" {
-        if huge {
-            return Err(crate::exit::usage(
-                "the linux kernel model maps x86-64 4K pages only: use --kernel demand-zero with --page-size 2M or 1G and teaching machines",
-            ));
+    let kernel = k.choice(&cfg, !args.layout.strict_layout)?;
+    if args.layout.layout.is_some() && kernel.kind() != KernelKind::Linux {
+        return Err(crate::exit::usage(
+            "--layout needs the linux kernel model (the demand-zero kernel has no VMAs)",
+        ));
+    }
+    let mut sim = Simulation::new(cfg, kernel)?;
+    let layout = match (&args.layout.layout, sim.machine_mut().linux_mut()) {
+        (Some(path), Some(machine)) => Some(start_in_layout(machine, path)?),
+        _ => None,
+    };
+    let (reader, name) = open_trace(&args.trace, args.format)?;
+    let mut watch = RunWatch {
+        json: args.json,
+        geom: *sim.machine().geometry(),
+        narration: String::new(),
+        explained: Vec::new(),
+        bar: (std::io::stderr().is_terminal() && !args.json).then(progress_bar),
+    };
+    let options = ReplayOptions {
+        limit: args.limit,
+        explain: args.explain,
+    };
+    sim.replay(reader, options, &mut watch)?;
+    if let Some(b) = &watch.bar {
+        b.finish_and_clear();
+    }
+    let mut report = sim.report(&name);
+    report.layout = layout.map(|mut l| {
+        l.strict = args.layout.strict_layout;
+        l.outside_faults = report.faults.outside_vmas;
+        l
+    });
+    let mut out = std::io::stdout().lock();
+    if args.json {
+        if args.explain > 0 {
+            report.explain = Some(watch.explained);
         }
-        let linux = k.linux(!args.layout.strict_layout)?;
-        let mut machine = Machine::linux(&cfg, linux)?;
-        let layout = match &args.layout.layout {
-            Some(path) => Some(start_in_layout(&mut machine, path)?),
-            None => None,
-        };
-        replay(machine, &cfg, args, layout)
+        serde_json::to_writer_pretty(&mut out, &serde_json::to_value(&report)?)?;
+        writeln!(out)?;
     } else {
-        if args.layout.layout.is_some() {
-            return Err(crate::exit::usage(
-                "--layout needs the linux kernel model (the demand-zero kernel has no VMAs)",
-            ));
+        out.write_all(watch.narration.as_bytes())?;
+        out.write_all(report.to_string().as_bytes())
+            .context("writing the report")?;
+    }
+    Ok(())
+}
+
+/// What `vmsim run` keeps of a replay while it runs: the narration of its first accesses (as
+/// text, or their events for JSON) and a progress line on a terminal.
+struct RunWatch {
+    json: bool,
+    geom: Geometry,
+    narration: String,
+    explained: Vec<Vec<Event>>,
+    bar: Option<indicatif::ProgressBar>,
+}
+
+impl Watch for RunWatch {
+    fn explained(&mut self, index: u64, events: Vec<Event>) {
+        if self.json {
+            self.explained.push(events);
+        } else {
+            self.narration.push_str(&format!("access {index}: "));
+            vmsim_sim::narrate::render(&self.geom, &events, &mut self.narration);
+            self.narration.push('\n');
         }
-        replay(Machine::from_config(&cfg)?, &cfg, args, None)
+    }
+
+    fn progress(&mut self, records: u64) {
+        if let Some(b) = &self.bar {
+            b.set_position(records);
+        }
     }
 }
 
+fn progress_bar() -> indicatif::ProgressBar {
+    let b = indicatif::ProgressBar::new_spinner();
+    b.set_style(
+        indicatif::ProgressStyle::with_template("{spinner} {pos} records ({per_sec}) {elapsed}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+    );
+    b
+}
+
 /// Gives every process `machine` creates the areas of the layout in `path`; returns what the
-/// report says of it.
+/// report says of it (its strictness and outside faults are filled in after the run).
 #[cfg(target_os = "linux")]
 fn start_in_layout(
     machine: &mut Machine<LinuxKernel>,
     path: &std::path::Path,
-) -> Result<serde_json::Value> {
-    use vmsim_linux::snapshot::SavedLayout;
+) -> Result<LayoutReport> {
+    use vmsim_linux::snapshot::{SavedLayout, Skipped};
     let saved = SavedLayout::load(path)?;
     let (kernel, _, _) = machine.parts();
     let model = saved.space(|| kernel.new_file());
     let areas = model.space.len();
     kernel.start_processes_with(model.space);
-    let skipped: Vec<serde_json::Value> = model
+    let skipped = model
         .skipped
         .iter()
         .map(|&(i, why)| {
             let a = &saved.vmas[i];
-            serde_json::json!({"start": a.start, "end": a.end, "path": a.path, "why": why})
+            SkippedArea {
+                start: a.start,
+                end: a.end,
+                path: a.path.clone(),
+                why: match why {
+                    Skipped::KernelAddress => "kernel_address",
+                },
+            }
         })
         .collect();
-    Ok(serde_json::json!({
-        "file": path.display().to_string(),
-        "pid": saved.pid,
-        "exe": saved.exe,
-        "areas": areas,
-        "files": model.files,
-        "skipped": skipped,
-    }))
+    Ok(LayoutReport {
+        file: path.display().to_string(),
+        pid: saved.pid,
+        exe: saved.exe,
+        areas,
+        files: model.files,
+        skipped,
+        strict: false,
+        outside_faults: 0,
+    })
 }
 
 /// Saved layouts are read by the Linux-only crate.
@@ -201,99 +286,6 @@ fn start_in_layout(
 fn start_in_layout(
     _machine: &mut Machine<LinuxKernel>,
     _path: &std::path::Path,
-) -> Result<serde_json::Value> {
+) -> Result<LayoutReport> {
     anyhow::bail!("--layout needs Linux (saved layouts are read by vmsim-linux)")
-}
-
-/// Replays the trace through `machine` and prints the report.
-fn replay<K: Kernel>(
-    mut machine: Machine<K>,
-    cfg: &MachineConfig,
-    args: Args,
-    layout: Option<serde_json::Value>,
-) -> Result<()> {
-    let (mut reader, name) = open_trace(&args.trace, args.format)?;
-    let geom = *machine.geometry();
-    reader = reader.with_address_check(if geom.is_x86() {
-        AddressCheck::Canonical(geom.va_bits())
-    } else {
-        AddressCheck::Width(geom.va_bits())
-    });
-    let progress = std::io::stderr().is_terminal() && !args.json;
-    let bar = progress.then(|| {
-        let b = indicatif::ProgressBar::new_spinner();
-        b.set_style(
-            indicatif::ProgressStyle::with_template(
-                "{spinner} {pos} records ({per_sec}) {elapsed}",
-            )
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
-        );
-        b
-    });
-    let mut buf: Vec<Record> = Vec::with_capacity(BATCH);
-    let mut seen = 0u64;
-    let limit = args.limit.unwrap_or(u64::MAX);
-    let mut narration = String::new();
-    let mut explained = Vec::new();
-    // The explained prefix and the limit are cut out of each batch, so the records in
-    // between replay in a loop that tests nothing per record.
-    while seen < limit {
-        let n = reader.read_batch(&mut buf)?;
-        if n == 0 {
-            break;
-        }
-        let batch = &buf[..n.min(at_most(limit - seen))];
-        let narrated = batch.len().min(at_most(args.explain.saturating_sub(seen)));
-        for r in &batch[..narrated] {
-            seen += 1;
-            let mut rec = Recorder::default();
-            machine.access(r.cpu, r.pid, r.addr, r.kind, r.size, &mut rec)?;
-            if args.json {
-                explained.push(serde_json::to_value(&rec.events)?);
-            } else {
-                narration.push_str(&format!("access {seen}: "));
-                crate::narrate::render(&geom, &rec.events, &mut narration);
-                narration.push('\n');
-            }
-        }
-        for r in &batch[narrated..] {
-            machine.replay_access(r.cpu, r.pid, r.addr, r.kind, r.size, &mut ())?;
-        }
-        seen += (batch.len() - narrated) as u64;
-        if let Some(b) = &bar {
-            b.set_position(seen);
-        }
-    }
-    if let Some(b) = bar {
-        b.finish_and_clear();
-    }
-    let mut report = crate::report::json(&machine, cfg, &name);
-    if let Some(mut l) = layout {
-        l["strict"] = args.layout.strict_layout.into();
-        l["outside_faults"] = report["faults"]["outside_vmas"].clone();
-        report["layout"] = l;
-    }
-    let mut out = std::io::stdout().lock();
-    if args.json {
-        if args.explain > 0 {
-            report["explain"] = serde_json::Value::Array(explained);
-        }
-        serde_json::to_writer_pretty(&mut out, &report)?;
-        writeln!(out)?;
-    } else {
-        out.write_all(narration.as_bytes())?;
-        out.write_all(crate::report::text(&report).as_bytes())
-            .context("writing the report")?;
-    }
-    Ok(())
-}
-
-/// Records decoded per batch: 24 KiB of records, which stay in a 32 KiB L1 data cache between
-/// decoding and replay (8192 records, 192 KiB, went out to L2: twice the L1 misses on the
-/// built-in trace, measured with cachegrind).
-const BATCH: usize = 1024;
-
-/// A record count as a slice length, saturating where `usize` is narrower than `u64`.
-fn at_most(n: u64) -> usize {
-    usize::try_from(n).unwrap_or(usize::MAX)
 }

@@ -13,6 +13,7 @@ use vmsim_core::kernel::vma::Prot;
 use vmsim_core::kernel::LinuxKernel;
 use vmsim_core::machine::Machine;
 use vmsim_core::{AccessKind, VirtAddr};
+use vmsim_sim::RunReport;
 use vmsim_trace::{AddressCheck, Record, TraceReader};
 
 /// Arguments of `vmsim workload`.
@@ -238,13 +239,13 @@ pub fn run(args: Args) -> Result<()> {
     } else {
         w.name.clone()
     };
-    let report = crate::report::json(&m, &cfg, &name);
+    let report = RunReport::new(&m, &cfg, &name);
     let mut out = std::io::stdout().lock();
     if args.json {
-        serde_json::to_writer_pretty(&mut out, &report)?;
+        serde_json::to_writer_pretty(&mut out, &serde_json::to_value(&report)?)?;
         writeln!(out)?;
     } else {
-        out.write_all(crate::report::text(&report).as_bytes())?;
+        out.write_all(report.to_string().as_bytes())?;
     }
     Ok(())
 }

@@ -1,12 +1,12 @@
 //! End-to-end speed of replaying a compact (vmt) trace: decoding plus the machine's per-access
-//! path on the zen4 preset, as `vmsim run` does it. Two synthetic traces of 2^20 reads:
+//! path on the zen4 preset, through `Simulation::replay`, the loop `vmsim run` runs. Two synthetic traces of 2^20 reads:
 //! one that stays in 32 pages (L1 TLB hits) and one spread over 2^14 pages, 64 MiB (81% of
 //! accesses miss the 3072-entry L2 TLB and walk). Pages are touched once before measuring, so no faults.
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use std::io::Cursor;
 use vmsim_core::config::MachineConfig;
-use vmsim_core::machine::Machine;
 use vmsim_core::AccessKind;
+use vmsim_sim::{KernelChoice, ReplayOptions, Simulation};
 use vmsim_trace::{Format, Record, TraceReader, TraceWriter};
 
 const N: u64 = 1 << 20;
@@ -39,28 +39,23 @@ fn bench(c: &mut Criterion) {
     g.sample_size(10);
     for (name, pages) in [("l1_hits_32_pages", 32u64), ("walks_16k_pages", 1 << 14)] {
         let bytes = trace(pages);
-        let mut m = Machine::from_config(&cfg).unwrap();
+        let mut sim = Simulation::new(cfg.clone(), KernelChoice::DemandZero).unwrap();
         for p in 0..pages {
-            m.access(
-                0,
-                1,
-                vmsim_core::VirtAddr::new_unchecked(BASE + p * 4096),
-                AccessKind::Write,
-                1,
-                &mut (),
-            )
-            .unwrap();
+            sim.machine_mut()
+                .access(
+                    0,
+                    1,
+                    vmsim_core::VirtAddr::new_unchecked(BASE + p * 4096),
+                    AccessKind::Write,
+                    1,
+                    &mut (),
+                )
+                .unwrap();
         }
-        let mut buf: Vec<Record> = Vec::with_capacity(1024);
         g.bench_function(name, |b| {
             b.iter(|| {
-                let mut r = TraceReader::from_reader("bench", Cursor::new(bytes), None).unwrap();
-                while r.read_batch(&mut buf).unwrap() > 0 {
-                    for rec in &buf {
-                        m.replay_access(rec.cpu, rec.pid, rec.addr, rec.kind, rec.size, &mut ())
-                            .unwrap();
-                    }
-                }
+                let r = TraceReader::from_reader("bench", Cursor::new(bytes), None).unwrap();
+                sim.replay(r, ReplayOptions::default(), &mut ()).unwrap()
             })
         });
     }
@@ -71,17 +66,10 @@ fn bench(c: &mut Criterion) {
         .count() as u64;
     g.throughput(Throughput::Elements(n));
     g.bench_function("built_in_sort_trace", |b| {
-        let mut buf: Vec<Record> = Vec::with_capacity(1024);
         b.iter(|| {
-            let mut m = Machine::from_config(&cfg).unwrap();
-            let mut r = TraceReader::from_reader("bench", Cursor::new(real), None).unwrap();
-            while r.read_batch(&mut buf).unwrap() > 0 {
-                for rec in &buf {
-                    m.replay_access(rec.cpu, rec.pid, rec.addr, rec.kind, rec.size, &mut ())
-                        .unwrap();
-                }
-            }
-            m.stats().accesses
+            let mut sim = Simulation::new(cfg.clone(), KernelChoice::DemandZero).unwrap();
+            let r = TraceReader::from_reader("bench", Cursor::new(real), None).unwrap();
+            sim.replay(r, ReplayOptions::default(), &mut ()).unwrap()
         })
     });
     g.throughput(Throughput::Elements(N));
