@@ -1,6 +1,6 @@
 //! The vmsim model: everything on the path of a memory access, pure and deterministic.
 //!
-//! No I/O, no command line, no `unsafe`. See `DESIGN.md` for the map.
+//! No I/O, no command line, no `unsafe`. The map of the code is `ARCHITECTURE.md` at the repository root.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
