@@ -15,6 +15,7 @@ pub mod kernel_choice;
 pub mod narrate;
 pub mod report;
 pub mod simulation;
+pub mod workload;
 
 pub use any_machine::AnyMachine;
 pub use error::SimError;
