@@ -210,8 +210,13 @@ pub struct Translation {
 pub struct Mmu {
     id: u16,
     geom: Geometry,
+    /// Empty until the CPU first loads CR3 (see [`Mmu::new`]).
     tlbs: [Option<Tlb>; 3],
+    /// Without caches until the CPU first loads CR3.
     pwc: Pwc,
+    /// Whether the TLBs and page-walk caches have been built.
+    powered: bool,
+    seed: u64,
     cfg: MmuConfig,
     cr3: Option<(crate::addr::Pfn, Pcid)>,
     privilege: Privilege,
@@ -223,23 +228,25 @@ pub struct Mmu {
 
 impl Mmu {
     /// A CPU numbered `id` with `cfg`, translating addresses of geometry `geom`. TLBs that pick
-    /// victims at random are seeded from `seed` and `id`.
+    /// victims at random are seeded from `seed` and `id`. The TLB configurations are checked
+    /// here, but the TLBs and page-walk caches are built when the CPU first loads CR3: a
+    /// machine of many CPUs with large TLBs costs memory only for the CPUs a run uses.
     pub fn new(
         id: u16,
         geom: Geometry,
         cfg: &MmuConfig,
         seed: u64,
     ) -> Result<Self, TlbConfigError> {
-        let mk = |c: &Option<TlbConfig>, k: u64| -> Result<Option<Tlb>, TlbConfigError> {
-            c.as_ref()
-                .map(|c| Tlb::new(c, seed ^ ((id as u64) << 8) ^ k))
-                .transpose()
-        };
+        for c in [&cfg.l1i, &cfg.l1d, &cfg.l2].into_iter().flatten() {
+            Tlb::check(c)?;
+        }
         Ok(Mmu {
             id,
             geom,
-            tlbs: [mk(&cfg.l1i, 1)?, mk(&cfg.l1d, 2)?, mk(&cfg.l2, 3)?],
-            pwc: Pwc::new(&cfg.pwc),
+            tlbs: [None, None, None],
+            pwc: Pwc::new(&PwcConfig::default()),
+            powered: false,
+            seed,
             cfg: cfg.clone(),
             cr3: None,
             privilege: Privilege::User,
@@ -247,6 +254,23 @@ impl Mmu {
             permits: Permits::new(Privilege::User, cfg.protection, 0),
             stats: CpuStats::default(),
         })
+    }
+
+    /// Builds the TLBs and page-walk caches the first time the CPU runs.
+    fn power_on(&mut self) {
+        if self.powered {
+            return;
+        }
+        self.powered = true;
+        let (id, seed) = (self.id as u64, self.seed);
+        let cfgs = [&self.cfg.l1i, &self.cfg.l1d, &self.cfg.l2];
+        for (k, (slot, c)) in self.tlbs.iter_mut().zip(cfgs).enumerate() {
+            // Checked in `new`: building cannot fail.
+            *slot = c
+                .as_ref()
+                .and_then(|c| Tlb::new(c, seed ^ (id << 8) ^ (k as u64 + 1)).ok());
+        }
+        self.pwc = Pwc::new(&self.cfg.pwc);
     }
 
     /// This CPU's number.
@@ -259,7 +283,7 @@ impl Mmu {
         &self.stats
     }
 
-    /// The TLB at `level`, if configured.
+    /// The TLB at `level`, if configured and the CPU has run (loaded CR3).
     pub fn tlb(&self, level: TlbLevel) -> Option<&Tlb> {
         self.tlbs[level.index()].as_ref()
     }
@@ -290,6 +314,7 @@ impl Mmu {
     /// PCID is forced to 0. With PCIDs, `no_flush` (bit 63 of the source) keeps the new PCID's
     /// entries; otherwise the new PCID's non-global entries and page-walk-cache entries go.
     pub fn write_cr3(&mut self, root: crate::addr::Pfn, pcid: Pcid, no_flush: bool) {
+        self.power_on();
         self.stats.cr3_writes += 1;
         let mut removed = 0;
         if self.cfg.pcid {

@@ -683,8 +683,14 @@ fn key_ctx(shift: u8, pcid: u16) -> u32 {
 }
 
 impl Tlb {
-    /// Builds a TLB level; random replacement draws from a generator seeded with `seed`.
-    pub fn new(cfg: &TlbConfig, seed: u64) -> Result<Tlb, TlbConfigError> {
+    /// Whether `cfg` describes a TLB, without building one (nothing is allocated).
+    pub fn check(cfg: &TlbConfig) -> Result<(), TlbConfigError> {
+        Self::array_of_size(cfg).map(|_| ())
+    }
+
+    /// Which array holds each page size, by shift ([`NONE`] where none does), once every array
+    /// of `cfg` is checked and no size is held twice.
+    fn array_of_size(cfg: &TlbConfig) -> Result<[u8; 41], TlbConfigError> {
         if cfg.arrays.is_empty() {
             return Err(TlbConfigError::NoArrays);
         }
@@ -699,6 +705,12 @@ impl Tlb {
                 *slot = i as u8;
             }
         }
+        Ok(by_shift)
+    }
+
+    /// Builds a TLB level; random replacement draws from a generator seeded with `seed`.
+    pub fn new(cfg: &TlbConfig, seed: u64) -> Result<Tlb, TlbConfigError> {
+        let by_shift = Self::array_of_size(cfg)?;
         Ok(Tlb {
             arrays: cfg.arrays.iter().map(Array::new).collect(),
             by_shift,

@@ -489,3 +489,45 @@ fn non_canonical_alias_of_a_cached_page_faults() {
     }
     assert_eq!(mmu.stats().faults_non_canonical, 4);
 }
+
+/// A CPU's TLBs and page-walk caches are built when it first runs: a machine of 256 CPUs with
+/// a 2^20-entry L2 TLB holds them for the one CPU a trace uses (building all of them took
+/// about 165 MB a CPU). Invalid TLB configurations are still refused when the machine is made.
+#[test]
+fn cpus_build_their_tlbs_when_they_first_run() {
+    let mut cfg = MachineConfig::preset("zen4").unwrap();
+    cfg.cpus = 256;
+    cfg.mmu.l2 = Some(TlbConfig {
+        arrays: vec![TlbArrayConfig {
+            sets: 65536,
+            ways: 16,
+            page_sizes: vec![PageSize::SIZE_4K, PageSize::SIZE_2M],
+            replacement: vmsim_core::tlb::Replacement::Lru,
+        }],
+    });
+    let mut m = Machine::from_config(&cfg).unwrap();
+    assert!(m.cpus().iter().all(|c| c.tlb(TlbLevel::L2).is_none()));
+    m.access(0, 1, va(0x40_1000), AccessKind::Read, 8, &mut ())
+        .unwrap();
+    m.access(0, 1, va(0x40_1000), AccessKind::Read, 8, &mut ())
+        .unwrap();
+    assert!(m.cpus()[0].tlb(TlbLevel::L2).is_some());
+    assert!(m.cpus()[1..].iter().all(|c| c.tlb(TlbLevel::L1d).is_none()));
+    assert_eq!(
+        m.cpus()[0].stats().tlb[TlbLevel::L1d.index()].total_hits(),
+        1
+    );
+    m.access(200, 1, va(0x40_1000), AccessKind::Read, 8, &mut ())
+        .unwrap();
+    assert!(m.cpus()[200].tlb(TlbLevel::L2).is_some());
+    assert_eq!(
+        m.cpus()
+            .iter()
+            .filter(|c| c.tlb(TlbLevel::L2).is_some())
+            .count(),
+        2
+    );
+
+    cfg.mmu.l2.as_mut().unwrap().arrays[0].ways = 0;
+    assert!(Machine::from_config(&cfg).is_err());
+}

@@ -407,8 +407,8 @@ impl RunReport {
         let ms = m.stats();
         let total = m.total();
         let present = {
-            let c = &m.cpus()[0];
-            TlbLevel::ALL.map(|t| c.tlb(t).is_some())
+            let c = m.cpus()[0].config();
+            [c.l1i.is_some(), c.l1d.is_some(), c.l2.is_some()]
         };
         let summary = m.kernel().summary(m.mem());
         let ks = summary.stats.unwrap_or_default();
