@@ -5,7 +5,7 @@ use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use vmsim_core::config::MachineConfig;
 use vmsim_core::event::Recorder;
-use vmsim_core::kernel::reclaim::ReclaimPolicy;
+use vmsim_core::kernel::linux::ReclaimPolicy;
 use vmsim_core::kernel::{Kernel, LinuxConfig, LinuxKernel};
 use vmsim_core::machine::Machine;
 use vmsim_trace::{AddressCheck, Format, Record, TraceReader};
