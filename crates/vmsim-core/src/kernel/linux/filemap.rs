@@ -75,10 +75,8 @@ impl LinuxKernel {
         index: u64,
     ) -> Result<Option<(u64, bool)>, KernelError> {
         if let Some(&pfn) = self.page_cache.pages.get(&(file, index)) {
-            if let Some(f) = self.rmap.get_mut(pfn) {
-                if std::mem::take(&mut f.readahead) {
-                    self.stats.readahead_hits += 1;
-                }
+            if self.rmap.readahead_used(pfn) {
+                self.stats.readahead_hits += 1;
             }
             self.stats.page_cache_hits += 1;
             return Ok(Some((pfn, true)));

@@ -7,7 +7,7 @@
 //! Each file follows the Linux file it is named after and owns that part's state, so that a
 //! function borrows only what it needs:
 //!
-//! - `mm_types.rs`: [`Process`](mm_types::Process) and the process table (`mm_struct`);
+//! - `mm_types.rs`: a process's memory (`mm_struct`) and the process table;
 //! - `fork.rs`, `exec.rs`: creating, copying and replacing address spaces;
 //! - `mmap.rs`, `mprotect.rs`, `madvise.rs`: the system calls on VMAs;
 //! - `memory.rs`: the fault handler and unmapping of pages;

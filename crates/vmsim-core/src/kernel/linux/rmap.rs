@@ -103,6 +103,14 @@ impl Rmap {
         self.frames.len()
     }
 
+    /// A fault found `pfn` in a cache: whether it had been read ahead and is now used for the
+    /// first time.
+    pub(super) fn readahead_used(&mut self, pfn: u64) -> bool {
+        self.frames
+            .get_mut(&pfn)
+            .is_some_and(|f| std::mem::take(&mut f.readahead))
+    }
+
     /// Records that `pid` maps `pfn` at `va`.
     pub(super) fn add(&mut self, pfn: u64, pid: Pid, va: u64) {
         if let Some(f) = self.frames.get_mut(&pfn) {

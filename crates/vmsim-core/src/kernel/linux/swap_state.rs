@@ -47,10 +47,8 @@ impl LinuxKernel {
         slot: Slot,
     ) -> Result<Option<(u64, bool)>, KernelError> {
         if let Some(pfn) = self.swap.cached(slot) {
-            if let Some(f) = self.rmap.get_mut(pfn) {
-                if std::mem::take(&mut f.readahead) {
-                    self.stats.readahead_hits += 1;
-                }
+            if self.rmap.readahead_used(pfn) {
+                self.stats.readahead_hits += 1;
             }
             self.stats.swap_cache_hits += 1;
             return Ok(Some((pfn, true)));
