@@ -3,7 +3,7 @@
 use proptest::prelude::*;
 use std::collections::HashMap;
 use vmsim_core::config::MachineConfig;
-use vmsim_core::kernel::reclaim::ReclaimPolicy;
+use vmsim_core::kernel::linux::ReclaimPolicy;
 use vmsim_core::kernel::vma::Prot;
 use vmsim_core::kernel::{Kernel, LinuxConfig, LinuxKernel};
 use vmsim_core::machine::{AccessOutcome, Machine};

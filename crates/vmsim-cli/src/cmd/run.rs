@@ -5,7 +5,7 @@ use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use vmsim_core::config::MachineConfig;
 use vmsim_core::event::Event;
-use vmsim_core::kernel::reclaim::ReclaimPolicy;
+use vmsim_core::kernel::linux::ReclaimPolicy;
 use vmsim_core::kernel::{LinuxConfig, LinuxKernel};
 use vmsim_core::machine::Machine;
 use vmsim_core::radix::Geometry;

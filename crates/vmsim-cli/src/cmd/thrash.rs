@@ -6,7 +6,7 @@
 use anyhow::Result;
 use std::io::Write;
 use vmsim_core::config::MachineConfig;
-use vmsim_core::kernel::reclaim::ReclaimPolicy;
+use vmsim_core::kernel::linux::ReclaimPolicy;
 use vmsim_core::kernel::LinuxConfig;
 use vmsim_core::machine::Machine;
 use vmsim_core::{AccessKind, VirtAddr};

@@ -5,8 +5,6 @@
 pub mod demand_zero;
 pub mod layout;
 pub mod linux;
-pub mod reclaim;
-pub mod swap;
 pub mod vma;
 
 use crate::access::AccessKind;

@@ -1,6 +1,8 @@
-//! The swap device: numbered slots holding evicted anonymous pages, with per-slot reference
-//! counts (a slot is shared by the processes that shared the page when it went out, as after
-//! fork), and the swap cache that keeps a swapped-in page's slot until the page is dirtied.
+//! The swap device, as mm/swapfile.c's `swap_map` with `get_swap_page`, `swap_duplicate` and
+//! `swap_free`: numbered slots holding evicted anonymous pages, with per-slot reference counts
+//! (a slot is shared by the processes that shared the page when it went out, as after fork),
+//! and the index of the swap cache (slot → frame) that keeps a swapped-in page's slot until the
+//! page is dirtied.
 
 use rustc_hash::FxHashMap;
 use std::collections::BTreeSet;

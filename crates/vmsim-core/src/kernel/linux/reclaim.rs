@@ -1,5 +1,7 @@
-//! Which resident page the kernel evicts when memory runs low. The policies see pages as frame
-//! numbers and learn about references only as hardware reports them: through accessed (A) bits
+//! Which resident page reclaim evicts, as the LRU lists of mm/swap.c and mm/vmscan.c
+//! (`folio_add_lru`, `shrink_active_list`, `shrink_inactive_list`), beside FIFO, exact LRU and
+//! CLOCK for comparison. The policies see pages as frame numbers and learn about references
+//! only as hardware reports them: through accessed (A) bits
 //! that the kernel tests and clears (`young`), except exact LRU, which is told of every access
 //! (a simulator's privilege, for comparison with what real kernels can know).
 //!

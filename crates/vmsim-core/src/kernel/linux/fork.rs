@@ -1,0 +1,78 @@
+//! Creating and copying processes, as kernel/fork.c's `copy_process` and `dup_mmap` with
+//! mm/memory.c's `copy_page_range`: a child gets the parent's VMAs, its private pages shared
+//! copy-on-write (both sides read-only), its shared pages shared and its swap entries
+//! referenced twice.
+
+use super::swap_state::swap_slot;
+use super::{LinuxKernel, VmError};
+use crate::kernel::vma::VmaError;
+use crate::kernel::{KernelError, Pid};
+use crate::mmu::Mmu;
+use crate::phys::PhysMem;
+use crate::pte::PteFlags;
+
+impl LinuxKernel {
+    /// Creates `pid` with an empty address space (no VMAs) if it does not exist.
+    pub fn spawn(&mut self, mem: &mut PhysMem, pid: Pid) -> Result<(), KernelError> {
+        self.procs.ensure(mem, pid)
+    }
+
+    /// Copies `parent` into a new process `child`: same VMAs; private pages shared
+    /// copy-on-write (both sides read-only), shared pages shared, swap entries referenced twice.
+    pub fn fork(
+        &mut self,
+        mem: &mut PhysMem,
+        cpus: &mut [Mmu],
+        parent: Pid,
+        child: Pid,
+    ) -> Result<(), VmError> {
+        if self.procs.contains(child) {
+            return Err(VmError::Vma(VmaError::Overlap { start: 0, end: 0 }));
+        }
+        self.split_range(mem, cpus, parent, 0, u64::MAX)?;
+        self.procs.ensure(mem, child)?;
+        let from = self.procs.get(parent).ok_or(VmError::NoProcess(parent))?;
+        let space = from.space.clone();
+        let mut leaves = Vec::new();
+        from.table
+            .for_each_leaf(mem, |va, pte, _| leaves.push((va, pte)));
+        let mut parent_changed = false;
+        for (va, pte) in leaves {
+            let shared = space.find(va).is_some_and(|v| v.shared);
+            let child_pte = if let Some(slot) = swap_slot(pte) {
+                self.swap.dup(slot);
+                pte
+            } else if pte.present() {
+                self.rmap.add(pte.frame().0, child, va.as_u64());
+                if shared {
+                    pte
+                } else {
+                    if pte.has(PteFlags::WRITABLE) {
+                        // The parent's writes must fault from now on.
+                        let ro = pte.without(PteFlags::WRITABLE);
+                        if let Some(pp) = self.procs.get_mut(parent) {
+                            let _ = pp.table.set_pte(mem, va, ro).map_err(KernelError::from)?;
+                        }
+                        parent_changed = true;
+                    }
+                    pte.without(PteFlags::WRITABLE)
+                }
+            } else {
+                continue;
+            };
+            let c = self.procs.get_mut(child).ok_or(VmError::NoProcess(child))?;
+            // The child has never run: no TLB holds its translations.
+            let _ = c
+                .table
+                .set_pte(mem, va, child_pte)
+                .map_err(KernelError::from)?;
+        }
+        if let Some(c) = self.procs.get_mut(child) {
+            c.space = space;
+        }
+        if parent_changed {
+            self.flush_tlb(cpus, parent, None);
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,144 @@
+//! Transparent huge pages, as mm/huge_memory.c's `do_huge_pmd_anonymous_page` (a 2 MiB page
+//! for a first touch), `split_huge_page` and `split_huge_pmd` (back to 4 KiB pages before a
+//! partial unmap, mprotect, COW, fork or swap-out), and `hugepage_madvise`.
+
+use super::mmap::perm_flags;
+use super::page_alloc::new_frame;
+use super::rmap::{Frame, FrameUse};
+use super::{LinuxKernel, VmError};
+use crate::addr::{PageSize, Pfn, VirtAddr};
+use crate::event::Resolution;
+use crate::kernel::vma::{Prot, Vma, PAGE};
+use crate::kernel::{KernelError, Pid};
+use crate::mmu::Mmu;
+use crate::phys::PhysMem;
+use crate::pte::{Pte, PteFlags};
+
+impl LinuxKernel {
+    /// `madvise(MADV_HUGEPAGE)`: anonymous faults in `[start, start + len)` may get 2 MiB pages.
+    pub fn madvise_hugepage(&mut self, pid: Pid, start: u64, len: u64) -> Result<(), VmError> {
+        let end = start + len.div_ceil(PAGE) * PAGE;
+        let p = self.procs.get_mut(pid).ok_or(VmError::NoProcess(pid))?;
+        p.space.modify_range(start, end, |v| v.huge = true);
+        Ok(())
+    }
+
+    /// A transparent huge page for a first touch of anonymous memory, when the VMA asked for
+    /// them (`madvise(MADV_HUGEPAGE)`), the aligned 2 MiB region lies inside it with no page
+    /// table below it yet, and a free order-9 block exists without dipping under the watermark.
+    pub(super) fn try_thp(
+        &mut self,
+        mem: &mut PhysMem,
+        pid: Pid,
+        page: VirtAddr,
+        vma: Option<Vma>,
+        prot: Prot,
+    ) -> Result<Option<Resolution>, KernelError> {
+        let Some(v) = vma.filter(|v| v.huge && !v.shared) else {
+            return Ok(None);
+        };
+        let size = PageSize::SIZE_2M;
+        let base = page.align_down(size);
+        let fits = base.as_u64() >= v.start && base.as_u64() + size.bytes() <= v.end;
+        let no_table = self
+            .procs
+            .get(pid)
+            .is_some_and(|p| p.table.pte(mem, base).is_none());
+        let room = mem.buddy().free_frames() >= self.wmark.high + 512 && mem.buddy().has_block(9);
+        if !(fits && no_table && room) {
+            return Ok(None);
+        }
+        let Ok(pfn) = mem.frames().alloc(9) else {
+            return Ok(None);
+        };
+        let p = self
+            .procs
+            .get_mut(pid)
+            .ok_or(KernelError::Map(crate::radix::MapError::NotMapped(page)))?;
+        p.table
+            .map(mem, base, size, pfn, perm_flags(prot, prot.write))?;
+        self.rmap.insert(
+            pfn.0,
+            Frame {
+                mappers: vec![(pid, base.as_u64())],
+                order: 9,
+                sub: Some(vec![0; 512].into_boxed_slice()),
+                ..Frame::new(FrameUse::Anon, 0)
+            },
+        );
+        self.reclaim.insert(pfn.0);
+        self.stats.thp_allocs += 1;
+        self.stats.demand_zero += 1;
+        self.count(pid, false);
+        Ok(Some(Resolution::DemandZero {
+            va: base,
+            pfn,
+            size,
+        }))
+    }
+
+    /// Splits the huge page in frame `pfn` into 512 pages of 4 KiB, remapping it in every page
+    /// table that maps it (as Linux's split_huge_page does before partial unmaps, COW and
+    /// swap-out).
+    pub(super) fn split_huge(
+        &mut self,
+        mem: &mut PhysMem,
+        cpus: &mut [Mmu],
+        pfn: u64,
+    ) -> Result<(), KernelError> {
+        let Some(f) = self.rmap.remove(pfn) else {
+            return Ok(());
+        };
+        self.reclaim.remove(pfn);
+        self.stats.thp_splits += 1;
+        let sub = f
+            .sub
+            .unwrap_or_else(|| vec![f.content; 512].into_boxed_slice());
+        for (i, &content) in sub.iter().enumerate() {
+            let pfn = pfn + i as u64;
+            new_frame(&mut self.rmap, &mut self.reclaim, pfn, f.kind, content);
+            if let Some(x) = self.rmap.get_mut(pfn) {
+                x.dirty = true;
+            }
+        }
+        for (pid, base) in f.mappers {
+            let Some(p) = self.procs.get_mut(pid) else {
+                continue;
+            };
+            let old = p.table.unmap(mem, VirtAddr::new_unchecked(base))?;
+            let flags = old.pte.flags().difference(PteFlags::HUGE);
+            for i in 0..512u64 {
+                let va = VirtAddr::new_unchecked(base + i * PAGE);
+                let _ = p.table.set_pte(mem, va, Pte::new(Pfn(pfn + i), flags))?;
+                self.rmap.add(pfn + i, pid, va.as_u64());
+            }
+            // Flushing all of the process's translations covers the old 2 MiB entry.
+            self.stats.shootdowns += p.flush_tlb(cpus, None);
+        }
+        Ok(())
+    }
+
+    /// Splits every huge page `pid` maps in `[start, end)`.
+    pub(super) fn split_range(
+        &mut self,
+        mem: &mut PhysMem,
+        cpus: &mut [Mmu],
+        pid: Pid,
+        start: u64,
+        end: u64,
+    ) -> Result<(), KernelError> {
+        let mut huge = Vec::new();
+        if let Some(p) = self.procs.get(pid) {
+            p.table.for_each_leaf(mem, |va, pte, size| {
+                let a = va.as_u64();
+                if size == PageSize::SIZE_2M && a < end && a + size.bytes() > start {
+                    huge.push(pte.large_frame(size).0);
+                }
+            });
+        }
+        for h in huge {
+            self.split_huge(mem, cpus, h)?;
+        }
+        Ok(())
+    }
+}

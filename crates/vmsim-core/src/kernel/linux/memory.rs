@@ -1,0 +1,414 @@
+//! Page faults and unmapping, as mm/memory.c: `handle_mm_fault` and `handle_pte_fault`,
+//! `do_anonymous_page`, `do_fault` (file pages), `do_swap_page`, `do_wp_page` (copy-on-write),
+//! `zap_page_range` with `zap_pte_range`, `mm_account_fault`, and `access_process_vm` (the
+//! simulated loads and stores that check no data is lost).
+
+use super::mmap::perm_flags;
+use super::page_alloc::new_frame;
+use super::rmap::FrameUse;
+use super::swap_state::{put_slot, swap_slot};
+use super::swapfile::Slot;
+use super::LinuxKernel;
+use crate::access::AccessKind;
+use crate::addr::{PageSize, Pfn, VirtAddr};
+use crate::event::{Fault, Resolution};
+use crate::kernel::vma::{Backing, Prot, Vma, PAGE};
+use crate::kernel::{KernelError, Pid};
+use crate::mmu::Mmu;
+use crate::phys::PhysMem;
+use crate::pte::{Pte, PteFlags};
+use crate::radix::WalkFault;
+
+impl LinuxKernel {
+    /// Resolves a fault: finds the VMA (growing the stack), checks the access against it, and
+    /// dispatches to copy-on-write, swap-in or a first touch.
+    pub(super) fn fault(
+        &mut self,
+        mem: &mut PhysMem,
+        cpus: &mut [Mmu],
+        pid: Pid,
+        va: VirtAddr,
+        kind: AccessKind,
+        fault: Fault,
+    ) -> Result<Resolution, KernelError> {
+        // A killed process's later accesses (its trace goes on) all fail.
+        if matches!(
+            fault,
+            Fault::NonCanonical | Fault::Walk(WalkFault::Reserved { .. })
+        ) || self.oom.killed(pid)
+        {
+            return Ok(self.segv(pid));
+        }
+        let Some(p) = self.procs.get(pid) else {
+            return Ok(Resolution::Segv);
+        };
+        let page = va.align_down(PageSize::SIZE_4K);
+        // 1. Which VMA? Grow the stack if the fault is just below one.
+        let vma = match p.space.find(va) {
+            Some(v) => Some(*v),
+            None => match self.expand_stack(pid, va, page) {
+                Some(v) => Some(v),
+                None if self.cfg.implicit_anon => {
+                    self.stats.outside_vmas += 1;
+                    None
+                }
+                None => return Ok(self.segv(pid)),
+            },
+        };
+        let (prot, shared) = match vma {
+            Some(v) => (v.prot, v.shared),
+            None => (Prot::RWX, false),
+        };
+        // 2. May this access happen at all?
+        let allowed = match kind {
+            AccessKind::Read => prot.read,
+            AccessKind::Write => prot.write,
+            AccessKind::Fetch => prot.exec,
+        };
+        if !allowed {
+            return Ok(self.segv(pid));
+        }
+        let pte = self.pte(mem, pid, page);
+        // 3. Copy-on-write: a write to a present, read-only page of a writable private VMA.
+        if pte.present() {
+            if kind != AccessKind::Write || shared {
+                return Ok(self.segv(pid));
+            }
+            return self.do_wp_page(mem, cpus, pid, page, pte, prot);
+        }
+        // 4. Swapped out.
+        if let Some(slot) = swap_slot(pte) {
+            return self.do_swap_page(mem, cpus, pid, page, slot, prot);
+        }
+        // 5. First touch.
+        match vma {
+            Some(v) if matches!(v.backing, Backing::File { .. }) => {
+                self.do_fault(mem, cpus, pid, page, v, kind)
+            }
+            _ => self.do_anonymous_page(mem, cpus, pid, page, vma, prot),
+        }
+    }
+
+    /// `pid`'s PTE for `page`, or an empty one.
+    fn pte(&self, mem: &PhysMem, pid: Pid, page: VirtAddr) -> Pte {
+        self.procs
+            .get(pid)
+            .and_then(|p| p.table.pte(mem, page))
+            .unwrap_or(Pte::EMPTY)
+    }
+
+    /// A swapped-out page: from the swap cache or read back, mapped writable if no one else
+    /// holds the slot.
+    fn do_swap_page(
+        &mut self,
+        mem: &mut PhysMem,
+        cpus: &mut [Mmu],
+        pid: Pid,
+        page: VirtAddr,
+        slot: Slot,
+        prot: Prot,
+    ) -> Result<Resolution, KernelError> {
+        let Some((pfn, cached)) = self.swap_page(mem, cpus, pid, slot)? else {
+            return Ok(Resolution::OomKilled);
+        };
+        self.count(pid, !cached);
+        // The PTE's reference moves from the slot to the frame.
+        let exclusive = self.swap.refs(slot) == 1;
+        let writable = prot.write && exclusive;
+        self.install(mem, pid, page, pfn, perm_flags(prot, writable))?;
+        put_slot(&mut self.swap, &mut self.rmap, slot);
+        Ok(if cached {
+            Resolution::SwapCache {
+                va: page,
+                pfn: Pfn(pfn),
+            }
+        } else {
+            Resolution::SwapIn {
+                va: page,
+                pfn: Pfn(pfn),
+            }
+        })
+    }
+
+    /// A first touch of anonymous memory: a huge page if THP applies, else a zeroed 4 KiB page.
+    fn do_anonymous_page(
+        &mut self,
+        mem: &mut PhysMem,
+        cpus: &mut [Mmu],
+        pid: Pid,
+        page: VirtAddr,
+        vma: Option<Vma>,
+        prot: Prot,
+    ) -> Result<Resolution, KernelError> {
+        if let Some(r) = self.try_thp(mem, pid, page, vma, prot)? {
+            return Ok(r);
+        }
+        let Some(pfn) = self.alloc_frame(mem, cpus, pid)? else {
+            return Ok(Resolution::OomKilled);
+        };
+        new_frame(&mut self.rmap, &mut self.reclaim, pfn, FrameUse::Anon, 0);
+        self.install(mem, pid, page, pfn, perm_flags(prot, prot.write))?;
+        self.stats.demand_zero += 1;
+        self.count(pid, false);
+        Ok(Resolution::DemandZero {
+            va: page,
+            pfn: Pfn(pfn),
+            size: PageSize::SIZE_4K,
+        })
+    }
+
+    /// A first touch of a file mapping: the page from the page cache or disk. Private
+    /// mappings map it read-only, so a write goes on to copy it.
+    fn do_fault(
+        &mut self,
+        mem: &mut PhysMem,
+        cpus: &mut [Mmu],
+        pid: Pid,
+        page: VirtAddr,
+        vma: Vma,
+        kind: AccessKind,
+    ) -> Result<Resolution, KernelError> {
+        let (prot, shared) = (vma.prot, vma.shared);
+        let (file, index) = vma.file_page(page.as_u64()).unwrap_or((0, 0));
+        let Some((pfn, cached)) = self.file_page(mem, cpus, pid, file, index)? else {
+            return Ok(Resolution::OomKilled);
+        };
+        self.count(pid, !cached);
+        // Private mappings map the cached page read-only: a write copies it.
+        let writable = shared && prot.write;
+        self.install(mem, pid, page, pfn, perm_flags(prot, writable))?;
+        let r = if cached {
+            Resolution::PageCache {
+                va: page,
+                pfn: Pfn(pfn),
+            }
+        } else {
+            Resolution::FileRead {
+                va: page,
+                pfn: Pfn(pfn),
+            }
+        };
+        if kind == AccessKind::Write && !shared {
+            let pte = self.pte(mem, pid, page);
+            return self.do_wp_page(mem, cpus, pid, page, pte, prot);
+        }
+        Ok(r)
+    }
+
+    /// Copy-on-write: the last mapper of an anonymous page takes it over; anyone else gets a
+    /// copy.
+    fn do_wp_page(
+        &mut self,
+        mem: &mut PhysMem,
+        cpus: &mut [Mmu],
+        pid: Pid,
+        page: VirtAddr,
+        pte: Pte,
+        prot: Prot,
+    ) -> Result<Resolution, KernelError> {
+        let old = pte.frame().0;
+        let (kind, mappers, content, swap) = match self.rmap.get(old) {
+            Some(f) => (f.kind, f.mappers.len(), f.content, f.swap),
+            None => return Ok(self.segv(pid)),
+        };
+        let flush;
+        let resolution;
+        if kind == FrameUse::Anon && mappers == 1 && swap.is_none_or(|s| self.swap.refs(s) == 0) {
+            // The last mapper: take the page over.
+            let p = self
+                .procs
+                .get_mut(pid)
+                .ok_or(KernelError::Map(crate::radix::MapError::NotMapped(page)))?;
+            let (_, f) = p.table.set_pte(mem, page, pte.with(PteFlags::WRITABLE))?;
+            flush = f;
+            self.stats.cow_reuses += 1;
+            p.stats.cow_reuses += 1;
+            resolution = Resolution::CowReuse {
+                va: page,
+                pfn: Pfn(old),
+            };
+        } else {
+            let Some(new) = self.alloc_frame(mem, cpus, pid)? else {
+                return Ok(Resolution::OomKilled);
+            };
+            new_frame(
+                &mut self.rmap,
+                &mut self.reclaim,
+                new,
+                FrameUse::Anon,
+                content,
+            );
+            if let Some(f) = self.rmap.get_mut(new) {
+                f.dirty = true;
+            }
+            self.rmap.remove_mapper(old, pid, page.as_u64());
+            let p = self
+                .procs
+                .get_mut(pid)
+                .ok_or(KernelError::Map(crate::radix::MapError::NotMapped(page)))?;
+            let (_, f) = p.table.set_pte(
+                mem,
+                page,
+                Pte::new(Pfn(new), perm_flags(prot, true) | PteFlags::PRESENT),
+            )?;
+            self.rmap.add(new, pid, page.as_u64());
+            flush = f;
+            self.stats.cow_copies += 1;
+            p.stats.cow_copies += 1;
+            self.free_unmapped(mem);
+            resolution = Resolution::CowCopy {
+                va: page,
+                from: Pfn(old),
+                to: Pfn(new),
+            };
+        }
+        self.count(pid, false);
+        self.flush_tlb(cpus, pid, Some(flush));
+        Ok(resolution)
+    }
+
+    /// Maps frame `pfn` at `(pid, va)` with `flags` and records the mapping in the rmap.
+    fn install(
+        &mut self,
+        mem: &mut PhysMem,
+        pid: Pid,
+        va: VirtAddr,
+        pfn: u64,
+        flags: PteFlags,
+    ) -> Result<(), KernelError> {
+        let p = self
+            .procs
+            .get_mut(pid)
+            .ok_or(KernelError::Map(crate::radix::MapError::NotMapped(va)))?;
+        let _ = p
+            .table
+            .set_pte(mem, va, Pte::new(Pfn(pfn), flags | PteFlags::PRESENT))?;
+        self.rmap.add(pfn, pid, va.as_u64());
+        Ok(())
+    }
+
+    /// Counts a fault, system-wide and for `pid`.
+    pub(super) fn count(&mut self, pid: Pid, major: bool) {
+        if major {
+            self.stats.major_faults += 1;
+        } else {
+            self.stats.minor_faults += 1;
+        }
+        if let Some(p) = self.procs.get_mut(pid) {
+            if major {
+                p.stats.major_faults += 1;
+            } else {
+                p.stats.minor_faults += 1;
+            }
+        }
+    }
+
+    /// Counts a refused access.
+    fn segv(&mut self, pid: Pid) -> Resolution {
+        self.stats.segv += 1;
+        if let Some(p) = self.procs.get_mut(pid) {
+            p.stats.segv += 1;
+        }
+        Resolution::Segv
+    }
+
+    /// Drops the mappings of `[start, end)` and invalidates the TLBs once if any existed.
+    pub(super) fn zap_range(
+        &mut self,
+        mem: &mut PhysMem,
+        cpus: &mut [Mmu],
+        pid: Pid,
+        start: u64,
+        end: u64,
+    ) -> Result<(), KernelError> {
+        let mut va = start;
+        let mut touched = false;
+        while va < end {
+            touched |= self.zap(mem, pid, VirtAddr::new_unchecked(va))?;
+            va += PAGE;
+        }
+        if touched {
+            self.flush_tlb(cpus, pid, None);
+        }
+        Ok(())
+    }
+
+    /// Drops the mapping of one page of `pid` (munmap). Returns whether there was one.
+    fn zap(&mut self, mem: &mut PhysMem, pid: Pid, va: VirtAddr) -> Result<bool, KernelError> {
+        let Some(p) = self.procs.get_mut(pid) else {
+            return Ok(false);
+        };
+        let Some(pte) = p.table.pte(mem, va).filter(|e| e.raw() != 0) else {
+            return Ok(false);
+        };
+        let _ = p.table.set_pte(mem, va, Pte::EMPTY)?;
+        self.release(pid, va, pte);
+        self.free_unmapped(mem);
+        Ok(true)
+    }
+
+    /// Forgets one PTE's reference to its frame or swap slot.
+    pub(super) fn release(&mut self, pid: Pid, va: VirtAddr, pte: Pte) {
+        if let Some(slot) = swap_slot(pte) {
+            put_slot(&mut self.swap, &mut self.rmap, slot);
+        } else if pte.present() {
+            if let Some(f) = self.rmap.get_mut(pte.frame().0) {
+                if pte.has(PteFlags::DIRTY) {
+                    f.dirty = true;
+                }
+                f.mappers.retain(|&(q, a)| !(q == pid && a == va.as_u64()));
+            }
+        }
+    }
+
+    /// Records a simulated store of `version` at `va` (the page must be present and
+    /// writable: write to it through the machine first). Used to check that no data is lost.
+    pub fn store(&mut self, mem: &PhysMem, pid: Pid, va: VirtAddr, version: u64) -> bool {
+        let Some((pfn, sub)) = self.frame_of(mem, pid, va, true) else {
+            return false;
+        };
+        match self.rmap.get_mut(pfn) {
+            Some(f) => {
+                match (&mut f.sub, sub) {
+                    (Some(s), Some(i)) => s[i] = version,
+                    _ => f.content = version,
+                }
+                f.dirty = true;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// The content version of the present page at `va` (read it through the machine first).
+    pub fn load(&self, mem: &PhysMem, pid: Pid, va: VirtAddr) -> Option<u64> {
+        let (pfn, sub) = self.frame_of(mem, pid, va, false)?;
+        self.rmap.get(pfn).map(|f| match (&f.sub, sub) {
+            (Some(s), Some(i)) => s[i],
+            _ => f.content,
+        })
+    }
+
+    /// The frame mapping `va` (and the 4 KiB subpage index inside a huge page), if present
+    /// (and writable, when asked).
+    fn frame_of(
+        &self,
+        mem: &PhysMem,
+        pid: Pid,
+        va: VirtAddr,
+        writable: bool,
+    ) -> Option<(u64, Option<usize>)> {
+        let (pte, size) = self.procs.get(pid)?.table.lookup(mem, va)?;
+        if writable && !pte.has(PteFlags::WRITABLE) {
+            return None;
+        }
+        if size == PageSize::SIZE_2M {
+            Some((
+                pte.large_frame(size).0,
+                Some((va.page_offset(size) / PAGE) as usize),
+            ))
+        } else {
+            Some((pte.frame().0, None))
+        }
+    }
+}

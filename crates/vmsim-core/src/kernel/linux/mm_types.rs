@@ -1,0 +1,104 @@
+//! Processes' memory, as include/linux/mm_types.h's `mm_struct` (its VMAs, page table, PCID and
+//! `mm_cpumask`), and the table of processes by pid that hands each new one a page table and a
+//! PCID, as kernel/fork.c's `mm_alloc` and `mm_init` do.
+
+use super::vmstat::ProcStats;
+use crate::kernel::layout::Layout;
+use crate::kernel::vma::AddressSpace;
+use crate::kernel::{KernelError, Pid};
+use crate::phys::PhysMem;
+use crate::radix::{Geometry, RadixTable};
+use crate::tlb::Pcid;
+use std::collections::BTreeMap;
+
+/// One process's memory.
+#[derive(Debug)]
+pub(super) struct Process {
+    pub(super) space: AddressSpace,
+    /// Where exec put things (None for processes made implicitly from a trace).
+    pub(super) layout: Option<Layout>,
+    pub(super) table: RadixTable,
+    pub(super) pcid: Pcid,
+    /// CPUs that have run it (whose TLBs may hold its translations).
+    pub(super) cpus: u64,
+    pub(super) stats: ProcStats,
+}
+
+/// Every process, in pid order (the OOM killer and reports walk them in that order).
+#[derive(Debug)]
+pub(super) struct Processes {
+    geom: Geometry,
+    by_pid: BTreeMap<Pid, Process>,
+    next_pcid: u16,
+    /// The VMAs every new process starts with (a saved layout), empty by default.
+    initial: AddressSpace,
+}
+
+impl Processes {
+    /// No processes yet; their page tables will have `geom`.
+    pub(super) fn new(geom: Geometry) -> Self {
+        Processes {
+            geom,
+            by_pid: BTreeMap::new(),
+            next_pcid: 1,
+            initial: AddressSpace::default(),
+        }
+    }
+
+    /// Makes every process created from now on start with the VMAs of `space`.
+    pub(super) fn start_with(&mut self, space: AddressSpace) {
+        self.initial = space;
+    }
+
+    /// Creates `pid` on first sight, with an empty page table and the next PCID (PCIDs wrap
+    /// after 4095, skipping 0).
+    pub(super) fn ensure(&mut self, mem: &mut PhysMem, pid: Pid) -> Result<(), KernelError> {
+        if self.by_pid.contains_key(&pid) {
+            return Ok(());
+        }
+        let table = RadixTable::new(self.geom, mem)?;
+        let pcid = Pcid::try_new(self.next_pcid).unwrap_or(Pcid::ZERO);
+        self.next_pcid = if self.next_pcid >= 4095 {
+            1
+        } else {
+            self.next_pcid + 1
+        };
+        self.by_pid.insert(
+            pid,
+            Process {
+                space: self.initial.clone(),
+                layout: None,
+                table,
+                pcid,
+                cpus: 0,
+                stats: ProcStats::default(),
+            },
+        );
+        Ok(())
+    }
+
+    pub(super) fn get(&self, pid: Pid) -> Option<&Process> {
+        self.by_pid.get(&pid)
+    }
+
+    pub(super) fn get_mut(&mut self, pid: Pid) -> Option<&mut Process> {
+        self.by_pid.get_mut(&pid)
+    }
+
+    pub(super) fn contains(&self, pid: Pid) -> bool {
+        self.by_pid.contains_key(&pid)
+    }
+
+    pub(super) fn remove(&mut self, pid: Pid) -> Option<Process> {
+        self.by_pid.remove(&pid)
+    }
+
+    /// Processes in pid order.
+    pub(super) fn iter(&self) -> impl Iterator<Item = (Pid, &Process)> {
+        self.by_pid.iter().map(|(&pid, p)| (pid, p))
+    }
+
+    pub(super) fn len(&self) -> usize {
+        self.by_pid.len()
+    }
+}

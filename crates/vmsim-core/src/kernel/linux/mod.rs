@@ -1,0 +1,257 @@
+//! A Linux-like virtual memory manager, laid out as Linux's mm/: processes with VMAs, a
+//! page-fault handler that resolves faults the way Linux's `handle_mm_fault` does (demand zero,
+//! page cache with readahead, swap cache and swap-in with readahead, copy-on-write after fork,
+//! stack growth, SIGSEGV), and reclaim under memory pressure with a pluggable policy, reverse
+//! mapping, swap-out and writeback, and the OOM killer as the last resort.
+//!
+//! Each file follows the Linux file it is named after and owns that part's state, so that a
+//! function borrows only what it needs:
+//!
+//! - `mm_types.rs`: a process's memory (`mm_struct`) and the process table;
+//! - `fork.rs`, `exec.rs`: creating, copying and replacing address spaces;
+//! - `mmap.rs`, `mprotect.rs`, `madvise.rs`: the system calls on VMAs;
+//! - `memory.rs`: the fault handler and unmapping of pages;
+//! - `rmap.rs`: resident frames and who maps them; `page_alloc.rs`: allocation and watermarks;
+//! - `filemap.rs`: the page cache; `swap_state.rs`, `swapfile.rs`: the swap cache and device;
+//! - `vmscan.rs`, `reclaim.rs`: reclaim and its policies; `oom_kill.rs`: the OOM killer;
+//! - `huge_memory.rs`: transparent huge pages; `tlb.rs`: shootdowns; `vmstat.rs`: counters.
+//!
+//! Anonymous pages that are swapped out keep their place in the page table as a non-present
+//! entry holding the swap slot, as Linux's swap entries do: bit 0 (P) clear, bit 9 set as the
+//! model's swap marker, the slot in bits 12 and up.
+
+mod exec;
+mod filemap;
+mod fork;
+mod huge_memory;
+mod madvise;
+mod memory;
+mod mm_types;
+mod mmap;
+mod mprotect;
+mod oom_kill;
+mod page_alloc;
+pub mod reclaim;
+mod rmap;
+mod swap_state;
+pub mod swapfile;
+mod tlb;
+mod vmscan;
+mod vmstat;
+
+pub use reclaim::ReclaimPolicy;
+pub use vmstat::{KernelStats, ProcMemory, ProcStats};
+
+use super::vma::{AddressSpace, VmaError};
+use super::{Kernel, KernelError, Pid};
+use crate::access::AccessKind;
+use crate::addr::{PageSize, Pfn, PhysAddr, VirtAddr};
+use crate::event::{Fault, Resolution};
+use crate::mmu::Mmu;
+use crate::phys::PhysMem;
+use crate::radix::{Geometry, RadixTable};
+use crate::tlb::Pcid;
+use filemap::PageCache;
+use mm_types::Processes;
+use oom_kill::OomKiller;
+use page_alloc::Watermarks;
+use reclaim::Reclaimer;
+use rmap::Rmap;
+use serde::Serialize;
+use swapfile::SwapDevice;
+
+/// How the kernel is set up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct LinuxConfig {
+    /// Which pages reclaim evicts.
+    pub policy: ReclaimPolicy,
+    /// Swap device size in pages (0: no swap).
+    pub swap_pages: u32,
+    /// Swap readahead window in pages (0: off).
+    pub swap_readahead: u32,
+    /// File readahead window in pages (0: off).
+    pub file_readahead: u32,
+    /// A fault outside every VMA is treated as private anonymous `rwx` memory: how a trace
+    /// without a memory map replays.
+    pub implicit_anon: bool,
+}
+
+impl Default for LinuxConfig {
+    fn default() -> Self {
+        LinuxConfig {
+            policy: ReclaimPolicy::TwoList,
+            swap_pages: 0,
+            swap_readahead: 8,
+            file_readahead: 32,
+            implicit_anon: true,
+        }
+    }
+}
+
+/// The Linux-like kernel: one field per part of mm/, each owned by its file.
+pub struct LinuxKernel {
+    cfg: LinuxConfig,
+    /// Processes: address spaces, page tables, PCIDs (`mm_types.rs`).
+    procs: Processes,
+    /// Resident frames and the PTEs that map them (`rmap.rs`).
+    rmap: Rmap,
+    /// File pages in memory and the files' contents on disk (`filemap.rs`).
+    page_cache: PageCache,
+    /// Swap slots and the swap cache's index (`swapfile.rs`).
+    swap: SwapDevice,
+    /// The reclaim policy's lists (`reclaim.rs`).
+    reclaim: Reclaimer,
+    /// When reclaim starts and where it stops (`page_alloc.rs`).
+    wmark: Watermarks,
+    /// Processes the OOM killer ended (`oom_kill.rs`).
+    oom: OomKiller,
+    stats: KernelStats,
+}
+
+/// What an operation on an address space refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum VmError {
+    /// No such process.
+    #[error("no process {0}")]
+    NoProcess(Pid),
+    /// A VMA operation failed.
+    #[error(transparent)]
+    Vma(#[from] VmaError),
+    /// The kernel could not go on.
+    #[error(transparent)]
+    Kernel(#[from] KernelError),
+}
+
+impl LinuxKernel {
+    /// Whether this kernel can run a machine described by `cfg`: it maps x86-64 4 KiB pages
+    /// only (huge pages come from THP), so 2M/1G page-size policies and teaching geometries
+    /// need the demand-zero kernel.
+    pub fn supports(cfg: &crate::config::MachineConfig) -> bool {
+        cfg.page_size == PageSize::SIZE_4K && cfg.geometry().is_ok_and(|g| g.is_x86())
+    }
+
+    /// A kernel for a machine of `total_frames` frames with page tables of `geom`.
+    pub fn new(geom: Geometry, cfg: LinuxConfig, total_frames: u64) -> Self {
+        LinuxKernel {
+            cfg,
+            procs: Processes::new(geom),
+            rmap: Rmap::default(),
+            page_cache: PageCache::new(),
+            swap: SwapDevice::new(cfg.swap_pages),
+            reclaim: Reclaimer::new(cfg.policy),
+            wmark: Watermarks::new(total_frames),
+            oom: OomKiller::default(),
+            stats: KernelStats::default(),
+        }
+    }
+
+    /// Makes every process created from now on start with the VMAs of `space`, as if it had
+    /// been forked from the process they were saved from but without its pages: a trace then
+    /// replays in that process's real layout.
+    pub fn start_processes_with(&mut self, space: AddressSpace) {
+        self.procs.start_with(space);
+    }
+
+    /// System-wide counters.
+    pub fn stats(&self) -> KernelStats {
+        KernelStats {
+            reclaim_scanned: self.reclaim.scanned,
+            ..self.stats
+        }
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &LinuxConfig {
+        &self.cfg
+    }
+
+    /// Swap slots in use.
+    pub fn swap_used(&self) -> u32 {
+        self.swap.used()
+    }
+
+    /// Processes killed by the OOM killer, in order.
+    pub fn oom_victims(&self) -> &[Pid] {
+        self.oom.victims()
+    }
+
+    /// The VMAs of `pid`.
+    pub fn vmas(&self, pid: Pid) -> Option<&AddressSpace> {
+        self.procs.get(pid).map(|p| &p.space)
+    }
+
+    /// The page table of `pid`.
+    pub fn table(&self, pid: Pid) -> Option<&RadixTable> {
+        self.procs.get(pid).map(|p| &p.table)
+    }
+
+    /// Resident frames the kernel manages (data, not page tables).
+    pub fn resident_frames(&self) -> usize {
+        self.rmap.len()
+    }
+}
+
+impl Kernel for LinuxKernel {
+    fn context(
+        &mut self,
+        mem: &mut PhysMem,
+        pid: Pid,
+        cpu: usize,
+    ) -> Result<(Pfn, Pcid), KernelError> {
+        self.procs.ensure(mem, pid)?;
+        let p =
+            self.procs
+                .get_mut(pid)
+                .ok_or(KernelError::Map(crate::radix::MapError::NotMapped(
+                    VirtAddr::new_unchecked(0),
+                )))?;
+        p.cpus |= 1 << (cpu % 64);
+        Ok((p.table.root(), p.pcid))
+    }
+
+    fn handle_fault(
+        &mut self,
+        mem: &mut PhysMem,
+        cpus: &mut [Mmu],
+        _cpu: usize,
+        pid: Pid,
+        va: VirtAddr,
+        kind: AccessKind,
+        fault: Fault,
+    ) -> Result<Resolution, KernelError> {
+        self.fault(mem, cpus, pid, va, kind, fault)
+    }
+
+    fn table_pages(&self) -> [u64; 5] {
+        super::sum_table_pages(self.procs.iter().map(|(_, p)| &p.table))
+    }
+
+    fn processes(&self) -> usize {
+        self.procs.len()
+    }
+
+    #[inline]
+    fn tracks_accesses(&self) -> bool {
+        self.reclaim.tracks_accesses()
+    }
+
+    #[inline]
+    fn accessed(&mut self, pa: PhysAddr) {
+        self.reclaim.accessed(pa.pfn().0);
+    }
+
+    fn summary(&self, mem: &PhysMem) -> super::KernelSummary {
+        super::KernelSummary {
+            name: "linux",
+            stats: Some(self.stats()),
+            processes: self.memory(mem),
+            swap_used_pages: self.swap.used() as u64,
+            swap_total_pages: self.swap.capacity() as u64,
+            policy: Some(self.cfg.policy.name()),
+        }
+    }
+
+    fn background(&mut self, mem: &mut PhysMem, cpus: &mut [Mmu]) {
+        self.kswapd(mem, cpus);
+    }
+}

@@ -1,0 +1,43 @@
+//! TLB shootdowns, as arch/x86/mm/tlb.c's `flush_tlb_mm_range` and `flush_tlb_func`: a changed
+//! mapping is invalidated with INVPCID on every CPU that has run the process, and each CPU that
+//! is not running it at the time counts as a shootdown (an IPI on real hardware).
+
+use super::mm_types::Process;
+use super::LinuxKernel;
+use crate::addr::VirtAddr;
+use crate::kernel::Pid;
+use crate::mmu::Mmu;
+use crate::radix::Flush;
+use crate::tlb::InvpcidKind;
+
+impl Process {
+    /// Invalidates this process's translations on every CPU that has run it: one page or all.
+    /// Returns the shootdowns (CPUs other than those running it).
+    pub(super) fn flush_tlb(&self, cpus: &mut [Mmu], page: Option<Flush>) -> u64 {
+        let (mask, pcid) = (self.cpus, self.pcid);
+        let mut shootdowns = 0;
+        for (i, c) in cpus.iter_mut().enumerate() {
+            if mask & (1 << (i % 64)) == 0 {
+                continue;
+            }
+            let running_here = c.cr3().is_some_and(|(_, pc)| pc == pcid);
+            if !running_here {
+                shootdowns += 1;
+            }
+            match page {
+                Some(f) => c.invpcid(InvpcidKind::IndividualAddress, pcid, f.va),
+                None => c.invpcid(InvpcidKind::SingleContext, pcid, VirtAddr::new_unchecked(0)),
+            }
+        }
+        shootdowns
+    }
+}
+
+impl LinuxKernel {
+    /// Invalidates `pid`'s translations on every CPU that has run it: one page or all.
+    pub(super) fn flush_tlb(&mut self, cpus: &mut [Mmu], pid: Pid, page: Option<Flush>) {
+        if let Some(p) = self.procs.get(pid) {
+            self.stats.shootdowns += p.flush_tlb(cpus, page);
+        }
+    }
+}
