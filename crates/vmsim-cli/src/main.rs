@@ -7,6 +7,7 @@ mod cmd;
 mod exit;
 mod machine_args;
 mod narrate;
+mod output;
 mod plot;
 mod report;
 

@@ -32,6 +32,7 @@ fn an_empty_trace_is_refused_by_every_command_that_reads_one() {
         let o = vmsim(&args);
         refused(&o, 1, &[e, "the trace holds no accesses"]);
     }
+    assert!(!out.exists(), "convert left an output for an empty trace");
 }
 
 #[test]
@@ -63,4 +64,166 @@ fn policy_counts_every_page_of_a_long_access_as_run_replays_it() {
     let v = json(&vmsim(&["policy", t.to_str().unwrap(), "--json", "--policy", "lru"]));
     assert_eq!(v["accesses"], 17);
     assert_eq!(v["results"][0]["misses"], 17);
+}
+
+/// A fresh directory of this test process, empty.
+fn fresh_dir(name: &str) -> std::path::PathBuf {
+    let d = std::env::temp_dir().join(format!("vmsim-bad-input-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn names(d: &std::path::Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(d)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn convert_failing_midway_leaves_no_output_and_keeps_an_earlier_one() {
+    let d = fresh_dir("midway");
+    let mut text = String::new();
+    for i in 0..50_000u64 {
+        text.push_str(&format!("R {:#x}\n", 0x1000 + i * 64));
+    }
+    text.push_str("R 0xnot-a-number\n");
+    let input = d.join("in.txt");
+    std::fs::write(&input, &text).unwrap();
+    let out = d.join("out.vmt");
+    let o = vmsim(&["convert", input.to_str().unwrap(), out.to_str().unwrap()]);
+    refused(&o, 1, &[&format!("{}:50001:", input.display())]);
+    assert_eq!(names(&d), vec!["in.txt"], "no output, no temporary file");
+    // An earlier output survives a failed conversion whole.
+    std::fs::write(&out, b"earlier").unwrap();
+    let o = vmsim(&["convert", input.to_str().unwrap(), out.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(std::fs::read(&out).unwrap(), b"earlier");
+    assert_eq!(names(&d), vec!["in.txt", "out.vmt"]);
+}
+
+#[test]
+fn convert_of_a_file_into_itself_is_refused_and_the_input_kept() {
+    let d = fresh_dir("same");
+    let input = d.join("t.txt");
+    std::fs::write(&input, "R 0x1000\nW 0x2000 8\n").unwrap();
+    let same = d.join(".").join("t.txt");
+    let link = d.join("link.txt");
+    std::fs::hard_link(&input, &link).unwrap();
+    for out in [&input, &same, &link] {
+        let o = vmsim(&[
+            "convert",
+            input.to_str().unwrap(),
+            out.to_str().unwrap(),
+            "--to",
+            "text",
+        ]);
+        refused(&o, 1, &["is the input", &input.display().to_string()]);
+        assert_eq!(
+            std::fs::read_to_string(&input).unwrap(),
+            "R 0x1000\nW 0x2000 8\n"
+        );
+    }
+    // Standard input is compared too.
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_vmsim"))
+        .args(["convert", "-", link.to_str().unwrap(), "--to", "text"])
+        .stdin(std::fs::File::open(&input).unwrap())
+        .output()
+        .unwrap();
+    refused(&o, 1, &["is the input -"]);
+    assert_eq!(names(&d), vec!["link.txt", "t.txt"]);
+}
+
+#[test]
+fn write_errors_name_the_output() {
+    if !std::path::Path::new("/dev/full").exists() {
+        return;
+    }
+    let o = vmsim(&["convert", "examples/none", "/dev/full"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let t = temp("to-full.txt", &"R 0x1000\n".repeat(20_000));
+    for args in [
+        vec!["convert", t.to_str().unwrap(), "/dev/full", "--to", "vmt"],
+        vec!["gen", "uniform:pages=100", "-n", "100000", "-o", "/dev/full", "--format", "pages"],
+    ] {
+        let o = vmsim(&args);
+        refused(&o, 1, &["cannot write /dev/full", "No space left on device"]);
+    }
+}
+
+#[test]
+fn an_interrupted_gen_leaves_no_output() {
+    let d = fresh_dir("sigint");
+    let out = d.join("big.pages");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_vmsim"))
+        .args(["gen", "uniform:pages=1000", "-n", "100000000000", "-o"])
+        .arg(&out)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait until it is writing (its temporary file has grown), then interrupt it.
+    let t0 = std::time::Instant::now();
+    loop {
+        let big = std::fs::read_dir(&d)
+            .unwrap()
+            .any(|e| e.unwrap().metadata().unwrap().len() > 1 << 20);
+        if big {
+            break;
+        }
+        assert!(t0.elapsed().as_secs() < 60, "gen never wrote: {:?}", names(&d));
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let killed = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(130));
+    assert!(names(&d).is_empty(), "left behind: {:?}", names(&d));
+}
+
+mod complete_or_absent {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(12))]
+
+        /// Whatever line of its input is bad (or none), `convert` leaves either the complete
+        /// trace (every record, read back) or nothing at all at the output's name.
+        #[test]
+        fn convert_output_is_complete_or_absent(
+            lines in 1usize..3000,
+            bad in prop::option::of(0usize..3000),
+            to in prop_oneof![Just("vmt"), Just("txt"), Just("pgt")],
+        ) {
+            let d = fresh_dir(&format!("prop-{lines}-{bad:?}-{to}"));
+            let mut text = String::new();
+            for i in 0..lines {
+                if bad == Some(i) {
+                    text.push_str("R 0xzz\n");
+                } else {
+                    text.push_str(&format!("W {:#x} 8\n", 0x4000 + i as u64 * 4096));
+                }
+            }
+            let input = d.join("in.txt");
+            std::fs::write(&input, &text).unwrap();
+            let out = d.join(format!("out.{to}"));
+            let o = vmsim(&["convert", input.to_str().unwrap(), out.to_str().unwrap()]);
+            if bad.is_some_and(|b| b < lines) {
+                prop_assert_eq!(o.status.code(), Some(1));
+                prop_assert_eq!(names(&d), vec!["in.txt".to_string()]);
+            } else {
+                prop_assert!(o.status.success(), "{}", stderr(&o));
+                let back = vmsim(&["convert", out.to_str().unwrap(), "-", "--to", "pages"]);
+                prop_assert!(back.status.success(), "{}", stderr(&back));
+                prop_assert_eq!(String::from_utf8_lossy(&back.stdout).lines().count(), lines);
+            }
+            std::fs::remove_dir_all(&d).unwrap();
+        }
+    }
 }

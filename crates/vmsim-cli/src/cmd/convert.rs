@@ -1,6 +1,6 @@
 //! `vmsim convert`: rewrite a trace in another format.
-use anyhow::{Context, Result};
-use std::io::Write;
+use crate::output::Output;
+use anyhow::Result;
 use std::path::{Path, PathBuf};
 use vmsim_trace::{Format, Record, TraceWriter};
 
@@ -40,23 +40,13 @@ pub fn output_format(path: &Path, to: Option<Format>) -> Result<Format> {
         })
 }
 
-/// Opens `path` for writing (`-` is stdout).
-pub fn create_output(path: &Path) -> Result<Box<dyn Write>> {
-    Ok(if path.as_os_str() == "-" {
-        Box::new(std::io::stdout().lock())
-    } else {
-        Box::new(
-            std::fs::File::create(path)
-                .with_context(|| format!("cannot create {}", path.display()))?,
-        )
-    })
-}
-
 /// Runs `vmsim convert`.
 pub fn run(args: Args) -> Result<()> {
     let to = output_format(&args.output, args.to)?;
+    // Refused before anything is opened for writing when it is the input itself.
+    let out = Output::create(&args.output, &[&args.input])?;
     let (mut reader, _) = crate::cmd::run::open_trace(&Some(args.input.clone()), args.from)?;
-    let mut w = TraceWriter::new(create_output(&args.output)?, to)?;
+    let mut w = TraceWriter::new(out, to)?;
     let mut buf: Vec<Record> = Vec::with_capacity(8192);
     let mut n = 0u64;
     while reader.read_batch(&mut buf)? > 0 {
@@ -65,7 +55,8 @@ pub fn run(args: Args) -> Result<()> {
         }
         n += buf.len() as u64;
     }
-    w.finish()?.flush()?;
+    // Only a complete trace appears at the output's name.
+    w.finish()?.commit()?;
     eprintln!(
         "vmsim: converted {n} records from {} to {to}",
         reader.format()

@@ -1,7 +1,7 @@
 //! `vmsim record`: a real program's memory accesses, recorded under valgrind's lackey tool and
 //! streamed through a pipe into a vmsim trace, its memory map saved beside it; or, with
 //! `--faults`, its real page faults from the kernel's tracepoint via perf.
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use vmsim_trace::Format;
@@ -53,7 +53,7 @@ pub fn run(_a: Args) -> Result<()> {
 /// Runs `vmsim record`.
 #[cfg(target_os = "linux")]
 pub fn run(a: Args) -> Result<()> {
-    use crate::cmd::convert::{create_output, output_format};
+    use crate::cmd::convert::output_format;
     if a.sample == 0 {
         return Err(crate::exit::usage("--sample must be at least 1"));
     }
@@ -96,7 +96,8 @@ pub fn run(a: Args) -> Result<()> {
     };
     let tty = std::io::stderr().is_terminal();
     let t0 = std::time::Instant::now();
-    let recorded = vmsim_linux::record::record(&a.cmd, create_output(&out)?, &opts, |p| {
+    let mut output = crate::output::Output::create(&out, &[])?;
+    let recorded = vmsim_linux::record::record(&a.cmd, &mut output, &opts, |p| {
         if tty {
             let secs = t0.elapsed().as_secs_f64().max(1e-9);
             eprint!(
@@ -111,6 +112,7 @@ pub fn run(a: Args) -> Result<()> {
     if tty {
         eprintln!();
     }
+    output.commit()?;
     let maps_path = if out.as_os_str() == "-" {
         None
     } else {
@@ -119,7 +121,7 @@ pub fn run(a: Args) -> Result<()> {
         Some(PathBuf::from(p))
     };
     if let (Some(path), Some(m)) = (&maps_path, &recorded.maps) {
-        std::fs::write(path, m).with_context(|| format!("cannot write {}", path.display()))?;
+        crate::output::write_file(path, m.as_bytes())?;
     }
     let p = &recorded.progress;
     if a.json {
@@ -177,7 +179,7 @@ fn faults(a: &Args, out: &std::path::Path, format: Format) -> Result<()> {
     use vmsim_trace::{Record, TraceWriter};
     let scratch = std::env::temp_dir().join(format!("vmsim-perf-{}.data", std::process::id()));
     let faults = record_faults(&a.cmd, &scratch)?;
-    let mut w = TraceWriter::new(crate::cmd::convert::create_output(out)?, format)?;
+    let mut w = TraceWriter::new(crate::output::Output::create(out, &[])?, format)?;
     let mut counts = std::collections::BTreeMap::<(&str, &str), u64>::new();
     for f in &faults {
         let mut r = Record::new(f.kind(), f.addr);
@@ -194,10 +196,11 @@ fn faults(a: &Args, out: &std::path::Path, format: Format) -> Result<()> {
         };
         *counts.entry((kind, cause)).or_default() += 1;
     }
-    w.finish()?;
+    let file = w.finish()?;
     if faults.is_empty() {
         bail!("perf recorded no page faults for `{}`", a.cmd.join(" "));
     }
+    file.commit()?;
     if a.json {
         let by: Vec<_> = counts
             .iter()
