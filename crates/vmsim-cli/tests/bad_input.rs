@@ -44,7 +44,10 @@ fn an_access_past_the_top_of_the_address_space_is_refused_not_wrapped() {
         refused(
             &o,
             1,
-            &[&format!("{name}:2:"), "past the end of the 64-bit address space"],
+            &[
+                &format!("{name}:2:"),
+                "past the end of the 64-bit address space",
+            ],
         );
     }
 }
@@ -61,7 +64,13 @@ fn an_access_into_the_canonical_hole_is_refused_by_run() {
 fn policy_counts_every_page_of_a_long_access_as_run_replays_it() {
     // 64 KiB from a page boundary plus one byte: 17 pages, not the first and the last.
     let t = temp("long.txt", "R 0x10000 65537\n");
-    let v = json(&vmsim(&["policy", t.to_str().unwrap(), "--json", "--policy", "lru"]));
+    let v = json(&vmsim(&[
+        "policy",
+        t.to_str().unwrap(),
+        "--json",
+        "--policy",
+        "lru",
+    ]));
     assert_eq!(v["accesses"], 17);
     assert_eq!(v["results"][0]["misses"], 17);
 }
@@ -147,10 +156,23 @@ fn write_errors_name_the_output() {
     let t = temp("to-full.txt", &"R 0x1000\n".repeat(20_000));
     for args in [
         vec!["convert", t.to_str().unwrap(), "/dev/full", "--to", "vmt"],
-        vec!["gen", "uniform:pages=100", "-n", "100000", "-o", "/dev/full", "--format", "pages"],
+        vec![
+            "gen",
+            "uniform:pages=100",
+            "-n",
+            "100000",
+            "-o",
+            "/dev/full",
+            "--format",
+            "pages",
+        ],
     ] {
         let o = vmsim(&args);
-        refused(&o, 1, &["cannot write /dev/full", "No space left on device"]);
+        refused(
+            &o,
+            1,
+            &["cannot write /dev/full", "No space left on device"],
+        );
     }
 }
 
@@ -173,7 +195,11 @@ fn an_interrupted_gen_leaves_no_output() {
         if big {
             break;
         }
-        assert!(t0.elapsed().as_secs() < 60, "gen never wrote: {:?}", names(&d));
+        assert!(
+            t0.elapsed().as_secs() < 60,
+            "gen never wrote: {:?}",
+            names(&d)
+        );
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
     let killed = std::process::Command::new("kill")
@@ -225,5 +251,84 @@ mod complete_or_absent {
             }
             std::fs::remove_dir_all(&d).unwrap();
         }
+    }
+}
+
+/// Runs vmsim with its standard output a pipe whose reader has gone (as `vmsim … | head -1`
+/// once head has exited).
+fn with_closed_stdout(args: &[&str]) -> Output {
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_vmsim"))
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn a_closed_pipe_ends_quietly_and_a_full_disk_with_one_line() {
+    let t = temp("pipe.txt", &"R 0x1000\nW 0x2000\n".repeat(50_000));
+    let t = t.to_str().unwrap();
+    for args in [
+        vec!["policy", t],
+        vec!["policy", t, "--json"],
+        vec!["policy", t, "--csv"],
+        vec!["policy", "--list"],
+        vec!["mrc", t],
+        vec!["--help"],
+        vec!["policy", "--help"],
+    ] {
+        let o = with_closed_stdout(&args);
+        assert_eq!(o.status.code(), Some(0), "{args:?}: {}", stderr(&o));
+        assert!(stderr(&o).is_empty(), "{args:?}: {}", stderr(&o));
+        if !std::path::Path::new("/dev/full").exists() {
+            continue;
+        }
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_vmsim"))
+            .args(&args)
+            .stdout(std::fs::File::create("/dev/full").unwrap())
+            .output()
+            .unwrap();
+        refused(&o, 1, &["No space left on device"]);
+    }
+}
+
+#[test]
+fn frame_counts_beyond_the_footprint_give_the_footprints_answer() {
+    // 3 pages, each referenced twice.
+    let t = temp(
+        "three.txt",
+        "R 0x1000\nR 0x2000\nR 0x3000\nR 0x1000\nR 0x2000\nR 0x3000\n",
+    );
+    let t = t.to_str().unwrap();
+    let v = json(&vmsim(&[
+        "policy",
+        t,
+        "--json",
+        "--policy",
+        "lru,lru2,lirs,opt,arc,ws",
+        "--frames",
+        "3,20000000,1000000000000,18446744073709551615",
+    ]));
+    for r in v["results"].as_array().unwrap() {
+        assert_eq!(r["misses"], 3, "{r}");
+        assert_eq!(r["hits"], 3, "{r}");
+    }
+    let v = json(&vmsim(&[
+        "mrc",
+        t,
+        "--json",
+        "--sizes",
+        "2,18446744073709551615",
+        "--policy",
+        "fifo,lirs",
+        "--shards",
+        "1",
+    ]));
+    let big = &v["curve"][1];
+    for c in ["lru", "opt", "fifo", "lirs", "shards"] {
+        assert_eq!(big[c], 0.5, "{c}: {big}");
     }
 }

@@ -37,7 +37,10 @@ fn an_access_that_wraps_past_the_top_is_refused_on_its_line() {
     for check in [AddressCheck::Any, AddressCheck::Canonical(48)] {
         let e = records("R 0x1000\nR 0xffffffffffffffff 2\n", check).unwrap_err();
         assert!(e.starts_with("t:2: "), "{e}");
-        assert!(e.contains("past the end of the 64-bit address space"), "{e}");
+        assert!(
+            e.contains("past the end of the 64-bit address space"),
+            "{e}"
+        );
     }
     // The last byte of the address space is fine.
     assert!(records("R 0xffffffffffffffff 1\n", AddressCheck::Any).is_ok());
@@ -120,8 +123,20 @@ fn a_trace_without_accesses_is_an_error_unless_allowed() {
         (b"# only a comment\n\n".to_vec(), Format::Text),
         (b"".to_vec(), Format::Lackey),
         (b"".to_vec(), Format::Pages),
-        (TraceWriter::new(Vec::new(), Format::Vmt).unwrap().finish().unwrap(), Format::Vmt),
-        (TraceWriter::new(Vec::new(), Format::Pgt).unwrap().finish().unwrap(), Format::Pgt),
+        (
+            TraceWriter::new(Vec::new(), Format::Vmt)
+                .unwrap()
+                .finish()
+                .unwrap(),
+            Format::Vmt,
+        ),
+        (
+            TraceWriter::new(Vec::new(), Format::Pgt)
+                .unwrap()
+                .finish()
+                .unwrap(),
+            Format::Pgt,
+        ),
     ] {
         let e = reader(bytes.clone(), f)
             .collect::<Result<Vec<_>, _>>()
@@ -130,7 +145,9 @@ fn a_trace_without_accesses_is_an_error_unless_allowed() {
         assert_eq!(e, "t: the trace holds no accesses", "{f:?}");
         let e = pages(bytes.clone(), f, 16).unwrap_err();
         assert_eq!(e, "t: the trace holds no accesses", "{f:?}");
-        let none = reader(bytes, f).allow_empty().collect::<Result<Vec<_>, _>>();
+        let none = reader(bytes, f)
+            .allow_empty()
+            .collect::<Result<Vec<_>, _>>();
         assert!(none.unwrap().is_empty(), "{f:?}");
     }
 }

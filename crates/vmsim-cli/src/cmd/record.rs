@@ -139,7 +139,7 @@ pub fn run(a: Args) -> Result<()> {
         if out.as_os_str() == "-" {
             eprintln!("{v}");
         } else {
-            println!("{}", serde_json::to_string_pretty(&v)?);
+            writeln!(std::io::stdout(), "{}", serde_json::to_string_pretty(&v)?)?;
         }
         return Ok(());
     }
@@ -207,7 +207,7 @@ fn faults(a: &Args, out: &std::path::Path, format: Format) -> Result<()> {
             .map(|((k, c), n)| serde_json::json!({"kind": k, "cause": c, "faults": n}))
             .collect();
         let v = serde_json::json!({"command": a.cmd, "output": out, "faults": faults.len(), "by_kind": by});
-        println!("{}", serde_json::to_string_pretty(&v)?);
+        writeln!(std::io::stdout(), "{}", serde_json::to_string_pretty(&v)?)?;
         return Ok(());
     }
     let mut o = std::io::stdout().lock();
