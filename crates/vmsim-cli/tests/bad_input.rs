@@ -332,3 +332,24 @@ fn frame_counts_beyond_the_footprint_give_the_footprints_answer() {
         assert_eq!(big[c], 0.5, "{c}: {big}");
     }
 }
+
+#[test]
+fn an_input_without_newlines_is_refused_at_its_first_line() {
+    if !std::path::Path::new("/dev/zero").exists() {
+        return;
+    }
+    for args in [
+        vec!["run", "-"],
+        vec!["policy", "-"],
+        vec!["ws", "-", "--format", "pages"],
+        vec!["convert", "-", "-", "--from", "lackey", "--to", "text"],
+    ] {
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_vmsim"))
+            .args(&args)
+            .stdin(std::fs::File::open("/dev/zero").unwrap())
+            .output()
+            .unwrap();
+        refused(&o, 1, &["<stdin>:1: the line is longer than 64 KiB"]);
+        assert!(stderr(&o).len() < 200, "{args:?}: the line is not echoed");
+    }
+}
