@@ -353,3 +353,47 @@ fn an_input_without_newlines_is_refused_at_its_first_line() {
         assert!(stderr(&o).len() < 200, "{args:?}: the line is not echoed");
     }
 }
+
+#[test]
+fn page_numbers_convert_between_page_formats_losslessly() {
+    let d = fresh_dir("pages");
+    let text = "0x10000000000000\n0x4000000000000000 w\n7\n0xfffffffffffff w\n";
+    let input = d.join("big.pages");
+    std::fs::write(&input, text).unwrap();
+    let pgt = d.join("big.pgt");
+    let o = vmsim(&["convert", input.to_str().unwrap(), pgt.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let back = vmsim(&["convert", pgt.to_str().unwrap(), "-", "--to", "pages"]);
+    assert!(back.status.success(), "{}", stderr(&back));
+    let want = "4503599627370496\n4611686018427387904 w\n7\n4503599627370495 w\n";
+    assert_eq!(common::stdout(&back), want);
+}
+
+#[test]
+fn gen_refuses_pages_that_would_wrap_past_the_top() {
+    let d = fresh_dir("gen-wrap");
+    let out = d.join("w.pages");
+    let o = vmsim(&[
+        "gen",
+        "seq:base=18446744073709551615",
+        "-n",
+        "3",
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    refused(&o, 2, &["wrap to page 0"]);
+    assert!(names(&d).is_empty());
+    let o = vmsim(&[
+        "gen",
+        "seq:base=18446744073709551613",
+        "-n",
+        "3",
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        std::fs::read_to_string(&out).unwrap(),
+        "18446744073709551613\n18446744073709551614\n18446744073709551615\n"
+    );
+}

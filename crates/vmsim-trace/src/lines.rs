@@ -129,7 +129,6 @@ mod tests {
     use super::*;
     use std::io::{BufReader, Read};
 
-
     fn lines(input: impl Read, cap: usize) -> Result<Vec<String>, String> {
         let mut r = LineReader::new(BufReader::with_capacity(cap, input), "t");
         let mut out = Vec::new();

@@ -2,7 +2,8 @@
 use crate::output::Output;
 use anyhow::Result;
 use std::path::{Path, PathBuf};
-use vmsim_trace::{Format, Record, TraceWriter};
+use vmsim_core::PageSize;
+use vmsim_trace::{Format, PageRef, Record, TraceWriter};
 
 /// Arguments of `vmsim convert`.
 #[derive(clap::Args)]
@@ -47,13 +48,25 @@ pub fn run(args: Args) -> Result<()> {
     let out = Output::create(&args.output, &[&args.input])?;
     let (mut reader, _) = crate::cmd::run::open_trace(&Some(args.input.clone()), args.from)?;
     let mut w = TraceWriter::new(out, to)?;
-    let mut buf: Vec<Record> = Vec::with_capacity(8192);
     let mut n = 0u64;
-    while reader.read_batch(&mut buf)? > 0 {
-        for r in &buf {
-            w.write(r)?;
+    if reader.format().is_pages() && to.is_pages() {
+        // Page numbers go across as they are: through byte addresses, pages at and above 2^52
+        // would not fit.
+        let mut buf: Vec<PageRef> = Vec::with_capacity(8192);
+        while reader.read_pages(PageSize::SIZE_4K, &mut buf)? > 0 {
+            for &p in &buf {
+                w.write_page(p)?;
+            }
+            n += buf.len() as u64;
         }
-        n += buf.len() as u64;
+    } else {
+        let mut buf: Vec<Record> = Vec::with_capacity(8192);
+        while reader.read_batch(&mut buf)? > 0 {
+            for r in &buf {
+                w.write(r)?;
+            }
+            n += buf.len() as u64;
+        }
     }
     // Only a complete trace appears at the output's name.
     w.finish()?.commit()?;

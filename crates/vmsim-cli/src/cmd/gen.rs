@@ -47,6 +47,9 @@ pub fn run(a: Args) -> Result<()> {
         .workload
         .parse()
         .map_err(|e| crate::exit::usage(format!("{e}")))?;
+    workload
+        .check_fits(a.count)
+        .map_err(|e| crate::exit::usage(format!("{e}")))?;
     let format = if a.output.as_os_str() == "-" {
         a.format.unwrap_or(Format::Pages)
     } else {
