@@ -397,3 +397,15 @@ fn gen_refuses_pages_that_would_wrap_past_the_top() {
         "18446744073709551613\n18446744073709551614\n18446744073709551615\n"
     );
 }
+
+#[test]
+fn an_output_without_extension_names_the_commands_own_format_flag() {
+    let d = fresh_dir("noext");
+    let out = d.join("noext");
+    let o = vmsim(&["gen", "seq", "-n", "3", "-o", out.to_str().unwrap()]);
+    refused(&o, 2, &["use --format text|lackey|vmt|pages|pgt"]);
+    let t = temp("noext-in.txt", "R 0x1000\n");
+    let o = vmsim(&["convert", t.to_str().unwrap(), out.to_str().unwrap()]);
+    refused(&o, 2, &["use --to text|lackey|vmt|pages|pgt"]);
+    assert!(names(&d).is_empty());
+}

@@ -25,8 +25,9 @@ pub struct Args {
     pub to: Option<Format>,
 }
 
-/// The format to write: `to`, or the one `path`'s extension names.
-pub fn output_format(path: &Path, to: Option<Format>) -> Result<Format> {
+/// The format to write: `to`, or the one `path`'s extension names; `flag` is the command's
+/// flag for the format, named in the error.
+pub fn output_format(path: &Path, to: Option<Format>, flag: &str) -> Result<Format> {
     if let Some(f) = to {
         return Ok(f);
     }
@@ -35,7 +36,7 @@ pub fn output_format(path: &Path, to: Option<Format>) -> Result<Format> {
         .and_then(Format::from_extension)
         .ok_or_else(|| {
             crate::exit::usage(format!(
-                "cannot tell the output format of {} from its extension: use --to text|lackey|vmt|pages|pgt",
+                "cannot tell the output format of {} from its extension: use {flag} text|lackey|vmt|pages|pgt",
                 path.display()
             ))
         })
@@ -43,7 +44,7 @@ pub fn output_format(path: &Path, to: Option<Format>) -> Result<Format> {
 
 /// Runs `vmsim convert`.
 pub fn run(args: Args) -> Result<()> {
-    let to = output_format(&args.output, args.to)?;
+    let to = output_format(&args.output, args.to, "--to")?;
     // Refused before anything is opened for writing when it is the input itself.
     let out = Output::create(&args.output, &[&args.input])?;
     let (mut reader, _) = crate::cmd::run::open_trace(&Some(args.input.clone()), args.from)?;

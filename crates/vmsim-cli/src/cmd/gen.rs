@@ -53,7 +53,7 @@ pub fn run(a: Args) -> Result<()> {
     let format = if a.output.as_os_str() == "-" {
         a.format.unwrap_or(Format::Pages)
     } else {
-        crate::cmd::convert::output_format(&a.output, a.format)?
+        crate::cmd::convert::output_format(&a.output, a.format, "--format")?
     };
     let mut w = TraceWriter::new(crate::output::Output::create(&a.output, &[])?, format)?;
     let shift = a.page_size.shift();

@@ -74,14 +74,14 @@ pub fn run(a: Args) -> Result<()> {
             .output
             .clone()
             .unwrap_or_else(|| PathBuf::from(format!("{prog}.faults.txt")));
-        let format = output_format(&out, a.to)?;
+        let format = output_format(&out, a.to, "--to")?;
         return faults(&a, &out, format);
     }
     let out = a
         .output
         .clone()
         .unwrap_or_else(|| PathBuf::from(format!("{prog}.vmt")));
-    let format = output_format(&out, a.to)?;
+    let format = output_format(&out, a.to, "--to")?;
     if out.as_os_str() == "-" && !a.json {
         // The summary would mix with the trace.
         return Err(crate::exit::usage(
