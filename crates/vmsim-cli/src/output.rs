@@ -153,7 +153,7 @@ impl Output {
             Sink::Stdout(mut s) => s.flush()?,
             Sink::InPlace(f) => f
                 .sync_all()
-                .or_else(|e| ignore_unsyncable(e))
+                .or_else(ignore_unsyncable)
                 .with_context(|| format!("cannot write {shown}"))?,
             Sink::Temp(tmp, registered) => {
                 let done = tmp

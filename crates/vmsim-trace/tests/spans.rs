@@ -87,7 +87,7 @@ fn a_long_access_gives_every_page_it_touches() {
     .unwrap();
     assert_eq!(all.len(), (1 << 20) + 1);
     assert!(all.windows(2).all(|w| w[1].0 == w[0].0 + 1));
-    assert_eq!(all[0].0, 0x7fff_ffff_f);
+    assert_eq!(all[0].0, 0x7_ffff_ffff);
 }
 
 proptest! {
