@@ -39,9 +39,9 @@ impl StackHistogram {
         self.cold
     }
 
-    /// Misses with `size` frames.
+    /// Misses with `size` frames (any size: at and above the footprint only cold misses).
     pub fn misses(&self, size: usize) -> u64 {
-        let hits: u64 = self.hist.iter().take(size + 1).sum();
+        let hits: u64 = self.hist.iter().take(size.saturating_add(1)).sum();
         self.accesses - hits
     }
 
@@ -341,9 +341,16 @@ impl ShardsCurve {
 
     /// The largest absolute miss-ratio error against `exact` over sizes from `1 / rate` (the
     /// sample's resolution: smaller caches hold less than one sampled page) to `max_size`.
+    /// Both curves are flat beyond the footprint (the sample's, scaled), so sizes past it are
+    /// not visited one by one.
     pub fn max_error(&self, exact: &StackHistogram, max_size: usize) -> f64 {
         let first = (1.0 / self.rate).ceil() as usize;
-        (first.max(1)..=max_size)
+        let flat = exact
+            .distinct()
+            .max((self.sampled.distinct() as f64 / self.rate).ceil() as u64)
+            .saturating_add(1);
+        let last = max_size.min(usize::try_from(flat).unwrap_or(usize::MAX));
+        (first.max(1)..=last)
             .map(|c| (self.miss_ratio(c) - exact.miss_ratio(c)).abs())
             .fold(0.0, f64::max)
     }

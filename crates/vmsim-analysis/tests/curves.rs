@@ -110,3 +110,34 @@ fn shards_at_full_rate_is_exact_and_sampled_is_close() {
     eprintln!("SHARDS 10% max error {err}");
     assert!(err < 0.05, "error {err}");
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// A cache at or above the footprint, up to the largest size there is, misses only the
+    /// first reference to each page (the stack histogram's `size + 1` once wrapped to 0 hits).
+    #[test]
+    fn sizes_above_the_footprint_give_the_footprints_answer(
+        pages in prop::collection::vec(0u64..50, 1..300),
+        extra in prop_oneof![0usize..10, Just(usize::MAX / 2), Just(usize::MAX - 1), Just(usize::MAX)],
+    ) {
+        for h in [lru_histogram(pages.iter().copied()), opt_histogram(&pages)] {
+            let footprint = h.distinct() as usize;
+            let size = footprint.saturating_add(extra);
+            prop_assert_eq!(h.misses(size), h.distinct());
+            prop_assert_eq!(h.misses(size), h.misses(footprint));
+        }
+    }
+
+    /// SHARDS' error over every size up to the largest one is its error up to the footprint,
+    /// found without visiting each size.
+    #[test]
+    fn shards_error_up_to_any_size_is_the_error_up_to_the_footprint(
+        pages in prop::collection::vec(0u64..200, 1..400),
+    ) {
+        let h = lru_histogram(pages.iter().copied());
+        let s = ShardsCurve::build(pages.iter().copied(), 0.5);
+        let near = s.max_error(&h, 4 * h.distinct() as usize + 4);
+        prop_assert_eq!(s.max_error(&h, usize::MAX), near);
+    }
+}

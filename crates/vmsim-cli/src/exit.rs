@@ -21,10 +21,25 @@ pub fn usage(msg: impl Into<String>) -> anyhow::Error {
 }
 
 /// Prints clap's message (help and version go to stdout with code 0) and picks the exit code.
+/// Help that cannot be printed (`--help >/dev/full`) is a failure, code 1; a reader that
+/// closed the pipe early (`--help | head -1`) is not.
 pub fn clap_error(e: clap::Error) -> ExitCode {
     let code = if e.use_stderr() { 2 } else { 0 };
-    let _ = e.print();
-    ExitCode::from(code)
+    let printed = e.print().and_then(|()| {
+        if e.use_stderr() {
+            std::io::stderr().flush()
+        } else {
+            std::io::stdout().flush()
+        }
+    });
+    match printed {
+        Ok(()) => ExitCode::from(code),
+        Err(io) if io.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::from(code),
+        Err(io) => {
+            eprintln!("vmsim: error writing output: {io}");
+            ExitCode::from(1)
+        }
+    }
 }
 
 /// Turns a subcommand's result into the process exit code, printing one line on failure.

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 mod cmd;
 mod exit;
 mod machine_args;
+mod output;
 mod plot;
 
 /// vmsim: a memory-virtualization simulator and toolkit.

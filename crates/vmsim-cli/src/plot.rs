@@ -1,5 +1,5 @@
 //! SVG line charts (plotters' SVG backend, no fonts needed): one line per named series.
-use anyhow::{Context, Result};
+use anyhow::Result;
 use plotters::prelude::*;
 use std::path::Path;
 
@@ -27,7 +27,7 @@ pub struct Axes<'a> {
 pub fn line_chart(path: &Path, axes: &Axes, series: &[Series]) -> Result<()> {
     let mut svg = String::new();
     draw(&mut svg, axes, series).map_err(|e| anyhow::anyhow!("drawing the chart: {e}"))?;
-    std::fs::write(path, svg).with_context(|| format!("cannot write {}", path.display()))
+    crate::output::write_file(path, svg.as_bytes())
 }
 
 /// A tick label: whole numbers without decimals, others with three significant digits.

@@ -765,3 +765,35 @@ proptest! {
         }
     }
 }
+
+/// Every policy, given more frames than the trace has pages (up to the largest count there
+/// is), gives the footprint's answer, and sizes itself by the trace rather than the request
+/// (`--frames 18446744073709551615` overflowed capacity; 10^12 frames tried to allocate 24 TB).
+#[test]
+fn frames_above_the_footprint_give_the_footprints_answer() {
+    // A footprint above the size below which frame counts are used as given.
+    let footprint = 5000u64;
+    let refs: Vec<(u64, bool)> = (0..3 * footprint)
+        .map(|i| ((i * 7919) % footprint, i % 5 == 0))
+        .collect();
+    for &kind in PolicyKind::ALL {
+        let at = simulate_kind(kind, footprint as usize, &refs, 1).expect("frames");
+        assert_eq!(at.misses, footprint, "{kind}");
+        assert_eq!(at.evictions, 0, "{kind}");
+        for frames in [
+            footprint as usize + 1,
+            1 << 24,
+            1_000_000_000_000,
+            usize::MAX,
+        ] {
+            let s = simulate_kind(kind, frames, &refs, 1).expect("frames");
+            assert_eq!(s, at, "{kind} at {frames} frames");
+        }
+    }
+    assert_eq!(vmsim_core::replace::frames_needed(usize::MAX, &refs), 5000);
+    assert_eq!(vmsim_core::replace::frames_needed(4999, &refs), 4999);
+    assert_eq!(
+        vmsim_core::replace::frames_needed(usize::MAX, &refs[..10]),
+        10
+    );
+}

@@ -145,8 +145,10 @@ pub fn record<W: Write>(
         inner: reader,
         bytes: bytes.clone(),
     };
+    // An empty log means valgrind failed, which the child's exit status reports better.
     let mut trace =
-        TraceReader::from_reader("valgrind lackey log", counting, Some(Format::Lackey))?;
+        TraceReader::from_reader("valgrind lackey log", counting, Some(Format::Lackey))?
+            .allow_empty();
     let mut w = TraceWriter::new(out, opts.format).map_err(RecordError::Write)?;
     let mut p = Progress::default();
     let mut maps = None;

@@ -62,14 +62,14 @@ pub fn to_record(&(page, write): &PageRef) -> Result<Record, String> {
     Ok(Record::new(kind, page << PAGE_SHIFT))
 }
 
-/// The `size` pages an access touches: its first, and its last when it crosses a page
-/// boundary; a write for a store.
+/// The first and last `size` pages an access touches (the same page unless it crosses a
+/// boundary; every page between them is touched too). An access that would run past the top
+/// of the address space ends at its last page (readers refuse such records).
 #[inline]
-pub fn touched(r: &Record, size: PageSize) -> (PageRef, Option<PageRef>) {
-    let write = r.kind == AccessKind::Write;
-    let first = r.addr.as_u64() >> size.shift();
-    let last = r.addr.as_u64().wrapping_add(u64::from(r.size.max(1)) - 1) >> size.shift();
-    ((first, write), (last != first).then_some((last, write)))
+pub fn span(r: &Record, size: PageSize) -> (u64, u64) {
+    let a = r.addr.as_u64();
+    let last = a.saturating_add(u64::from(r.size.max(1)) - 1);
+    (a >> size.shift(), last >> size.shift())
 }
 
 /// Writes one reference as a line (`PAGE`, or `PAGE w` for a write).

@@ -12,7 +12,7 @@ use crate::{lackey, pages, text};
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
-use vmsim_core::PageSize;
+use vmsim_core::{AccessKind, PageSize};
 
 type Input = BufReader<Box<dyn Read>>;
 
@@ -29,10 +29,12 @@ pub enum AddressCheck {
     Width(u8),
 }
 
-/// [`AddressCheck`] as one test without branches, for per-record loops: an address passes
-/// when `(addr + offset) >> shift` has none of the bits of `mask`. Canonical for `b` bits means
-/// `addr + 2^(b-1)` lies below `2^b`; fitting in `b` bits means `addr` does; any address passes
-/// an empty mask.
+/// [`AddressCheck`] as one test without branches, for per-record loops: an access passes
+/// when `(a + offset) >> shift` has none of the bits of `mask` for its first byte `a` and for
+/// its last byte, and its last byte does not wrap past 2^64. Canonical for `b` bits means
+/// `a + 2^(b-1)` lies below `2^b`; fitting in `b` bits means `a` does; any address passes an
+/// empty mask. An access whose two ends pass lies in one canonical half unless its (rotated)
+/// last byte comes before its first, which the same test catches.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct FastCheck {
     offset: u64,
@@ -42,8 +44,11 @@ pub(crate) struct FastCheck {
 
 impl FastCheck {
     #[inline(always)]
-    pub(crate) fn passes(self, addr: u64) -> bool {
-        (addr.wrapping_add(self.offset) >> self.shift) & self.mask == 0
+    pub(crate) fn passes(self, addr: u64, size: u32) -> bool {
+        let (last, wrapped) = addr.overflowing_add(u64::from(size.max(1)) - 1);
+        let a = addr.wrapping_add(self.offset);
+        let l = last.wrapping_add(self.offset);
+        ((a >> self.shift) & self.mask) | ((l >> self.shift) & self.mask) == 0 && !wrapped && a <= l
     }
 }
 
@@ -70,21 +75,45 @@ impl AddressCheck {
         }
     }
 
-    /// Checks one record.
+    /// Checks one record: every byte it accesses, from its address to its address plus its
+    /// size less one. Whatever the rule, an access that runs past the top of the 64-bit address
+    /// space (and would wrap to page 0) is refused.
     #[inline]
     pub fn check(self, r: &Record) -> Result<(), String> {
         let a = r.addr.as_u64();
+        let size = u64::from(r.size.max(1));
+        let Some(last) = a.checked_add(size - 1) else {
+            return Err(format!(
+                "the {size}-byte access at {a:#x} runs past the end of the 64-bit address space"
+            ));
+        };
         match self {
             AddressCheck::Any => Ok(()),
             AddressCheck::Canonical(bits) if !r.addr.is_canonical(bits) => Err(format!(
                 "address {a:#x} is not canonical for {bits}-bit virtual addresses"
             )),
+            AddressCheck::Canonical(bits)
+                if bits < 64 && (!is_canonical(last, bits) || (a ^ last) >> 63 != 0) =>
+            {
+                Err(format!(
+                    "the {size}-byte access at {a:#x} runs past the last canonical address for \
+                     {bits}-bit virtual addresses (to {last:#x})"
+                ))
+            }
             AddressCheck::Width(bits) if bits < 64 && a >> bits != 0 => Err(format!(
                 "address {a:#x} does not fit in {bits}-bit virtual addresses"
+            )),
+            AddressCheck::Width(bits) if bits < 64 && last >> bits != 0 => Err(format!(
+                "the {size}-byte access at {a:#x} runs past the end of {bits}-bit virtual \
+                 addresses (to {last:#x})"
             )),
             _ => Ok(()),
         }
     }
+}
+
+fn is_canonical(a: u64, bits: u8) -> bool {
+    vmsim_core::VirtAddr::new_unchecked(a).is_canonical(bits)
 }
 
 enum Inner {
@@ -106,6 +135,16 @@ pub struct TraceReader {
     /// way to page references.
     refs: Vec<PageRef>,
     recs: Vec<Record>,
+    /// The next record of `recs` to turn into page references.
+    rec_at: usize,
+    /// The pages still to give of a record that spans more than two: (next, last, write).
+    span: Option<(u64, u64, bool)>,
+    /// The source's name, for errors.
+    name: String,
+    /// Whether a record (or page) has been given yet.
+    seen: bool,
+    /// Whether a trace without a single access reads as empty rather than as an error.
+    allow_empty: bool,
 }
 
 impl TraceReader {
@@ -152,6 +191,11 @@ impl TraceReader {
             at: 0,
             refs: Vec::new(),
             recs: Vec::new(),
+            rec_at: 0,
+            span: None,
+            name: name.to_string(),
+            seen: false,
+            allow_empty: false,
         })
     }
 
@@ -161,6 +205,28 @@ impl TraceReader {
         self
     }
 
+    /// Reads a trace without a single access as empty. By default it is an error (`the trace
+    /// holds no accesses`) at the end of the input: every statistic of an empty trace is
+    /// vacuous, and an empty file is far more often a failed recording than a real trace.
+    pub fn allow_empty(mut self) -> Self {
+        self.allow_empty = true;
+        self
+    }
+
+    /// `n` items were read: the end of a trace that gave none is an error unless allowed.
+    fn counted(&mut self, n: usize) -> Result<usize, TraceError> {
+        if n > 0 {
+            self.seen = true;
+        } else if !self.seen && !self.allow_empty {
+            return Err(TraceError::new(
+                &self.name,
+                Location::None,
+                "the trace holds no accesses",
+            ));
+        }
+        Ok(n)
+    }
+
     /// The format being read.
     pub fn format(&self) -> Format {
         self.format
@@ -168,8 +234,14 @@ impl TraceReader {
 
     /// Clears `buf` and fills it with up to `buf.capacity()` records (at least one slot is
     /// used even for an empty buffer); returns how many, 0 at the end of the trace. A page
-    /// reference becomes the one-byte access at its page's first byte ([`pages`]).
+    /// reference becomes the one-byte access at its page's first byte ([`pages`]). The end of
+    /// a trace that held no access is an error unless [`TraceReader::allow_empty`] was called.
     pub fn read_batch(&mut self, buf: &mut Vec<Record>) -> Result<usize, TraceError> {
+        let n = self.read_batch_any(buf)?;
+        self.counted(n)
+    }
+
+    fn read_batch_any(&mut self, buf: &mut Vec<Record>) -> Result<usize, TraceError> {
         if buf.capacity() < crate::lines::MAX_PER_LINE {
             buf.reserve(crate::lines::MAX_PER_LINE);
         }
@@ -203,9 +275,20 @@ impl TraceReader {
 
     /// Clears `out` and fills it with up to `out.capacity()` page references (at least two
     /// slots); returns how many, 0 at the end of the trace. Page-number formats give their
-    /// pages as they are; an address format gives the `size` pages its accesses touch (two for
-    /// an access that crosses a page boundary), a write for a store.
+    /// pages as they are; an address format gives every `size` page its accesses touch, in
+    /// order (two for an access that crosses one page boundary, more for a long one, as the
+    /// machine replays it), a write for a store. The end of a trace that held no access is an
+    /// error unless [`TraceReader::allow_empty`] was called.
     pub fn read_pages(
+        &mut self,
+        size: PageSize,
+        out: &mut Vec<PageRef>,
+    ) -> Result<usize, TraceError> {
+        let n = self.read_pages_any(size, out)?;
+        self.counted(n)
+    }
+
+    fn read_pages_any(
         &mut self,
         size: PageSize,
         out: &mut Vec<PageRef>,
@@ -214,20 +297,51 @@ impl TraceReader {
             out.reserve(2 * crate::lines::MAX_PER_LINE);
         }
         match &mut self.inner {
-            Inner::Pages(l) => l.fill(out, |_| Ok(()), pages::parse_line),
-            Inner::Pgt(p) => p.fill(out),
-            _ => {
-                let mut recs = std::mem::take(&mut self.recs);
-                // Each record gives at most two pages.
-                recs.clear();
-                recs.reserve(out.capacity() / 2);
-                let r = self.read_batch(&mut recs);
-                out.clear();
-                for rec in &recs {
-                    push_pages(rec, size, out);
+            Inner::Pages(l) => return l.fill(out, |_| Ok(()), pages::parse_line),
+            Inner::Pgt(p) => return p.fill(out),
+            _ => {}
+        }
+        out.clear();
+        let cap = out.capacity();
+        loop {
+            // The rest of a record that spans many pages, as far as there is room.
+            while let Some((next, last, write)) = self.span {
+                if out.len() == cap {
+                    return Ok(out.len());
                 }
+                out.push((next, write));
+                self.span = (next != last).then_some((next + 1, last, write));
+            }
+            if self.rec_at == self.recs.len() {
+                if !out.is_empty() {
+                    return Ok(out.len());
+                }
+                let mut recs = std::mem::take(&mut self.recs);
+                // Most records give one page, at most two unless they are long.
+                recs.clear();
+                recs.reserve(cap / 2);
+                let r = self.read_batch_any(&mut recs);
                 self.recs = recs;
-                r
+                self.rec_at = 0;
+                if r? == 0 {
+                    return Ok(0);
+                }
+            }
+            while self.rec_at < self.recs.len() && out.len() + 2 <= cap {
+                let r = &self.recs[self.rec_at];
+                self.rec_at += 1;
+                let (first, last) = pages::span(r, size);
+                let write = r.kind == AccessKind::Write;
+                out.push((first, write));
+                if last == first + 1 {
+                    out.push((last, write));
+                } else if last != first {
+                    self.span = Some((first + 1, last, write));
+                    break;
+                }
+            }
+            if self.span.is_none() && out.len() + 2 > cap {
+                return Ok(out.len());
             }
         }
     }
@@ -237,16 +351,6 @@ impl TraceReader {
 fn reserve_like<T, U>(refs: &mut Vec<T>, buf: &Vec<U>) {
     refs.clear();
     refs.reserve(buf.capacity());
-}
-
-/// Appends the pages `r` touches.
-#[inline]
-fn push_pages(r: &Record, size: PageSize, out: &mut Vec<PageRef>) {
-    let (first, second) = pages::touched(r, size);
-    out.push(first);
-    if let Some(p) = second {
-        out.push(p);
-    }
 }
 
 impl Iterator for TraceReader {
@@ -276,7 +380,6 @@ impl Iterator for TraceReader {
 mod tests {
     use super::*;
     use proptest::prelude::*;
-    use vmsim_core::AccessKind;
 
     /// Addresses near the edges that matter: around 2^(b-1) and 2^b for every b, and the top.
     fn edge_address() -> impl Strategy<Value = u64> {
@@ -300,7 +403,22 @@ mod tests {
             a in edge_address(),
         ) {
             let r = Record::new(AccessKind::Read, a);
-            prop_assert_eq!(rule.fast().passes(a), rule.check(&r).is_ok());
+            prop_assert_eq!(rule.fast().passes(a, 1), rule.check(&r).is_ok());
+        }
+
+        /// The same for accesses of any size, near the edges and the canonical hole.
+        #[test]
+        fn fast_check_agrees_with_check_for_any_size(
+            rule in prop_oneof![
+                Just(AddressCheck::Any),
+                (1u8..=64).prop_map(AddressCheck::Canonical),
+                (0u8..=64).prop_map(AddressCheck::Width),
+            ],
+            a in edge_address(),
+            size in prop_oneof![1u32..9, any::<u32>(), Just(u32::MAX)],
+        ) {
+            let r = Record { size, ..Record::new(AccessKind::Read, a) };
+            prop_assert_eq!(rule.fast().passes(a, size), rule.check(&r).is_ok());
         }
     }
 }

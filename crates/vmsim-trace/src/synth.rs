@@ -258,7 +258,64 @@ impl std::str::FromStr for Workload {
                 })
             })
             .collect::<Result<Vec<_>, _>>()?;
-        Ok(Workload { components })
+        let w = Workload { components };
+        // Bounded patterns must fit whatever the count.
+        w.check_fits(1)?;
+        for c in &w.components {
+            if !matches!(
+                c.pattern,
+                Pattern::Seq { pages: None } | Pattern::Phases { .. }
+            ) {
+                c.span(u64::MAX)
+                    .and_then(|s| c.base.checked_add(s))
+                    .ok_or_else(|| SpecError {
+                        spec: format!("base={:#x}", c.base),
+                        message: "its pages run past page 0xffffffffffffffff: lower the base"
+                            .into(),
+                    })?;
+            }
+        }
+        Ok(w)
+    }
+}
+
+impl Component {
+    /// The largest page, relative to the base, that `count` references can reach (None when
+    /// it does not fit in 64 bits). Bounded patterns stay below their `pages`; an unbounded
+    /// scan advances one page a reference, and phases move by `shift` every `len`.
+    pub fn span(&self, count: u64) -> Option<u64> {
+        let last = count.saturating_sub(1);
+        match self.pattern {
+            Pattern::Seq { pages: Some(p) } => Some(p.min(count).saturating_sub(1)),
+            Pattern::Seq { pages: None } => Some(last),
+            Pattern::Loop { pages }
+            | Pattern::Uniform { pages }
+            | Pattern::Zipf { pages, .. }
+            | Pattern::HotCold { pages, .. } => Some(pages.saturating_sub(1)),
+            Pattern::Phases { ws, len, shift } => (last / len.max(1))
+                .checked_mul(shift)?
+                .checked_add(ws.saturating_sub(1)),
+        }
+    }
+}
+
+impl Workload {
+    /// Refuses a workload whose first `count` references could run past page 2^64 − 1 (they
+    /// would wrap to page 0): `seq:base=18446744073709551615` with more than one reference.
+    pub fn check_fits(&self, count: u64) -> Result<(), SpecError> {
+        for c in &self.components {
+            let fits = c.span(count).and_then(|s| c.base.checked_add(s)).is_some();
+            if !fits {
+                return Err(SpecError {
+                    spec: format!("base={:#x}", c.base),
+                    message: format!(
+                        "{count} references would run past page 0xffffffffffffffff and wrap \
+                         to page 0: lower the base or the count"
+                    ),
+                });
+            }
+        }
+        Ok(())
     }
 }
 
@@ -429,6 +486,23 @@ mod tests {
     fn deterministic_patterns() {
         assert_eq!(pages("seq", 4), [0, 1, 2, 3]);
         assert_eq!(pages("seq:pages=3,base=10", 5), [10, 11, 12, 10, 11]);
+        // Pages never wrap past 2^64 - 1 to page 0.
+        let top: Workload = "seq:base=18446744073709551615".parse().unwrap();
+        assert!(top.check_fits(1).is_ok());
+        let e = top.check_fits(3).unwrap_err().to_string();
+        assert!(e.contains("wrap to page 0"), "{e}");
+        let near: Workload = "seq:base=18446744073709551613".parse().unwrap();
+        assert!(near.check_fits(3).is_ok() && near.check_fits(4).is_err());
+        assert!("uniform:pages=10,base=18446744073709551610"
+            .parse::<Workload>()
+            .is_err());
+        assert!("uniform:pages=10,base=18446744073709551606"
+            .parse::<Workload>()
+            .is_ok());
+        let ph: Workload = "phases:ws=4,len=10,shift=18446744073709551615"
+            .parse()
+            .unwrap();
+        assert!(ph.check_fits(10).is_ok() && ph.check_fits(11).is_err());
         assert_eq!(pages("loop:pages=2", 5), [0, 1, 0, 1, 0]);
         let ph = pages("phases:ws=4,len=10,shift=100", 30);
         assert!(ph[..10].iter().all(|&p| p < 4));

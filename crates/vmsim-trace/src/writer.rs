@@ -34,7 +34,7 @@ impl<W: Write> TraceWriter<W> {
     }
 
     /// Writes one record. Lackey cannot carry pid or CPU: they are dropped in that format. A
-    /// page-number format keeps the 4 KiB pages the access touches and whether it writes.
+    /// page-number format keeps every 4 KiB page the access touches and whether it writes.
     pub fn write(&mut self, r: &Record) -> io::Result<()> {
         match self.format {
             Format::Text => crate::text::write_record(&mut self.out, r),
@@ -52,9 +52,9 @@ impl<W: Write> TraceWriter<W> {
                 self.out.write_all(&self.scratch)
             }
             Format::Pages | Format::Pgt => {
-                let (first, second) = crate::pages::touched(r, PageSize::SIZE_4K);
-                self.write_page(first)?;
-                second.map_or(Ok(()), |p| self.write_page(p))
+                let (first, last) = crate::pages::span(r, PageSize::SIZE_4K);
+                let write = r.kind == AccessKind::Write;
+                (first..=last).try_for_each(|p| self.write_page((p, write)))
             }
         }
     }

@@ -1,8 +1,9 @@
 //! `vmsim convert`: rewrite a trace in another format.
-use anyhow::{Context, Result};
-use std::io::Write;
+use crate::output::Output;
+use anyhow::Result;
 use std::path::{Path, PathBuf};
-use vmsim_trace::{Format, Record, TraceWriter};
+use vmsim_core::PageSize;
+use vmsim_trace::{Format, PageRef, Record, TraceWriter};
 
 /// Arguments of `vmsim convert`.
 #[derive(clap::Args)]
@@ -24,8 +25,9 @@ pub struct Args {
     pub to: Option<Format>,
 }
 
-/// The format to write: `to`, or the one `path`'s extension names.
-pub fn output_format(path: &Path, to: Option<Format>) -> Result<Format> {
+/// The format to write: `to`, or the one `path`'s extension names; `flag` is the command's
+/// flag for the format, named in the error.
+pub fn output_format(path: &Path, to: Option<Format>, flag: &str) -> Result<Format> {
     if let Some(f) = to {
         return Ok(f);
     }
@@ -34,38 +36,41 @@ pub fn output_format(path: &Path, to: Option<Format>) -> Result<Format> {
         .and_then(Format::from_extension)
         .ok_or_else(|| {
             crate::exit::usage(format!(
-                "cannot tell the output format of {} from its extension: use --to text|lackey|vmt|pages|pgt",
+                "cannot tell the output format of {} from its extension: use {flag} text|lackey|vmt|pages|pgt",
                 path.display()
             ))
         })
 }
 
-/// Opens `path` for writing (`-` is stdout).
-pub fn create_output(path: &Path) -> Result<Box<dyn Write>> {
-    Ok(if path.as_os_str() == "-" {
-        Box::new(std::io::stdout().lock())
-    } else {
-        Box::new(
-            std::fs::File::create(path)
-                .with_context(|| format!("cannot create {}", path.display()))?,
-        )
-    })
-}
-
 /// Runs `vmsim convert`.
 pub fn run(args: Args) -> Result<()> {
-    let to = output_format(&args.output, args.to)?;
+    let to = output_format(&args.output, args.to, "--to")?;
+    // Refused before anything is opened for writing when it is the input itself.
+    let out = Output::create(&args.output, &[&args.input])?;
     let (mut reader, _) = crate::cmd::run::open_trace(&Some(args.input.clone()), args.from)?;
-    let mut w = TraceWriter::new(create_output(&args.output)?, to)?;
-    let mut buf: Vec<Record> = Vec::with_capacity(8192);
+    let mut w = TraceWriter::new(out, to)?;
     let mut n = 0u64;
-    while reader.read_batch(&mut buf)? > 0 {
-        for r in &buf {
-            w.write(r)?;
+    if reader.format().is_pages() && to.is_pages() {
+        // Page numbers go across as they are: through byte addresses, pages at and above 2^52
+        // would not fit.
+        let mut buf: Vec<PageRef> = Vec::with_capacity(8192);
+        while reader.read_pages(PageSize::SIZE_4K, &mut buf)? > 0 {
+            for &p in &buf {
+                w.write_page(p)?;
+            }
+            n += buf.len() as u64;
         }
-        n += buf.len() as u64;
+    } else {
+        let mut buf: Vec<Record> = Vec::with_capacity(8192);
+        while reader.read_batch(&mut buf)? > 0 {
+            for r in &buf {
+                w.write(r)?;
+            }
+            n += buf.len() as u64;
+        }
     }
-    w.finish()?.flush()?;
+    // Only a complete trace appears at the output's name.
+    w.finish()?.commit()?;
     eprintln!(
         "vmsim: converted {n} records from {} to {to}",
         reader.format()

@@ -1,6 +1,5 @@
 //! `vmsim gen`: write a synthetic, seeded page stream in any trace format.
 use anyhow::{Context, Result};
-use std::io::Write;
 use std::path::PathBuf;
 use vmsim_core::{AccessKind, PageSize};
 use vmsim_trace::synth::{Generator, Workload};
@@ -48,12 +47,15 @@ pub fn run(a: Args) -> Result<()> {
         .workload
         .parse()
         .map_err(|e| crate::exit::usage(format!("{e}")))?;
+    workload
+        .check_fits(a.count)
+        .map_err(|e| crate::exit::usage(format!("{e}")))?;
     let format = if a.output.as_os_str() == "-" {
         a.format.unwrap_or(Format::Pages)
     } else {
-        crate::cmd::convert::output_format(&a.output, a.format)?
+        crate::cmd::convert::output_format(&a.output, a.format, "--format")?
     };
-    let mut w = TraceWriter::new(crate::cmd::convert::create_output(&a.output)?, format)?;
+    let mut w = TraceWriter::new(crate::output::Output::create(&a.output, &[])?, format)?;
     let shift = a.page_size.shift();
     for (page, write) in Generator::new(&workload, a.seed).take(a.count as usize) {
         if format.is_pages() {
@@ -73,6 +75,7 @@ pub fn run(a: Args) -> Result<()> {
             w.write(&Record::new(kind, addr))?;
         }
     }
-    w.finish()?.flush()?;
+    // Only a complete trace appears at the output's name.
+    w.finish()?.commit()?;
     Ok(())
 }

@@ -80,10 +80,10 @@ pub fn run(a: Args) -> Result<()> {
         }
     };
     if let Some(path) = &a.snapshot {
-        let f = std::fs::File::create(path)
-            .with_context(|| format!("cannot create {}", path.display()))?;
-        serde_json::to_writer(std::io::BufWriter::new(f), &report.snapshot())
+        let mut f = crate::output::Output::create(path, &[])?;
+        serde_json::to_writer(&mut f, &report.snapshot())
             .with_context(|| format!("cannot write {}", path.display()))?;
+        f.commit()?;
     }
     let mut out = std::io::stdout().lock();
     if a.json {

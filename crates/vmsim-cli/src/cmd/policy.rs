@@ -1,5 +1,6 @@
 //! `vmsim policy`: replay a trace's page stream through replacement policies × frame counts.
 use anyhow::{bail, Result};
+use std::io::Write;
 use std::path::PathBuf;
 use vmsim_core::replace::{simulate_kind, PolicyKind, Stats};
 use vmsim_core::PageSize;
@@ -113,7 +114,7 @@ pub fn run_cells(
 pub fn run(args: Args) -> Result<()> {
     if args.list {
         for k in PolicyKind::ALL {
-            println!("{:<8} {}", k.name(), k.describe());
+            writeln!(std::io::stdout(), "{:<8} {}", k.name(), k.describe())?;
         }
         return Ok(());
     }
@@ -141,11 +142,15 @@ pub fn run(args: Args) -> Result<()> {
             "trace": name, "page_size": args.page_size, "accesses": refs.len(),
             "results": results,
         });
-        println!("{}", serde_json::to_string_pretty(&v)?);
+        writeln!(std::io::stdout(), "{}", serde_json::to_string_pretty(&v)?)?;
     } else if args.csv {
-        println!("policy,frames,hits,misses,miss_ratio,evictions,dirty_evictions");
+        writeln!(
+            std::io::stdout(),
+            "policy,frames,hits,misses,miss_ratio,evictions,dirty_evictions"
+        )?;
         for (&(p, f), s) in cells.iter().zip(&stats) {
-            println!(
+            writeln!(
+                std::io::stdout(),
                 "{},{},{},{},{:.6},{},{}",
                 p.name(),
                 f,
@@ -154,16 +159,24 @@ pub fn run(args: Args) -> Result<()> {
                 s.miss_ratio(),
                 s.evictions,
                 s.dirty_evictions
-            );
+            )?;
         }
     } else {
-        println!("{name}: {} page references", refs.len());
-        println!(
+        writeln!(std::io::stdout(), "{name}: {} page references", refs.len())?;
+        writeln!(
+            std::io::stdout(),
             "{:<8} {:>8} {:>12} {:>12} {:>10} {:>12} {:>12}",
-            "policy", "frames", "hits", "misses", "miss%", "evictions", "writebacks"
-        );
+            "policy",
+            "frames",
+            "hits",
+            "misses",
+            "miss%",
+            "evictions",
+            "writebacks"
+        )?;
         for (&(p, f), s) in cells.iter().zip(&stats) {
-            println!(
+            writeln!(
+                std::io::stdout(),
                 "{:<8} {:>8} {:>12} {:>12} {:>9.2}% {:>12} {:>12}",
                 p.name(),
                 f,
@@ -172,7 +185,7 @@ pub fn run(args: Args) -> Result<()> {
                 100.0 * s.miss_ratio(),
                 s.evictions,
                 s.dirty_evictions
-            );
+            )?;
         }
     }
     Ok(())

@@ -204,7 +204,7 @@ fn tlb(a: TlbArgs) -> Result<()> {
             "cpuid_tlbs": tlbs,
             "cpuid_note": vmsim_linux::cpuid::why_none(),
         });
-        println!("{}", serde_json::to_string_pretty(&v)?);
+        writeln!(std::io::stdout(), "{}", serde_json::to_string_pretty(&v)?)?;
         return Ok(());
     }
     let mut o = std::io::stdout().lock();
@@ -331,7 +331,7 @@ fn aslr(a: AslrArgs) -> Result<()> {
     let e = entropy(&runs);
     if a.json {
         let v = serde_json::json!({"command": a.cmd, "runs": a.runs, "regions": e});
-        println!("{}", serde_json::to_string_pretty(&v)?);
+        writeln!(std::io::stdout(), "{}", serde_json::to_string_pretty(&v)?)?;
         return Ok(());
     }
     let mut o = std::io::stdout().lock();
@@ -374,7 +374,7 @@ fn faults(a: FaultArgs) -> Result<()> {
     }
     let c = vmsim_linux::faultcost::measure(a.pages, a.trials, &std::env::temp_dir())?;
     if a.json {
-        println!("{}", serde_json::to_string_pretty(&c)?);
+        writeln!(std::io::stdout(), "{}", serde_json::to_string_pretty(&c)?)?;
         return Ok(());
     }
     let mut o = std::io::stdout().lock();

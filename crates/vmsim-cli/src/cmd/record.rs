@@ -1,7 +1,7 @@
 //! `vmsim record`: a real program's memory accesses, recorded under valgrind's lackey tool and
 //! streamed through a pipe into a vmsim trace, its memory map saved beside it; or, with
 //! `--faults`, its real page faults from the kernel's tracepoint via perf.
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use vmsim_trace::Format;
@@ -53,7 +53,7 @@ pub fn run(_a: Args) -> Result<()> {
 /// Runs `vmsim record`.
 #[cfg(target_os = "linux")]
 pub fn run(a: Args) -> Result<()> {
-    use crate::cmd::convert::{create_output, output_format};
+    use crate::cmd::convert::output_format;
     if a.sample == 0 {
         return Err(crate::exit::usage("--sample must be at least 1"));
     }
@@ -74,14 +74,14 @@ pub fn run(a: Args) -> Result<()> {
             .output
             .clone()
             .unwrap_or_else(|| PathBuf::from(format!("{prog}.faults.txt")));
-        let format = output_format(&out, a.to)?;
+        let format = output_format(&out, a.to, "--to")?;
         return faults(&a, &out, format);
     }
     let out = a
         .output
         .clone()
         .unwrap_or_else(|| PathBuf::from(format!("{prog}.vmt")));
-    let format = output_format(&out, a.to)?;
+    let format = output_format(&out, a.to, "--to")?;
     if out.as_os_str() == "-" && !a.json {
         // The summary would mix with the trace.
         return Err(crate::exit::usage(
@@ -96,7 +96,8 @@ pub fn run(a: Args) -> Result<()> {
     };
     let tty = std::io::stderr().is_terminal();
     let t0 = std::time::Instant::now();
-    let recorded = vmsim_linux::record::record(&a.cmd, create_output(&out)?, &opts, |p| {
+    let mut output = crate::output::Output::create(&out, &[])?;
+    let recorded = vmsim_linux::record::record(&a.cmd, &mut output, &opts, |p| {
         if tty {
             let secs = t0.elapsed().as_secs_f64().max(1e-9);
             eprint!(
@@ -111,6 +112,7 @@ pub fn run(a: Args) -> Result<()> {
     if tty {
         eprintln!();
     }
+    output.commit()?;
     let maps_path = if out.as_os_str() == "-" {
         None
     } else {
@@ -119,7 +121,7 @@ pub fn run(a: Args) -> Result<()> {
         Some(PathBuf::from(p))
     };
     if let (Some(path), Some(m)) = (&maps_path, &recorded.maps) {
-        std::fs::write(path, m).with_context(|| format!("cannot write {}", path.display()))?;
+        crate::output::write_file(path, m.as_bytes())?;
     }
     let p = &recorded.progress;
     if a.json {
@@ -137,7 +139,7 @@ pub fn run(a: Args) -> Result<()> {
         if out.as_os_str() == "-" {
             eprintln!("{v}");
         } else {
-            println!("{}", serde_json::to_string_pretty(&v)?);
+            writeln!(std::io::stdout(), "{}", serde_json::to_string_pretty(&v)?)?;
         }
         return Ok(());
     }
@@ -177,7 +179,7 @@ fn faults(a: &Args, out: &std::path::Path, format: Format) -> Result<()> {
     use vmsim_trace::{Record, TraceWriter};
     let scratch = std::env::temp_dir().join(format!("vmsim-perf-{}.data", std::process::id()));
     let faults = record_faults(&a.cmd, &scratch)?;
-    let mut w = TraceWriter::new(crate::cmd::convert::create_output(out)?, format)?;
+    let mut w = TraceWriter::new(crate::output::Output::create(out, &[])?, format)?;
     let mut counts = std::collections::BTreeMap::<(&str, &str), u64>::new();
     for f in &faults {
         let mut r = Record::new(f.kind(), f.addr);
@@ -194,17 +196,18 @@ fn faults(a: &Args, out: &std::path::Path, format: Format) -> Result<()> {
         };
         *counts.entry((kind, cause)).or_default() += 1;
     }
-    w.finish()?;
+    let file = w.finish()?;
     if faults.is_empty() {
         bail!("perf recorded no page faults for `{}`", a.cmd.join(" "));
     }
+    file.commit()?;
     if a.json {
         let by: Vec<_> = counts
             .iter()
             .map(|((k, c), n)| serde_json::json!({"kind": k, "cause": c, "faults": n}))
             .collect();
         let v = serde_json::json!({"command": a.cmd, "output": out, "faults": faults.len(), "by_kind": by});
-        println!("{}", serde_json::to_string_pretty(&v)?);
+        writeln!(std::io::stdout(), "{}", serde_json::to_string_pretty(&v)?)?;
         return Ok(());
     }
     let mut o = std::io::stdout().lock();

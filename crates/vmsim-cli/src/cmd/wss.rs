@@ -77,7 +77,7 @@ pub fn run(a: Args) -> Result<()> {
     }
     if a.json {
         let v = serde_json::json!({"pid": a.pid, "interval_ms": a.interval, "samples": samples});
-        println!("{}", serde_json::to_string_pretty(&v)?);
+        writeln!(std::io::stdout(), "{}", serde_json::to_string_pretty(&v)?)?;
         return Ok(());
     }
     let mut o = std::io::stdout().lock();

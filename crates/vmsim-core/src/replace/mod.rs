@@ -408,13 +408,39 @@ impl Policy for AnyPolicy {
     }
 }
 
+/// Frame counts up to this are used as given; above it a simulation first bounds them by the
+/// trace's footprint (a count that costs one hash-set pass over the references).
+const FOOTPRINT_CHECK_ABOVE: usize = 1 << 12;
+
+/// The frames a simulation of `refs` needs: `frames`, or the number of distinct pages in `refs`
+/// when that is smaller. By the [`Policy`] contract a policy evicts only when memory is full,
+/// so every capacity at or above the footprint gives the footprint's outcomes (each page's
+/// first reference misses, nothing is evicted); sizing the structures by the footprint instead
+/// of the request keeps `--frames 18446744073709551615` from overflowing or exhausting memory.
+pub fn frames_needed(frames: usize, refs: &[(Page, bool)]) -> usize {
+    let bound = frames.min(refs.len().max(1));
+    if bound <= FOOTPRINT_CHECK_ABOVE {
+        return bound;
+    }
+    let mut seen = rustc_hash::FxHashSet::default();
+    for &(p, _) in refs {
+        if seen.insert(p) && seen.len() == bound {
+            return bound;
+        }
+    }
+    seen.len().max(1)
+}
+
 /// Simulates `kind` with `frames` frames over `refs`, monomorphised for the concrete policy.
+/// Any frame count is accepted: the policy is built with [`frames_needed`] frames.
 pub fn simulate_kind(
     kind: PolicyKind,
     frames: usize,
     refs: &[(Page, bool)],
     seed: u64,
 ) -> Result<Stats, ReplaceError> {
+    check_frames(frames)?;
+    let frames = frames_needed(frames, refs);
     let pages: Vec<Page> = if kind == PolicyKind::Opt {
         refs.iter().map(|r| r.0).collect()
     } else {
