@@ -56,6 +56,18 @@ impl Format {
         }
     }
 
+    /// Whether `head` holds enough to decide the format: a binary magic, or a complete line
+    /// that is neither blank nor a valgrind `==PID==` message.
+    pub fn decided_by(head: &[u8]) -> bool {
+        if head.starts_with(crate::vmt::MAGIC) || head.starts_with(crate::pgt::MAGIC) {
+            return true;
+        }
+        head.split(|&b| b == b'\n')
+            .rev()
+            .skip(1) // the part after the last newline is not a complete line
+            .any(|line| !line.starts_with(b"==") && !line.trim_ascii().is_empty())
+    }
+
     /// Recognises a format from the start of a trace: the `vmt` or `pgt` magic, or a first
     /// meaningful line in lackey's shape (`I  ADDR,SIZE` or ` L|S|M ADDR,SIZE`); otherwise text.
     /// (A page-number text trace looks like an address trace: it is named, not detected.)

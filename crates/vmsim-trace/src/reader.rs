@@ -112,6 +112,29 @@ impl AddressCheck {
     }
 }
 
+/// Bytes read before a format is guessed when nothing decides it sooner.
+const HEAD_MAX: usize = 1 << 16;
+
+/// Reads the start of `r` until it decides the format (a binary magic, or a first complete
+/// line that is not blank or a valgrind `==PID==` message), the input ends, or [`HEAD_MAX`]
+/// bytes have come. A pipe hands over what the writer has written so far: valgrind writes its
+/// banner long before the first access, so one read is not enough. Returns the bytes read and
+/// the rest of the input.
+fn read_head<R: Read>(mut r: R) -> std::io::Result<(Vec<u8>, R)> {
+    let mut head = Vec::new();
+    let mut chunk = [0u8; 4096];
+    while head.len() < HEAD_MAX && !Format::decided_by(&head) {
+        let n = match r.read(&mut chunk) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        head.extend_from_slice(&chunk[..n]);
+    }
+    Ok((head, r))
+}
+
 fn is_canonical(a: u64, bits: u8) -> bool {
     vmsim_core::VirtAddr::new_unchecked(a).is_canonical(bits)
 }
@@ -148,7 +171,8 @@ pub struct TraceReader {
 }
 
 impl TraceReader {
-    /// Opens `path`; `format` overrides detection, and a `.pages` file is a page-number trace.
+    /// Opens `path`; `format` overrides detection, a `.pages` file is a page-number trace and a
+    /// `.lackey` file is lackey's output (neither can be told from its content for sure).
     pub fn open(path: &Path, format: Option<Format>) -> Result<Self, TraceError> {
         let name = path.display().to_string();
         let f = File::open(path).map_err(|e| TraceError::io(&name, Location::None, e))?;
@@ -156,7 +180,7 @@ impl TraceReader {
             .extension()
             .and_then(|e| e.to_str())
             .and_then(Format::from_extension)
-            .filter(|&f| f == Format::Pages);
+            .filter(|&f| matches!(f, Format::Pages | Format::Lackey));
         Self::from_reader(&name, f, format.or(named))
     }
 
@@ -166,14 +190,14 @@ impl TraceReader {
         r: R,
         format: Option<Format>,
     ) -> Result<Self, TraceError> {
-        let mut input: Input = BufReader::with_capacity(1 << 16, Box::new(r));
-        let format = match format {
-            Some(f) => f,
+        let (format, input): (Format, Input) = match format {
+            Some(f) => (f, BufReader::with_capacity(1 << 16, Box::new(r))),
             None => {
-                let head = input
-                    .fill_buf()
-                    .map_err(|e| TraceError::io(name, Location::None, e))?;
-                Format::detect(head)
+                let (head, r) =
+                    read_head(r).map_err(|e| TraceError::io(name, Location::None, e))?;
+                let f = Format::detect(&head);
+                let input: Box<dyn Read> = Box::new(std::io::Cursor::new(head).chain(r));
+                (f, BufReader::with_capacity(1 << 16, input))
             }
         };
         let inner = match format {
@@ -420,5 +444,96 @@ mod tests {
             let r = Record { size, ..Record::new(AccessKind::Read, a) };
             prop_assert_eq!(rule.fast().passes(a, size), rule.check(&r).is_ok());
         }
+    }
+}
+
+#[cfg(test)]
+mod detection_tests {
+    use super::*;
+    use std::io::Read;
+
+    /// A pipe: hands over at most one scripted chunk per read, as a writer that has written
+    /// only that much so far.
+    struct Chunks(Vec<Vec<u8>>);
+
+    impl Read for Chunks {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            if self.0.is_empty() {
+                return Ok(0);
+            }
+            let c = self.0.remove(0);
+            let n = c.len().min(buf.len());
+            buf[..n].copy_from_slice(&c[..n]);
+            if n < c.len() {
+                self.0.insert(0, c[n..].to_vec());
+            }
+            Ok(n)
+        }
+    }
+
+    fn all(r: &mut TraceReader) -> Vec<Record> {
+        let mut out = Vec::new();
+        let mut buf = Vec::new();
+        while r.read_batch(&mut buf).unwrap() > 0 {
+            out.extend_from_slice(&buf);
+        }
+        out
+    }
+
+    #[test]
+    fn lackey_from_a_pipe_is_detected_after_valgrinds_banner() {
+        let banner =
+            b"==16742== Lackey, an example Valgrind tool\n==16742== Command: ls /\n".to_vec();
+        let pipe = Chunks(vec![
+            banner,
+            b"==16742== \n".to_vec(),
+            b"I  04001".to_vec(),
+            b"090,3\n L 1ffefffe10,8\n".to_vec(),
+        ]);
+        let mut r = TraceReader::from_reader("<stdin>", pipe, None).unwrap();
+        assert_eq!(r.format(), Format::Lackey);
+        let recs = all(&mut r);
+        assert_eq!(recs.len(), 2);
+        assert_eq!(recs[0].kind, AccessKind::Fetch);
+        assert_eq!(recs[1].addr.as_u64(), 0x1ffefffe10);
+    }
+
+    #[test]
+    fn a_text_trace_split_across_reads_is_read_whole() {
+        let pipe = Chunks(vec![
+            b"# com".to_vec(),
+            b"ment\nW 0x10".to_vec(),
+            b"00 8\n".to_vec(),
+        ]);
+        let mut r = TraceReader::from_reader("<stdin>", pipe, None).unwrap();
+        assert_eq!(r.format(), Format::Text);
+        let recs = all(&mut r);
+        assert_eq!(recs.len(), 1);
+        assert_eq!(recs[0].addr.as_u64(), 0x1000);
+    }
+
+    #[test]
+    fn a_vmt_magic_arriving_a_byte_at_a_time_is_recognised() {
+        let mut w = crate::TraceWriter::new(Vec::new(), Format::Vmt).unwrap();
+        w.write(&Record::new(AccessKind::Read, 0x1234)).unwrap();
+        let bytes = w.finish().unwrap();
+        let pipe = Chunks(bytes.iter().map(|&b| vec![b]).collect());
+        let mut r = TraceReader::from_reader("<stdin>", pipe, None).unwrap();
+        assert_eq!(r.format(), Format::Vmt);
+        assert_eq!(all(&mut r).len(), 1);
+    }
+
+    #[test]
+    fn the_lackey_extension_names_the_format() {
+        let dir = std::env::temp_dir().join(format!("vmsim-ext-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let p = dir.join("a.lackey");
+        // Text syntax that lackey's reader refuses: named lackey, it must not be read as text.
+        std::fs::write(&p, "X 1000,8\n").unwrap();
+        let mut r = TraceReader::open(&p, None).unwrap();
+        assert_eq!(r.format(), Format::Lackey);
+        let mut buf = Vec::new();
+        assert!(r.read_batch(&mut buf).is_err());
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }
