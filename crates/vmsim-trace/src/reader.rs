@@ -10,7 +10,7 @@ use crate::record::Record;
 use crate::vmt::VmtReader;
 use crate::{lackey, pages, text};
 use std::fs::File;
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufReader, Read};
 use std::path::Path;
 use vmsim_core::{AccessKind, PageSize};
 
