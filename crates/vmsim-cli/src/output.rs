@@ -246,7 +246,8 @@ mod tests {
         o.commit().unwrap();
         assert_eq!(std::fs::read(&t).unwrap(), b"hello\n");
         assert_eq!(leftovers(d.path()), vec!["out.txt".to_string()]);
-        assert!(pending().is_empty());
+        // Other tests running at the same time may have files pending; this one has none.
+        assert!(!pending().iter().any(|p| p.starts_with(d.path())));
     }
 
     #[test]
