@@ -12,7 +12,7 @@ mod plot;
 /// vmsim: a memory-virtualization simulator and toolkit.
 #[derive(Parser)]
 #[command(name = "vmsim", version, about, long_about = None, propagate_version = true)]
-struct Cli {
+pub(crate) struct Cli {
     #[command(subcommand)]
     command: Command,
 }
@@ -57,6 +57,10 @@ enum Command {
     Probe(cmd::probe::Args),
     /// A running process's working-set size over time (clear_refs + referenced bits).
     Wss(cmd::wss::Args),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions(cmd::completions::Args),
+    /// Print the manual page (roff), of vmsim or of one subcommand.
+    Man(cmd::man::Args),
 }
 
 fn main() -> ExitCode {
@@ -84,6 +88,8 @@ fn main() -> ExitCode {
         Command::Record(a) => cmd::record::run(a),
         Command::Probe(a) => cmd::probe::run(a),
         Command::Wss(a) => cmd::wss::run(a),
+        Command::Completions(a) => cmd::completions::run(a),
+        Command::Man(a) => cmd::man::run(a),
     };
     exit::finish(result)
 }

@@ -622,3 +622,32 @@ fn limit_and_explain_are_exact_across_batches() {
     );
     assert!(s.starts_with("access 1: "), "{}", &s[..200]);
 }
+
+#[test]
+fn completions_and_man_pages_come_from_the_cli_definition() {
+    for shell in ["bash", "zsh", "fish"] {
+        let o = vmsim(&["completions", shell]);
+        assert!(o.status.success(), "{shell}: {}", stderr(&o));
+        let s = stdout(&o);
+        // Every subcommand and a flag deep inside one are offered.
+        for word in ["run", "policy", "mrc", "ostep", "swap-readahead"] {
+            assert!(s.contains(word), "{shell} completion lacks {word}");
+        }
+    }
+    assert_eq!(vmsim(&["completions", "tcsh"]).status.code(), Some(2));
+    let top = stdout(&vmsim(&["man"]));
+    assert!(top.contains(".TH vmsim 1"), "{top}");
+    assert!(
+        top.contains("vmsim\\-run(1)"),
+        "the top page lists the subcommands"
+    );
+    let run = stdout(&vmsim(&["man", "run"]));
+    assert!(
+        run.contains(".TH vmsim\\-run 1") || run.contains(".TH vmsim-run 1"),
+        "{run}"
+    );
+    assert!(run.contains("swap\\-readahead"));
+    let o = vmsim(&["man", "nosuch"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(stderr(&o).lines().count(), 1);
+}

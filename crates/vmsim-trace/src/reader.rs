@@ -174,6 +174,16 @@ impl TraceReader {
     /// Opens `path`; `format` overrides detection, a `.pages` file is a page-number trace and a
     /// `.lackey` file is lackey's output (neither can be told from its content for sure).
     pub fn open(path: &Path, format: Option<Format>) -> Result<Self, TraceError> {
+        Self::open_through(path, format, |f| f)
+    }
+
+    /// Opens `path` as [`TraceReader::open`] does, reading the file through `through` (a
+    /// progress meter counting bytes, say).
+    pub fn open_through<R: Read + 'static>(
+        path: &Path,
+        format: Option<Format>,
+        through: impl FnOnce(File) -> R,
+    ) -> Result<Self, TraceError> {
         let name = path.display().to_string();
         let f = File::open(path).map_err(|e| TraceError::io(&name, Location::None, e))?;
         let named = path
@@ -181,7 +191,7 @@ impl TraceReader {
             .and_then(|e| e.to_str())
             .and_then(Format::from_extension)
             .filter(|&f| matches!(f, Format::Pages | Format::Lackey));
-        Self::from_reader(&name, f, format.or(named))
+        Self::from_reader(&name, through(f), format.or(named))
     }
 
     /// Reads from any byte stream, naming it `name` in errors.

@@ -1,9 +1,11 @@
 //! One module per subcommand: its clap arguments and its `run`.
+pub mod completions;
 pub mod convert;
 pub mod explain;
 pub mod gen;
 pub mod inspect;
 pub mod malloc;
+pub mod man;
 pub mod memcheck;
 pub mod mrc;
 pub mod ostep;

@@ -134,20 +134,46 @@ fn parse_size(s: &str) -> Result<u64, String> {
 
 /// Opens the trace named on the command line, or the built-in one.
 pub fn open_trace(path: &Option<PathBuf>, format: Option<Format>) -> Result<(TraceReader, String)> {
+    open_trace_metered(path, format, None)
+}
+
+/// Opens the trace as [`open_trace`] does; with a progress bar, counts the bytes read on it
+/// and sets its length where the size is known (a file, the built-in trace).
+pub fn open_trace_metered(
+    path: &Option<PathBuf>,
+    format: Option<Format>,
+    bar: Option<&indicatif::ProgressBar>,
+) -> Result<(TraceReader, String)> {
+    let meter = |r: Box<dyn std::io::Read>| -> Box<dyn std::io::Read> {
+        match bar {
+            Some(b) => Box::new(b.wrap_read(r)),
+            None => Box::new(r),
+        }
+    };
     Ok(match path {
-        None => (
-            TraceReader::from_reader(
-                DEFAULT_TRACE_NAME,
-                std::io::Cursor::new(DEFAULT_TRACE),
-                format,
-            )?,
-            DEFAULT_TRACE_NAME.to_string(),
-        ),
+        None => {
+            if let Some(b) = bar {
+                measure(b, DEFAULT_TRACE.len() as u64);
+            }
+            let bytes = meter(Box::new(std::io::Cursor::new(DEFAULT_TRACE)));
+            (
+                TraceReader::from_reader(DEFAULT_TRACE_NAME, bytes, format)?,
+                DEFAULT_TRACE_NAME.to_string(),
+            )
+        }
         Some(p) if p.as_os_str() == "-" => (
-            TraceReader::from_reader("<stdin>", std::io::stdin(), format)?,
+            TraceReader::from_reader("<stdin>", meter(Box::new(std::io::stdin())), format)?,
             "<stdin>".to_string(),
         ),
-        Some(p) => (TraceReader::open(p, format)?, p.display().to_string()),
+        Some(p) => {
+            if let (Some(b), Ok(m)) = (bar, std::fs::metadata(p)) {
+                if m.is_file() {
+                    measure(b, m.len());
+                }
+            }
+            let reader = TraceReader::open_through(p, format, |f| meter(Box::new(f)))?;
+            (reader, p.display().to_string())
+        }
     })
 }
 
@@ -167,13 +193,14 @@ pub fn run(args: Args) -> Result<()> {
         (Some(path), Some(machine)) => Some(start_in_layout(machine, path)?),
         _ => None,
     };
-    let (reader, name) = open_trace(&args.trace, args.format)?;
+    let bar = std::io::stderr().is_terminal().then(progress_bar);
+    let (reader, name) = open_trace_metered(&args.trace, args.format, bar.as_ref())?;
     let mut watch = RunWatch {
         json: args.json,
         geom: *sim.machine().geometry(),
         narration: String::new(),
         explained: Vec::new(),
-        bar: (std::io::stderr().is_terminal() && !args.json).then(progress_bar),
+        bar,
     };
     let options = ReplayOptions {
         limit: args.limit,
@@ -227,18 +254,34 @@ impl Watch for RunWatch {
 
     fn progress(&mut self, records: u64) {
         if let Some(b) = &self.bar {
-            b.set_position(records);
+            let secs = b.elapsed().as_secs_f64().max(1e-9);
+            b.set_message(format!(
+                "{records} records, {:.1} M records/s",
+                records as f64 / secs / 1e6
+            ));
         }
     }
 }
 
+/// The progress line of a replay on a terminal: records replayed and their rate, and (once
+/// [`measure`] gives it the trace's size) the share of its bytes read and the time left.
 fn progress_bar() -> indicatif::ProgressBar {
-    let b = indicatif::ProgressBar::new_spinner();
+    let b = indicatif::ProgressBar::no_length();
     b.set_style(
-        indicatif::ProgressStyle::with_template("{spinner} {pos} records ({per_sec}) {elapsed}")
+        indicatif::ProgressStyle::with_template("{spinner} {elapsed} elapsed  {msg}")
             .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
     );
     b
+}
+
+/// Gives the progress bar the trace's size in bytes.
+fn measure(b: &indicatif::ProgressBar, bytes: u64) {
+    b.set_length(bytes);
+    if let Ok(style) = indicatif::ProgressStyle::with_template(
+        "{spinner} {percent:>3}% [{bar:30}] {elapsed} elapsed, {eta} left  {msg}",
+    ) {
+        b.set_style(style.progress_chars("=> "));
+    }
 }
 
 /// Gives every process `machine` creates the areas of the layout in `path`; returns what the
