@@ -651,3 +651,24 @@ fn completions_and_man_pages_come_from_the_cli_definition() {
     assert_eq!(o.status.code(), Some(2));
     assert_eq!(stderr(&o).lines().count(), 1);
 }
+
+#[test]
+fn explain_mixes_access_kinds_in_one_call() {
+    let o = vmsim(&["explain", "0x601040", "w:0x601040", "x:0x401000", "--json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let kinds: Vec<&str> = v["accesses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["read", "write", "fetch"]);
+    // --write is the default of the addresses without a kind of their own.
+    let t = stdout(&vmsim(&["explain", "0x1000", "r:0x2000", "--write"]));
+    assert!(t.contains("access 1: write of 0x1000"), "{t}");
+    assert!(t.contains("access 2: read of 0x2000"), "{t}");
+    let o = vmsim(&["explain", "q:0x1000"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("`q` is not an access kind"));
+}

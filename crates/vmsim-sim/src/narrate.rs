@@ -4,8 +4,8 @@
 
 use std::fmt::Write;
 use vmsim_core::event::{Event, Fault, Resolution, TlbLevel};
-use vmsim_core::radix::{Geometry, WalkFault};
-use vmsim_core::{Level, VirtAddr};
+use vmsim_core::radix::{Geometry, WalkFault, WalkStep};
+use vmsim_core::{AccessKind, Level, PteFlags, VirtAddr};
 
 fn tlb_name(t: TlbLevel) -> &'static str {
     match t {
@@ -44,9 +44,19 @@ fn entry_name(geom: &Geometry, l: Level) -> String {
 /// Renders the events of one access (as recorded) into indented lines.
 pub fn render(geom: &Geometry, events: &[Event], out: &mut String) {
     let mut probes: Vec<String> = Vec::new();
+    let mut kind = AccessKind::Read;
+    // The leaf entry the last walk read: the processor sets its A (and D on a write) bit once
+    // the access is allowed, before it fills the TLBs.
+    let mut leaf: Option<WalkStep> = None;
     for e in events {
         match *e {
-            Event::Access { cpu, pid, va, kind } => {
+            Event::Access {
+                cpu,
+                pid,
+                va,
+                kind: k,
+            } => {
+                kind = k;
                 let _ = writeln!(out, "{kind} of {va} by process {pid} on CPU {cpu}");
                 let _ = writeln!(out, "  address split: {}", split(geom, va));
             }
@@ -111,6 +121,7 @@ pub fn render(geom: &Geometry, events: &[Event], out: &mut String) {
                     if s.pte.is_leaf(s.level) && (geom.is_x86() || s.level == Level::Pt) {
                         let size = geom.leaf_size(s.level);
                         let _ = writeln!(out, " -> maps a {size} page");
+                        leaf = Some(s);
                     } else if let Some(l) = s.level.next_lower() {
                         let _ = writeln!(
                             out,
@@ -122,6 +133,13 @@ pub fn render(geom: &Geometry, events: &[Event], out: &mut String) {
                             },
                             s.pte.frame().0
                         );
+                        if !s.pte.has(PteFlags::ACCESSED) {
+                            let _ = writeln!(
+                                out,
+                                "      the walk sets A (accessed) in this entry: now {:#018x}",
+                                s.pte.with(PteFlags::ACCESSED).raw()
+                            );
+                        }
                     } else {
                         let _ = writeln!(out);
                     }
@@ -136,6 +154,7 @@ pub fn render(geom: &Geometry, events: &[Event], out: &mut String) {
                 );
             }
             Event::Fault(f) => {
+                leaf = None;
                 let what = match f {
                     Fault::NonCanonical => format!(
                         "the address is not canonical for {}-bit addresses (#GP)",
@@ -205,6 +224,7 @@ pub fn render(geom: &Geometry, events: &[Event], out: &mut String) {
                 };
             }
             Event::TlbFill { tlb, size, evicted } => {
+                set_leaf_flags(geom, leaf.take(), kind, out);
                 let _ = writeln!(
                     out,
                     "  fill {} with the {size} translation{}",
@@ -217,6 +237,7 @@ pub fn render(geom: &Geometry, events: &[Event], out: &mut String) {
                 );
             }
             Event::Done { pa, size, cycles } => {
+                set_leaf_flags(geom, leaf.take(), kind, out);
                 let _ = writeln!(
                     out,
                     "  => physical address {pa} ({} page, {cycles} cycles to translate)",
@@ -224,5 +245,101 @@ pub fn render(geom: &Geometry, events: &[Event], out: &mut String) {
                 );
             }
         }
+    }
+}
+
+/// Tells how the processor marks the leaf `step` of an allowed access: A always, D on a write
+/// (SDM 4.8); nothing when the entry already has them.
+fn set_leaf_flags(geom: &Geometry, step: Option<WalkStep>, kind: AccessKind, out: &mut String) {
+    let Some(s) = step else { return };
+    let mut set = PteFlags::ACCESSED;
+    if kind == AccessKind::Write {
+        set |= PteFlags::DIRTY;
+    }
+    let a = !s.pte.has(PteFlags::ACCESSED);
+    let d = set.contains(PteFlags::DIRTY) && !s.pte.has(PteFlags::DIRTY);
+    let what = match (a, d) {
+        (false, false) => return,
+        (true, false) => "A (accessed)",
+        (false, true) => "D (dirty)",
+        (true, true) => "A (accessed) and D (dirty)",
+    };
+    let _ = writeln!(
+        out,
+        "  the processor sets {what} in {}[{}]: now {:#018x}",
+        entry_name(geom, s.level),
+        s.index.get(),
+        s.pte.with(set).raw()
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use vmsim_core::config::MachineConfig;
+    use vmsim_core::event::Recorder;
+    use vmsim_core::machine::Machine;
+
+    /// Every "now 0x…" the narration prints is the entry as memory holds it after the access.
+    fn check(kind: AccessKind, va: u64, m: &mut Machine) -> String {
+        let geom = *m.geometry();
+        let mut rec = Recorder::default();
+        m.access(0, 1, VirtAddr::new_unchecked(va), kind, 8, &mut rec)
+            .unwrap();
+        let mut text = String::new();
+        render(&geom, &rec.events, &mut text);
+        let reads: Vec<WalkStep> = rec
+            .events
+            .iter()
+            .filter_map(|e| match e {
+                Event::WalkRead(s) => Some(*s),
+                _ => None,
+            })
+            .collect();
+        for line in text.lines().filter(|l| l.contains("now 0x")) {
+            let now = u64::from_str_radix(line.rsplit("now 0x").next().unwrap(), 16).unwrap();
+            let held = reads
+                .iter()
+                .rev()
+                .map(|s| m.mem().read(s.table, s.index).raw())
+                .find(|&raw| raw == now);
+            assert!(held.is_some(), "{line}: no entry holds {now:#x}\n{text}");
+        }
+        text
+    }
+
+    #[test]
+    fn the_narration_says_which_a_and_d_bits_a_walk_sets() {
+        let cfg = MachineConfig::preset("zen4").unwrap();
+        let mut m = Machine::from_config(&cfg).unwrap();
+        let first = check(AccessKind::Read, 0x40_1000, &mut m);
+        assert_eq!(
+            first.matches("the walk sets A (accessed)").count(),
+            3,
+            "{first}"
+        );
+        assert!(
+            first.contains("the processor sets A (accessed) in PTE[1]"),
+            "{first}"
+        );
+        assert!(!first.contains("D (dirty)"), "a read sets no D: {first}");
+        // A write to the same page hits the TLB entry with D clear: a dirty assist walks again,
+        // finds A set everywhere, and sets D in the leaf.
+        let write = check(AccessKind::Write, 0x40_1008, &mut m);
+        assert!(write.contains("walks again to set D"), "{write}");
+        assert!(!write.contains("the walk sets A"), "{write}");
+        assert!(
+            write.contains("the processor sets D (dirty) in PTE[1]"),
+            "{write}"
+        );
+        // A first touch by a write sets both in the leaf.
+        let fresh = check(AccessKind::Write, 0x7f00_0000_0000, &mut m);
+        assert!(
+            fresh.contains("sets A (accessed) and D (dirty) in PTE["),
+            "{fresh}"
+        );
+        // Nothing left to set.
+        let again = check(AccessKind::Write, 0x40_1010, &mut m);
+        assert!(!again.contains("sets"), "{again}");
     }
 }

@@ -12,15 +12,17 @@ use vmsim_sim::{AnyMachine, KernelChoice};
 #[command(after_help = "Examples:\n  vmsim explain 0x7ffd5c3e1a28\n  \
     vmsim explain 0x401000 0x401008 --fetch   # the second access hits the TLB\n  \
     vmsim explain 0x1234 --preset teaching --write\n  \
-    vmsim explain 0x7f0000200000 --page-size 2M --json")]
+    vmsim explain 0x7f0000200000 --page-size 2M --json\n  \
+    vmsim explain 0x601040 w:0x601040 x:0x401000   # a read, a write, a fetch")]
 pub struct Args {
-    /// Virtual addresses (0x-prefixed hex or decimal), accessed in order on one fresh machine.
-    #[arg(required = true, value_parser = parse_addr)]
-    pub addrs: Vec<u64>,
-    /// Make the accesses writes.
+    /// Virtual addresses (0x-prefixed hex or decimal), accessed in order on one fresh machine;
+    /// `r:`, `w:` or `x:` before one makes it a read, a write or a fetch.
+    #[arg(required = true, value_parser = parse_access, value_name = "[KIND:]ADDR")]
+    pub addrs: Vec<(Option<AccessKind>, u64)>,
+    /// Make the accesses without a kind of their own writes.
     #[arg(long, conflicts_with = "fetch")]
     pub write: bool,
-    /// Make the accesses instruction fetches.
+    /// Make the accesses without a kind of their own instruction fetches.
     #[arg(long)]
     pub fetch: bool,
     /// Process id of the accesses.
@@ -31,6 +33,27 @@ pub struct Args {
     /// Print the events as JSON.
     #[arg(long)]
     pub json: bool,
+}
+
+/// Parses an address with an optional kind: `w:0x1000`, `x:4096`, `0x1000`.
+fn parse_access(s: &str) -> Result<(Option<AccessKind>, u64), String> {
+    let (kind, addr) = match s.split_once(':') {
+        Some((k, a)) => {
+            let kind = match k.trim().to_ascii_lowercase().as_str() {
+                "r" | "read" => AccessKind::Read,
+                "w" | "write" => AccessKind::Write,
+                "x" | "fetch" => AccessKind::Fetch,
+                _ => {
+                    return Err(format!(
+                        "`{k}` is not an access kind (use r:, w: or x: before the address)"
+                    ))
+                }
+            };
+            (Some(kind), a)
+        }
+        None => (None, s),
+    };
+    Ok((kind, parse_addr(addr)?))
 }
 
 /// Parses `0x`-prefixed hex or decimal.
@@ -51,7 +74,7 @@ pub fn run(args: Args) -> Result<()> {
     let kernel = KernelChoice::resolve(None, &cfg, LinuxConfig::default())?;
     let mut machine = AnyMachine::new(&cfg, kernel)?;
     let geom = *machine.geometry();
-    let kind = if args.write {
+    let default = if args.write {
         AccessKind::Write
     } else if args.fetch {
         AccessKind::Fetch
@@ -60,7 +83,8 @@ pub fn run(args: Args) -> Result<()> {
     };
     let mut text = String::new();
     let mut all = Vec::new();
-    for (i, &a) in args.addrs.iter().enumerate() {
+    for (i, &(k, a)) in args.addrs.iter().enumerate() {
+        let kind = k.unwrap_or(default);
         let mut rec = Recorder::default();
         machine.access(0, args.pid, VirtAddr::new_unchecked(a), kind, 1, &mut rec)?;
         if args.json {
