@@ -730,7 +730,7 @@ impl Mmu {
             level,
             rights,
         };
-        let r = radix::walk(mem, &self.geom, maxphy, va, from, |s| {
+        let walked = radix::walk(mem, &self.geom, maxphy, va, from, |s| {
             stats.walk_refs[s.level.index()] += 1;
             *cycles += lat;
             read[s.level.index()] = s.pte;
@@ -738,6 +738,11 @@ impl Mmu {
                 obs.event(&Event::WalkRead(*s));
             }
         });
+        // Physical memory reaches every table entry.
+        let r = match walked {
+            Ok(r) => r,
+            Err(never) => match never {},
+        };
         // Upper-level entries that were used are cached even if the walk then faulted.
         let mut acc = rights;
         for l in (Level::Pd.number()..=level.number()).rev() {

@@ -4,6 +4,8 @@
 
 pub mod buddy;
 pub mod memory;
+pub mod table_memory;
 
 pub use buddy::{Buddy, OutOfFrames};
 pub use memory::PhysMem;
+pub use table_memory::TableMemory;

@@ -7,7 +7,7 @@
 //! page's real protection.
 
 use crate::addr::{AddrError, PageSize, PagingMode, Pfn, PhysAddr, VirtAddr};
-use crate::phys::{OutOfFrames, PhysMem};
+use crate::phys::{OutOfFrames, PhysMem, TableMemory};
 use crate::pte::{Level, Pte, PteFlags, ReservedBits, TableIndex};
 use crate::tlb::Rights;
 use serde::Serialize;
@@ -314,16 +314,17 @@ pub struct WalkFrom {
 
 /// Walks from `from` (the root, or where a page-walk cache left off). `on_step` sees every entry
 /// read, in order; the walk sets A in every non-leaf entry it uses (the leaf's A and D are set
-/// by the MMU once the access is allowed).
+/// by the MMU once the access is allowed). The outer error is the memory's: an entry that could
+/// not be reached at all (never, for [`PhysMem`]); the inner one is the walk's own fault.
 #[inline]
-pub fn walk(
-    mem: &mut PhysMem,
+pub fn walk<M: TableMemory>(
+    mem: &mut M,
     geom: &Geometry,
     maxphyaddr: u8,
     va: VirtAddr,
     from: WalkFrom,
     mut on_step: impl FnMut(&WalkStep),
-) -> Result<Leaf, WalkFault> {
+) -> Result<Result<Leaf, WalkFault>, M::Error> {
     let WalkFrom {
         mut table,
         mut level,
@@ -331,7 +332,7 @@ pub fn walk(
     } = from;
     loop {
         let index = geom.index(va, level);
-        let pte = mem.read(table, index);
+        let pte = mem.read_entry(table, index)?;
         on_step(&WalkStep {
             level,
             table,
@@ -340,10 +341,10 @@ pub fn walk(
             pte,
         });
         if !pte.present() {
-            return Err(WalkFault::NotPresent { level });
+            return Ok(Err(WalkFault::NotPresent { level }));
         }
         if let Err(why) = pte.check_reserved(level, maxphyaddr) {
-            return Err(WalkFault::Reserved { level, why });
+            return Ok(Err(WalkFault::Reserved { level, why }));
         }
         rights = combine(rights, entry_rights(pte));
         let leaf = match level.next_lower() {
@@ -357,7 +358,7 @@ pub fn walk(
             } else {
                 pte.large_frame(size)
             };
-            return Ok(Leaf {
+            return Ok(Ok(Leaf {
                 level,
                 size,
                 pfn,
@@ -365,15 +366,15 @@ pub fn walk(
                 global: pte.has(PteFlags::GLOBAL),
                 table,
                 index,
-            });
+            }));
         }
         if !pte.has(PteFlags::ACCESSED) {
-            mem.write(table, index, pte.with(PteFlags::ACCESSED));
+            mem.write_entry(table, index, pte.with(PteFlags::ACCESSED))?;
         }
         table = pte.frame();
         level = match level.next_lower() {
             Some(l) => l,
-            None => return Err(WalkFault::NotPresent { level }),
+            None => return Ok(Err(WalkFault::NotPresent { level })),
         };
     }
 }
@@ -765,6 +766,83 @@ impl RadixTable {
 mod tests {
     use super::*;
 
+    /// A walk over physical memory, which reaches every entry.
+    fn phys_walk(
+        mem: &mut PhysMem,
+        g: &Geometry,
+        va: VirtAddr,
+        from: WalkFrom,
+        on_step: impl FnMut(&WalkStep),
+    ) -> Result<Leaf, WalkFault> {
+        walk(mem, g, 52, va, from, on_step).unwrap_or_else(|never| match never {})
+    }
+
+    /// Table memory reached through another translation, as a guest's is under nested paging:
+    /// it logs each entry the walk touches, and one frame cannot be reached.
+    struct Translated<'a> {
+        mem: &'a mut PhysMem,
+        log: Vec<(char, Pfn, usize)>,
+        unreachable: Option<Pfn>,
+    }
+
+    impl TableMemory for Translated<'_> {
+        type Error = Pfn;
+        fn read_entry(&mut self, table: Pfn, index: TableIndex) -> Result<Pte, Pfn> {
+            if Some(table) == self.unreachable {
+                return Err(table);
+            }
+            self.log.push(('r', table, index.get()));
+            Ok(self.mem.read(table, index))
+        }
+        fn write_entry(&mut self, table: Pfn, index: TableIndex, pte: Pte) -> Result<(), Pfn> {
+            self.log.push(('w', table, index.get()));
+            self.mem.write(table, index, pte);
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_walk_reaches_tables_only_through_its_table_memory() {
+        let g = Geometry::x86(PagingMode::Level4);
+        let mut mem = PhysMem::new(1 << 12);
+        let mut pt = RadixTable::new(g, &mut mem).unwrap();
+        let va = VirtAddr::new_unchecked(0x7f12_3456_7000);
+        let f = mem.frames().alloc(0).unwrap();
+        pt.map(&mut mem, va, PageSize::SIZE_4K, f, flags()).unwrap();
+        let mut seen = Vec::new();
+        let mut t = Translated {
+            mem: &mut mem,
+            log: Vec::new(),
+            unreachable: None,
+        };
+        let leaf = walk(&mut t, &g, 52, va, pt.from_root(), |s| seen.push(s.table))
+            .unwrap()
+            .unwrap();
+        assert_eq!(leaf.pfn, f);
+        // Four reads, one per level from the root, and an A-bit write after each of the three
+        // upper levels (the leaf's A and D are the MMU's to set).
+        let reads: Vec<Pfn> = t.log.iter().filter(|e| e.0 == 'r').map(|e| e.1).collect();
+        assert_eq!(reads, seen);
+        assert_eq!(reads.len(), 4);
+        assert_eq!(reads[0], pt.root());
+        let kinds: String = t.log.iter().map(|e| e.0).collect();
+        assert_eq!(kinds, "rwrwrwr");
+        // A second walk finds A set: it reads and writes nothing else.
+        t.log.clear();
+        walk(&mut t, &g, 52, va, pt.from_root(), |_| {})
+            .unwrap()
+            .unwrap();
+        assert_eq!(t.log.iter().filter(|e| e.0 == 'w').count(), 0);
+        // An entry that cannot be reached stops the walk with the memory's error, not a fault.
+        t.unreachable = Some(reads[2]);
+        t.log.clear();
+        assert_eq!(
+            walk(&mut t, &g, 52, va, pt.from_root(), |_| {}).unwrap_err(),
+            reads[2]
+        );
+        assert_eq!(t.log.len(), 2);
+    }
+
     fn flags() -> PteFlags {
         PteFlags::WRITABLE | PteFlags::USER
     }
@@ -808,7 +886,7 @@ mod tests {
         .unwrap();
         assert_eq!(pt.table_pages(), [0, 1, 1, 1, 1]);
         let mut steps = Vec::new();
-        let leaf = walk(&mut mem, &g, 52, va, pt.from_root(), |s| steps.push(*s)).unwrap();
+        let leaf = phys_walk(&mut mem, &g, va, pt.from_root(), |s| steps.push(*s)).unwrap();
         assert_eq!(steps.len(), 4); // PML5E, PML4E, PDPTE, PDE (leaf)
         assert_eq!(leaf.level, Level::Pd);
         assert_eq!(leaf.size, PageSize::SIZE_2M);
@@ -857,7 +935,7 @@ mod tests {
         assert_eq!(mem.frames_in_use(), before - 3);
         assert_eq!(pt.unmap(&mut mem, b), Err(MapError::NotMapped(b)));
         assert_eq!(
-            walk(&mut mem, &g, 52, b, pt.from_root(), |_| {}),
+            phys_walk(&mut mem, &g, b, pt.from_root(), |_| {}),
             Err(WalkFault::NotPresent { level: Level::Pml4 })
         );
     }
@@ -873,7 +951,7 @@ mod tests {
         let _ = pt
             .protect(&mut mem, va, PteFlags::USER | PteFlags::NO_EXECUTE)
             .unwrap();
-        let leaf = walk(&mut mem, &g, 52, va, pt.from_root(), |_| {}).unwrap();
+        let leaf = phys_walk(&mut mem, &g, va, pt.from_root(), |_| {}).unwrap();
         assert_eq!(leaf.pfn, Pfn(77));
         assert!(!leaf.rights.writable && leaf.rights.user && leaf.rights.no_execute);
     }
@@ -896,7 +974,7 @@ mod tests {
             flags(),
         )
         .unwrap();
-        let leaf = walk(&mut mem, &g, 52, va, pt.from_root(), |_| {}).unwrap();
+        let leaf = phys_walk(&mut mem, &g, va, pt.from_root(), |_| {}).unwrap();
         assert_eq!(
             g.phys(leaf.pfn, leaf.size, va).as_u64(),
             (0x13 << 5) | (0x611c & 31)
