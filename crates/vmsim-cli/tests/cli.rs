@@ -672,3 +672,26 @@ fn explain_mixes_access_kinds_in_one_call() {
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("`q` is not an access kind"));
 }
+
+#[test]
+fn machine_json_gives_addresses_as_hex_strings_and_tags_as_words() {
+    // Above 2^53: a JSON number would be rounded by any reader that holds doubles.
+    let o = vmsim(&["explain", "0x401000", "w:0xfffffffffff123", "--json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = stdout(&o);
+    assert!(text.contains("\"0xfffffffffff123\""), "{text}");
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let events = v["accesses"][0]["events"].as_array().unwrap();
+    assert_eq!(events[0]["va"], "0x401000");
+    let fault = events.iter().find(|e| e["event"] == "fault").unwrap();
+    assert_eq!(fault["kind"], "walk");
+    assert_eq!(fault["walk_fault"], "not_present");
+    assert_eq!(fault["level"], "pml4");
+    let done = events.iter().find(|e| e["event"] == "done").unwrap();
+    assert!(done["pa"].as_str().unwrap().starts_with("0x"));
+    // No Rust spellings anywhere: every string and key is lower case, hex or a size.
+    assert!(
+        !text.contains("NotPresent") && !text.contains("\"Pml4\""),
+        "{text}"
+    );
+}

@@ -66,7 +66,7 @@ impl PagingMode {
 /// A virtual address. Canonical for the width it was checked against, or a raw teaching address.
 #[repr(transparent)]
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize)]
-pub struct VirtAddr(u64);
+pub struct VirtAddr(#[serde(with = "hex")] u64);
 
 impl VirtAddr {
     /// Accepts `addr` only if it is canonical for a `bits`-wide address space
@@ -128,7 +128,7 @@ const fn is_canonical(addr: u64, bits: u8) -> bool {
 /// A physical address below 2^MAXPHYADDR.
 #[repr(transparent)]
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize)]
-pub struct PhysAddr(u64);
+pub struct PhysAddr(#[serde(with = "hex")] u64);
 
 impl PhysAddr {
     /// Accepts `addr` if it fits in `maxphyaddr` bits.
@@ -171,7 +171,7 @@ impl PhysAddr {
 #[derive(
     Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize, Debug,
 )]
-pub struct Vpn(pub u64);
+pub struct Vpn(#[serde(with = "hex")] pub u64);
 
 impl Vpn {
     /// First address of this page.
@@ -186,7 +186,7 @@ impl Vpn {
 #[derive(
     Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize, Debug,
 )]
-pub struct Pfn(pub u64);
+pub struct Pfn(#[serde(with = "hex")] pub u64);
 
 impl Pfn {
     /// The physical address of the frame's first byte for frames of `size`.
@@ -349,6 +349,41 @@ macro_rules! hex_fmt {
     )*};
 }
 hex_fmt!(VirtAddr, PhysAddr);
+
+/// Addresses, page and frame numbers in JSON: `"0x..."` strings, since JSON readers hold
+/// numbers as doubles and would round a 64-bit address (jq shows `0xfffffffffff123` as
+/// `...130`). Reading also takes a plain integer, as earlier files wrote them.
+mod hex {
+    use serde::de::{self, Visitor};
+    use serde::{Deserializer, Serializer};
+    use std::fmt;
+
+    pub fn serialize<S: Serializer>(v: &u64, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(&format_args!("{v:#x}"))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+        struct Hex;
+        impl Visitor<'_> for Hex {
+            type Value = u64;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a 0x-prefixed hex string or an unsigned integer")
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<u64, E> {
+                Ok(v)
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<u64, E> {
+                let digits = v
+                    .strip_prefix("0x")
+                    .or_else(|| v.strip_prefix("0X"))
+                    .ok_or_else(|| E::custom(format!("`{v}` is not 0x-prefixed hex")))?;
+                u64::from_str_radix(digits, 16)
+                    .map_err(|_| E::custom(format!("`{v}` is not a 64-bit hex number")))
+            }
+        }
+        d.deserialize_any(Hex)
+    }
+}
 
 #[cfg(test)]
 mod tests {

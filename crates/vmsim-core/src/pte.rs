@@ -54,6 +54,7 @@ impl PteFlags {
 /// A level of the radix tree. x86-64 names the levels by table; teaching machines number them
 /// 1 (leaf tables) to n (the root).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
 #[repr(u8)]
 pub enum Level {
     /// Level 1: page table, entries map 4 KiB pages (Linux `pte`).

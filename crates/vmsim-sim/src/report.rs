@@ -10,7 +10,7 @@ use vmsim_core::kernel::linux::ProcMemory;
 use vmsim_core::kernel::Kernel;
 use vmsim_core::machine::{Machine, THRASHING_RATE, WINDOW};
 use vmsim_core::mmu::{CpuStats, TlbStats};
-use vmsim_core::{Level, PageSize};
+use vmsim_core::{Level, PageSize, VirtAddr};
 
 /// Names of the page-size columns of [`TlbStats`], in its index order.
 const SIZE_KEYS: [&str; 4] = ["4K", "2M", "1G", "other"];
@@ -307,9 +307,9 @@ pub struct ThrashingReport {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct SkippedArea {
     /// First byte.
-    pub start: u64,
+    pub start: VirtAddr,
     /// One past the last.
-    pub end: u64,
+    pub end: VirtAddr,
     /// Its file, or its role (`[vsyscall]`).
     pub path: String,
     /// Why it was left out (`kernel_address`).

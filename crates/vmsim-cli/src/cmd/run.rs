@@ -9,6 +9,7 @@ use vmsim_core::kernel::linux::ReclaimPolicy;
 use vmsim_core::kernel::{LinuxConfig, LinuxKernel};
 use vmsim_core::machine::Machine;
 use vmsim_core::radix::Geometry;
+use vmsim_core::VirtAddr;
 use vmsim_sim::report::{LayoutReport, SkippedArea};
 use vmsim_sim::{KernelChoice, KernelKind, ReplayOptions, SimError, Simulation, Watch};
 use vmsim_trace::{Format, TraceReader};
@@ -303,8 +304,8 @@ fn start_in_layout(
         .map(|&(i, why)| {
             let a = &saved.vmas[i];
             SkippedArea {
-                start: a.start,
-                end: a.end,
+                start: VirtAddr::new_unchecked(a.start),
+                end: VirtAddr::new_unchecked(a.end),
                 path: a.path.clone(),
                 why: match why {
                     Skipped::KernelAddress => "kernel_address",

@@ -250,6 +250,7 @@ pub struct Leaf {
 
 /// Why a walk stopped without a leaf.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Error, Serialize)]
+#[serde(tag = "walk_fault", rename_all = "snake_case")]
 pub enum WalkFault {
     /// An entry on the way had P = 0.
     #[error("{} not present", .level.entry_name())]
