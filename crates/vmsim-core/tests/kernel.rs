@@ -149,6 +149,38 @@ fn readahead_turns_later_file_faults_minor() {
     assert_eq!(s.readahead_hits, 56);
 }
 
+/// A shootdown visits the CPUs that ran the process, by number: CPU 64 is not CPU 0 (a mask
+/// indexed by `cpu % 64` counted an IPI to idle CPU 0 here).
+#[test]
+fn a_process_that_ran_only_on_cpu_64_is_shot_down_only_there() {
+    let mut m = machine("64M", 65, LinuxConfig::default());
+    let base = 0x7f00_0000_0000u64;
+    for p in 0..2 {
+        m.access(64, 1, va(base + p * PAGE), AccessKind::Write, 8, &mut ())
+            .unwrap();
+    }
+    {
+        let (k, mem, cpus) = m.parts();
+        k.munmap(mem, cpus, 1, base, PAGE).unwrap();
+    }
+    assert_eq!(
+        m.kernel().stats().shootdowns,
+        0,
+        "it runs on CPU 64, the only CPU that ran it"
+    );
+    m.access(64, 2, va(base), AccessKind::Write, 8, &mut ())
+        .unwrap();
+    {
+        let (k, mem, cpus) = m.parts();
+        k.munmap(mem, cpus, 1, base + PAGE, PAGE).unwrap();
+    }
+    assert_eq!(
+        m.kernel().stats().shootdowns,
+        1,
+        "CPU 64 now runs another process: one IPI, none to CPU 0"
+    );
+}
+
 #[test]
 fn munmap_of_the_middle_leaves_two_vmas_and_frees_the_emptied_tables() {
     let cfg = LinuxConfig {

@@ -7,7 +7,8 @@
 //! Each file follows the Linux file it is named after and owns that part's state, so that a
 //! function borrows only what it needs:
 //!
-//! - `mm_types.rs`: a process's memory (`mm_struct`) and the process table;
+//! - `mm_types.rs`: a process's memory (`mm_struct`) and the process table; `cpumask.rs`: the
+//!   CPUs it ran on;
 //! - `fork.rs`, `exec.rs`: creating, copying and replacing address spaces;
 //! - `mmap.rs`, `mprotect.rs`, `madvise.rs`: the system calls on VMAs;
 //! - `memory.rs`: the fault handler and unmapping of pages;
@@ -20,6 +21,7 @@
 //! entry holding the swap slot, as Linux's swap entries do: bit 0 (P) clear, bit 9 set as the
 //! model's swap marker, the slot in bits 12 and up.
 
+mod cpumask;
 mod exec;
 mod filemap;
 mod fork;
@@ -205,7 +207,7 @@ impl Kernel for LinuxKernel {
                 .ok_or(KernelError::Map(crate::radix::MapError::NotMapped(
                     VirtAddr::new_unchecked(0),
                 )))?;
-        p.cpus |= 1 << (cpu % 64);
+        p.cpus.set(cpu);
         Ok((p.table.root(), p.pcid))
     }
 
