@@ -4,11 +4,10 @@
 
 use super::mm_types::Process;
 use super::LinuxKernel;
-use crate::addr::VirtAddr;
 use crate::kernel::Pid;
 use crate::mmu::Mmu;
 use crate::radix::Flush;
-use crate::tlb::InvpcidKind;
+use crate::tlb::Invpcid;
 
 impl Process {
     /// Invalidates this process's translations on every CPU that has run it: one page or all.
@@ -22,10 +21,10 @@ impl Process {
             if !running_here {
                 shootdowns += 1;
             }
-            match page {
-                Some(f) => c.invpcid(InvpcidKind::IndividualAddress, pcid, f.va),
-                None => c.invpcid(InvpcidKind::SingleContext, pcid, VirtAddr::new_unchecked(0)),
-            }
+            c.invpcid(match page {
+                Some(f) => Invpcid::Page { pcid, va: f.va },
+                None => Invpcid::Context(pcid),
+            });
         }
         shootdowns
     }
