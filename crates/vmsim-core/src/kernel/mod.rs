@@ -5,6 +5,7 @@
 pub mod demand_zero;
 pub mod layout;
 pub mod linux;
+pub mod va_range;
 pub mod vma;
 
 use crate::access::AccessKind;
@@ -17,7 +18,8 @@ use crate::tlb::Pcid;
 use thiserror::Error;
 
 pub use demand_zero::DemandZeroKernel;
-pub use linux::{LinuxConfig, LinuxKernel};
+pub use linux::{LinuxConfig, LinuxKernel, MmapRequest};
+pub use va_range::{RangeError, VaRange};
 
 /// A process identifier as traces carry it.
 pub type Pid = u32;

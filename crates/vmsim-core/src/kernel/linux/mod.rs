@@ -41,9 +41,11 @@ mod tlb;
 mod vmscan;
 mod vmstat;
 
+pub use mmap::MmapRequest;
 pub use reclaim::ReclaimPolicy;
 pub use vmstat::{KernelStats, ProcMemory, ProcStats};
 
+use super::va_range::RangeError;
 use super::vma::{AddressSpace, VmaError};
 use super::{Kernel, KernelError, Pid};
 use crate::access::AccessKind;
@@ -119,6 +121,9 @@ pub enum VmError {
     /// A VMA operation failed.
     #[error(transparent)]
     Vma(#[from] VmaError),
+    /// A range is unaligned or runs past the last address.
+    #[error(transparent)]
+    Range(#[from] RangeError),
     /// The kernel could not go on.
     #[error(transparent)]
     Kernel(#[from] KernelError),
