@@ -792,3 +792,30 @@ fn shared_anonymous_memory_is_shared_across_fork() {
         "{mem:?}"
     );
 }
+
+/// When the Linux-like model runs out of frames for good, its error says so in its own terms,
+/// not the demand-zero kernel's "never reclaims": here forks take every frame for page tables,
+/// and the next process cannot get a root table.
+#[test]
+fn the_linux_model_out_of_memory_does_not_blame_the_demand_zero_kernel() {
+    let mut m = machine("64K", 1, LinuxConfig::default());
+    touch(&mut m, 1, 0x7f00_0000_0000, AccessKind::Write);
+    let mut errors = Vec::new();
+    for child in 2..40 {
+        let (k, mem, cpus) = m.parts();
+        if let Err(e) = k.fork(mem, cpus, 1, child) {
+            errors.push(e.to_string());
+        }
+    }
+    if let Err(e) = m.access(0, 99, va(0x7f00_0000_0000), AccessKind::Write, 8, &mut ()) {
+        errors.push(e.to_string());
+    }
+    assert!(
+        errors.iter().any(|e| e.contains("Linux-like kernel")),
+        "{errors:?}"
+    );
+    assert!(
+        errors.iter().all(|e| !e.contains("demand-zero")),
+        "{errors:?}"
+    );
+}

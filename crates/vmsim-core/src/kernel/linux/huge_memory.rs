@@ -52,10 +52,7 @@ impl LinuxKernel {
         let Ok(pfn) = mem.frames().alloc(9) else {
             return Ok(None);
         };
-        let p = self
-            .procs
-            .get_mut(pid)
-            .ok_or(KernelError::Map(crate::radix::MapError::NotMapped(page)))?;
+        let p = self.procs.get_mut(pid).ok_or(KernelError::NoProcess(pid))?;
         p.table
             .map(mem, base, size, pfn, perm_flags(prot, prot.write))?;
         self.rmap.insert(

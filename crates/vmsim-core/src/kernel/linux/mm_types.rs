@@ -57,7 +57,7 @@ impl Processes {
         if self.by_pid.contains_key(&pid) {
             return Ok(());
         }
-        let table = RadixTable::new(self.geom, mem)?;
+        let table = RadixTable::new(self.geom, mem).map_err(KernelError::Exhausted)?;
         let pcid = Pcid::try_new(self.next_pcid).unwrap_or(Pcid::ZERO);
         self.next_pcid = if self.next_pcid >= 4095 {
             1

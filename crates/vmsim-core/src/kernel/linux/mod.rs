@@ -206,12 +206,7 @@ impl Kernel for LinuxKernel {
         cpu: usize,
     ) -> Result<(Pfn, Pcid), KernelError> {
         self.procs.ensure(mem, pid)?;
-        let p =
-            self.procs
-                .get_mut(pid)
-                .ok_or(KernelError::Map(crate::radix::MapError::NotMapped(
-                    VirtAddr::new_unchecked(0),
-                )))?;
+        let p = self.procs.get_mut(pid).ok_or(KernelError::NoProcess(pid))?;
         p.cpus.set(cpu);
         Ok((p.table.root(), p.pcid))
     }
