@@ -9,7 +9,7 @@ use crate::phys::PhysMem;
 use crate::protection::{self, Permits, ProtectionFault, ProtectionFeatures};
 use crate::pte::{Level, Pte, PteFlags};
 use crate::pwc::{Pwc, PwcConfig};
-use crate::tlb::{InvpcidKind, Pcid, Rights, Tlb, TlbConfig, TlbConfigError, TlbEntry};
+use crate::tlb::{Invpcid, Pcid, Rights, Tlb, TlbConfig, TlbConfigError, TlbEntry};
 use crate::translate::radix::{self, Geometry, Leaf};
 use serde::{Deserialize, Serialize};
 
@@ -321,18 +321,18 @@ impl Mmu {
             self.cr3 = Some((root, pcid));
             if !no_flush {
                 for t in self.tlbs.iter_mut().flatten() {
-                    removed += t.flush_pcid_nonglobal(pcid);
+                    removed += t.invpcid(Invpcid::Context(pcid));
                 }
                 self.pwc.invalidate_pcid(pcid);
             }
         } else {
             self.cr3 = Some((root, Pcid::ZERO));
             for t in self.tlbs.iter_mut().flatten() {
-                removed += if self.cfg.global_pages {
-                    t.flush_nonglobal()
+                removed += t.invpcid(if self.cfg.global_pages {
+                    Invpcid::AllNonGlobal
                 } else {
-                    t.flush_all()
-                };
+                    Invpcid::All
+                });
             }
             self.pwc.invalidate_all();
         }
@@ -357,18 +357,17 @@ impl Mmu {
         self.stats.entries_flushed += removed as u64;
     }
 
-    /// INVPCID of the given kind (types 0..3).
-    pub fn invpcid(&mut self, kind: InvpcidKind, pcid: Pcid, va: VirtAddr) {
+    /// INVPCID: the TLB entries `inv` names, and the page-walk-cache entries of its PCID (of
+    /// every PCID for types 2 and 3).
+    pub fn invpcid(&mut self, inv: Invpcid) {
         self.stats.invalidations += 1;
         let mut removed = 0;
         for t in self.tlbs.iter_mut().flatten() {
-            removed += t.invpcid(kind, pcid, va);
+            removed += t.invpcid(inv);
         }
-        match kind {
-            InvpcidKind::IndividualAddress | InvpcidKind::SingleContext => {
-                self.pwc.invalidate_pcid(pcid)
-            }
-            _ => self.pwc.invalidate_all(),
+        match inv {
+            Invpcid::Page { pcid, .. } | Invpcid::Context(pcid) => self.pwc.invalidate_pcid(pcid),
+            Invpcid::All | Invpcid::AllNonGlobal => self.pwc.invalidate_all(),
         }
         self.stats.entries_flushed += removed as u64;
     }
@@ -377,7 +376,7 @@ impl Mmu {
     pub fn flush_all(&mut self) {
         let mut removed = 0;
         for t in self.tlbs.iter_mut().flatten() {
-            removed += t.flush_all();
+            removed += t.invpcid(Invpcid::All);
         }
         self.pwc.invalidate_all();
         self.stats.entries_flushed += removed as u64;

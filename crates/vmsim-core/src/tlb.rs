@@ -212,18 +212,25 @@ pub enum TlbLookup {
     Miss,
 }
 
-/// INVPCID types (SDM Vol. 2A, INVPCID).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum InvpcidKind {
-    /// Type 0: one address for one PCID (global entries need not be, and here are not, removed).
-    IndividualAddress,
-    /// Type 1: every non-global entry of one PCID.
-    SingleContext,
-    /// Type 2: everything, global entries included.
-    AllContextsIncludingGlobal,
-    /// Type 3: every non-global entry of every PCID.
-    AllContextsExceptGlobal,
+/// One invalidation and what it names: the four INVPCID types (SDM Vol. 2A, INVPCID), each
+/// carrying only the operands it reads, so no caller passes a dummy address or PCID. CR3 writes
+/// and the kernel's shootdowns are expressed with them too.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Invpcid {
+    /// Type 0 (individual address): `va`'s page for `pcid`; global entries need not be, and here
+    /// are not, removed.
+    Page {
+        /// The context.
+        pcid: Pcid,
+        /// Any address in the page.
+        va: VirtAddr,
+    },
+    /// Type 1 (single context): every non-global entry of one PCID.
+    Context(Pcid),
+    /// Type 2 (all contexts, including globals): everything.
+    All,
+    /// Type 3 (all contexts, except globals): every non-global entry of every PCID.
+    AllNonGlobal,
 }
 
 /// PCID tag stored for global entries in the hash index, so one probe finds them.
@@ -869,44 +876,21 @@ impl Tlb {
             .sum()
     }
 
-    /// INVPCID of `kind` for `pcid` (and `va` for type 0).
-    pub fn invpcid(&mut self, kind: InvpcidKind, pcid: Pcid, va: VirtAddr) -> usize {
+    /// INVPCID: removes the entries `inv` names. Returns how many were removed.
+    pub fn invpcid(&mut self, inv: Invpcid) -> usize {
         self.last_miss = NO_LAST_MISS;
         self.last_hit = NO_LAST_HIT;
         self.arrays
             .iter_mut()
-            .map(|a| match kind {
-                InvpcidKind::IndividualAddress => {
+            .map(|a| match inv {
+                Invpcid::Page { pcid, va } => {
                     a.remove_where(|e| !e.global && e.pcid == pcid && e.vpn == va.vpn(e.size))
                 }
-                InvpcidKind::SingleContext => a.remove_where(|e| !e.global && e.pcid == pcid),
-                InvpcidKind::AllContextsIncludingGlobal => a.remove_where(|_| true),
-                InvpcidKind::AllContextsExceptGlobal => a.remove_where(|e| !e.global),
+                Invpcid::Context(pcid) => a.remove_where(|e| !e.global && e.pcid == pcid),
+                Invpcid::All => a.remove_where(|_| true),
+                Invpcid::AllNonGlobal => a.remove_where(|e| !e.global),
             })
             .sum()
-    }
-
-    /// Removes the non-global entries of `pcid` (a CR3 write with PCIDs and bit 63 clear).
-    pub fn flush_pcid_nonglobal(&mut self, pcid: Pcid) -> usize {
-        self.invpcid(InvpcidKind::SingleContext, pcid, VirtAddr::new_unchecked(0))
-    }
-
-    /// Removes every non-global entry (a CR3 write without PCIDs).
-    pub fn flush_nonglobal(&mut self) -> usize {
-        self.invpcid(
-            InvpcidKind::AllContextsExceptGlobal,
-            Pcid::ZERO,
-            VirtAddr::new_unchecked(0),
-        )
-    }
-
-    /// Removes everything.
-    pub fn flush_all(&mut self) -> usize {
-        self.invpcid(
-            InvpcidKind::AllContextsIncludingGlobal,
-            Pcid::ZERO,
-            VirtAddr::new_unchecked(0),
-        )
     }
 
     /// Total entries.
@@ -1050,7 +1034,7 @@ mod tests {
             TlbLookup::Miss => panic!(),
         }
         // CR3 write for PCID 1: its non-global entry goes, the global one stays.
-        assert_eq!(t.flush_pcid_nonglobal(Pcid(1)), 1);
+        assert_eq!(t.invpcid(Invpcid::Context(Pcid(1))), 1);
         assert!(matches!(t.lookup(va(1), Pcid(1)), TlbLookup::Miss));
         assert!(matches!(t.lookup(va(2), Pcid(1)), TlbLookup::Hit(_)));
         assert!(matches!(t.lookup(va(1), Pcid(2)), TlbLookup::Hit(_)));
@@ -1061,8 +1045,8 @@ mod tests {
         assert!(t.is_empty());
         t.fill(entry(5, 1, true));
         t.fill(entry(6, 1, false));
-        assert_eq!(t.flush_nonglobal(), 1);
-        assert_eq!(t.flush_all(), 1);
+        assert_eq!(t.invpcid(Invpcid::AllNonGlobal), 1);
+        assert_eq!(t.invpcid(Invpcid::All), 1);
     }
 
     #[test]
@@ -1178,13 +1162,13 @@ mod tests {
                         prop_assert_eq!(n, before - list.len());
                     }
                     1 => {
-                        let n = t.flush_pcid_nonglobal(Pcid(pcid));
+                        let n = t.invpcid(Invpcid::Context(Pcid(pcid)));
                         let before = list.len();
                         list.retain(|&(_, c, g, _)| g || c != pcid);
                         prop_assert_eq!(n, before - list.len());
                     }
                     2 if page % 8 == 0 => {
-                        prop_assert_eq!(t.flush_all(), list.len());
+                        prop_assert_eq!(t.invpcid(Invpcid::All), list.len());
                         list.clear();
                     }
                     2 | 3 => {
@@ -1344,7 +1328,7 @@ mod tests {
                         let mut e = entry(page, pcid, true);
                         e.pfn = Pfn(gen);
                         // A global mapping replaces per-PCID ones for the page in the oracle.
-                        t.invpcid(InvpcidKind::AllContextsIncludingGlobal, Pcid(0), va(0));
+                        t.invpcid(Invpcid::All);
                         valid.clear();
                         t.fill(e);
                         valid.insert((page, u16::MAX), gen);
@@ -1355,11 +1339,14 @@ mod tests {
                         valid.remove(&(page, u16::MAX));
                     }
                     4 => {
-                        t.flush_pcid_nonglobal(Pcid(pcid));
+                        t.invpcid(Invpcid::Context(Pcid(pcid)));
                         valid.retain(|&(_, c), _| c != pcid);
                     }
                     _ => {
-                        t.invpcid(InvpcidKind::IndividualAddress, Pcid(pcid), va(page));
+                        t.invpcid(Invpcid::Page {
+                            pcid: Pcid(pcid),
+                            va: va(page),
+                        });
                         valid.remove(&(page, pcid));
                     }
                 }

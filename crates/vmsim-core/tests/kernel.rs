@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use vmsim_core::config::MachineConfig;
 use vmsim_core::kernel::linux::ReclaimPolicy;
 use vmsim_core::kernel::vma::Prot;
-use vmsim_core::kernel::{Kernel, LinuxConfig, LinuxKernel};
+use vmsim_core::kernel::{Kernel, LinuxConfig, LinuxKernel, MmapRequest, VaRange};
 use vmsim_core::machine::{AccessOutcome, Machine};
 use vmsim_core::{AccessKind, VirtAddr};
 
@@ -62,8 +62,18 @@ fn a_child_writing_half_of_its_parents_pages_copies_exactly_those() {
     let base = 0x7f00_0000_0000u64;
     {
         let (k, mem, _) = m.parts();
-        k.mmap(mem, 1, Some(base), n * PAGE, Prot::RW, false, None)
-            .unwrap();
+        k.mmap(
+            mem,
+            1,
+            MmapRequest {
+                addr: Some(base),
+                len: n * PAGE,
+                prot: Prot::RW,
+                shared: false,
+                file: None,
+            },
+        )
+        .unwrap();
     }
     for p in 0..n {
         touch(&mut m, 1, base + p * PAGE, AccessKind::Write);
@@ -108,10 +118,30 @@ fn a_shared_file_mapping_read_by_two_processes_is_read_from_disk_once() {
     {
         let (k, mem, _) = m.parts();
         let f = k.new_file();
-        k.mmap(mem, 1, Some(a), pages * PAGE, Prot::R, true, Some((f, 0)))
-            .unwrap();
-        k.mmap(mem, 2, Some(b), pages * PAGE, Prot::R, true, Some((f, 0)))
-            .unwrap();
+        k.mmap(
+            mem,
+            1,
+            MmapRequest {
+                addr: Some(a),
+                len: pages * PAGE,
+                prot: Prot::R,
+                shared: true,
+                file: Some((f, 0)),
+            },
+        )
+        .unwrap();
+        k.mmap(
+            mem,
+            2,
+            MmapRequest {
+                addr: Some(b),
+                len: pages * PAGE,
+                prot: Prot::R,
+                shared: true,
+                file: Some((f, 0)),
+            },
+        )
+        .unwrap();
     }
     for p in 0..pages {
         m.access(0, 1, va(a + p * PAGE), AccessKind::Read, 8, &mut ())
@@ -137,8 +167,18 @@ fn readahead_turns_later_file_faults_minor() {
     {
         let (k, mem, _) = m.parts();
         let f = k.new_file();
-        k.mmap(mem, 1, Some(base), 64 * PAGE, Prot::R, false, Some((f, 0)))
-            .unwrap();
+        k.mmap(
+            mem,
+            1,
+            MmapRequest {
+                addr: Some(base),
+                len: 64 * PAGE,
+                prot: Prot::R,
+                shared: false,
+                file: Some((f, 0)),
+            },
+        )
+        .unwrap();
     }
     for p in 0..64 {
         touch(&mut m, 1, base + p * PAGE, AccessKind::Read);
@@ -147,6 +187,40 @@ fn readahead_turns_later_file_faults_minor() {
     // Every eighth page is read; the seven after it come from readahead.
     assert_eq!((s.file_reads, s.major_faults), (8, 8));
     assert_eq!(s.readahead_hits, 56);
+}
+
+/// A shootdown visits the CPUs that ran the process, by number: CPU 64 is not CPU 0 (a mask
+/// indexed by `cpu % 64` counted an IPI to idle CPU 0 here).
+#[test]
+fn a_process_that_ran_only_on_cpu_64_is_shot_down_only_there() {
+    let mut m = machine("64M", 65, LinuxConfig::default());
+    let base = 0x7f00_0000_0000u64;
+    for p in 0..2 {
+        m.access(64, 1, va(base + p * PAGE), AccessKind::Write, 8, &mut ())
+            .unwrap();
+    }
+    {
+        let (k, mem, cpus) = m.parts();
+        k.munmap(mem, cpus, 1, VaRange::pages(base, PAGE).unwrap())
+            .unwrap();
+    }
+    assert_eq!(
+        m.kernel().stats().shootdowns,
+        0,
+        "it runs on CPU 64, the only CPU that ran it"
+    );
+    m.access(64, 2, va(base), AccessKind::Write, 8, &mut ())
+        .unwrap();
+    {
+        let (k, mem, cpus) = m.parts();
+        k.munmap(mem, cpus, 1, VaRange::pages(base + PAGE, PAGE).unwrap())
+            .unwrap();
+    }
+    assert_eq!(
+        m.kernel().stats().shootdowns,
+        1,
+        "CPU 64 now runs another process: one IPI, none to CPU 0"
+    );
 }
 
 #[test]
@@ -160,8 +234,18 @@ fn munmap_of_the_middle_leaves_two_vmas_and_frees_the_emptied_tables() {
     let base = 0x4000_0000u64; // 1 GiB aligned: one PD covers all three regions
     {
         let (k, mem, _) = m.parts();
-        k.mmap(mem, 1, Some(base), 3 * two_m, Prot::RW, false, None)
-            .unwrap();
+        k.mmap(
+            mem,
+            1,
+            MmapRequest {
+                addr: Some(base),
+                len: 3 * two_m,
+                prot: Prot::RW,
+                shared: false,
+                file: None,
+            },
+        )
+        .unwrap();
     }
     for p in 0..3 * two_m / PAGE {
         touch(&mut m, 1, base + p * PAGE, AccessKind::Write);
@@ -170,7 +254,8 @@ fn munmap_of_the_middle_leaves_two_vmas_and_frees_the_emptied_tables() {
     let frames_before = m.mem().frames_in_use();
     {
         let (k, mem, cpus) = m.parts();
-        k.munmap(mem, cpus, 1, base + two_m, two_m).unwrap();
+        k.munmap(mem, cpus, 1, VaRange::pages(base + two_m, two_m).unwrap())
+            .unwrap();
     }
     let vmas: Vec<(u64, u64)> = m
         .kernel()
@@ -288,8 +373,18 @@ fn stack_growth_and_segv() {
     // Writing a read-only mapping: SIGSEGV.
     {
         let (k, mem, _) = m.parts();
-        k.mmap(mem, 1, Some(0x5000_0000), PAGE, Prot::R, false, None)
-            .unwrap();
+        k.mmap(
+            mem,
+            1,
+            MmapRequest {
+                addr: Some(0x5000_0000),
+                len: PAGE,
+                prot: Prot::R,
+                shared: false,
+                file: None,
+            },
+        )
+        .unwrap();
     }
     assert!(matches!(
         touch(&mut m, 1, 0x5000_0000, AccessKind::Read),
@@ -385,7 +480,7 @@ proptest! {
                 Op::Munmap { pid, page, pages } => {
                     if !alive.contains(&pid) { continue; }
                     let (k, mem, cpus) = m.parts();
-                    k.munmap(mem, cpus, pid, base + page * PAGE, pages * PAGE).unwrap();
+                    k.munmap(mem, cpus, pid, VaRange::pages(base + page * PAGE, pages * PAGE).unwrap()).unwrap();
                     for p in page..page + pages { model.remove(&(pid, p)); }
                 }
             }
@@ -404,6 +499,36 @@ proptest! {
         prop_assert_eq!(m.mem().frames_in_use(), start_used);
         prop_assert_eq!(m.kernel().processes(), 0);
     }
+}
+
+/// A break that rounds up past 2^64 is refused and changes nothing (it wrapped to 0 and
+/// unmapped everything below the heap, text included).
+#[test]
+fn brk_to_the_last_address_is_refused() {
+    let mut m = machine("64M", 1, LinuxConfig::default());
+    let image = vmsim_core::kernel::layout::Image::default();
+    let l = {
+        let (k, mem, cpus) = m.parts();
+        k.exec(mem, cpus, 1, image, false, 0).unwrap()
+    };
+    let vmas = m.kernel().vmas(1).unwrap().len();
+    {
+        let (k, mem, cpus) = m.parts();
+        let e = k.brk(mem, cpus, 1, u64::MAX).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            format!(
+                "range {:#x}+{:#x} runs past the end of the address space",
+                l.brk,
+                u64::MAX - l.brk
+            )
+        );
+    }
+    assert_eq!(m.kernel().vmas(1).unwrap().len(), vmas);
+    assert!(matches!(
+        touch(&mut m, 1, l.text, AccessKind::Fetch),
+        AccessOutcome::Done(_)
+    ));
 }
 
 #[test]
@@ -474,7 +599,8 @@ fn exec_lays_out_a_process_like_linux_and_brk_and_madvise_work() {
     // MADV_DONTNEED: the page reads back as zero.
     {
         let (k, mem, cpus) = m.parts();
-        k.madvise_dontneed(mem, cpus, 1, beyond, PAGE).unwrap();
+        k.madvise_dontneed(mem, cpus, 1, VaRange::pages(beyond, PAGE).unwrap())
+            .unwrap();
     }
     assert!(matches!(
         touch(&mut m, 1, beyond, AccessKind::Read),
@@ -493,8 +619,18 @@ fn exec_lays_out_a_process_like_linux_and_brk_and_madvise_work() {
     // An mmap without an address goes just below the mmap base.
     let a = {
         let (k, mem, _) = m.parts();
-        k.mmap(mem, 1, None, 3 * PAGE, Prot::RW, false, None)
-            .unwrap()
+        k.mmap(
+            mem,
+            1,
+            MmapRequest {
+                addr: None,
+                len: 3 * PAGE,
+                prot: Prot::RW,
+                shared: false,
+                file: None,
+            },
+        )
+        .unwrap()
     };
     assert_eq!(a, l.mmap_base - 3 * PAGE);
 }
@@ -513,9 +649,20 @@ fn transparent_huge_pages_map_2m_and_split_when_partially_unmapped() {
     let base = 0x7e00_0000_0000u64;
     {
         let (k, mem, _) = m.parts();
-        k.mmap(mem, 1, Some(base), 2 * two_m, Prot::RW, false, None)
+        k.mmap(
+            mem,
+            1,
+            MmapRequest {
+                addr: Some(base),
+                len: 2 * two_m,
+                prot: Prot::RW,
+                shared: false,
+                file: None,
+            },
+        )
+        .unwrap();
+        k.madvise_hugepage(1, VaRange::pages(base, 2 * two_m).unwrap())
             .unwrap();
-        k.madvise_hugepage(1, base, 2 * two_m).unwrap();
     }
     let used = m.mem().frames_in_use();
     for p in 0..2 * two_m / PAGE {
@@ -534,7 +681,8 @@ fn transparent_huge_pages_map_2m_and_split_when_partially_unmapped() {
     // Unmapping one 4 KiB page splits its huge page: 511 pages stay, one page table appears.
     {
         let (k, mem, cpus) = m.parts();
-        k.munmap(mem, cpus, 1, base + 7 * PAGE, PAGE).unwrap();
+        k.munmap(mem, cpus, 1, VaRange::pages(base + 7 * PAGE, PAGE).unwrap())
+            .unwrap();
     }
     assert_eq!(m.kernel().stats().thp_splits, 1);
     assert_eq!(m.table_pages(), [1, 1, 1, 1, 0]);
@@ -572,9 +720,20 @@ fn huge_pages_are_swapped_out_under_pressure_without_losing_data() {
     let base = 0x7e00_0000_0000u64;
     {
         let (k, mem, _) = m.parts();
-        k.mmap(mem, 1, Some(base), 6 * two_m, Prot::RW, false, None)
+        k.mmap(
+            mem,
+            1,
+            MmapRequest {
+                addr: Some(base),
+                len: 6 * two_m,
+                prot: Prot::RW,
+                shared: false,
+                file: None,
+            },
+        )
+        .unwrap();
+        k.madvise_hugepage(1, VaRange::pages(base, 6 * two_m).unwrap())
             .unwrap();
-        k.madvise_hugepage(1, base, 6 * two_m).unwrap();
     }
     for p in 0..6 * two_m / PAGE {
         touch(&mut m, 1, base + p * PAGE, AccessKind::Write);
@@ -599,8 +758,18 @@ fn shared_anonymous_memory_is_shared_across_fork() {
     let base = 0x6000_0000u64;
     {
         let (k, mem, _) = m.parts();
-        k.mmap(mem, 1, Some(base), 4 * PAGE, Prot::RW, true, None)
-            .unwrap();
+        k.mmap(
+            mem,
+            1,
+            MmapRequest {
+                addr: Some(base),
+                len: 4 * PAGE,
+                prot: Prot::RW,
+                shared: true,
+                file: None,
+            },
+        )
+        .unwrap();
     }
     touch(&mut m, 1, base, AccessKind::Write);
     {
@@ -621,5 +790,32 @@ fn shared_anonymous_memory_is_shared_across_fork() {
         mem.iter()
             .all(|p| p.rss_shmem_kib == 4 && p.rss_anon_kib == 0),
         "{mem:?}"
+    );
+}
+
+/// When the Linux-like model runs out of frames for good, its error says so in its own terms,
+/// not the demand-zero kernel's "never reclaims": here forks take every frame for page tables,
+/// and the next process cannot get a root table.
+#[test]
+fn the_linux_model_out_of_memory_does_not_blame_the_demand_zero_kernel() {
+    let mut m = machine("64K", 1, LinuxConfig::default());
+    touch(&mut m, 1, 0x7f00_0000_0000, AccessKind::Write);
+    let mut errors = Vec::new();
+    for child in 2..40 {
+        let (k, mem, cpus) = m.parts();
+        if let Err(e) = k.fork(mem, cpus, 1, child) {
+            errors.push(e.to_string());
+        }
+    }
+    if let Err(e) = m.access(0, 99, va(0x7f00_0000_0000), AccessKind::Write, 8, &mut ()) {
+        errors.push(e.to_string());
+    }
+    assert!(
+        errors.iter().any(|e| e.contains("Linux-like kernel")),
+        "{errors:?}"
+    );
+    assert!(
+        errors.iter().all(|e| !e.contains("demand-zero")),
+        "{errors:?}"
     );
 }

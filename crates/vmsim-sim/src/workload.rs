@@ -8,7 +8,7 @@ use thiserror::Error;
 use vmsim_core::kernel::layout::Image;
 use vmsim_core::kernel::linux::VmError;
 use vmsim_core::kernel::vma::Prot;
-use vmsim_core::kernel::LinuxKernel;
+use vmsim_core::kernel::{LinuxKernel, MmapRequest, RangeError, VaRange};
 use vmsim_core::machine::{Machine, MachineError};
 use vmsim_core::{AccessKind, VirtAddr};
 use vmsim_trace::{AddressCheck, Record, TraceError, TraceReader};
@@ -47,6 +47,9 @@ pub enum StepError {
     /// A replayed trace could not be read.
     #[error(transparent)]
     Trace(#[from] TraceError),
+    /// A system call's range is unaligned or runs past the last address.
+    #[error(transparent)]
+    Range(#[from] RangeError),
     /// `brk` before `exec`: a process has no heap until a program is loaded.
     #[error("brk needs an exec'd process {0}")]
     NotExeced(u32),
@@ -297,11 +300,18 @@ impl Workload {
                 let f = file
                     .as_ref()
                     .map(|name| (files.id(name, || kern.new_file()), *offset));
-                kern.mmap(mem, *pid, addr.map(|a| a.0), len.0, prot.0, *shared, f)?;
+                let req = MmapRequest {
+                    addr: addr.map(|a| a.0),
+                    len: len.0,
+                    prot: prot.0,
+                    shared: *shared,
+                    file: f,
+                };
+                kern.mmap(mem, *pid, req)?;
             }
             Step::Munmap { pid, addr, len } => {
                 let (kern, mem, cpus) = m.parts();
-                kern.munmap(mem, cpus, *pid, addr.0, len.0)?;
+                kern.munmap(mem, cpus, *pid, VaRange::pages(addr.0, len.0)?)?;
             }
             Step::Mprotect {
                 pid,
@@ -310,7 +320,7 @@ impl Workload {
                 prot,
             } => {
                 let (kern, mem, cpus) = m.parts();
-                kern.mprotect(mem, cpus, *pid, addr.0, len.0, prot.0)?;
+                kern.mprotect(mem, cpus, *pid, VaRange::pages(addr.0, len.0)?, prot.0)?;
             }
             Step::Madvise {
                 pid,
@@ -318,10 +328,11 @@ impl Workload {
                 len,
                 advice,
             } => {
+                let range = VaRange::pages(addr.0, len.0)?;
                 let (kern, mem, cpus) = m.parts();
                 match advice {
-                    Advice::Dontneed => kern.madvise_dontneed(mem, cpus, *pid, addr.0, len.0)?,
-                    Advice::Hugepage => kern.madvise_hugepage(*pid, addr.0, len.0)?,
+                    Advice::Dontneed => kern.madvise_dontneed(mem, cpus, *pid, range)?,
+                    Advice::Hugepage => kern.madvise_hugepage(*pid, range)?,
                 }
             }
             Step::Brk { pid, size } => {
@@ -558,5 +569,35 @@ mod tests {
                 source: StepError::Overflow { what: "brk", .. }
             }
         ));
+    }
+
+    /// Lengths that round up past 2^64 are refused (they wrapped to an empty range and the
+    /// call did nothing), and so is an unaligned start (it split VMAs off page boundaries).
+    #[test]
+    fn system_call_ranges_past_the_last_address_or_unaligned_are_refused() {
+        let head = "[[step]]\nop = \"exec\"\npid = 1\n[[step]]\npid = 1\n";
+        for (call, what) in [
+            ("op = \"madvise\"\nadvice = \"dontneed\"\naddr = \"0x7e0000000000\"\nlen = \"0xffffffffffffffff\"", "overflow"),
+            ("op = \"madvise\"\nadvice = \"hugepage\"\naddr = \"0x7e0000000000\"\nlen = \"0xffffffffffffffff\"", "overflow"),
+            ("op = \"munmap\"\naddr = \"0x7e0000000000\"\nlen = \"0xffffffffffffffff\"", "overflow"),
+            ("op = \"mprotect\"\nprot = \"r--\"\naddr = \"0x7e0000000000\"\nlen = \"0xffffffffffffffff\"", "overflow"),
+            ("op = \"mmap\"\nprot = \"rw-\"\nlen = \"0xffffffffffffffff\"", "overflow"),
+            ("op = \"munmap\"\naddr = \"0x7e0000000010\"\nlen = \"4K\"", "unaligned"),
+        ] {
+            let err = fails(&format!("{head}{call}\n"));
+            let WorkloadError::Step { step: 2, source } = &err else {
+                panic!("{call}: {err:?}");
+            };
+            let ok = matches!(
+                (source, what),
+                (StepError::Range(RangeError::Overflow { .. }), "overflow")
+                    | (
+                        StepError::Vm(VmError::Range(RangeError::Overflow { .. })),
+                        "overflow"
+                    )
+                    | (StepError::Range(RangeError::Unaligned { .. }), "unaligned")
+            );
+            assert!(ok, "{call}: {source:?}");
+        }
     }
 }

@@ -5,6 +5,7 @@
 pub mod demand_zero;
 pub mod layout;
 pub mod linux;
+pub mod va_range;
 pub mod vma;
 
 use crate::access::AccessKind;
@@ -17,7 +18,8 @@ use crate::tlb::Pcid;
 use thiserror::Error;
 
 pub use demand_zero::DemandZeroKernel;
-pub use linux::{LinuxConfig, LinuxKernel};
+pub use linux::{LinuxConfig, LinuxKernel, MmapRequest};
+pub use va_range::{RangeError, VaRange};
 
 /// A process identifier as traces carry it.
 pub type Pid = u32;
@@ -25,9 +27,16 @@ pub type Pid = u32;
 /// The kernel could not go on.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum KernelError {
-    /// Physical memory is exhausted and this kernel cannot reclaim.
+    /// Physical memory is exhausted and this kernel cannot reclaim (the demand-zero kernel).
     #[error("{0} (the demand-zero kernel never reclaims: give the machine more memory)")]
     OutOfMemory(#[from] OutOfFrames),
+    /// Physical memory is exhausted although this kernel reclaims and kills (the Linux-like
+    /// kernel): nothing was left to evict, swap or kill, or a page table found no frame.
+    #[error("the Linux-like kernel found nothing left to reclaim or kill (give the machine more memory or swap)")]
+    Exhausted(#[source] OutOfFrames),
+    /// The process the kernel was working for does not exist.
+    #[error("no process {0}")]
+    NoProcess(Pid),
     /// A page-table update failed.
     #[error("page-table update failed: {0}")]
     Map(#[from] MapError),

@@ -8,6 +8,7 @@ use super::rmap::{Frame, FrameUse};
 use super::{LinuxKernel, VmError};
 use crate::addr::{PageSize, Pfn, VirtAddr};
 use crate::event::Resolution;
+use crate::kernel::va_range::VaRange;
 use crate::kernel::vma::{Prot, Vma, PAGE};
 use crate::kernel::{KernelError, Pid};
 use crate::mmu::Mmu;
@@ -15,11 +16,11 @@ use crate::phys::PhysMem;
 use crate::pte::{Pte, PteFlags};
 
 impl LinuxKernel {
-    /// `madvise(MADV_HUGEPAGE)`: anonymous faults in `[start, start + len)` may get 2 MiB pages.
-    pub fn madvise_hugepage(&mut self, pid: Pid, start: u64, len: u64) -> Result<(), VmError> {
-        let end = start + len.div_ceil(PAGE) * PAGE;
+    /// `madvise(MADV_HUGEPAGE)`: anonymous faults in `range` may get 2 MiB pages.
+    pub fn madvise_hugepage(&mut self, pid: Pid, range: VaRange) -> Result<(), VmError> {
         let p = self.procs.get_mut(pid).ok_or(VmError::NoProcess(pid))?;
-        p.space.modify_range(start, end, |v| v.huge = true);
+        p.space
+            .modify_range(range.start(), range.end(), |v| v.huge = true);
         Ok(())
     }
 
@@ -51,10 +52,7 @@ impl LinuxKernel {
         let Ok(pfn) = mem.frames().alloc(9) else {
             return Ok(None);
         };
-        let p = self
-            .procs
-            .get_mut(pid)
-            .ok_or(KernelError::Map(crate::radix::MapError::NotMapped(page)))?;
+        let p = self.procs.get_mut(pid).ok_or(KernelError::NoProcess(pid))?;
         p.table
             .map(mem, base, size, pfn, perm_flags(prot, prot.write))?;
         self.rmap.insert(

@@ -3,23 +3,22 @@
 //! zero on the next touch. (`MADV_HUGEPAGE` is in `huge_memory.rs`, as in Linux.)
 
 use super::{LinuxKernel, VmError};
-use crate::kernel::vma::PAGE;
+use crate::kernel::va_range::VaRange;
 use crate::kernel::Pid;
 use crate::mmu::Mmu;
 use crate::phys::PhysMem;
 
 impl LinuxKernel {
-    /// `madvise(MADV_DONTNEED)`: drops the pages of `[start, start + len)`; the VMAs stay, and
-    /// anonymous pages read back as zero on the next touch.
+    /// `madvise(MADV_DONTNEED)`: drops the pages of `range`; the VMAs stay, and anonymous
+    /// pages read back as zero on the next touch.
     pub fn madvise_dontneed(
         &mut self,
         mem: &mut PhysMem,
         cpus: &mut [Mmu],
         pid: Pid,
-        start: u64,
-        len: u64,
+        range: VaRange,
     ) -> Result<(), VmError> {
-        let end = start + len.div_ceil(PAGE) * PAGE;
+        let (start, end) = (range.start(), range.end());
         self.split_range(mem, cpus, pid, start, end)?;
         self.zap_range(mem, cpus, pid, start, end)?;
         Ok(())

@@ -215,10 +215,7 @@ impl LinuxKernel {
         let resolution;
         if kind == FrameUse::Anon && mappers == 1 && swap.is_none_or(|s| self.swap.refs(s) == 0) {
             // The last mapper: take the page over.
-            let p = self
-                .procs
-                .get_mut(pid)
-                .ok_or(KernelError::Map(crate::radix::MapError::NotMapped(page)))?;
+            let p = self.procs.get_mut(pid).ok_or(KernelError::NoProcess(pid))?;
             let (_, f) = p.table.set_pte(mem, page, pte.with(PteFlags::WRITABLE))?;
             flush = f;
             self.stats.cow_reuses += 1;
@@ -242,10 +239,7 @@ impl LinuxKernel {
                 f.dirty = true;
             }
             self.rmap.remove_mapper(old, pid, page.as_u64());
-            let p = self
-                .procs
-                .get_mut(pid)
-                .ok_or(KernelError::Map(crate::radix::MapError::NotMapped(page)))?;
+            let p = self.procs.get_mut(pid).ok_or(KernelError::NoProcess(pid))?;
             let (_, f) = p.table.set_pte(
                 mem,
                 page,
@@ -276,10 +270,7 @@ impl LinuxKernel {
         pfn: u64,
         flags: PteFlags,
     ) -> Result<(), KernelError> {
-        let p = self
-            .procs
-            .get_mut(pid)
-            .ok_or(KernelError::Map(crate::radix::MapError::NotMapped(va)))?;
+        let p = self.procs.get_mut(pid).ok_or(KernelError::NoProcess(pid))?;
         let _ = p
             .table
             .set_pte(mem, va, Pte::new(Pfn(pfn), flags | PteFlags::PRESENT))?;

@@ -2,6 +2,7 @@
 //! `mm_cpumask`), and the table of processes by pid that hands each new one a page table and a
 //! PCID, as kernel/fork.c's `mm_alloc` and `mm_init` do.
 
+use super::cpumask::CpuMask;
 use super::vmstat::ProcStats;
 use crate::kernel::layout::Layout;
 use crate::kernel::vma::AddressSpace;
@@ -20,7 +21,7 @@ pub(super) struct Process {
     pub(super) table: RadixTable,
     pub(super) pcid: Pcid,
     /// CPUs that have run it (whose TLBs may hold its translations).
-    pub(super) cpus: u64,
+    pub(super) cpus: CpuMask,
     pub(super) stats: ProcStats,
 }
 
@@ -56,7 +57,7 @@ impl Processes {
         if self.by_pid.contains_key(&pid) {
             return Ok(());
         }
-        let table = RadixTable::new(self.geom, mem)?;
+        let table = RadixTable::new(self.geom, mem).map_err(KernelError::Exhausted)?;
         let pcid = Pcid::try_new(self.next_pcid).unwrap_or(Pcid::ZERO);
         self.next_pcid = if self.next_pcid >= 4095 {
             1
@@ -70,7 +71,7 @@ impl Processes {
                 layout: None,
                 table,
                 pcid,
-                cpus: 0,
+                cpus: CpuMask::default(),
                 stats: ProcStats::default(),
             },
         );

@@ -4,6 +4,7 @@
 
 use super::{LinuxKernel, VmError};
 use crate::addr::VirtAddr;
+use crate::kernel::va_range::{page_round_up, RangeError, VaRange};
 use crate::kernel::vma::{Backing, FileId, Prot, Vma, VmaError, PAGE};
 use crate::kernel::Pid;
 use crate::mmu::Mmu;
@@ -27,28 +28,66 @@ pub(super) fn perm_flags(prot: Prot, writable: bool) -> PteFlags {
     f
 }
 
+/// What `mmap` is asked for: its arguments, checked by [`LinuxKernel::mmap`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MmapRequest {
+    /// Where (exact, must be free and page aligned), or `None` for the highest free range
+    /// below the process's mmap base (the top-down layout).
+    pub addr: Option<u64>,
+    /// Bytes, rounded up to pages.
+    pub len: u64,
+    /// Rights.
+    pub prot: Prot,
+    /// `MAP_SHARED` rather than `MAP_PRIVATE`.
+    pub shared: bool,
+    /// The file and its page offset, or `None` for anonymous memory.
+    pub file: Option<(FileId, u64)>,
+}
+
+impl MmapRequest {
+    /// Private anonymous memory of `len` bytes with `prot`, placed by the kernel.
+    pub fn anon(len: u64, prot: Prot) -> Self {
+        MmapRequest {
+            addr: None,
+            len,
+            prot,
+            shared: false,
+            file: None,
+        }
+    }
+
+    /// The same request at the fixed address `addr`.
+    pub fn at(self, addr: u64) -> Self {
+        MmapRequest {
+            addr: Some(addr),
+            ..self
+        }
+    }
+}
+
 impl LinuxKernel {
-    /// Maps `len` bytes (rounded up to pages) at `addr` (exact, must be free) or, without an
-    /// address, at the highest free range below `top` (the top-down mmap layout). Returns the
-    /// start address.
-    #[allow(clippy::too_many_arguments)]
-    pub fn mmap(
-        &mut self,
-        mem: &mut PhysMem,
-        pid: Pid,
-        addr: Option<u64>,
-        len: u64,
-        prot: Prot,
-        shared: bool,
-        file: Option<(FileId, u64)>,
-    ) -> Result<u64, VmError> {
+    /// Maps `req.len` bytes (rounded up to pages) at `req.addr` (exact, must be free) or,
+    /// without an address, at the highest free range below `top` (the top-down mmap layout).
+    /// Returns the start address.
+    pub fn mmap(&mut self, mem: &mut PhysMem, pid: Pid, req: MmapRequest) -> Result<u64, VmError> {
+        let MmapRequest {
+            addr,
+            len,
+            prot,
+            shared,
+            file,
+        } = req;
         self.procs.ensure(mem, pid)?;
-        let len = len.div_ceil(PAGE) * PAGE;
+        let fixed = addr.map(|a| VaRange::pages(a, len)).transpose()?;
+        let len = page_round_up(len).ok_or(RangeError::Overflow {
+            start: addr.unwrap_or(0),
+            len,
+        })?;
         let p = self.procs.get_mut(pid).ok_or(VmError::NoProcess(pid))?;
         // Processes made from a trace have no layout: map below where Linux would start.
         let top = p.layout.map_or(0x7f00_0000_0000, |l| l.mmap_base);
-        let start = match addr {
-            Some(a) => a,
+        let start = match fixed {
+            Some(r) => r.start(),
             None => p.space.find_gap_below(top, 0x1_0000_0000, len)?,
         };
         let backing = match file {
@@ -86,17 +125,16 @@ impl LinuxKernel {
         Ok(())
     }
 
-    /// Removes `[start, start + len)` from `pid`'s address space, freeing its pages and the
-    /// page-table pages that became empty, and invalidating TLBs.
+    /// Removes `range` from `pid`'s address space, freeing its pages and the page-table pages
+    /// that became empty, and invalidating TLBs.
     pub fn munmap(
         &mut self,
         mem: &mut PhysMem,
         cpus: &mut [Mmu],
         pid: Pid,
-        start: u64,
-        len: u64,
+        range: VaRange,
     ) -> Result<(), VmError> {
-        let end = start + len.div_ceil(PAGE) * PAGE;
+        let (start, end) = (range.start(), range.end());
         self.split_range(mem, cpus, pid, start, end)?;
         let p = self.procs.get_mut(pid).ok_or(VmError::NoProcess(pid))?;
         p.space.remove_range(start, end);
@@ -105,7 +143,7 @@ impl LinuxKernel {
     }
 
     /// `brk`: moves the end of the heap to `new_end` (rounded up to a page) and returns the new
-    /// break. Shrinking unmaps the pages above it.
+    /// break. Shrinking unmaps the pages above it; an end that rounds past 2^64 is refused.
     pub fn brk(
         &mut self,
         mem: &mut PhysMem,
@@ -119,7 +157,7 @@ impl LinuxKernel {
             .space
             .find(VirtAddr::new_unchecked(start))
             .ok_or(VmError::Vma(VmaError::NoSpace(0)))?;
-        let end = new_end.max(start + PAGE).div_ceil(PAGE) * PAGE;
+        let end = VaRange::pages(start, new_end.max(start + PAGE) - start)?.end();
         if end > heap.end && p.space.overlaps(heap.end, end) {
             return Err(VmError::Vma(VmaError::Overlap {
                 start: heap.end,
@@ -127,7 +165,7 @@ impl LinuxKernel {
             }));
         }
         if end < heap.end {
-            self.munmap(mem, cpus, pid, end, heap.end - end)?;
+            self.munmap(mem, cpus, pid, VaRange::pages(end, heap.end - end)?)?;
             // munmap split the heap; put its remaining piece back as the heap.
         }
         if let Some(p) = self.procs.get_mut(pid) {

@@ -7,7 +7,8 @@
 //! Each file follows the Linux file it is named after and owns that part's state, so that a
 //! function borrows only what it needs:
 //!
-//! - `mm_types.rs`: a process's memory (`mm_struct`) and the process table;
+//! - `mm_types.rs`: a process's memory (`mm_struct`) and the process table; `cpumask.rs`: the
+//!   CPUs it ran on;
 //! - `fork.rs`, `exec.rs`: creating, copying and replacing address spaces;
 //! - `mmap.rs`, `mprotect.rs`, `madvise.rs`: the system calls on VMAs;
 //! - `memory.rs`: the fault handler and unmapping of pages;
@@ -20,6 +21,7 @@
 //! entry holding the swap slot, as Linux's swap entries do: bit 0 (P) clear, bit 9 set as the
 //! model's swap marker, the slot in bits 12 and up.
 
+mod cpumask;
 mod exec;
 mod filemap;
 mod fork;
@@ -39,9 +41,11 @@ mod tlb;
 mod vmscan;
 mod vmstat;
 
+pub use mmap::MmapRequest;
 pub use reclaim::ReclaimPolicy;
 pub use vmstat::{KernelStats, ProcMemory, ProcStats};
 
+use super::va_range::RangeError;
 use super::vma::{AddressSpace, VmaError};
 use super::{Kernel, KernelError, Pid};
 use crate::access::AccessKind;
@@ -117,6 +121,9 @@ pub enum VmError {
     /// A VMA operation failed.
     #[error(transparent)]
     Vma(#[from] VmaError),
+    /// A range is unaligned or runs past the last address.
+    #[error(transparent)]
+    Range(#[from] RangeError),
     /// The kernel could not go on.
     #[error(transparent)]
     Kernel(#[from] KernelError),
@@ -199,13 +206,8 @@ impl Kernel for LinuxKernel {
         cpu: usize,
     ) -> Result<(Pfn, Pcid), KernelError> {
         self.procs.ensure(mem, pid)?;
-        let p =
-            self.procs
-                .get_mut(pid)
-                .ok_or(KernelError::Map(crate::radix::MapError::NotMapped(
-                    VirtAddr::new_unchecked(0),
-                )))?;
-        p.cpus |= 1 << (cpu % 64);
+        let p = self.procs.get_mut(pid).ok_or(KernelError::NoProcess(pid))?;
+        p.cpus.set(cpu);
         Ok((p.table.root(), p.pcid))
     }
 

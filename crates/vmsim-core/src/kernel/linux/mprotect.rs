@@ -6,23 +6,23 @@ use super::mmap::perm_flags;
 use super::rmap::FrameUse;
 use super::{LinuxKernel, VmError};
 use crate::addr::VirtAddr;
+use crate::kernel::va_range::VaRange;
 use crate::kernel::vma::{Prot, PAGE};
 use crate::kernel::{KernelError, Pid};
 use crate::mmu::Mmu;
 use crate::phys::PhysMem;
 
 impl LinuxKernel {
-    /// Changes the protection of `[start, start + len)`.
+    /// Changes the protection of `range`.
     pub fn mprotect(
         &mut self,
         mem: &mut PhysMem,
         cpus: &mut [Mmu],
         pid: Pid,
-        start: u64,
-        len: u64,
+        range: VaRange,
         prot: Prot,
     ) -> Result<(), VmError> {
-        let end = start + len.div_ceil(PAGE) * PAGE;
+        let (start, end) = (range.start(), range.end());
         self.split_range(mem, cpus, pid, start, end)?;
         let p = self.procs.get_mut(pid).ok_or(VmError::NoProcess(pid))?;
         let pieces = p.space.modify_range(start, end, |v| v.prot = prot);

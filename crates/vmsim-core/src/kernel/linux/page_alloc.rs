@@ -50,7 +50,7 @@ impl LinuxKernel {
                 }
             }
             let Some(v) = self.out_of_memory(mem, cpus) else {
-                return Err(KernelError::OutOfMemory(crate::phys::OutOfFrames {
+                return Err(KernelError::Exhausted(crate::phys::OutOfFrames {
                     frames: 1,
                     total: mem.buddy().total(),
                 }));

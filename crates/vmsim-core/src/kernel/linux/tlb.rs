@@ -4,30 +4,27 @@
 
 use super::mm_types::Process;
 use super::LinuxKernel;
-use crate::addr::VirtAddr;
 use crate::kernel::Pid;
 use crate::mmu::Mmu;
 use crate::radix::Flush;
-use crate::tlb::InvpcidKind;
+use crate::tlb::Invpcid;
 
 impl Process {
     /// Invalidates this process's translations on every CPU that has run it: one page or all.
     /// Returns the shootdowns (CPUs other than those running it).
     pub(super) fn flush_tlb(&self, cpus: &mut [Mmu], page: Option<Flush>) -> u64 {
-        let (mask, pcid) = (self.cpus, self.pcid);
+        let pcid = self.pcid;
         let mut shootdowns = 0;
-        for (i, c) in cpus.iter_mut().enumerate() {
-            if mask & (1 << (i % 64)) == 0 {
-                continue;
-            }
+        for i in self.cpus.iter() {
+            let Some(c) = cpus.get_mut(i) else { continue };
             let running_here = c.cr3().is_some_and(|(_, pc)| pc == pcid);
             if !running_here {
                 shootdowns += 1;
             }
-            match page {
-                Some(f) => c.invpcid(InvpcidKind::IndividualAddress, pcid, f.va),
-                None => c.invpcid(InvpcidKind::SingleContext, pcid, VirtAddr::new_unchecked(0)),
-            }
+            c.invpcid(match page {
+                Some(f) => Invpcid::Page { pcid, va: f.va },
+                None => Invpcid::Context(pcid),
+            });
         }
         shootdowns
     }
