@@ -243,7 +243,7 @@ fn the_kernel_reclaims_with_policies_of_replace() {
     // Before the kernel reclaimed through replace/, it knew only fifo, lru, clock and two-list.
     for policy in ["arc", "sieve", "mglru", "s3fifo", "linux"] {
         let o = vmsim(&[
-            "run", "--ram", "1M", "--swap", "4M", "--policy", policy, "--json",
+            "run", "--ram", "640K", "--swap", "4M", "--policy", policy, "--json",
         ]);
         assert!(o.status.success(), "{policy}: {}", stderr(&o));
         let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
