@@ -4,7 +4,7 @@
 //! `vmsim policy` does before simulating), and Mattson's exact LRU curve for every size.
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use vmsim_analysis::mrc::LruStack;
-use vmsim_core::replace::{simulate, AnyPolicy, PolicyKind};
+use vmsim_core::replace::{AnyPolicy, PolicyKind};
 use vmsim_core::PageSize;
 use vmsim_trace::synth::{Generator, Workload};
 use vmsim_trace::{Format, PageRef, TraceReader, TraceWriter};
@@ -42,7 +42,7 @@ fn bench(c: &mut Criterion) {
         g.bench_function(kind.name(), |b| {
             b.iter(|| {
                 let mut p = AnyPolicy::new(kind, frames, &[], 0).unwrap();
-                vmsim_core::with_policy!(&mut p, p => simulate(p, refs.iter().copied()))
+                p.simulate(refs.iter().copied())
             })
         });
     }

@@ -239,6 +239,36 @@ fn thrash_shows_the_knee() {
 }
 
 #[test]
+fn the_kernel_reclaims_with_policies_of_replace() {
+    // Before the kernel reclaimed through replace/, it knew only fifo, lru, clock and two-list.
+    for policy in ["arc", "sieve", "mglru", "s3fifo", "linux"] {
+        let o = vmsim(&[
+            "run", "--ram", "640K", "--swap", "4M", "--policy", policy, "--json",
+        ]);
+        assert!(o.status.success(), "{policy}: {}", stderr(&o));
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        let name = if policy == "linux" {
+            "two-list"
+        } else {
+            policy
+        };
+        assert_eq!(v["reclaim"]["policy"], name);
+        assert!(v["reclaim"]["stolen"].as_u64().unwrap() > 0, "{policy}");
+        assert_eq!(v["oom_kills"], 0, "{policy}");
+    }
+    let o = vmsim(&[
+        "thrash",
+        "--working-set",
+        "512",
+        "--passes",
+        "3",
+        "--policy",
+        "arc",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+}
+
+#[test]
 fn memory_pressure_flags_and_kernel_keys() {
     let o = vmsim(&[
         "run", "--ram", "640K", "--swap", "4M", "--policy", "lru", "--json",
@@ -258,7 +288,9 @@ fn memory_pressure_flags_and_kernel_keys() {
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(v["oom_kills"], 1);
     assert!(v["faults"]["segv"].as_u64().unwrap() > 0);
-    assert_eq!(vmsim(&["run", "--policy", "mglru"]).status.code(), Some(2));
+    // OPT needs the future; an unknown name is no policy.
+    assert_eq!(vmsim(&["run", "--policy", "opt"]).status.code(), Some(2));
+    assert_eq!(vmsim(&["run", "--policy", "nope"]).status.code(), Some(2));
     assert_eq!(
         vmsim(&["run", "--page-size", "2M", "--kernel", "linux"])
             .status

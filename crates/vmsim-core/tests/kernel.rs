@@ -3,10 +3,10 @@
 use proptest::prelude::*;
 use std::collections::HashMap;
 use vmsim_core::config::MachineConfig;
-use vmsim_core::kernel::linux::ReclaimPolicy;
 use vmsim_core::kernel::vma::Prot;
 use vmsim_core::kernel::{Kernel, LinuxConfig, LinuxKernel, MmapRequest, VaRange};
 use vmsim_core::machine::{AccessOutcome, Machine};
+use vmsim_core::replace::ReclaimPolicy;
 use vmsim_core::{AccessKind, VirtAddr};
 
 const PAGE: u64 = 4096;
@@ -29,7 +29,7 @@ fn touch(m: &mut Machine<LinuxKernel>, pid: u32, addr: u64, kind: AccessKind) ->
 #[test]
 fn two_passes_over_twice_ram_with_lru_fault_on_every_page_of_the_second() {
     let cfg = LinuxConfig {
-        policy: ReclaimPolicy::Lru,
+        policy: "lru".parse().unwrap(),
         swap_pages: 8192,
         swap_readahead: 0,
         ..Default::default()
@@ -418,86 +418,148 @@ fn op() -> impl Strategy<Value = Op> {
     ]
 }
 
+/// Runs `ops` under memory pressure with swap, COW and reclaim by `policy`: a page always reads
+/// back the version last written to it by its process (or zero if never written), and once
+/// every process has exited no frame and no swap slot is left in use.
+fn no_loss_no_leak(
+    ops: Vec<Op>,
+    policy: ReclaimPolicy,
+    readahead: u32,
+) -> Result<(), TestCaseError> {
+    let cfg = LinuxConfig {
+        policy,
+        swap_pages: 4096,
+        swap_readahead: readahead,
+        ..Default::default()
+    };
+    // 256 frames of RAM: four processes of up to 96 pages each keep reclaim busy.
+    let mut m = machine("1M", 2, cfg);
+    let start_used = m.mem().frames_in_use();
+    let base = 0x10_0000_0000u64;
+    // Model: (pid, page) -> last version written.
+    let mut model: HashMap<(u32, u64), u64> = HashMap::new();
+    let mut alive: Vec<u32> = Vec::new();
+    let mut version = 0u64;
+    let mut next_pid = 100u32;
+    for op in ops {
+        match op {
+            Op::Write { pid, page } => {
+                let a = va(base + page * PAGE);
+                if let AccessOutcome::Done(_) = m
+                    .access((pid % 2) as u16, pid, a, AccessKind::Write, 8, &mut ())
+                    .unwrap()
+                {
+                    version += 1;
+                    let (k, mem, _) = m.parts();
+                    prop_assert!(
+                        k.store(mem, pid, a, version),
+                        "page not writable after a write"
+                    );
+                    model.insert((pid, page), version);
+                    if !alive.contains(&pid) {
+                        alive.push(pid);
+                    }
+                }
+            }
+            Op::Read { pid, page } => {
+                let a = va(base + page * PAGE);
+                if let AccessOutcome::Done(_) = m
+                    .access((pid % 2) as u16, pid, a, AccessKind::Read, 8, &mut ())
+                    .unwrap()
+                {
+                    if !alive.contains(&pid) {
+                        alive.push(pid);
+                    }
+                    let got = m.kernel().load(m.mem(), pid, a);
+                    prop_assert_eq!(got, Some(model.get(&(pid, page)).copied().unwrap_or(0)));
+                }
+            }
+            Op::Fork { parent } => {
+                if !alive.contains(&parent) {
+                    continue;
+                }
+                let child = next_pid;
+                next_pid += 1;
+                let (k, mem, cpus) = m.parts();
+                k.fork(mem, cpus, parent, child).unwrap();
+                let inherited: Vec<((u32, u64), u64)> = model
+                    .iter()
+                    .filter(|((p, _), _)| *p == parent)
+                    .map(|((_, pg), v)| ((child, *pg), *v))
+                    .collect();
+                model.extend(inherited);
+                alive.push(child);
+            }
+            Op::Exit { pid } => {
+                let victim = if alive.is_empty() {
+                    continue;
+                } else {
+                    alive[pid as usize % alive.len()]
+                };
+                let (k, mem, cpus) = m.parts();
+                k.exit(mem, cpus, victim).unwrap();
+                m.deschedule(victim);
+                alive.retain(|&p| p != victim);
+                model.retain(|(p, _), _| *p != victim);
+            }
+            Op::Munmap { pid, page, pages } => {
+                if !alive.contains(&pid) {
+                    continue;
+                }
+                let (k, mem, cpus) = m.parts();
+                k.munmap(
+                    mem,
+                    cpus,
+                    pid,
+                    VaRange::pages(base + page * PAGE, pages * PAGE).unwrap(),
+                )
+                .unwrap();
+                for p in page..page + pages {
+                    model.remove(&(pid, p));
+                }
+            }
+        }
+        // OOM kills (there is swap, but it may fill) remove processes too.
+        for v in m.kernel().oom_victims().to_vec() {
+            alive.retain(|&p| p != v);
+            model.retain(|(p, _), _| *p != v);
+        }
+    }
+    for pid in alive.clone() {
+        let (k, mem, cpus) = m.parts();
+        k.exit(mem, cpus, pid).unwrap();
+    }
+    prop_assert_eq!(m.kernel().resident_frames(), 0);
+    prop_assert_eq!(m.kernel().swap_used(), 0);
+    prop_assert_eq!(m.mem().frames_in_use(), start_used);
+    prop_assert_eq!(m.kernel().processes(), 0);
+    Ok(())
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(64))]
-    /// Under memory pressure with swap, COW and reclaim, a page always reads back the version
-    /// last written to it by its process (or zero if never written), and once every process has
-    /// exited no frame and no swap slot is left in use.
+    /// [`no_loss_no_leak`] with a policy picked at random from every policy of `replace/`.
     #[test]
     fn no_data_is_lost_and_no_frame_leaks(
         ops in prop::collection::vec(op(), 1..250),
-        policy in prop::sample::select(ReclaimPolicy::ALL.to_vec()),
+        policy in prop::sample::select(ReclaimPolicy::all().collect::<Vec<_>>()),
         readahead in 0u32..4,
     ) {
-        let cfg = LinuxConfig { policy, swap_pages: 4096, swap_readahead: readahead, ..Default::default() };
-        // 256 frames of RAM: four processes of up to 96 pages each keep reclaim busy.
-        let mut m = machine("1M", 2, cfg);
-        let start_used = m.mem().frames_in_use();
-        let base = 0x10_0000_0000u64;
-        // Model: (pid, page) -> last version written.
-        let mut model: HashMap<(u32, u64), u64> = HashMap::new();
-        let mut alive: Vec<u32> = Vec::new();
-        let mut version = 0u64;
-        let mut next_pid = 100u32;
-        for op in ops {
-            match op {
-                Op::Write { pid, page } => {
-                    let a = va(base + page * PAGE);
-                    if let AccessOutcome::Done(_) = m.access((pid % 2) as u16, pid, a, AccessKind::Write, 8, &mut ()).unwrap() {
-                        version += 1;
-                        let (k, mem, _) = m.parts();
-                        prop_assert!(k.store(mem, pid, a, version), "page not writable after a write");
-                        model.insert((pid, page), version);
-                        if !alive.contains(&pid) { alive.push(pid); }
-                    }
-                }
-                Op::Read { pid, page } => {
-                    let a = va(base + page * PAGE);
-                    if let AccessOutcome::Done(_) = m.access((pid % 2) as u16, pid, a, AccessKind::Read, 8, &mut ()).unwrap() {
-                        if !alive.contains(&pid) { alive.push(pid); }
-                        let got = m.kernel().load(m.mem(), pid, a);
-                        prop_assert_eq!(got, Some(model.get(&(pid, page)).copied().unwrap_or(0)));
-                    }
-                }
-                Op::Fork { parent } => {
-                    if !alive.contains(&parent) { continue; }
-                    let child = next_pid;
-                    next_pid += 1;
-                    let (k, mem, cpus) = m.parts();
-                    k.fork(mem, cpus, parent, child).unwrap();
-                    let inherited: Vec<((u32, u64), u64)> = model.iter().filter(|((p, _), _)| *p == parent).map(|((_, pg), v)| ((child, *pg), *v)).collect();
-                    model.extend(inherited);
-                    alive.push(child);
-                }
-                Op::Exit { pid } => {
-                    let victim = if alive.is_empty() { continue } else { alive[pid as usize % alive.len()] };
-                    let (k, mem, cpus) = m.parts();
-                    k.exit(mem, cpus, victim).unwrap();
-                    m.deschedule(victim);
-                    alive.retain(|&p| p != victim);
-                    model.retain(|(p, _), _| *p != victim);
-                }
-                Op::Munmap { pid, page, pages } => {
-                    if !alive.contains(&pid) { continue; }
-                    let (k, mem, cpus) = m.parts();
-                    k.munmap(mem, cpus, pid, VaRange::pages(base + page * PAGE, pages * PAGE).unwrap()).unwrap();
-                    for p in page..page + pages { model.remove(&(pid, p)); }
-                }
-            }
-            // OOM kills (there is swap, but it may fill) remove processes too.
-            for v in m.kernel().oom_victims().to_vec() {
-                alive.retain(|&p| p != v);
-                model.retain(|(p, _), _| *p != v);
-            }
+        no_loss_no_leak(ops, policy, readahead)?;
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(8))]
+    /// The same operations under every policy the kernel can reclaim with: none loses data or
+    /// leaks a frame.
+    #[test]
+    fn every_replace_policy_reclaims_without_loss_or_leak(
+        ops in prop::collection::vec(op(), 100..250),
+    ) {
+        for policy in ReclaimPolicy::all() {
+            no_loss_no_leak(ops.clone(), policy, 2)?;
         }
-        for pid in alive.clone() {
-            let (k, mem, cpus) = m.parts();
-            k.exit(mem, cpus, pid).unwrap();
-        }
-        prop_assert_eq!(m.kernel().resident_frames(), 0);
-        prop_assert_eq!(m.kernel().swap_used(), 0);
-        prop_assert_eq!(m.mem().frames_in_use(), start_used);
-        prop_assert_eq!(m.kernel().processes(), 0);
     }
 }
 

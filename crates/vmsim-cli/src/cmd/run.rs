@@ -5,10 +5,10 @@ use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use vmsim_core::config::MachineConfig;
 use vmsim_core::event::Event;
-use vmsim_core::kernel::linux::ReclaimPolicy;
 use vmsim_core::kernel::{LinuxConfig, LinuxKernel};
 use vmsim_core::machine::Machine;
 use vmsim_core::radix::Geometry;
+use vmsim_core::replace::ReclaimPolicy;
 use vmsim_core::VirtAddr;
 use vmsim_sim::report::{LayoutReport, SkippedArea};
 use vmsim_sim::{KernelChoice, KernelKind, ReplayOptions, SimError, Simulation, Watch};
@@ -66,7 +66,8 @@ pub struct KernelArgs {
     /// Swap space, e.g. 256M (default none).
     #[arg(long, value_name = "SIZE", value_parser = parse_size)]
     pub swap: Option<u64>,
-    /// Page reclaim policy: fifo, lru, clock or two-list (Linux's active/inactive lists).
+    /// Page reclaim policy: any policy of `vmsim policy --list` but opt (two-list, also
+    /// spelled linux, is Linux's active/inactive lists; lru is told of every access).
     #[arg(long, value_name = "NAME", default_value = "two-list")]
     pub policy: ReclaimPolicy,
     /// Swap readahead window in pages (0 turns it off).

@@ -6,9 +6,9 @@
 use anyhow::Result;
 use std::io::Write;
 use vmsim_core::config::MachineConfig;
-use vmsim_core::kernel::linux::ReclaimPolicy;
 use vmsim_core::kernel::LinuxConfig;
 use vmsim_core::machine::Machine;
+use vmsim_core::replace::ReclaimPolicy;
 use vmsim_core::{AccessKind, VirtAddr};
 
 /// Nanoseconds charged per memory access, minor fault and major fault in the effective access
@@ -38,7 +38,7 @@ pub struct Args {
     /// Step, in percent.
     #[arg(long, value_name = "PCT", default_value_t = 10)]
     pub step: u64,
-    /// Page reclaim policy.
+    /// Page reclaim policy (as `vmsim run --policy`).
     #[arg(long, value_name = "NAME", default_value = "two-list")]
     pub policy: ReclaimPolicy,
     /// Seed of the access order.

@@ -100,6 +100,9 @@ impl<const AGING: bool> Counters<AGING> {
     }
 }
 
+/// A kernel reclaims with it through the provided methods (spare pages for free frames).
+impl<const AGING: bool> super::Reclaim for Counters<AGING> {}
+
 impl<const AGING: bool> Policy for Counters<AGING> {
     fn capacity(&self) -> usize {
         self.ring.capacity()

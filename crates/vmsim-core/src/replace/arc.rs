@@ -71,6 +71,9 @@ impl Arc {
     }
 }
 
+/// A kernel reclaims with it through the provided methods (spare pages for free frames).
+impl super::Reclaim for Arc {}
+
 impl Policy for Arc {
     fn capacity(&self) -> usize {
         self.cap

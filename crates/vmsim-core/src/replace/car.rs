@@ -80,6 +80,9 @@ impl Car {
     }
 }
 
+/// A kernel reclaims with it through the provided methods (spare pages for free frames).
+impl super::Reclaim for Car {}
+
 impl Policy for Car {
     fn capacity(&self) -> usize {
         self.cap

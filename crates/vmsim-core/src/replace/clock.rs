@@ -43,6 +43,9 @@ impl Clock {
     }
 }
 
+/// A kernel reclaims with it through the provided methods (spare pages for free frames).
+impl super::Reclaim for Clock {}
+
 impl Policy for Clock {
     fn capacity(&self) -> usize {
         self.ring.capacity()

@@ -234,6 +234,9 @@ impl ClockPro {
     }
 }
 
+/// A kernel reclaims with it through the provided methods (spare pages for free frames).
+impl super::Reclaim for ClockPro {}
+
 impl Policy for ClockPro {
     fn capacity(&self) -> usize {
         self.cap

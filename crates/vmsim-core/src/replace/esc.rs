@@ -126,6 +126,9 @@ impl Esc {
     }
 }
 
+/// A kernel reclaims with it through the provided methods (spare pages for free frames).
+impl super::Reclaim for Esc {}
+
 impl Policy for Esc {
     fn capacity(&self) -> usize {
         self.ring.capacity()

@@ -40,6 +40,9 @@ impl Lfu {
     }
 }
 
+/// A kernel reclaims with it through the provided methods (spare pages for free frames).
+impl super::Reclaim for Lfu {}
+
 impl Policy for Lfu {
     fn capacity(&self) -> usize {
         self.ring.capacity()

@@ -6,7 +6,7 @@
 //! `shrink_inactive_list`; Gorman, "Understanding the Linux Virtual Memory Manager", ch. 10).
 
 use super::dlist::Lists;
-use super::{check_frames, Evicted, Outcome, Page, Policy, ReplaceError};
+use super::{check_frames, Evicted, Outcome, Page, Policy, Reclaim, ReplaceError, Spare, Victim};
 
 const INACTIVE: usize = 0;
 const ACTIVE: usize = 1;
@@ -94,5 +94,65 @@ impl Policy for LinuxTwoList {
     fn resident(&self, out: &mut Vec<Page>) {
         self.lists.pages_oldest_first(INACTIVE, out);
         self.lists.pages_oldest_first(ACTIVE, out);
+    }
+}
+
+/// The kernel form, as `mm/vmscan.c` scans with `folio_referenced`: references are the A bits
+/// found while scanning, not marks left by earlier accesses. New frames enter the inactive
+/// list; the scan keeps the inactive list at least as long as the active one by moving
+/// active pages down (referenced ones rotate back), and an inactive page found referenced is
+/// activated instead of evicted.
+impl Reclaim for LinuxTwoList {
+    fn bounded(&self) -> bool {
+        false
+    }
+    fn admit(&mut self, page: Page, _spare: &mut Spare) {
+        match self.lists.find(page) {
+            Some(i) => self.lists.move_front(i, INACTIVE),
+            None => {
+                self.lists.push_front(INACTIVE, page, false, false);
+            }
+        }
+    }
+    fn victim<Y: FnMut(Page) -> bool>(&mut self, _spare: &mut Spare, mut young: Y) -> Victim {
+        let mut scanned = 0;
+        for _ in 0..2 * self.len() + 2 {
+            let (inactive, active) = (self.lists.len(INACTIVE), self.lists.len(ACTIVE));
+            if inactive < active || inactive == 0 {
+                if let Some(a) = self.lists.back(ACTIVE) {
+                    scanned += 1;
+                    let to = if young(self.lists.node(a).page) {
+                        ACTIVE
+                    } else {
+                        INACTIVE
+                    };
+                    self.lists.move_front(a, to);
+                    continue;
+                }
+            }
+            let Some(t) = self.lists.back(INACTIVE) else {
+                return Victim {
+                    page: None,
+                    scanned,
+                };
+            };
+            scanned += 1;
+            if young(self.lists.node(t).page) {
+                self.lists.move_front(t, ACTIVE);
+            } else {
+                return Victim {
+                    page: Some(self.lists.remove(t).page),
+                    scanned,
+                };
+            }
+        }
+        let last = self
+            .lists
+            .back(INACTIVE)
+            .or_else(|| self.lists.back(ACTIVE));
+        Victim {
+            page: last.map(|i| self.lists.remove(i).page),
+            scanned,
+        }
     }
 }

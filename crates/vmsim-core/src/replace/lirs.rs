@@ -140,6 +140,9 @@ impl Lirs {
     }
 }
 
+/// A kernel reclaims with it through the provided methods (spare pages for free frames).
+impl super::Reclaim for Lirs {}
+
 impl Policy for Lirs {
     fn capacity(&self) -> usize {
         self.cap

@@ -83,6 +83,9 @@ impl<const K: usize> LruK<K> {
     }
 }
 
+/// A kernel reclaims with it through the provided methods (spare pages for free frames).
+impl<const K: usize> super::Reclaim for LruK<K> {}
+
 impl<const K: usize> Policy for LruK<K> {
     fn capacity(&self) -> usize {
         self.cap

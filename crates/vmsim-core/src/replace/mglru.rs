@@ -117,6 +117,9 @@ impl Mglru {
     }
 }
 
+/// A kernel reclaims with it through the provided methods (spare pages for free frames).
+impl super::Reclaim for Mglru {}
+
 impl Policy for Mglru {
     fn capacity(&self) -> usize {
         self.cap

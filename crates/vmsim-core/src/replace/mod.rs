@@ -8,12 +8,16 @@
 //!
 //! The fast policies implement [`Policy`], one file each, and run through [`simulate`] with
 //! static dispatch; [`AnyPolicy`] picks one by [`PolicyKind`] at run time with a `match`.
+//! Both are generated from one table (`policies!` below). Every policy also implements
+//! [`Reclaim`], the side a kernel drives ([`reclaim`]), so the Linux-like kernel evicts with
+//! any of them.
 
 mod dlist;
 mod heap;
 pub mod list;
 mod ring;
 mod slot_index;
+mod spare;
 
 pub mod aging;
 pub mod arc;
@@ -33,6 +37,7 @@ pub mod nru;
 pub mod opt;
 pub mod ordered;
 pub mod random;
+pub mod reclaim;
 pub mod s3fifo;
 pub mod sieve;
 pub mod two_q;
@@ -40,6 +45,8 @@ pub mod working_set;
 pub mod wsclock;
 
 pub use list::{ListCache, ListPolicy, ListStep};
+pub use reclaim::{Reclaim, ReclaimError, ReclaimPolicy, Reclaimer, Victim};
+pub use spare::Spare;
 
 use std::fmt;
 use std::str::FromStr;
@@ -184,13 +191,20 @@ pub fn simulate<P: Policy, I: IntoIterator<Item = (Page, bool)>>(p: &mut P, refs
     s
 }
 
-macro_rules! kinds {
-    ($($variant:ident => $name:literal, $doc:literal;)*) => {
+/// The table of policies: each row is a [`PolicyKind`] variant with its concrete type, its
+/// command-line name, its one-line description and how it is built from the frame count, the
+/// page sequence (OPT's look-ahead) and the seed. Everything that lists the policies
+/// ([`PolicyKind`], [`AnyPolicy`], the dispatch of [`Policy`] and [`Reclaim`] on it) is
+/// generated from this one table, so a new policy is one row here plus its file.
+macro_rules! policies {
+    ($($variant:ident($ty:ty) => $name:literal, $doc:literal,
+       |$f:ident, $t:ident, $s:ident| $build:expr;)*) => {
         /// A policy by name.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
         pub enum PolicyKind {
             $(#[doc = $doc] $variant,)*
         }
+
         impl PolicyKind {
             /// Every policy.
             pub const ALL: &'static [PolicyKind] = &[$(PolicyKind::$variant,)*];
@@ -203,34 +217,144 @@ macro_rules! kinds {
                 match self { $(PolicyKind::$variant => $doc,)* }
             }
         }
+
+        /// Any policy, chosen at run time; each method is a `match` to a statically dispatched
+        /// call on the concrete policy.
+        #[derive(Debug, Clone)]
+        pub enum AnyPolicy {
+            $(#[doc = $doc] $variant($ty),)*
+        }
+
+        impl AnyPolicy {
+            /// Builds `kind` with `frames` frames; `trace` is the page sequence OPT looks ahead
+            /// in (the others ignore it) and `seed` seeds randomised policies.
+            #[allow(unused_variables)]
+            pub fn new(
+                kind: PolicyKind,
+                frames: usize,
+                trace: &[Page],
+                seed: u64,
+            ) -> Result<Self, ReplaceError> {
+                Ok(match kind {
+                    $(PolicyKind::$variant => {
+                        let ($f, $t, $s) = (frames, trace, seed);
+                        AnyPolicy::$variant($build)
+                    })*
+                })
+            }
+
+            /// Which policy this is.
+            pub fn kind(&self) -> PolicyKind {
+                match self { $(AnyPolicy::$variant(_) => PolicyKind::$variant,)* }
+            }
+
+            /// Runs `refs` through the concrete policy, monomorphised for it, and counts the
+            /// outcomes (as [`simulate`]).
+            pub fn simulate<I: IntoIterator<Item = (Page, bool)>>(&mut self, refs: I) -> Stats {
+                match self { $(AnyPolicy::$variant(p) => simulate(p, refs),)* }
+            }
+        }
+
+        impl Policy for AnyPolicy {
+            fn capacity(&self) -> usize {
+                match self { $(AnyPolicy::$variant(p) => p.capacity(),)* }
+            }
+            fn len(&self) -> usize {
+                match self { $(AnyPolicy::$variant(p) => p.len(),)* }
+            }
+            fn contains(&self, page: Page) -> bool {
+                match self { $(AnyPolicy::$variant(p) => p.contains(page),)* }
+            }
+            #[inline]
+            fn access(&mut self, page: Page, write: bool) -> Outcome {
+                match self { $(AnyPolicy::$variant(p) => p.access(page, write),)* }
+            }
+            fn remove(&mut self, page: Page) -> Option<Evicted> {
+                match self { $(AnyPolicy::$variant(p) => p.remove(page),)* }
+            }
+            fn resident(&self, out: &mut Vec<Page>) {
+                match self { $(AnyPolicy::$variant(p) => p.resident(out),)* }
+            }
+        }
+
+        impl Reclaim for AnyPolicy {
+            fn bounded(&self) -> bool {
+                match self { $(AnyPolicy::$variant(p) => p.bounded(),)* }
+            }
+            #[inline]
+            fn every_access(&self) -> bool {
+                match self { $(AnyPolicy::$variant(p) => p.every_access(),)* }
+            }
+            fn admit(&mut self, page: Page, spare: &mut Spare) {
+                match self { $(AnyPolicy::$variant(p) => p.admit(page, spare),)* }
+            }
+            fn forget(&mut self, page: Page) -> bool {
+                match self { $(AnyPolicy::$variant(p) => p.forget(page),)* }
+            }
+            #[inline]
+            fn touch(&mut self, page: Page) {
+                match self { $(AnyPolicy::$variant(p) => p.touch(page),)* }
+            }
+            fn victim<Y: FnMut(Page) -> bool>(
+                &mut self,
+                spare: &mut Spare,
+                young: Y,
+            ) -> Victim {
+                match self { $(AnyPolicy::$variant(p) => p.victim(spare, young),)* }
+            }
+        }
     };
 }
 
-kinds! {
-    Opt => "opt", "Belady's optimal: evict the page used furthest in the future (offline).";
-    Fifo => "fifo", "First in, first out.";
-    Lru => "lru", "Exact least recently used.";
-    Mru => "mru", "Most recently used.";
-    Random => "random", "Uniformly random victim (seeded).";
-    Lfu => "lfu", "Least frequently used, ties to the least recent.";
-    Clock => "clock", "CLOCK: one hand, one reference bit (second chance).";
-    Sieve => "sieve", "SIEVE: FIFO order with a visited bit and a lazy hand (NSDI 2024).";
-    Arc => "arc", "Adaptive Replacement Cache (Megiddo and Modha, FAST 2003).";
-    Gclock => "gclock", "Generalised CLOCK with 2-bit counters (Smith, TODS 1978).";
-    TwoQ => "2q", "2Q: FIFO A1in, ghost A1out, LRU Am (Johnson and Shasha, VLDB 1994).";
-    S3Fifo => "s3fifo", "S3-FIFO: small, main and ghost FIFOs (Yang et al., SOSP 2023).";
-    LinuxTwoList => "linux", "Linux active/inactive two-list LRU approximation.";
-    Car => "car", "CAR: ARC with clocks for T1 and T2 (Bansal and Modha, FAST 2004).";
-    Lru2 => "lru2", "LRU-K, K = 2: oldest second-last use goes (O'Neil et al., SIGMOD 1993).";
-    Lirs => "lirs", "LIRS: LIR and HIR pages by reuse distance (Jiang and Zhang, 2002).";
-    ClockPro => "clockpro", "CLOCK-Pro: hot and cold pages, test periods (Jiang et al., ATC 2005).";
-    WsClock => "wsclock", "WSClock: working set by a clock hand (Carr and Hennessy, SOSP 1981).";
-    Esc => "esc", "Enhanced second chance: CLOCK by (referenced, dirty) class.";
-    Nru => "nru", "Not recently used: (referenced, modified) classes (Tanenbaum).";
-    Nfu => "nfu", "Not frequently used: counters add the reference bit each tick.";
-    Aging => "aging", "Aging: 8-bit counters shift right, reference bit on top, each tick.";
-    WorkingSet => "ws", "Working set over fixed frames: out-of-window pages first (Denning 1968).";
-    Mglru => "mglru", "Multi-generational LRU after Linux's lru_gen (4 generations).";
+policies! {
+    Opt(opt::Opt) => "opt", "Belady's optimal: evict the page used furthest in the future (offline).",
+        |f, t, _s| opt::Opt::new(f, t)?;
+    Fifo(fifo::Fifo) => "fifo", "First in, first out.",
+        |f, _t, _s| fifo::Fifo::new(f)?;
+    Lru(lru::Lru) => "lru", "Exact least recently used.",
+        |f, _t, _s| lru::Lru::new(f)?;
+    Mru(mru::Mru) => "mru", "Most recently used.",
+        |f, _t, _s| mru::Mru::new(f)?;
+    Random(random::Random<rand_xoshiro::Xoshiro256PlusPlus>) => "random", "Uniformly random victim (seeded).",
+        |f, _t, s| random::Random::seeded(f, s)?;
+    Lfu(lfu::Lfu) => "lfu", "Least frequently used, ties to the least recent.",
+        |f, _t, _s| lfu::Lfu::new(f)?;
+    Clock(clock::Clock) => "clock", "CLOCK: one hand, one reference bit (second chance).",
+        |f, _t, _s| clock::Clock::new(f)?;
+    Sieve(sieve::Sieve) => "sieve", "SIEVE: FIFO order with a visited bit and a lazy hand (NSDI 2024).",
+        |f, _t, _s| sieve::Sieve::new(f)?;
+    Arc(arc::Arc) => "arc", "Adaptive Replacement Cache (Megiddo and Modha, FAST 2003).",
+        |f, _t, _s| arc::Arc::new(f)?;
+    Gclock(clock::Clock) => "gclock", "Generalised CLOCK with 2-bit counters (Smith, TODS 1978).",
+        |f, _t, _s| clock::Clock::generalized(f, 3)?;
+    TwoQ(two_q::TwoQ) => "2q", "2Q: FIFO A1in, ghost A1out, LRU Am (Johnson and Shasha, VLDB 1994).",
+        |f, _t, _s| two_q::TwoQ::new(f)?;
+    S3Fifo(s3fifo::S3Fifo) => "s3fifo", "S3-FIFO: small, main and ghost FIFOs (Yang et al., SOSP 2023).",
+        |f, _t, _s| s3fifo::S3Fifo::new(f)?;
+    LinuxTwoList(linux_two_list::LinuxTwoList) => "linux", "Linux active/inactive two-list LRU approximation.",
+        |f, _t, _s| linux_two_list::LinuxTwoList::new(f)?;
+    Car(car::Car) => "car", "CAR: ARC with clocks for T1 and T2 (Bansal and Modha, FAST 2004).",
+        |f, _t, _s| car::Car::new(f)?;
+    Lru2(lru_k::Lru2) => "lru2", "LRU-K, K = 2: oldest second-last use goes (O'Neil et al., SIGMOD 1993).",
+        |f, _t, _s| lru_k::Lru2::new(f)?;
+    Lirs(lirs::Lirs) => "lirs", "LIRS: LIR and HIR pages by reuse distance (Jiang and Zhang, 2002).",
+        |f, _t, _s| lirs::Lirs::new(f)?;
+    ClockPro(clock_pro::ClockPro) => "clockpro", "CLOCK-Pro: hot and cold pages, test periods (Jiang et al., ATC 2005).",
+        |f, _t, _s| clock_pro::ClockPro::new(f)?;
+    WsClock(wsclock::WsClock) => "wsclock", "WSClock: working set by a clock hand (Carr and Hennessy, SOSP 1981).",
+        |f, _t, _s| wsclock::WsClock::new(f)?;
+    Esc(esc::Esc) => "esc", "Enhanced second chance: CLOCK by (referenced, dirty) class.",
+        |f, _t, _s| esc::Esc::new(f)?;
+    Nru(nru::Nru) => "nru", "Not recently used: (referenced, modified) classes (Tanenbaum).",
+        |f, _t, _s| nru::Nru::new(f)?;
+    Nfu(aging::Nfu) => "nfu", "Not frequently used: counters add the reference bit each tick.",
+        |f, _t, _s| aging::Nfu::new(f)?;
+    Aging(aging::Aging) => "aging", "Aging: 8-bit counters shift right, reference bit on top, each tick.",
+        |f, _t, _s| aging::Aging::new(f)?;
+    WorkingSet(working_set::WorkingSet) => "ws", "Working set over fixed frames: out-of-window pages first (Denning 1968).",
+        |f, _t, _s| working_set::WorkingSet::new(f)?;
+    Mglru(mglru::Mglru) => "mglru", "Multi-generational LRU after Linux's lru_gen (4 generations).",
+        |f, _t, _s| mglru::Mglru::new(f)?;
 }
 
 impl PolicyKind {
@@ -258,153 +382,6 @@ impl FromStr for PolicyKind {
             .copied()
             .find(|k| k.name() == s)
             .ok_or_else(|| ReplaceError::UnknownPolicy(s.to_string()))
-    }
-}
-
-/// Any policy, chosen at run time; each method is a `match` to a statically dispatched call.
-#[derive(Debug, Clone)]
-pub enum AnyPolicy {
-    /// [`opt::Opt`].
-    Opt(opt::Opt),
-    /// [`fifo::Fifo`].
-    Fifo(fifo::Fifo),
-    /// [`lru::Lru`].
-    Lru(lru::Lru),
-    /// [`mru::Mru`].
-    Mru(mru::Mru),
-    /// [`random::Random`] with the default seeded generator.
-    Random(random::Random<rand_xoshiro::Xoshiro256PlusPlus>),
-    /// [`lfu::Lfu`].
-    Lfu(lfu::Lfu),
-    /// [`clock::Clock`].
-    Clock(clock::Clock),
-    /// [`sieve::Sieve`].
-    Sieve(sieve::Sieve),
-    /// [`arc::Arc`].
-    Arc(arc::Arc),
-    /// [`clock::Clock`] with 2-bit counters.
-    Gclock(clock::Clock),
-    /// [`two_q::TwoQ`].
-    TwoQ(two_q::TwoQ),
-    /// [`s3fifo::S3Fifo`].
-    S3Fifo(s3fifo::S3Fifo),
-    /// [`linux_two_list::LinuxTwoList`].
-    LinuxTwoList(linux_two_list::LinuxTwoList),
-    /// [`car::Car`].
-    Car(car::Car),
-    /// [`lru_k::Lru2`].
-    Lru2(lru_k::Lru2),
-    /// [`lirs::Lirs`].
-    Lirs(lirs::Lirs),
-    /// [`clock_pro::ClockPro`].
-    ClockPro(clock_pro::ClockPro),
-    /// [`wsclock::WsClock`].
-    WsClock(wsclock::WsClock),
-    /// [`esc::Esc`].
-    Esc(esc::Esc),
-    /// [`nru::Nru`].
-    Nru(nru::Nru),
-    /// [`aging::Nfu`].
-    Nfu(aging::Nfu),
-    /// [`aging::Aging`].
-    Aging(aging::Aging),
-    /// [`working_set::WorkingSet`].
-    WorkingSet(working_set::WorkingSet),
-    /// [`mglru::Mglru`].
-    Mglru(mglru::Mglru),
-}
-
-impl AnyPolicy {
-    /// Builds `kind` with `frames` frames; `trace` is the page sequence OPT looks ahead in (the
-    /// others ignore it) and `seed` seeds randomised policies.
-    pub fn new(
-        kind: PolicyKind,
-        frames: usize,
-        trace: &[Page],
-        seed: u64,
-    ) -> Result<Self, ReplaceError> {
-        Ok(match kind {
-            PolicyKind::Opt => AnyPolicy::Opt(opt::Opt::new(frames, trace)?),
-            PolicyKind::Fifo => AnyPolicy::Fifo(fifo::Fifo::new(frames)?),
-            PolicyKind::Lru => AnyPolicy::Lru(lru::Lru::new(frames)?),
-            PolicyKind::Mru => AnyPolicy::Mru(mru::Mru::new(frames)?),
-            PolicyKind::Random => AnyPolicy::Random(random::Random::seeded(frames, seed)?),
-            PolicyKind::Lfu => AnyPolicy::Lfu(lfu::Lfu::new(frames)?),
-            PolicyKind::Clock => AnyPolicy::Clock(clock::Clock::new(frames)?),
-            PolicyKind::Sieve => AnyPolicy::Sieve(sieve::Sieve::new(frames)?),
-            PolicyKind::Arc => AnyPolicy::Arc(arc::Arc::new(frames)?),
-            PolicyKind::Gclock => AnyPolicy::Gclock(clock::Clock::generalized(frames, 3)?),
-            PolicyKind::TwoQ => AnyPolicy::TwoQ(two_q::TwoQ::new(frames)?),
-            PolicyKind::S3Fifo => AnyPolicy::S3Fifo(s3fifo::S3Fifo::new(frames)?),
-            PolicyKind::LinuxTwoList => {
-                AnyPolicy::LinuxTwoList(linux_two_list::LinuxTwoList::new(frames)?)
-            }
-            PolicyKind::Car => AnyPolicy::Car(car::Car::new(frames)?),
-            PolicyKind::Lru2 => AnyPolicy::Lru2(lru_k::Lru2::new(frames)?),
-            PolicyKind::Lirs => AnyPolicy::Lirs(lirs::Lirs::new(frames)?),
-            PolicyKind::ClockPro => AnyPolicy::ClockPro(clock_pro::ClockPro::new(frames)?),
-            PolicyKind::WsClock => AnyPolicy::WsClock(wsclock::WsClock::new(frames)?),
-            PolicyKind::Esc => AnyPolicy::Esc(esc::Esc::new(frames)?),
-            PolicyKind::Nru => AnyPolicy::Nru(nru::Nru::new(frames)?),
-            PolicyKind::Nfu => AnyPolicy::Nfu(aging::Nfu::new(frames)?),
-            PolicyKind::Aging => AnyPolicy::Aging(aging::Aging::new(frames)?),
-            PolicyKind::WorkingSet => AnyPolicy::WorkingSet(working_set::WorkingSet::new(frames)?),
-            PolicyKind::Mglru => AnyPolicy::Mglru(mglru::Mglru::new(frames)?),
-        })
-    }
-}
-
-/// Runs `$body` with `$p` bound to the concrete policy inside `$any` (monomorphised per kind).
-#[macro_export]
-macro_rules! with_policy {
-    ($any:expr, $p:ident => $body:expr) => {
-        match $any {
-            $crate::replace::AnyPolicy::Opt($p) => $body,
-            $crate::replace::AnyPolicy::Fifo($p) => $body,
-            $crate::replace::AnyPolicy::Lru($p) => $body,
-            $crate::replace::AnyPolicy::Mru($p) => $body,
-            $crate::replace::AnyPolicy::Random($p) => $body,
-            $crate::replace::AnyPolicy::Lfu($p) => $body,
-            $crate::replace::AnyPolicy::Clock($p) => $body,
-            $crate::replace::AnyPolicy::Sieve($p) => $body,
-            $crate::replace::AnyPolicy::Arc($p) => $body,
-            $crate::replace::AnyPolicy::Gclock($p) => $body,
-            $crate::replace::AnyPolicy::TwoQ($p) => $body,
-            $crate::replace::AnyPolicy::S3Fifo($p) => $body,
-            $crate::replace::AnyPolicy::LinuxTwoList($p) => $body,
-            $crate::replace::AnyPolicy::Car($p) => $body,
-            $crate::replace::AnyPolicy::Lru2($p) => $body,
-            $crate::replace::AnyPolicy::Lirs($p) => $body,
-            $crate::replace::AnyPolicy::ClockPro($p) => $body,
-            $crate::replace::AnyPolicy::WsClock($p) => $body,
-            $crate::replace::AnyPolicy::Esc($p) => $body,
-            $crate::replace::AnyPolicy::Nru($p) => $body,
-            $crate::replace::AnyPolicy::Nfu($p) => $body,
-            $crate::replace::AnyPolicy::Aging($p) => $body,
-            $crate::replace::AnyPolicy::WorkingSet($p) => $body,
-            $crate::replace::AnyPolicy::Mglru($p) => $body,
-        }
-    };
-}
-
-impl Policy for AnyPolicy {
-    fn capacity(&self) -> usize {
-        with_policy!(self, p => p.capacity())
-    }
-    fn len(&self) -> usize {
-        with_policy!(self, p => p.len())
-    }
-    fn contains(&self, page: Page) -> bool {
-        with_policy!(self, p => p.contains(page))
-    }
-    fn access(&mut self, page: Page, write: bool) -> Outcome {
-        with_policy!(self, p => p.access(page, write))
-    }
-    fn remove(&mut self, page: Page) -> Option<Evicted> {
-        with_policy!(self, p => p.remove(page))
-    }
-    fn resident(&self, out: &mut Vec<Page>) {
-        with_policy!(self, p => p.resident(out))
     }
 }
 
@@ -447,7 +424,7 @@ pub fn simulate_kind(
         Vec::new()
     };
     let mut any = AnyPolicy::new(kind, frames, &pages, seed)?;
-    Ok(with_policy!(&mut any, p => simulate(p, refs.iter().copied())))
+    Ok(any.simulate(refs.iter().copied()))
 }
 
 fn check_frames(frames: usize) -> Result<(), ReplaceError> {

@@ -58,6 +58,9 @@ impl Nru {
     }
 }
 
+/// A kernel reclaims with it through the provided methods (spare pages for free frames).
+impl super::Reclaim for Nru {}
+
 impl Policy for Nru {
     fn capacity(&self) -> usize {
         self.cap

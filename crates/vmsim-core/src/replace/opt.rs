@@ -52,6 +52,9 @@ impl Opt {
     }
 }
 
+/// A kernel reclaims with it through the provided methods (spare pages for free frames).
+impl super::Reclaim for Opt {}
+
 impl Policy for Opt {
     fn capacity(&self) -> usize {
         self.cap

@@ -4,7 +4,7 @@
 //! once warm (an index-linked arena, [`super::dlist`]).
 
 use super::dlist::Lists;
-use super::{check_frames, Evicted, Outcome, Page, Policy, ReplaceError};
+use super::{check_frames, Evicted, Outcome, Page, Policy, Reclaim, ReplaceError, Spare, Victim};
 
 /// A single ordered list. `MOVE_ON_HIT`: a hit moves the page to the front. `EVICT_NEWEST`:
 /// the victim is the front (most recent) page instead of the back (oldest).
@@ -65,5 +65,43 @@ impl<const MOVE_ON_HIT: bool, const EVICT_NEWEST: bool> Policy
     }
     fn resident(&self, out: &mut Vec<Page>) {
         self.lists.pages_oldest_first(0, out);
+    }
+}
+
+/// The kernel form: the list is the kernel's queue of frames, and A bits are never read (FIFO
+/// ignores references; exact LRU and MRU hear of every access instead).
+impl<const MOVE_ON_HIT: bool, const EVICT_NEWEST: bool> Reclaim
+    for Ordered<MOVE_ON_HIT, EVICT_NEWEST>
+{
+    fn every_access(&self) -> bool {
+        MOVE_ON_HIT
+    }
+    fn bounded(&self) -> bool {
+        false
+    }
+    fn admit(&mut self, page: Page, _spare: &mut Spare) {
+        match self.lists.find(page) {
+            Some(i) => self.lists.move_front(i, 0),
+            None => {
+                self.lists.push_front(0, page, false, true);
+            }
+        }
+    }
+    #[inline]
+    fn touch(&mut self, page: Page) {
+        if let (true, Some(i)) = (MOVE_ON_HIT, self.lists.find(page)) {
+            self.lists.move_front(i, 0);
+        }
+    }
+    fn victim<Y: FnMut(Page) -> bool>(&mut self, _spare: &mut Spare, _young: Y) -> Victim {
+        let v = if EVICT_NEWEST {
+            self.lists.front(0)
+        } else {
+            self.lists.back(0)
+        };
+        Victim {
+            page: v.map(|i| self.lists.remove(i).page),
+            scanned: 1,
+        }
     }
 }

@@ -47,6 +47,9 @@ impl<R: RngCore> Random<R> {
     }
 }
 
+/// A kernel reclaims with it through the provided methods (spare pages for free frames).
+impl<R: RngCore> super::Reclaim for Random<R> {}
+
 impl<R: RngCore> Policy for Random<R> {
     fn capacity(&self) -> usize {
         self.cap

@@ -67,6 +67,9 @@ impl S3Fifo {
     }
 }
 
+/// A kernel reclaims with it through the provided methods (spare pages for free frames).
+impl super::Reclaim for S3Fifo {}
+
 impl Policy for S3Fifo {
     fn capacity(&self) -> usize {
         self.cap

@@ -44,6 +44,9 @@ impl Sieve {
     }
 }
 
+/// A kernel reclaims with it through the provided methods (spare pages for free frames).
+impl super::Reclaim for Sieve {}
+
 impl Policy for Sieve {
     fn capacity(&self) -> usize {
         self.cap

@@ -56,6 +56,9 @@ impl TwoQ {
     }
 }
 
+/// A kernel reclaims with it through the provided methods (spare pages for free frames).
+impl super::Reclaim for TwoQ {}
+
 impl Policy for TwoQ {
     fn capacity(&self) -> usize {
         self.cap

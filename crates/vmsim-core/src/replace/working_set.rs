@@ -133,6 +133,9 @@ impl WorkingSet {
     }
 }
 
+/// A kernel reclaims with it through the provided methods (spare pages for free frames).
+impl super::Reclaim for WorkingSet {}
+
 impl Policy for WorkingSet {
     fn capacity(&self) -> usize {
         self.ring.capacity()

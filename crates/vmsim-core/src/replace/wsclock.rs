@@ -91,6 +91,9 @@ impl WsClock {
     }
 }
 
+/// A kernel reclaims with it through the provided methods (spare pages for free frames).
+impl super::Reclaim for WsClock {}
+
 impl Policy for WsClock {
     fn capacity(&self) -> usize {
         self.ring.capacity()

@@ -14,7 +14,8 @@
 //! - `memory.rs`: the fault handler and unmapping of pages;
 //! - `rmap.rs`: resident frames and who maps them; `page_alloc.rs`: allocation and watermarks;
 //! - `filemap.rs`: the page cache; `swap_state.rs`, `swapfile.rs`: the swap cache and device;
-//! - `vmscan.rs`, `reclaim.rs`: reclaim and its policies; `oom_kill.rs`: the OOM killer;
+//! - `vmscan.rs`: reclaim, with any policy of `replace/` (`replace/reclaim.rs`); `oom_kill.rs`:
+//!   the OOM killer;
 //! - `huge_memory.rs`: transparent huge pages; `tlb.rs`: shootdowns; `vmstat.rs`: counters.
 //!
 //! Anonymous pages that are swapped out keep their place in the page table as a non-present
@@ -33,7 +34,6 @@ mod mmap;
 mod mprotect;
 mod oom_kill;
 mod page_alloc;
-pub mod reclaim;
 mod rmap;
 mod swap_state;
 pub mod swapfile;
@@ -42,7 +42,6 @@ mod vmscan;
 mod vmstat;
 
 pub use mmap::MmapRequest;
-pub use reclaim::ReclaimPolicy;
 pub use vmstat::{KernelStats, ProcMemory, ProcStats};
 
 use super::va_range::RangeError;
@@ -54,12 +53,12 @@ use crate::event::{Fault, Resolution};
 use crate::mmu::Mmu;
 use crate::phys::PhysMem;
 use crate::radix::{Geometry, RadixTable};
+use crate::replace::{ReclaimPolicy, Reclaimer};
 use crate::tlb::Pcid;
 use filemap::PageCache;
 use mm_types::Processes;
 use oom_kill::OomKiller;
 use page_alloc::Watermarks;
-use reclaim::Reclaimer;
 use rmap::Rmap;
 use serde::Serialize;
 use swapfile::SwapDevice;
@@ -83,7 +82,7 @@ pub struct LinuxConfig {
 impl Default for LinuxConfig {
     fn default() -> Self {
         LinuxConfig {
-            policy: ReclaimPolicy::TwoList,
+            policy: ReclaimPolicy::TWO_LIST,
             swap_pages: 0,
             swap_readahead: 8,
             file_readahead: 32,
@@ -103,7 +102,7 @@ pub struct LinuxKernel {
     page_cache: PageCache,
     /// Swap slots and the swap cache's index (`swapfile.rs`).
     swap: SwapDevice,
-    /// The reclaim policy's lists (`reclaim.rs`).
+    /// The reclaim policy (`replace/reclaim.rs`).
     reclaim: Reclaimer,
     /// When reclaim starts and where it stops (`page_alloc.rs`).
     wmark: Watermarks,
@@ -145,7 +144,11 @@ impl LinuxKernel {
             rmap: Rmap::default(),
             page_cache: PageCache::new(),
             swap: SwapDevice::new(cfg.swap_pages),
-            reclaim: Reclaimer::new(cfg.policy),
+            reclaim: Reclaimer::new(
+                cfg.policy,
+                usize::try_from(total_frames).unwrap_or(usize::MAX).max(1),
+            )
+            .expect("at least one frame"),
             wmark: Watermarks::new(total_frames),
             oom: OomKiller::default(),
             stats: KernelStats::default(),

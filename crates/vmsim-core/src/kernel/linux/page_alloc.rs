@@ -2,12 +2,12 @@
 //! `__alloc_pages_slowpath`: below the low watermark an allocation reclaims directly up to the
 //! high one, and when nothing can be reclaimed it calls the OOM killer.
 
-use super::reclaim::Reclaimer;
 use super::rmap::{Frame, FrameUse, Rmap};
 use super::LinuxKernel;
 use crate::kernel::{KernelError, Pid};
 use crate::mmu::Mmu;
 use crate::phys::PhysMem;
+use crate::replace::Reclaimer;
 
 /// Free frames below which reclaim starts, and the level it reclaims to.
 #[derive(Debug, Clone, Copy)]

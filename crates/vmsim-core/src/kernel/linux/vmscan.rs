@@ -1,6 +1,7 @@
 //! Page reclaim, as mm/vmscan.c's `shrink_node` (reclaim to a target), `shrink_folio_list`
 //! with `try_to_unmap` and `pageout` (evict one frame) and `kswapd` (reclaim between
-//! accesses): the policy in `reclaim.rs` picks victims, this file takes them away.
+//! accesses): the policy (any of `replace/`, through `replace/reclaim.rs`) picks victims, this
+//! file takes them away.
 
 use super::rmap::{try_to_unmap, FrameUse};
 use super::swap_state::{swap_pte, swap_slot};
