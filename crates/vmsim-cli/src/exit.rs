@@ -54,22 +54,22 @@ pub fn finish(result: anyhow::Result<()>) -> ExitCode {
             }
         },
         Err(e) => {
-            let broken = e
-                .downcast_ref::<std::io::Error>()
-                .map(|io| io.kind())
-                .or_else(|| {
-                    e.downcast_ref::<serde_json::Error>()
-                        .and_then(|j| j.io_error_kind())
-                });
-            if broken == Some(std::io::ErrorKind::BrokenPipe) {
+            // A closed output pipe (`| head`) ends the command quietly, wherever in the chain
+            // of causes the I/O error sits.
+            let broken = e.chain().any(|c| {
+                let kind = c
+                    .downcast_ref::<std::io::Error>()
+                    .map(|io| io.kind())
+                    .or_else(|| {
+                        c.downcast_ref::<serde_json::Error>()
+                            .and_then(|j| j.io_error_kind())
+                    });
+                kind == Some(std::io::ErrorKind::BrokenPipe)
+            });
+            if broken {
                 return ExitCode::SUCCESS;
             }
-            // One line: the chain of causes joined by ": ".
-            let msg = e
-                .chain()
-                .map(|c| c.to_string())
-                .collect::<Vec<_>>()
-                .join(": ");
+            let msg = one_line(&e);
             eprintln!("vmsim: {msg}");
             if e.downcast_ref::<UsageError>().is_some() {
                 ExitCode::from(2)
@@ -77,5 +77,48 @@ pub fn finish(result: anyhow::Result<()>) -> ExitCode {
                 ExitCode::from(1)
             }
         }
+    }
+}
+
+/// The chain of causes joined by ": ", one line. A cause whose text the message already ends
+/// with is not repeated: library errors both say their cause and expose it as `source()`.
+fn one_line(e: &anyhow::Error) -> String {
+    let mut msg = String::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if msg.is_empty() {
+            msg = text;
+        } else if !msg.ends_with(&text) {
+            msg.push_str(": ");
+            msg.push_str(&text);
+        }
+    }
+    msg
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("mmu.l2: {source}")]
+    struct Outer {
+        #[source]
+        source: Inner,
+    }
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("array 0: ways must be at least 1")]
+    struct Inner;
+
+    #[test]
+    fn a_cause_the_message_already_says_is_not_repeated() {
+        let e = anyhow::Error::new(Outer { source: Inner }).context("my.toml");
+        assert_eq!(
+            one_line(&e),
+            "my.toml: mmu.l2: array 0: ways must be at least 1"
+        );
+        let io = anyhow::Error::new(std::io::Error::other("disk full")).context("cannot write x");
+        assert_eq!(one_line(&io), "cannot write x: disk full");
     }
 }

@@ -5,6 +5,7 @@
 use crate::addr::{PageSize, PagingMode};
 use crate::mmu::MmuConfig;
 use crate::radix::{Geometry, GeometryError};
+use crate::tlb::TlbConfigError;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
@@ -115,9 +116,42 @@ pub enum ConfigError {
         /// What is wrong.
         message: String,
     },
-    /// The values do not describe a machine.
-    #[error("{0}")]
-    Invalid(String),
+    /// No CPUs, or more than the model supports.
+    #[error("cpus must be between 1 and {MAX_CPUS}, not {0}")]
+    Cpus(u16),
+    /// The kernel's page size is not one the paging mode can map.
+    #[error("page_size {0} is not a leaf size of this paging mode")]
+    PageSize(PageSize),
+    /// Less memory than two pages.
+    #[error("memory ({}) must hold at least two pages", format_bytes(*.0))]
+    MemoryTooSmall(u64),
+    /// A physical-address width x86-64 does not have.
+    #[error("mmu.maxphyaddr {0} is outside 32..=52")]
+    MaxPhyAddr(u8),
+    /// Frames above 2^MAXPHYADDR: their numbers have no encoding in an entry.
+    #[error(
+        "memory ({}) is more than the {} that mmu.maxphyaddr = {maxphyaddr} can address",
+        format_bytes(*.memory),
+        format_bytes(1u64 << .maxphyaddr)
+    )]
+    MemoryAboveMaxPhyAddr {
+        /// The memory asked for.
+        memory: u64,
+        /// The address width.
+        maxphyaddr: u8,
+    },
+    /// A TLB level that is not hardware.
+    #[error("mmu.{level}: {source}")]
+    Tlb {
+        /// `l1i`, `l1d` or `l2`.
+        level: &'static str,
+        /// What is wrong with it.
+        #[source]
+        source: TlbConfigError,
+    },
+    /// A teaching geometry that does not add up.
+    #[error("paging: {0}")]
+    Geometry(#[source] GeometryError),
     /// No preset of that name.
     #[error("unknown preset `{0}` (see `vmsim presets`)")]
     UnknownPreset(String),
@@ -148,47 +182,33 @@ impl MachineConfig {
     /// geometries are valid, there is at least one CPU and some memory.
     pub fn validate(&self) -> Result<(), ConfigError> {
         if !(1..=MAX_CPUS).contains(&self.cpus) {
-            return Err(ConfigError::Invalid(format!(
-                "cpus must be between 1 and {MAX_CPUS}, not {}",
-                self.cpus
-            )));
+            return Err(ConfigError::Cpus(self.cpus));
         }
         let geom = self.geometry()?;
         if geom.level_for(self.page_size).is_none() {
-            return Err(ConfigError::Invalid(format!(
-                "page_size {} is not a leaf size of this paging mode",
-                self.page_size
-            )));
+            return Err(ConfigError::PageSize(self.page_size));
         }
         if self.memory < 2 * self.page_size.bytes() {
-            return Err(ConfigError::Invalid(format!(
-                "memory ({}) must hold at least two pages",
-                format_bytes(self.memory)
-            )));
+            return Err(ConfigError::MemoryTooSmall(self.memory));
         }
         if !(32..=52).contains(&self.mmu.maxphyaddr) {
-            return Err(ConfigError::Invalid(format!(
-                "mmu.maxphyaddr {} is outside 32..=52",
-                self.mmu.maxphyaddr
-            )));
+            return Err(ConfigError::MaxPhyAddr(self.mmu.maxphyaddr));
         }
         // A frame above 2^MAXPHYADDR has no encoding in an entry's address field.
         if self.memory > 1u64 << self.mmu.maxphyaddr {
-            return Err(ConfigError::Invalid(format!(
-                "memory ({}) is more than the {} that mmu.maxphyaddr = {} can address",
-                format_bytes(self.memory),
-                format_bytes(1u64 << self.mmu.maxphyaddr),
-                self.mmu.maxphyaddr
-            )));
+            return Err(ConfigError::MemoryAboveMaxPhyAddr {
+                memory: self.memory,
+                maxphyaddr: self.mmu.maxphyaddr,
+            });
         }
-        for (name, t) in [
+        for (level, t) in [
             ("l1i", &self.mmu.l1i),
             ("l1d", &self.mmu.l1d),
             ("l2", &self.mmu.l2),
         ] {
             if let Some(t) = t {
-                crate::tlb::Tlb::new(t, 0)
-                    .map_err(|e| ConfigError::Invalid(format!("mmu.{name}: {e}")))?;
+                // Checked without building: a CPU builds its TLBs when it first runs.
+                crate::tlb::Tlb::check(t).map_err(|source| ConfigError::Tlb { level, source })?;
             }
         }
         Ok(())
@@ -202,8 +222,9 @@ impl MachineConfig {
                 va_bits,
                 page_size,
                 level_bits,
-            } => Geometry::teaching(*va_bits, *page_size, level_bits)
-                .map_err(|e: GeometryError| ConfigError::Invalid(format!("paging: {e}"))),
+            } => {
+                Geometry::teaching(*va_bits, *page_size, level_bits).map_err(ConfigError::Geometry)
+            }
         }
     }
 
@@ -282,7 +303,9 @@ mod tests {
         );
         let big = "name = \"x\"\nmemory = \"1000000000G\"\n";
         match MachineConfig::from_toml(big) {
-            Err(ConfigError::Invalid(m)) => assert!(m.contains("mmu.maxphyaddr = 52"), "{m}"),
+            Err(e @ ConfigError::MemoryAboveMaxPhyAddr { maxphyaddr: 52, .. }) => {
+                assert!(e.to_string().contains("mmu.maxphyaddr = 52"), "{e}")
+            }
             other => panic!("{other:?}"),
         }
         let narrow = "name = \"x\"\nmemory = \"8G\"\n[mmu]\nmaxphyaddr = 32\n";

@@ -119,7 +119,10 @@ impl<K: Kernel> Machine<K> {
         let cpus = (0..cfg.cpus)
             .map(|i| Mmu::new(i, geom, &cfg.mmu, cfg.seed))
             .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| ConfigError::Invalid(e.to_string()))?;
+            .map_err(|source| ConfigError::Tlb {
+                level: "tlb",
+                source,
+            })?;
         Ok(Machine {
             running: vec![None; cpus.len()],
             pcid_owner: vec![vec![None; 4096]; cpus.len()],

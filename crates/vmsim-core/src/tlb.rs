@@ -107,40 +107,38 @@ struct RawArrayConfig {
 }
 
 impl TryFrom<RawArrayConfig> for TlbArrayConfig {
-    type Error = String;
-    fn try_from(r: RawArrayConfig) -> Result<Self, String> {
+    type Error = ArrayError;
+    fn try_from(r: RawArrayConfig) -> Result<Self, ArrayError> {
         let c = TlbArrayConfig {
             sets: r.sets,
             ways: r.ways,
             page_sizes: r.page_sizes,
             replacement: r.replacement,
         };
-        check_array(0, &c).map_err(|e| {
-            // The position in the list is the line's business; say what is wrong.
-            e.to_string().trim_start_matches("array 0: ").to_string()
-        })?;
+        // The position in the list is the line's business (serde names it): say what is wrong.
+        c.check()?;
         Ok(c)
     }
 }
 
-fn check_array(i: usize, a: &TlbArrayConfig) -> Result<(), TlbConfigError> {
-    if a.ways == 0 {
-        return Err(TlbConfigError::ZeroWays { array: i });
+impl TlbArrayConfig {
+    /// Whether this is an array vmsim can simulate.
+    pub fn check(&self) -> Result<(), ArrayError> {
+        if self.ways == 0 {
+            return Err(ArrayError::ZeroWays);
+        }
+        if !self.sets.is_power_of_two() {
+            return Err(ArrayError::SetsNotPowerOfTwo { sets: self.sets });
+        }
+        let entries = self.sets as u64 * self.ways as u64;
+        if entries > 1 << 20 {
+            return Err(ArrayError::TooLarge { entries });
+        }
+        if self.page_sizes.is_empty() {
+            return Err(ArrayError::NoPageSizes);
+        }
+        Ok(())
     }
-    if !a.sets.is_power_of_two() {
-        return Err(TlbConfigError::SetsNotPowerOfTwo {
-            array: i,
-            sets: a.sets,
-        });
-    }
-    let entries = a.sets as u64 * a.ways as u64;
-    if entries > 1 << 20 {
-        return Err(TlbConfigError::TooLarge { array: i, entries });
-    }
-    if a.page_sizes.is_empty() {
-        return Err(TlbConfigError::NoPageSizes { array: i });
-    }
-    Ok(())
 }
 
 /// One TLB level: its arrays.
@@ -154,33 +152,14 @@ pub struct TlbConfig {
 /// A TLB description that does not describe hardware.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum TlbConfigError {
-    /// Sets must be a power of two (the index is low VPN bits).
-    #[error("array {array}: sets = {sets} is not a power of two")]
-    SetsNotPowerOfTwo {
-        /// Array index.
+    /// One array is not one vmsim can simulate.
+    #[error("array {array}: {problem}")]
+    Array {
+        /// Its index in the level's list.
         array: usize,
-        /// The value.
-        sets: u32,
-    },
-    /// Zero ways.
-    #[error("array {array}: ways must be at least 1")]
-    ZeroWays {
-        /// Array index.
-        array: usize,
-    },
-    /// Too many entries to simulate.
-    #[error("array {array}: {entries} entries is more than the 2^20 supported")]
-    TooLarge {
-        /// Array index.
-        array: usize,
-        /// sets × ways.
-        entries: u64,
-    },
-    /// No page sizes.
-    #[error("array {array}: page_sizes is empty")]
-    NoPageSizes {
-        /// Array index.
-        array: usize,
+        /// What is wrong with it.
+        #[source]
+        problem: ArrayError,
     },
     /// A page size cached by two arrays of one level.
     #[error("page size {0} is listed in two arrays of one TLB level")]
@@ -188,6 +167,29 @@ pub enum TlbConfigError {
     /// No arrays.
     #[error("a TLB level needs at least one array")]
     NoArrays,
+}
+
+/// What is wrong with one TLB array's geometry.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum ArrayError {
+    /// Sets must be a power of two (the index is low VPN bits).
+    #[error("sets = {sets} is not a power of two")]
+    SetsNotPowerOfTwo {
+        /// The value.
+        sets: u32,
+    },
+    /// Zero ways.
+    #[error("ways must be at least 1")]
+    ZeroWays,
+    /// Too many entries to simulate.
+    #[error("{entries} entries is more than the 2^20 supported")]
+    TooLarge {
+        /// sets × ways.
+        entries: u64,
+    },
+    /// No page sizes.
+    #[error("page_sizes is empty")]
+    NoPageSizes,
 }
 
 /// Where a hit was found.
@@ -703,7 +705,8 @@ impl Tlb {
         }
         let mut by_shift = [NONE; 41];
         for (i, a) in cfg.arrays.iter().enumerate() {
-            check_array(i, a)?;
+            a.check()
+                .map_err(|problem| TlbConfigError::Array { array: i, problem })?;
             for s in &a.page_sizes {
                 let slot = &mut by_shift[s.shift() as usize];
                 if *slot != NONE {
@@ -1096,11 +1099,17 @@ mod tests {
     fn config_errors() {
         assert_eq!(
             Tlb::new(&cfg(3, 4, Replacement::Lru), 0).unwrap_err(),
-            TlbConfigError::SetsNotPowerOfTwo { array: 0, sets: 3 }
+            TlbConfigError::Array {
+                array: 0,
+                problem: ArrayError::SetsNotPowerOfTwo { sets: 3 }
+            }
         );
         assert_eq!(
             Tlb::new(&cfg(4, 0, Replacement::Lru), 0).unwrap_err(),
-            TlbConfigError::ZeroWays { array: 0 }
+            TlbConfigError::Array {
+                array: 0,
+                problem: ArrayError::ZeroWays
+            }
         );
         let mut c = cfg(4, 4, Replacement::Lru);
         c.arrays.push(c.arrays[0].clone());

@@ -97,8 +97,8 @@ impl TryFrom<NumRepr> for Num {
 struct ProtArg(Prot);
 
 impl TryFrom<String> for ProtArg {
-    type Error = String;
-    fn try_from(s: String) -> Result<Self, String> {
+    type Error = vmsim_core::kernel::vma::ProtError;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
         Prot::from_letters(&s).map(ProtArg)
     }
 }

@@ -19,42 +19,70 @@ pub enum Location {
 }
 
 /// A trace could not be read or written.
-#[derive(Debug, Error)]
+#[derive(Debug)]
 pub struct TraceError {
     /// The file name (or `<stdin>`, or the built-in trace's name).
     pub source_name: String,
     /// Where.
     pub location: Location,
     /// What is wrong.
-    pub message: String,
+    pub problem: TraceProblem,
+}
+
+/// What is wrong with a trace.
+#[derive(Debug, Error)]
+pub enum TraceProblem {
+    /// Reading or writing failed.
+    #[error("{0}")]
+    Io(#[source] std::io::Error),
+    /// The bytes are not a trace of its format, or hold an access no machine can make.
+    #[error("{0}")]
+    Malformed(String),
 }
 
 impl TraceError {
-    /// An error at `location` of `source_name`.
+    /// Malformed content at `location` of `source_name`.
     pub fn new(source_name: &str, location: Location, message: impl Into<String>) -> Self {
         TraceError {
             source_name: source_name.to_string(),
             location,
-            message: message.into(),
+            problem: TraceProblem::Malformed(message.into()),
         }
     }
 
-    /// An I/O failure (its message is kept; the error itself is not needed by callers).
+    /// An I/O failure at `location` of `source_name`; the error stays reachable as `source()`.
     pub fn io(source_name: &str, location: Location, e: std::io::Error) -> Self {
-        Self::new(source_name, location, e.to_string())
+        TraceError {
+            source_name: source_name.to_string(),
+            location,
+            problem: TraceProblem::Io(e),
+        }
+    }
+
+    /// The I/O error behind this one, if it is one (a closed pipe, a full disk).
+    pub fn io_error(&self) -> Option<&std::io::Error> {
+        match &self.problem {
+            TraceProblem::Io(e) => Some(e),
+            TraceProblem::Malformed(_) => None,
+        }
+    }
+}
+
+impl std::error::Error for TraceError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.io_error().map(|e| e as _)
     }
 }
 
 impl fmt::Display for TraceError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (name, what) = (&self.source_name, &self.problem);
         match self.location {
-            Location::None => write!(f, "{}: {}", self.source_name, self.message),
-            Location::Line(l) => write!(f, "{}:{l}: {}", self.source_name, self.message),
-            Location::Record { index, offset } => write!(
-                f,
-                "{}: record {index} (byte {offset}): {}",
-                self.source_name, self.message
-            ),
+            Location::None => write!(f, "{name}: {what}"),
+            Location::Line(l) => write!(f, "{name}:{l}: {what}"),
+            Location::Record { index, offset } => {
+                write!(f, "{name}: record {index} (byte {offset}): {what}")
+            }
         }
     }
 }

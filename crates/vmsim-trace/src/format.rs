@@ -99,14 +99,17 @@ impl fmt::Display for Format {
     }
 }
 
+/// A name that is not a trace format.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown trace format `{0}` (expected text, lackey, vmt, pages or pgt)")]
+pub struct UnknownFormat(pub String);
+
 impl FromStr for Format {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
+    type Err = UnknownFormat;
+    fn from_str(s: &str) -> Result<Self, UnknownFormat> {
         Format::ALL
             .into_iter()
             .find(|f| f.name() == s)
-            .ok_or_else(|| {
-                format!("unknown trace format `{s}` (expected text, lackey, vmt, pages or pgt)")
-            })
+            .ok_or_else(|| UnknownFormat(s.to_string()))
     }
 }

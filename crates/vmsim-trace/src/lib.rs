@@ -29,9 +29,9 @@ pub mod text;
 pub mod vmt;
 pub mod writer;
 
-pub use error::TraceError;
-pub use format::Format;
+pub use error::{TraceError, TraceProblem};
+pub use format::{Format, UnknownFormat};
 pub use pages::PageRef;
-pub use reader::{AddressCheck, TraceReader};
+pub use reader::{AddressCheck, AddressError, TraceReader};
 pub use record::Record;
 pub use writer::TraceWriter;

@@ -79,37 +79,100 @@ impl AddressCheck {
     /// size less one. Whatever the rule, an access that runs past the top of the 64-bit address
     /// space (and would wrap to page 0) is refused.
     #[inline]
-    pub fn check(self, r: &Record) -> Result<(), String> {
+    pub fn check(self, r: &Record) -> Result<(), AddressError> {
         let a = r.addr.as_u64();
         let size = u64::from(r.size.max(1));
         let Some(last) = a.checked_add(size - 1) else {
-            return Err(format!(
-                "the {size}-byte access at {a:#x} runs past the end of the 64-bit address space"
-            ));
+            return Err(AddressError::Wraps { addr: a, size });
         };
         match self {
             AddressCheck::Any => Ok(()),
-            AddressCheck::Canonical(bits) if !r.addr.is_canonical(bits) => Err(format!(
-                "address {a:#x} is not canonical for {bits}-bit virtual addresses"
-            )),
+            AddressCheck::Canonical(bits) if !r.addr.is_canonical(bits) => {
+                Err(AddressError::NotCanonical { addr: a, bits })
+            }
             AddressCheck::Canonical(bits)
                 if bits < 64 && (!is_canonical(last, bits) || (a ^ last) >> 63 != 0) =>
             {
-                Err(format!(
-                    "the {size}-byte access at {a:#x} runs past the last canonical address for \
-                     {bits}-bit virtual addresses (to {last:#x})"
-                ))
+                Err(AddressError::LeavesCanonical {
+                    addr: a,
+                    size,
+                    last,
+                    bits,
+                })
             }
-            AddressCheck::Width(bits) if bits < 64 && a >> bits != 0 => Err(format!(
-                "address {a:#x} does not fit in {bits}-bit virtual addresses"
-            )),
-            AddressCheck::Width(bits) if bits < 64 && last >> bits != 0 => Err(format!(
-                "the {size}-byte access at {a:#x} runs past the end of {bits}-bit virtual \
-                 addresses (to {last:#x})"
-            )),
+            AddressCheck::Width(bits) if bits < 64 && a >> bits != 0 => {
+                Err(AddressError::TooWide { addr: a, bits })
+            }
+            AddressCheck::Width(bits) if bits < 64 && last >> bits != 0 => {
+                Err(AddressError::RunsPastWidth {
+                    addr: a,
+                    size,
+                    last,
+                    bits,
+                })
+            }
             _ => Ok(()),
         }
     }
+}
+
+/// A record whose bytes a machine cannot address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum AddressError {
+    /// The access runs past 2^64 (it would wrap to page 0).
+    #[error("the {size}-byte access at {addr:#x} runs past the end of the 64-bit address space")]
+    Wraps {
+        /// First byte.
+        addr: u64,
+        /// Bytes.
+        size: u64,
+    },
+    /// The address is not canonical (the processor would raise #GP).
+    #[error("address {addr:#x} is not canonical for {bits}-bit virtual addresses")]
+    NotCanonical {
+        /// The address.
+        addr: u64,
+        /// Implemented bits.
+        bits: u8,
+    },
+    /// The access starts canonical and runs into the hole.
+    #[error(
+        "the {size}-byte access at {addr:#x} runs past the last canonical address for \
+         {bits}-bit virtual addresses (to {last:#x})"
+    )]
+    LeavesCanonical {
+        /// First byte.
+        addr: u64,
+        /// Bytes.
+        size: u64,
+        /// Last byte.
+        last: u64,
+        /// Implemented bits.
+        bits: u8,
+    },
+    /// The address is beyond a teaching machine's width.
+    #[error("address {addr:#x} does not fit in {bits}-bit virtual addresses")]
+    TooWide {
+        /// The address.
+        addr: u64,
+        /// Address width.
+        bits: u8,
+    },
+    /// The access runs past a teaching machine's last address.
+    #[error(
+        "the {size}-byte access at {addr:#x} runs past the end of {bits}-bit virtual \
+         addresses (to {last:#x})"
+    )]
+    RunsPastWidth {
+        /// First byte.
+        addr: u64,
+        /// Bytes.
+        size: u64,
+        /// Last byte.
+        last: u64,
+        /// Address width.
+        bits: u8,
+    },
 }
 
 /// Bytes read before a format is guessed when nothing decides it sooner.
@@ -280,10 +343,20 @@ impl TraceReader {
             buf.reserve(crate::lines::MAX_PER_LINE);
         }
         let c = self.check;
-        let check = |r: &PageRef| pages::to_record(r).and_then(|rec| c.check(&rec));
+        let check = |r: &PageRef| {
+            pages::to_record(r).and_then(|rec| c.check(&rec).map_err(|e| e.to_string()))
+        };
         match &mut self.inner {
-            Inner::Text(l) => l.fill(buf, |r| c.check(r), text::parse_line),
-            Inner::Lackey(l) => l.fill(buf, |r| c.check(r), lackey::parse_line),
+            Inner::Text(l) => l.fill(
+                buf,
+                |r| c.check(r).map_err(|e| e.to_string()),
+                text::parse_line,
+            ),
+            Inner::Lackey(l) => l.fill(
+                buf,
+                |r| c.check(r).map_err(|e| e.to_string()),
+                lackey::parse_line,
+            ),
             Inner::Vmt(v) => v.fill(buf, c),
             Inner::Pages(l) => {
                 reserve_like(&mut self.refs, buf);
@@ -298,7 +371,7 @@ impl TraceReader {
                 buf.clear();
                 for (i, r) in self.refs.iter().enumerate() {
                     let rec = pages::to_record(r)
-                        .and_then(|rec| c.check(&rec).map(|()| rec))
+                        .and_then(|rec| c.check(&rec).map(|()| rec).map_err(|e| e.to_string()))
                         .map_err(|m| p.error_at(p.decoded() - (n - i) as u64, m))?;
                     buf.push(rec);
                 }

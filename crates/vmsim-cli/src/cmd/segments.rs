@@ -119,7 +119,7 @@ fn parse_op(item: &str, names: &mut Vec<String>) -> Result<Op, String> {
         .filter(|(_, f)| f.starts_with(|c: char| c.is_ascii_alphabetic()))
     {
         let (from_seg, prot) = match from.split_once(':') {
-            Some((f, pr)) => (f, Some(Prot::from_letters(pr)?)),
+            Some((f, pr)) => (f, Some(Prot::from_letters(pr).map_err(|e| e.to_string())?)),
             None => (from, None),
         };
         return Ok(Op::Share {

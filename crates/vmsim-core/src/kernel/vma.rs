@@ -21,6 +21,11 @@ pub struct Prot {
     pub exec: bool,
 }
 
+/// Text that is not three protection letters.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("protection `{0}` is not of the form rwx, r--, rw-...")]
+pub struct ProtError(pub String);
+
 impl Prot {
     /// `rw-`.
     pub const RW: Prot = Prot {
@@ -48,16 +53,14 @@ impl Prot {
     };
 
     /// Parses the three letters [`Prot::letters`] writes (`r-x`, `rw-`, `---`...).
-    pub fn from_letters(s: &str) -> Result<Prot, String> {
+    pub fn from_letters(s: &str) -> Result<Prot, ProtError> {
         let b = s.as_bytes();
         if b.len() != 3
             || !matches!(b[0], b'r' | b'-')
             || !matches!(b[1], b'w' | b'-')
             || !matches!(b[2], b'x' | b'-')
         {
-            return Err(format!(
-                "protection `{s}` is not of the form rwx, r--, rw-..."
-            ));
+            return Err(ProtError(s.to_string()));
         }
         Ok(Prot {
             read: b[0] == b'r',
