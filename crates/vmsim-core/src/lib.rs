@@ -11,6 +11,7 @@ pub mod config;
 pub mod event;
 pub mod kernel;
 pub mod machine;
+pub mod memapi;
 pub mod mmu;
 pub mod phys;
 pub mod protection;

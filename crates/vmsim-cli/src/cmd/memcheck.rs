@@ -4,9 +4,9 @@
 use anyhow::{anyhow, Context, Result};
 use std::io::Write;
 use std::path::PathBuf;
-use vmsim_core::alloc::memcheck::{check, Report};
-use vmsim_core::alloc::memtrace::parse;
-use vmsim_core::alloc::process_heap::{HeapConfig, SysCall};
+use vmsim_core::memapi::memcheck::{check, Report};
+use vmsim_core::memapi::memtrace::parse;
+use vmsim_core::memapi::process_heap::{HeapConfig, SysCall};
 use vmsim_core::units::parse_bytes;
 
 /// The example trace, run when no file is given.

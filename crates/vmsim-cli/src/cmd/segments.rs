@@ -7,9 +7,9 @@ use anyhow::{Context, Result};
 use std::io::Write;
 use std::path::PathBuf;
 use vmsim_core::alloc::freelist::Fit;
+use vmsim_core::alloc::segment_memory::{Owner, Region, SegmentMemory};
+use vmsim_core::kernel::contiguous::{generate, ContiguousOs, Mode, Op, Outcome, SEGMENT_NAMES};
 use vmsim_core::kernel::vma::Prot;
-use vmsim_core::translate::contiguous::{generate, ContiguousOs, Mode, Op, Outcome, SEGMENT_NAMES};
-use vmsim_core::translate::segment_memory::{Owner, Region, SegmentMemory};
 use vmsim_core::units::parse_bytes;
 
 /// Arguments of `vmsim segments`.

@@ -8,10 +8,8 @@
 pub mod buddy;
 pub mod freelist;
 pub mod ledger;
-pub mod memcheck;
-pub mod memtrace;
 pub mod metrics;
-pub mod process_heap;
+pub mod segment_memory;
 pub mod segregated;
 pub mod slab;
 pub mod workload;

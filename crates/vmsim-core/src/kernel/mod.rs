@@ -2,6 +2,7 @@
 //! fault handler. The [`Kernel`] trait is what the machine calls; the demand-zero kernel is the
 //! minimal one, and the full Linux-like model implements the same trait in its place.
 
+pub mod contiguous;
 pub mod demand_zero;
 pub mod layout;
 pub mod linux;

@@ -3,12 +3,10 @@
 
 pub mod base_bounds;
 pub mod byte_radix;
-pub mod contiguous;
 pub mod hashed;
 pub mod inverted;
 pub mod linear;
 pub mod radix;
-pub mod segment_memory;
 pub mod segmentation;
 
 use crate::access::AccessKind;

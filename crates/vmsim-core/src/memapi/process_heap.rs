@@ -10,7 +10,7 @@
 //! within the brk heap chunks come from a [`FreeList`] (best fit, address order, coalescing), an
 //! approximation of glibc's size-class bins that grows the top in the same way.
 
-use super::freelist::{Fit, FreeList, ListOrder};
+use crate::alloc::freelist::{Fit, FreeList, ListOrder};
 use serde::Serialize;
 use std::collections::BTreeMap;
 

@@ -837,7 +837,7 @@ pub fn check(trace: &Trace, config: HeapConfig) -> Report {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::alloc::memtrace::parse;
+    use crate::memapi::memtrace::parse;
     use proptest::prelude::*;
 
     fn run(text: &str) -> Report {

@@ -11,14 +11,14 @@
 //! shares from can. The region is freed with its last holder, and compaction moves it once
 //! and rewrites every holder's base register.
 
-use super::base_bounds::{BaseBounds, Layout};
-use super::segment_memory::{Compaction, Owner, Release, SegmentMemory};
-use super::segmentation::{Segment, Segmentation, Selector};
-use super::{Translate, TranslateFault};
 use crate::access::AccessKind;
 use crate::addr::{PhysAddr, VirtAddr};
 use crate::alloc::freelist::Fit;
+use crate::alloc::segment_memory::{Compaction, Owner, Release, SegmentMemory};
 use crate::kernel::vma::Prot;
+use crate::translate::base_bounds::{BaseBounds, Layout};
+use crate::translate::segmentation::{Segment, Segmentation, Selector};
+use crate::translate::{Translate, TranslateFault};
 use rand::{Rng, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
 use serde::Serialize;
