@@ -260,7 +260,7 @@ const EMPTY: TlbEntry = TlbEntry {
 /// 0..24; arrays have at most 2^20 entries). One word, so an `Option` of it comes back in
 /// registers and the hit path copies out only the fields it uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct SlotRef(u32);
+pub(crate) struct SlotRef(u32);
 
 impl SlotRef {
     #[inline]
@@ -742,7 +742,7 @@ impl Tlb {
     /// [`Tlb::lookup`] that says only where the entry is ([`Tlb::entry`] reads it): the
     /// per-access path.
     #[inline]
-    pub fn find(&mut self, va: VirtAddr, pcid: Pcid) -> Option<SlotRef> {
+    pub(crate) fn find(&mut self, va: VirtAddr, pcid: Pcid) -> Option<SlotRef> {
         // Both comparisons, and one branch on the pair: on the levels this serves (L2, and L1
         // under an observer) whether the PCID still matches depends on whether the level's
         // last lookup hit, which a scattered trace makes random, while the page almost never
@@ -757,7 +757,7 @@ impl Tlb {
     /// [`Tlb::find`] that returns the entry found: the L1 hit path, which needs nothing else
     /// and so reads the last hit's copy instead of indexing array and slot.
     #[inline]
-    pub fn find_entry(&mut self, va: VirtAddr, pcid: Pcid) -> Option<&TlbEntry> {
+    pub(crate) fn find_entry(&mut self, va: VirtAddr, pcid: Pcid) -> Option<&TlbEntry> {
         // Here the PCID nearly always matches (an L1 level) and the page is the branch.
         let h = &self.last_hit;
         if !(h.pcid == pcid.0 && va.vpn(h.entry.size) == h.entry.vpn) {
@@ -768,12 +768,12 @@ impl Tlb {
 
     /// The entry at `at`, which a lookup just returned.
     #[inline]
-    pub fn entry(&self, at: SlotRef) -> &TlbEntry {
+    pub(crate) fn entry(&self, at: SlotRef) -> &TlbEntry {
         &self.arrays[at.array()].slots[at.slot()]
     }
 
     /// Everything about the hit at `at`: entry, array, set and way.
-    pub fn hit(&self, at: SlotRef) -> TlbHit {
+    pub(crate) fn hit(&self, at: SlotRef) -> TlbHit {
         let a = &self.arrays[at.array()];
         let slot = at.slot();
         let entry = a.slots[slot];
@@ -812,7 +812,7 @@ impl Tlb {
     }
 
     /// The (array, page size, set) triples a lookup of `va` probes, in order.
-    pub fn probes(&self, va: VirtAddr) -> impl Iterator<Item = (u8, PageSize, u32)> + '_ {
+    pub(crate) fn probes(&self, va: VirtAddr) -> impl Iterator<Item = (u8, PageSize, u32)> + '_ {
         self.arrays.iter().enumerate().flat_map(move |(ai, a)| {
             a.sizes
                 .iter()
@@ -821,7 +821,7 @@ impl Tlb {
     }
 
     /// Whether some array caches pages of `size`.
-    pub fn holds(&self, size: PageSize) -> bool {
+    pub(crate) fn holds(&self, size: PageSize) -> bool {
         self.by_shift
             .get(size.shift() as usize)
             .is_some_and(|&a| a != NONE)
@@ -837,7 +837,7 @@ impl Tlb {
     /// [`Tlb::fill`] that only says whether a valid entry was evicted: the victim's slot, a
     /// likely cache miss in a big array, is not read for it.
     #[inline(always)]
-    pub fn fill_evicts(&mut self, e: TlbEntry) -> bool {
+    pub(crate) fn fill_evicts(&mut self, e: TlbEntry) -> bool {
         self.fill_with(e, |_| ()).is_some()
     }
 
