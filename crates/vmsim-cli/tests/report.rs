@@ -94,7 +94,14 @@ fn input_strings_are_escaped_in_the_html() {
 fn a_capped_opt_curve_says_so_and_comes_with_lru_over_the_same_prefix() {
     let (_, html) = report(
         "capped.html",
-        &["--limit", "50000", "--opt-refs", "1000", "--ws-window", "500"],
+        &[
+            "--limit",
+            "50000",
+            "--opt-refs",
+            "1000",
+            "--ws-window",
+            "500",
+        ],
     );
     let m = &embedded(&html)["pages"]["mrc"];
     assert_eq!(m["opt_capped"], true);
@@ -234,7 +241,9 @@ async fn the_report_renders_in_chromium_and_runs_no_input_as_script() {
             panic!("{why}: the browser tests need chromium and chromium-driver (.ci/run installs them)")
         }
         Err(why) => {
-            eprintln!("skipping the browser test: {why} (apt-get install chromium chromium-driver)");
+            eprintln!(
+                "skipping the browser test: {why} (apt-get install chromium chromium-driver)"
+            );
             return;
         }
     };
@@ -286,14 +295,22 @@ async fn the_report_renders_in_chromium_and_runs_no_input_as_script() {
     .await;
     let tip = tip.as_str().unwrap().to_string();
     assert!(tip.contains("frames") && tip.contains("LRU"), "{tip}");
-    eval(&c, "window.scrollTo(0, 0); document.getElementById('tip').hidden = true; return 0;").await;
+    eval(
+        &c,
+        "window.scrollTo(0, 0); document.getElementById('tip').hidden = true; return 0;",
+    )
+    .await;
     let png = c.screenshot().await.unwrap();
     std::fs::write(out_dir().join("report-builtin.png"), &png).unwrap();
 
     open(&c, &hostile_page).await;
     assert_clean(&c).await;
     assert_eq!(eval(&c, "return document.images.length;").await, json!(0));
-    let subtitle = eval(&c, "return document.getElementById('subtitle').textContent;").await;
+    let subtitle = eval(
+        &c,
+        "return document.getElementById('subtitle').textContent;",
+    )
+    .await;
     assert!(
         subtitle.as_str().unwrap().contains(HOSTILE),
         "the name is shown as text: {subtitle}"

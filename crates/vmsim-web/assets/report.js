@@ -436,18 +436,18 @@ function freeChart(r) {
     note("free", `No sample: the run was shorter than one window of ${int(r.thrashing.window_accesses)} accesses.`);
     return;
   }
-  const per = (r.thrashing.windows / ys.length) * r.thrashing.window_accesses;
-  const xs = ys.map((_, i) => (i + 1) * per);
-  const gib = Math.max(...ys) >= 4 * 1024 * 1024;
-  const scaled = ys.map((k) => k / (gib ? 1024 * 1024 : 1024));
+  const spacing = (r.thrashing.windows / ys.length) * r.thrashing.window_accesses;
+  const xs = ys.map((_, i) => (i + 1) * spacing);
+  const top = Math.max(...ys);
+  const [unit, per] = top >= 4 * 1024 * 1024 ? ["GiB", 1024 * 1024] : top >= 4 * 1024 ? ["MiB", 1024] : ["KiB", 1];
   const chart = lineChart({
     title: "Free memory over time",
-    series: [{ name: "free memory", xs, ys: scaled }],
+    series: [{ name: "free memory", xs, ys: ys.map((k) => k / per) }],
     xLabel: "accesses replayed",
-    yLabel: `free memory (${gib ? "GiB" : "MiB"})`,
+    yLabel: `free memory (${unit})`,
     yMin: 0,
     xTip: (v) => `after about ${int(v)} accesses`,
-    yTip: (v) => kib(v * (gib ? 1024 * 1024 : 1024)),
+    yTip: (v) => kib(v * per),
   });
   const thinned = ys.length < r.thrashing.windows ? `, thinned evenly to ${int(ys.length)} samples of ${int(r.thrashing.windows)} windows (down-sampled)` : "";
   place(

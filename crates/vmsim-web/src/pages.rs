@@ -115,7 +115,7 @@ impl Sampler {
     }
 
     fn offer(&mut self, t: u64, value: u64) {
-        if t % self.step != 0 {
+        if !t.is_multiple_of(self.step) {
             return;
         }
         self.at.push(t);
@@ -162,7 +162,9 @@ impl PageAnalysis {
     /// Reads `reader` (at most `options.limit` records) and analyses its pages.
     pub fn of_trace(mut reader: TraceReader, options: &PageOptions) -> Result<Self, WebError> {
         if options.ws_window == 0 {
-            return Err(WebError::Options("the working-set window must be at least 1"));
+            return Err(WebError::Options(
+                "the working-set window must be at least 1",
+            ));
         }
         let mut lru = LruStack::new();
         let mut prefix: Vec<u64> = Vec::new();

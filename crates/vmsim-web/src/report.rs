@@ -45,11 +45,10 @@ pub fn render(
         pages,
     };
     let json = script_json(&serde_json::to_string(&data)?);
-    Ok(fill(TEMPLATE, &[
-        ("STYLE", STYLE),
-        ("SCRIPT", SCRIPT),
-        ("DATA", &json),
-    ]))
+    Ok(fill(
+        TEMPLATE,
+        &[("STYLE", STYLE), ("SCRIPT", SCRIPT), ("DATA", &json)],
+    ))
 }
 
 /// JSON text made safe inside an HTML `<script>` element: `<`, `>` and `&` (which JSON
@@ -133,6 +132,9 @@ mod tests {
             assert!(!asset.contains("{{"), "a marker in an asset");
             assert!(!asset.to_ascii_lowercase().contains("</script"));
         }
-        assert!(!SCRIPT.contains("innerHTML"), "the script must not parse markup");
+        assert!(
+            !SCRIPT.contains("innerHTML"),
+            "the script must not parse markup"
+        );
     }
 }

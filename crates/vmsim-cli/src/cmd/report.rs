@@ -12,10 +12,12 @@ use vmsim_web::{PageAnalysis, PageOptions};
 
 /// Arguments of `vmsim report`.
 #[derive(clap::Args)]
-#[command(after_help = "Examples:\n  vmsim report -o report.html                 \
+#[command(
+    after_help = "Examples:\n  vmsim report -o report.html                 \
     # the built-in trace on the default machine (zen4)\n  \
     vmsim report app.vmt --preset skylake --ram 64M --swap 256M -o app.html\n  \
-    vmsim report big.pgt --opt-refs 500000 -o big.html   # OPT over the first 500 000 references")]
+    vmsim report big.pgt --opt-refs 500000 -o big.html   # OPT over the first 500 000 references"
+)]
 pub struct Args {
     /// Trace file (text, valgrind lackey, vmt or page formats). Without it, the built-in trace
     /// of a real program runs. It is read twice (the run, then its pages), so not stdin.
