@@ -295,9 +295,10 @@ async fn the_report_renders_in_chromium_and_runs_no_input_as_script() {
     .await;
     let tip = tip.as_str().unwrap().to_string();
     assert!(tip.contains("frames") && tip.contains("LRU"), "{tip}");
+    // The picture in the README: the miss-ratio curves and the working set.
     eval(
         &c,
-        "window.scrollTo(0, 0); document.getElementById('tip').hidden = true; return 0;",
+        "document.getElementById('tip').hidden = true; document.getElementById('mrc').scrollIntoView(); return 0;",
     )
     .await;
     let png = c.screenshot().await.unwrap();
