@@ -4,6 +4,7 @@
 //! Denning and Schwartz, "Properties of the Working-Set Model", CACM 1972).
 
 use rustc_hash::FxHashMap;
+use std::collections::VecDeque;
 
 /// Forward gaps of a trace, summarised so the mean working-set size is exact for every τ.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -45,26 +46,51 @@ impl WorkingSetCurve {
     }
 }
 
-/// |W(t, τ)| for every time t (window ending at and including reference t).
-pub fn size_over_time(pages: &[u64], tau: usize) -> Vec<usize> {
-    let mut counts: FxHashMap<u64, u32> = FxHashMap::default();
-    let mut out = Vec::with_capacity(pages.len());
-    for (t, &p) in pages.iter().enumerate() {
-        if tau > 0 {
-            *counts.entry(p).or_insert(0) += 1;
+/// |W(t, τ)| streaming, one reference at a time: the last τ pages and a count per distinct page
+/// among them, so memory is bounded by τ whatever the trace's length.
+#[derive(Debug, Clone, Default)]
+pub struct WindowedSet {
+    tau: usize,
+    window: VecDeque<u64>,
+    counts: FxHashMap<u64, u32>,
+}
+
+impl WindowedSet {
+    /// An empty window of `tau` references (a window of 0 is always empty).
+    pub fn new(tau: usize) -> Self {
+        WindowedSet {
+            tau,
+            window: VecDeque::with_capacity(tau.min(1 << 20)),
+            counts: FxHashMap::default(),
         }
-        if tau > 0 && t >= tau {
-            let old = pages[t - tau];
-            if let Some(c) = counts.get_mut(&old) {
-                *c -= 1;
-                if *c == 0 {
-                    counts.remove(&old);
+    }
+
+    /// References `page`; returns |W(t, τ)|, the distinct pages of the window ending at and
+    /// including this reference.
+    pub fn push(&mut self, page: u64) -> usize {
+        if self.tau == 0 {
+            return 0;
+        }
+        *self.counts.entry(page).or_insert(0) += 1;
+        self.window.push_back(page);
+        if self.window.len() > self.tau {
+            if let Some(old) = self.window.pop_front() {
+                if let Some(c) = self.counts.get_mut(&old) {
+                    *c -= 1;
+                    if *c == 0 {
+                        self.counts.remove(&old);
+                    }
                 }
             }
         }
-        out.push(counts.len());
+        self.counts.len()
     }
-    out
+}
+
+/// |W(t, τ)| for every time t (window ending at and including reference t).
+pub fn size_over_time(pages: &[u64], tau: usize) -> Vec<usize> {
+    let mut w = WindowedSet::new(tau);
+    pages.iter().map(|&p| w.push(p)).collect()
 }
 
 /// The fraction of times at which the working set of window `tau` exceeds `frames` pages.

@@ -21,6 +21,8 @@ pub(crate) struct Cli {
 enum Command {
     /// Replay a trace through a machine and print TLB, walk, fault and page-table statistics.
     Run(cmd::run::Args),
+    /// Write one self-contained HTML report of a run: summary, machine, charts (no network).
+    Report(cmd::report::Args),
     /// Translate addresses step by step: TLB sets, page-walk caches, entries, faults.
     Explain(cmd::explain::Args),
     /// List the built-in machine presets, or print one as TOML.
@@ -70,6 +72,7 @@ fn main() -> ExitCode {
     };
     let result = match cli.command {
         Command::Run(a) => cmd::run::run(a),
+        Command::Report(a) => cmd::report::run(a),
         Command::Explain(a) => cmd::explain::run(a),
         Command::Presets(a) => cmd::presets::run(a),
         Command::Convert(a) => cmd::convert::run(a),

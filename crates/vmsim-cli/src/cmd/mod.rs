@@ -14,6 +14,7 @@ pub mod policy;
 pub mod presets;
 pub mod probe;
 pub mod record;
+pub mod report;
 pub mod run;
 pub mod segments;
 pub mod thrash;

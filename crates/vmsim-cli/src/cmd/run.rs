@@ -11,7 +11,7 @@ use vmsim_core::radix::Geometry;
 use vmsim_core::replace::ReclaimPolicy;
 use vmsim_core::VirtAddr;
 use vmsim_sim::report::{LayoutReport, SkippedArea};
-use vmsim_sim::{KernelChoice, KernelKind, ReplayOptions, SimError, Simulation, Watch};
+use vmsim_sim::{KernelChoice, KernelKind, ReplayOptions, RunReport, SimError, Simulation, Watch};
 use vmsim_trace::{Format, TraceReader};
 
 /// The built-in default trace (see `crates/vmsim-cli/data/README.md`).
@@ -179,45 +179,60 @@ pub fn open_trace_metered(
     })
 }
 
-/// Builds the simulation the flags ask for, replays the trace and prints the report.
-pub fn run(args: Args) -> Result<()> {
-    let mut cfg = args.machine.load()?;
-    let k = &args.kernel;
-    k.apply_ram(&mut cfg)?;
-    let kernel = k.choice(&cfg, !args.layout.strict_layout)?;
-    if args.layout.layout.is_some() && kernel.kind() != KernelKind::Linux {
+/// The machine the flags describe with the kernel they choose, its processes started in the
+/// layout `--layout` names (what the report then says of it). Shared by `vmsim run` and
+/// `vmsim report`.
+pub fn build(
+    machine: &MachineArgs,
+    kernel: &KernelArgs,
+    layout: &LayoutArgs,
+) -> Result<(Simulation, Option<LayoutReport>)> {
+    let mut cfg = machine.load()?;
+    kernel.apply_ram(&mut cfg)?;
+    let choice = kernel.choice(&cfg, !layout.strict_layout)?;
+    if layout.layout.is_some() && choice.kind() != KernelKind::Linux {
         return Err(crate::exit::usage(
             "--layout needs the linux kernel model (the demand-zero kernel has no VMAs)",
         ));
     }
-    let mut sim = Simulation::new(cfg, kernel)?;
-    let layout = match (&args.layout.layout, sim.machine_mut().linux_mut()) {
+    let mut sim = Simulation::new(cfg, choice)?;
+    let started = match (&layout.layout, sim.machine_mut().linux_mut()) {
         (Some(path), Some(machine)) => Some(start_in_layout(machine, path)?),
         _ => None,
     };
+    Ok((sim, started))
+}
+
+/// The report of `sim` after replaying the trace named `name`, with what it says of the
+/// layout the processes started in.
+pub fn report(
+    sim: &Simulation,
+    name: &str,
+    layout: Option<LayoutReport>,
+    args: &LayoutArgs,
+) -> RunReport {
+    let mut report = sim.report(name);
+    report.layout = layout.map(|mut l| {
+        l.strict = args.strict_layout;
+        l.outside_faults = report.faults.outside_vmas;
+        l
+    });
+    report
+}
+
+/// Builds the simulation the flags ask for, replays the trace and prints the report.
+pub fn run(args: Args) -> Result<()> {
+    let (mut sim, layout) = build(&args.machine, &args.kernel, &args.layout)?;
     let bar = std::io::stderr().is_terminal().then(progress_bar);
     let (reader, name) = open_trace_metered(&args.trace, args.format, bar.as_ref())?;
-    let mut watch = RunWatch {
-        json: args.json,
-        geom: *sim.machine().geometry(),
-        narration: String::new(),
-        explained: Vec::new(),
-        bar,
-    };
+    let mut watch = RunWatch::new(args.json, sim.machine().geometry(), bar);
     let options = ReplayOptions {
         limit: args.limit,
         explain: args.explain,
     };
     sim.replay(reader, options, &mut watch)?;
-    if let Some(b) = &watch.bar {
-        b.finish_and_clear();
-    }
-    let mut report = sim.report(&name);
-    report.layout = layout.map(|mut l| {
-        l.strict = args.layout.strict_layout;
-        l.outside_faults = report.faults.outside_vmas;
-        l
-    });
+    watch.finish();
+    let mut report = report(&sim, &name, layout, &args.layout);
     let mut out = std::io::stdout().lock();
     if args.json {
         if args.explain > 0 {
@@ -235,12 +250,33 @@ pub fn run(args: Args) -> Result<()> {
 
 /// What `vmsim run` keeps of a replay while it runs: the narration of its first accesses (as
 /// text, or their events for JSON) and a progress line on a terminal.
-struct RunWatch {
+pub struct RunWatch {
     json: bool,
     geom: Geometry,
     narration: String,
     explained: Vec<Vec<Event>>,
     bar: Option<indicatif::ProgressBar>,
+}
+
+impl RunWatch {
+    /// Keeps narrations as events for JSON (`json`) or as text for `geom`'s machine, and
+    /// shows progress on `bar` if there is one.
+    pub fn new(json: bool, geom: &Geometry, bar: Option<indicatif::ProgressBar>) -> Self {
+        RunWatch {
+            json,
+            geom: *geom,
+            narration: String::new(),
+            explained: Vec::new(),
+            bar,
+        }
+    }
+
+    /// Clears the progress line.
+    pub fn finish(&self) {
+        if let Some(b) = &self.bar {
+            b.finish_and_clear();
+        }
+    }
 }
 
 impl Watch for RunWatch {
@@ -267,7 +303,7 @@ impl Watch for RunWatch {
 
 /// The progress line of a replay on a terminal: records replayed and their rate, and (once
 /// [`measure`] gives it the trace's size) the share of its bytes read and the time left.
-fn progress_bar() -> indicatif::ProgressBar {
+pub fn progress_bar() -> indicatif::ProgressBar {
     let b = indicatif::ProgressBar::no_length();
     b.set_style(
         indicatif::ProgressStyle::with_template("{spinner} {elapsed} elapsed  {msg}")
