@@ -4,6 +4,7 @@
 use proptest::prelude::*;
 use std::collections::HashSet;
 use vmsim_analysis::mrc::{lru_histogram, opt_histogram, LruStack, ShardsCurve};
+use vmsim_analysis::opt_curve::opt_misses;
 use vmsim_analysis::ws::{size_over_time, thrashing_fraction, WorkingSetCurve};
 use vmsim_core::replace::{simulate_kind, PolicyKind};
 
@@ -35,6 +36,36 @@ proptest! {
         for c in 1..=(h.distinct() as usize + 1) {
             let s = simulate_kind(PolicyKind::Opt, c, &r, 0).expect("frames");
             prop_assert_eq!(h.misses(c), s.misses, "size {}", c);
+        }
+    }
+
+    /// The banded one-pass OPT curve against Belady's MIN simulated size by size, at every size
+    /// from 0 to past the footprint, asked for in any order and with repeats.
+    #[test]
+    fn opt_misses_equal_opt_simulation_at_every_size(
+        pages in prop::collection::vec(0u64..24, 0..240),
+        shuffle in any::<u64>(),
+    ) {
+        let footprint = pages.iter().collect::<HashSet<_>>().len();
+        let mut sizes: Vec<usize> = (0..=footprint + 2).collect();
+        let k = sizes.len();
+        sizes.rotate_left(shuffle as usize % k);
+        sizes.push(sizes[shuffle as usize % k]);
+        let got = opt_misses(&pages, &sizes);
+        let r = refs(&pages);
+        for (&c, &m) in sizes.iter().zip(&got) {
+            let expect = if c == 0 {
+                pages.len() as u64
+            } else {
+                simulate_kind(PolicyKind::Opt, c, &r, 0).expect("frames").misses
+            };
+            prop_assert_eq!(m, expect, "size {}", c);
+        }
+        // Sparse grids (only some boundaries) give the same answers.
+        let sparse: Vec<usize> = sizes.iter().copied().filter(|c| c % 3 == 1).collect();
+        let got_sparse = opt_misses(&pages, &sparse);
+        for (&c, &m) in sparse.iter().zip(&got_sparse) {
+            prop_assert_eq!(m, simulate_kind(PolicyKind::Opt, c, &r, 0).expect("frames").misses);
         }
     }
 
