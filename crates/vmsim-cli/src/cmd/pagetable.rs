@@ -131,11 +131,17 @@ pub fn run(a: Args) -> Result<()> {
             ("--vmas".into(), set.into_iter().collect())
         }
         None => {
-            let (refs, name) =
-                crate::cmd::policy::read_pages(&a.trace, a.format, a.page_size.bytes())?;
+            // Streamed: only the count per page is kept, never the references.
+            let (mut reader, name) = crate::cmd::run::open_trace(&a.trace, a.format)?;
             let mut counts: BTreeMap<u64, u64> = BTreeMap::new();
-            for (p, _) in refs {
-                *counts.entry(p).or_insert(0) += 1;
+            let mut buf = Vec::with_capacity(1 << 14);
+            while reader.read_pages(a.page_size, &mut buf)? > 0 {
+                for &(p, _) in &buf {
+                    *counts.entry(p).or_insert(0) += 1;
+                }
+            }
+            if counts.is_empty() {
+                anyhow::bail!("{name}: the trace holds no accesses");
             }
             (name, counts.into_iter().collect())
         }
