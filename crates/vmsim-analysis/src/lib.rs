@@ -5,5 +5,6 @@
 #![deny(missing_docs)]
 
 pub mod mrc;
+pub mod opt_curve;
 pub mod pagetable;
 pub mod ws;

@@ -14,7 +14,7 @@
 
 use serde::Serialize;
 use thiserror::Error;
-use vmsim_core::translate::hashed::HashedTable;
+use vmsim_core::translate::hashed::{HashedTable, MAX_CLUSTER};
 use vmsim_core::translate::inverted::InvertedTable;
 use vmsim_core::translate::{PagePerm, Translate};
 use vmsim_core::PageSize;
@@ -56,6 +56,13 @@ pub enum LayoutError {
         /// Address width.
         va_bits: u8,
     },
+    /// The clustered table's pages per node is not a power of two from 1 to [`MAX_CLUSTER`].
+    #[error("a cluster of {0} pages: it must be a power of two from 1 to {MAX_CLUSTER}")]
+    Cluster(u64),
+    /// The clustered table would hold more entries than [`MAX_ENTRIES`] (sparse pages in large
+    /// clusters), more memory than building it is worth.
+    #[error("the clustered table would hold {0} entries (at most {MAX_ENTRIES})")]
+    TooManyEntries(u128),
     /// More pages than physical frames for the inverted table.
     #[error("{pages} pages do not fit in {frames} physical frames")]
     TooFewFrames {
@@ -93,6 +100,9 @@ impl Layout {
     }
 }
 
+/// The most entries the clustered hashed table is built with (16 bytes each in memory).
+pub const MAX_ENTRIES: u128 = 1 << 26;
+
 /// One organisation's figures.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Organisation {
@@ -125,6 +135,9 @@ pub fn compare(
             vpn,
             va_bits: layout.va_bits,
         });
+    }
+    if !cluster.is_power_of_two() || cluster > MAX_CLUSTER {
+        return Err(LayoutError::Cluster(cluster));
     }
     if pages.len() > frames as usize {
         return Err(LayoutError::TooFewFrames {
@@ -199,10 +212,18 @@ pub fn compare(
         detail: format!("{frames} frame entries and a hash anchor table"),
     };
 
-    let hashed = |name: &'static str, cluster: u64| {
-        let mut tags: Vec<u64> = sorted.iter().map(|v| v / cluster.max(1)).collect();
+    let nodes = |cluster: u64| {
+        let mut tags: Vec<u64> = sorted.iter().map(|v| v / cluster).collect();
         tags.dedup();
-        let mut t = HashedTable::new(tags.len(), cluster, layout.page_size);
+        tags.len()
+    };
+    let clustered_nodes = nodes(cluster);
+    let entries = clustered_nodes as u128 * u128::from(cluster);
+    if entries > MAX_ENTRIES {
+        return Err(LayoutError::TooManyEntries(entries));
+    }
+    let hashed = |name: &'static str, cluster: u64, nodes: usize| {
+        let mut t = HashedTable::new(nodes, cluster, layout.page_size);
         for (i, &(v, _)) in pages.iter().enumerate() {
             t.map(v, i as u64, PagePerm::ALL);
         }
@@ -217,8 +238,8 @@ pub fn compare(
         linear,
         radix,
         inverted,
-        hashed("hashed", 1),
-        hashed("clustered", cluster),
+        hashed("hashed", 1, pages.len()),
+        hashed("clustered", cluster, clustered_nodes),
     ])
 }
 
@@ -269,6 +290,19 @@ mod tests {
         assert!(matches!(
             compare(&[(1, 1), (2, 1)], &Layout::x86_64(), 1, 1),
             Err(LayoutError::TooFewFrames { .. })
+        ));
+        // A cluster that is not a power of two once ran rounded up; u64::MAX divided by zero.
+        for c in [0, 3, MAX_CLUSTER * 2, u64::MAX] {
+            assert_eq!(
+                compare(&[(1, 1)], &Layout::x86_64(), 4, c),
+                Err(LayoutError::Cluster(c))
+            );
+        }
+        // Sparse pages in the largest clusters: one node each, 4096 entries a node.
+        let sparse: Vec<(u64, u64)> = (0..20_000u64).map(|i| (i * MAX_CLUSTER, 1)).collect();
+        assert!(matches!(
+            compare(&sparse, &Layout::x86_64(), 1 << 15, MAX_CLUSTER),
+            Err(LayoutError::TooManyEntries(e)) if e == 20_000 * u128::from(MAX_CLUSTER)
         ));
     }
 }

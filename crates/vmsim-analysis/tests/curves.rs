@@ -4,6 +4,7 @@
 use proptest::prelude::*;
 use std::collections::HashSet;
 use vmsim_analysis::mrc::{lru_histogram, opt_histogram, LruStack, ShardsCurve};
+use vmsim_analysis::opt_curve::opt_misses;
 use vmsim_analysis::ws::{size_over_time, thrashing_fraction, WorkingSetCurve};
 use vmsim_core::replace::{simulate_kind, PolicyKind};
 
@@ -38,6 +39,36 @@ proptest! {
         }
     }
 
+    /// The banded one-pass OPT curve against Belady's MIN simulated size by size, at every size
+    /// from 0 to past the footprint, asked for in any order and with repeats.
+    #[test]
+    fn opt_misses_equal_opt_simulation_at_every_size(
+        pages in prop::collection::vec(0u64..24, 0..240),
+        shuffle in any::<u64>(),
+    ) {
+        let footprint = pages.iter().collect::<HashSet<_>>().len();
+        let mut sizes: Vec<usize> = (0..=footprint + 2).collect();
+        let k = sizes.len();
+        sizes.rotate_left(shuffle as usize % k);
+        sizes.push(sizes[shuffle as usize % k]);
+        let got = opt_misses(&pages, &sizes);
+        let r = refs(&pages);
+        for (&c, &m) in sizes.iter().zip(&got) {
+            let expect = if c == 0 {
+                pages.len() as u64
+            } else {
+                simulate_kind(PolicyKind::Opt, c, &r, 0).expect("frames").misses
+            };
+            prop_assert_eq!(m, expect, "size {}", c);
+        }
+        // Sparse grids (only some boundaries) give the same answers.
+        let sparse: Vec<usize> = sizes.iter().copied().filter(|c| c % 3 == 1).collect();
+        let got_sparse = opt_misses(&pages, &sparse);
+        for (&c, &m) in sparse.iter().zip(&got_sparse) {
+            prop_assert_eq!(m, simulate_kind(PolicyKind::Opt, c, &r, 0).expect("frames").misses);
+        }
+    }
+
     #[test]
     fn stack_distance_is_distinct_pages_since_last_use(pages in prop::collection::vec(0u64..30, 0..200)) {
         let mut s = LruStack::new();
@@ -59,8 +90,8 @@ proptest! {
             prop_assert_eq!(w, if tau == 0 { 0 } else { brute });
         }
         let mean = over.iter().sum::<usize>() as f64 / pages.len() as f64;
-        let curve = WorkingSetCurve::build(&pages);
-        prop_assert!((curve.mean_size(tau) - mean).abs() < 1e-9, "{} vs {}", curve.mean_size(tau), mean);
+        let got = WorkingSetCurve::build(&pages, &[tau, 1, tau + 3])[0].expect("asked for");
+        prop_assert!((got - mean).abs() < 1e-9, "{} vs {}", got, mean);
         let th = thrashing_fraction(&pages, tau, 3);
         let brute_th = over.iter().filter(|&&w| w > 3).count() as f64 / pages.len() as f64;
         prop_assert!((th - brute_th).abs() < 1e-12);

@@ -8,6 +8,7 @@ mod exit;
 mod machine_args;
 mod output;
 mod plot;
+mod spool;
 
 /// vmsim: a memory-virtualization simulator and toolkit.
 #[derive(Parser)]

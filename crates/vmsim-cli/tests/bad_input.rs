@@ -409,3 +409,82 @@ fn an_output_without_extension_names_the_commands_own_format_flag() {
     refused(&o, 2, &["use --to text|lackey|vmt|pages|pgt"]);
     assert!(names(&d).is_empty());
 }
+
+/// Flag values whose work cannot fit (or would overflow) are refused naming the flag, before
+/// anything is allocated; `--cluster` once divided by zero, or ran as the next power of two.
+#[test]
+fn absurd_sizes_are_refused_naming_the_flag() {
+    let max = u64::MAX.to_string();
+    let cases: [(&[&str], &str); 8] = [
+        (&["pagetable", "--cluster", &max], "--cluster"),
+        (&["pagetable", "--cluster", "0"], "--cluster"),
+        (&["pagetable", "--cluster", "3"], "--cluster"),
+        // 2^28 pages: inside the per-area limit there once was, 4 GB before a table was made.
+        (&["pagetable", "--vmas", "0x0+1T"], "--vmas"),
+        (
+            &[
+                "pagetable",
+                "--vmas",
+                "0x0+8G,0x200000000+8G,0x1000+4K,0x400000000+4K",
+            ],
+            "--vmas",
+        ),
+        (&["thrash", "--working-set", &max], "--working-set"),
+        (
+            &["thrash", "--working-set", "64", "--passes", "100000000000"],
+            "--passes",
+        ),
+        (&["thrash", "--working-set", "64", "--to", &max], "--to"),
+    ];
+    for (args, flag) in cases {
+        refused(&vmsim(args), 2, &[flag]);
+    }
+    // The largest accepted values still run: 16 GiB of areas, clusters of 4096 pages.
+    let o = vmsim(&[
+        "pagetable",
+        "--vmas",
+        "0x0+8G,0x200000000+8G",
+        "--cluster",
+        "4096",
+        "--json",
+    ]);
+    let v = json(&o);
+    assert_eq!(v["space"]["pages"], 1 << 22);
+    // A step past the end ends the sweep (it once wrapped around and began again).
+    let o = vmsim(&[
+        "thrash",
+        "--working-set",
+        "64",
+        "--from",
+        "100",
+        "--to",
+        "100",
+        "--step",
+        &max,
+        "--json",
+    ]);
+    assert_eq!(json(&o)["points"].as_array().unwrap().len(), 1);
+}
+
+/// `ostep relocation` draws and prints its addresses one at a time: a billion of them begin
+/// at once (all were once generated first, 8 GB before the first line).
+#[test]
+fn a_billion_relocation_problems_stream() {
+    use std::io::Read;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_vmsim"))
+        .args(["ostep", "relocation", "-n", "1000000000", "-c"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut out = child.stdout.take().unwrap();
+    let mut text = Vec::new();
+    let mut buf = [0u8; 4096];
+    while !String::from_utf8_lossy(&text).contains("VA  3:") {
+        let n = out.read(&mut buf).unwrap();
+        assert!(n > 0, "ended early: {}", String::from_utf8_lossy(&text));
+        text.extend_from_slice(&buf[..n]);
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(String::from_utf8_lossy(&text).contains("VA  0:"));
+}

@@ -150,6 +150,34 @@ fn working_sets_of_moving_phases() {
     assert!(std::fs::read_to_string(&svg).unwrap().starts_with("<svg"));
 }
 
+/// `ws` streams its trace and reads it a second time for the size-over-time points; from a
+/// pipe it reads a copy, and the answers are the file's.
+#[test]
+fn working_sets_from_a_pipe_equal_those_from_the_file() {
+    let p = path("phases-pipe.pgt");
+    ok(&vmsim(&[
+        "gen",
+        "phases:ws=30,len=700,shift=10",
+        "-n",
+        "4000",
+        "-o",
+        &p,
+    ]));
+    let args = ["--window", "100", "--points", "9", "--json"];
+    let mut from_file = json(&vmsim(&[&["ws", &p][..], &args[..]].concat()));
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_vmsim"))
+        .args([&["ws", "-"][..], &args[..]].concat())
+        .stdin(std::fs::File::open(&p).unwrap())
+        .output()
+        .unwrap();
+    let mut from_pipe = json(&o);
+    assert_eq!(from_pipe["trace"], "<stdin>");
+    from_file["trace"] = serde_json::Value::Null;
+    from_pipe["trace"] = serde_json::Value::Null;
+    assert_eq!(from_file["over_time"].as_array().unwrap().len(), 9);
+    assert_eq!(from_file, from_pipe);
+}
+
 #[test]
 fn bad_input_gets_one_line_and_the_right_code() {
     let cases: [(&[&str], i32, &str); 7] = [

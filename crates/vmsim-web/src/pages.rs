@@ -10,7 +10,7 @@
 use crate::WebError;
 use serde::Serialize;
 use vmsim_analysis::mrc::{opt_histogram, LruStack, StackHistogram};
-use vmsim_analysis::ws::WindowedSet;
+use vmsim_analysis::ws::WindowSize;
 use vmsim_core::PageSize;
 use vmsim_trace::pages::span;
 use vmsim_trace::{Record, TraceReader};
@@ -169,7 +169,7 @@ impl PageAnalysis {
         let mut lru = LruStack::new();
         let mut prefix: Vec<u64> = Vec::new();
         let mut lru_at_cap: Option<StackHistogram> = None;
-        let mut ws = WindowedSet::new(options.ws_window);
+        let mut ws = WindowSize::new(options.ws_window);
         let mut samples = Sampler::new(options.points);
         let mut peak = 0u64;
         let mut t = 0u64;
@@ -192,7 +192,7 @@ impl PageAnalysis {
                         lru_at_cap = Some(lru.histogram().clone());
                     }
                     let _ = lru.access(page);
-                    let w = ws.push(page) as u64;
+                    let w = ws.access(page) as u64;
                     peak = peak.max(w);
                     samples.offer(t, w);
                     t += 1;

@@ -1,12 +1,13 @@
 //! `vmsim mrc`: miss-ratio curves of a trace's page stream: exact LRU for every cache size in
-//! one streaming pass (Mattson's stack algorithm), OPT's curve, a SHARDS-sampled LRU curve with
+//! one streaming pass (Mattson's stack algorithm), OPT's curve at the chosen sizes in one pass, a SHARDS-sampled LRU curve with
 //! its error against the exact one, and any other policy simulated over a grid of sizes; as a
 //! table, CSV, JSON and an SVG plot.
 use crate::plot::{line_chart, Axes, Series};
 use anyhow::{bail, Result};
 use std::io::Write;
 use std::path::PathBuf;
-use vmsim_analysis::mrc::{opt_histogram, LruStack, Shards};
+use vmsim_analysis::mrc::{LruStack, Shards};
+use vmsim_analysis::opt_curve::opt_misses;
 use vmsim_core::replace::PolicyKind;
 use vmsim_core::PageSize;
 use vmsim_trace::Format;
@@ -117,10 +118,11 @@ pub fn run(a: Args) -> Result<()> {
     )];
     if !a.no_opt {
         let pages: Vec<u64> = refs.iter().map(|r| r.0).collect();
-        let opt = opt_histogram(&pages);
+        let misses = opt_misses(&pages, &sizes);
+        let total = lru.accesses as f64;
         curves.push((
             "opt".into(),
-            sizes.iter().map(|&n| opt.miss_ratio(n)).collect(),
+            misses.iter().map(|&m| m as f64 / total).collect(),
         ));
     }
     let shards = shards.map(Shards::finish);

@@ -185,6 +185,60 @@ fn answer(sim: &str, a: &Value) -> String {
     }
 }
 
+/// Prints a relocation problem as its addresses are drawn, in the same text and JSON as a
+/// collected case (the JSON lists the addresses, then draws them again for the answers).
+fn relocation(
+    p: &vmsim_ostep::relocation::Problem,
+    show: bool,
+    explain: bool,
+    json: bool,
+) -> Result<()> {
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    if json {
+        write!(
+            out,
+            "{{\"problem\":{{\"asize\":{},\"base\":{},\"limit\":{},\"psize\":{},\"vaddrs\":[",
+            p.asize, p.base, p.limit, p.psize
+        )?;
+        for (i, q) in p.questions().enumerate() {
+            write!(out, "{}{}", if i == 0 { "" } else { "," }, q.va)?;
+        }
+        write!(out, "]}},\"answers\":[")?;
+        for (i, q) in p.questions().enumerate() {
+            write!(out, "{}", if i == 0 { "" } else { "," })?;
+            serde_json::to_writer(&mut out, &q.answer)?;
+        }
+        writeln!(out, "],\"summary\":null,\"error\":null}}")?;
+        out.flush()?;
+        return Ok(());
+    }
+    let registers =
+        serde_json::json!({"asize": p.asize, "psize": p.psize, "base": p.base, "limit": p.limit});
+    out.write_all(header("relocation", &registers).as_bytes())?;
+    if p.count == 0 {
+        out.flush()?;
+        return Ok(());
+    }
+    writeln!(out, "\nVirtual addresses:")?;
+    for (i, q) in p.questions().enumerate() {
+        let v = q.va;
+        write!(out, "  VA {i:2}: {v:#010x} ({v:>6})")?;
+        if show || explain {
+            writeln!(out, "  --> {}", answer("relocation", &q.answer))?;
+        } else {
+            writeln!(out, "  --> ?")?;
+        }
+        if explain {
+            writeln!(out, "         {}", q.explain)?;
+        }
+    }
+    if !show && !explain {
+        writeln!(out, "\nFor each address, is it valid, and if so what is its physical address? (-c shows the answers, --explain how they follow)")?;
+    }
+    out.flush()?;
+    Ok(())
+}
+
 /// Runs `vmsim ostep`.
 pub fn run(a: Args) -> Result<()> {
     let mut show = false;
@@ -197,6 +251,12 @@ pub fn run(a: Args) -> Result<()> {
             "--explain" => explain = true,
             "--json" => json = true,
             _ => rest.push(x),
+        }
+    }
+    if a.sim == "relocation" {
+        // Streamed: `-n` in the billions prints in constant memory.
+        if let Ok(p) = vmsim_ostep::relocation::generate(&rest) {
+            return relocation(&p, show, explain, json);
         }
     }
     let dir = std::env::current_dir()?;

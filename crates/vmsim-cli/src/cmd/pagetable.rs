@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::PathBuf;
 use vmsim_analysis::pagetable::{compare, Layout};
+use vmsim_core::translate::hashed::MAX_CLUSTER;
 use vmsim_core::units::parse_bytes;
 use vmsim_core::PageSize;
 use vmsim_trace::Format;
@@ -26,7 +27,7 @@ pub struct Args {
     #[arg(long)]
     pub format: Option<Format>,
     /// Areas to map instead of a trace: START-END or START+SIZE, comma separated (every page
-    /// of each area is in use).
+    /// of each area is in use; at most 2^22 pages in all).
     #[arg(long, value_name = "LIST", conflicts_with = "trace")]
     pub vmas: Option<String>,
     /// Virtual address bits.
@@ -46,12 +47,28 @@ pub struct Args {
     /// twice the pages in use).
     #[arg(long, value_name = "SIZE")]
     pub ram: Option<String>,
-    /// Pages per node of the clustered hashed table.
+    /// Pages per node of the clustered hashed table (a power of two, at most 4096).
     #[arg(long, default_value_t = 16)]
     pub cluster: u64,
     /// Print JSON: one object per organisation under its name.
     #[arg(long)]
     pub json: bool,
+}
+
+/// The most pages `--vmas` may map (16 GiB of 4 KiB pages).
+const MAX_PAGES: u128 = 1 << 22;
+
+/// Sorts inclusive page ranges and merges those that overlap or touch.
+fn merge(mut areas: Vec<(u64, u64)>) -> Vec<(u64, u64)> {
+    areas.sort_unstable();
+    let mut out: Vec<(u64, u64)> = Vec::with_capacity(areas.len());
+    for (f, l) in areas {
+        match out.last_mut() {
+            Some(last) if f <= last.1.saturating_add(1) => last.1 = last.1.max(l),
+            _ => out.push((f, l)),
+        }
+    }
+    out
 }
 
 /// Parses `START-END` or `START+SIZE` (addresses in hex or decimal, sizes with K/M/G/T).
@@ -110,32 +127,45 @@ pub fn run(a: Args) -> Result<()> {
         pte_bytes: a.pte_bytes,
     };
     let shift = a.page_size.shift();
+    if !a.cluster.is_power_of_two() || a.cluster > MAX_CLUSTER {
+        return Err(usage(format!(
+            "--cluster: a power of two from 1 to {MAX_CLUSTER} pages"
+        )));
+    }
 
     // (vpn, references), each page once.
     let (name, pages): (String, Vec<(u64, u64)>) = match &a.vmas {
         Some(list) => {
-            let mut set = BTreeMap::new();
+            let mut areas = Vec::new();
             for part in list.split(',') {
                 let (start, end) =
                     parse_vma(part.trim()).map_err(|e| usage(format!("--vmas: {e}")))?;
-                let (first, last) = (start >> shift, (end - 1) >> shift);
-                if last - first >= 1 << 28 {
-                    return Err(usage(format!(
-                        "--vmas: `{part}` spans more than 2^28 pages"
-                    )));
-                }
-                for v in first..=last {
-                    set.insert(v, 1u64);
-                }
+                areas.push((start >> shift, (end - 1) >> shift));
             }
-            ("--vmas".into(), set.into_iter().collect())
+            // Counted from the merged areas before a page is listed: the tables are built for
+            // real, about 100 bytes per page.
+            let areas = merge(areas);
+            let total: u128 = areas.iter().map(|&(f, l)| u128::from(l - f) + 1).sum();
+            if total > MAX_PAGES {
+                return Err(usage(format!(
+                    "--vmas: the areas hold {total} pages; at most {MAX_PAGES}"
+                )));
+            }
+            let pages = areas.iter().flat_map(|&(f, l)| (f..=l).map(|v| (v, 1u64)));
+            ("--vmas".into(), pages.collect())
         }
         None => {
-            let (refs, name) =
-                crate::cmd::policy::read_pages(&a.trace, a.format, a.page_size.bytes())?;
+            // Streamed: only the count per page is kept, never the references.
+            let (mut reader, name) = crate::cmd::run::open_trace(&a.trace, a.format)?;
             let mut counts: BTreeMap<u64, u64> = BTreeMap::new();
-            for (p, _) in refs {
-                *counts.entry(p).or_insert(0) += 1;
+            let mut buf = Vec::with_capacity(1 << 14);
+            while reader.read_pages(a.page_size, &mut buf)? > 0 {
+                for &(p, _) in &buf {
+                    *counts.entry(p).or_insert(0) += 1;
+                }
+            }
+            if counts.is_empty() {
+                anyhow::bail!("{name}: the trace holds no accesses");
             }
             (name, counts.into_iter().collect())
         }
@@ -235,5 +265,10 @@ mod tests {
         assert_eq!(default_levels(39, PageSize::SIZE_4K, 8), [9, 9, 9]);
         assert_eq!(default_levels(15, "32B".parse().unwrap(), 1), [5, 5]);
         assert_eq!(human(512 << 30), "512.0 GiB");
+        assert_eq!(
+            merge(vec![(10, 20), (0, 3), (4, 5), (15, 30), (40, 40)]),
+            [(0, 5), (10, 30), (40, 40)]
+        );
+        assert_eq!(merge(vec![(0, u64::MAX), (5, 6)]), [(0, u64::MAX)]);
     }
 }

@@ -17,6 +17,43 @@ const MEM_NS: f64 = 100.0;
 const MINOR_NS: f64 = 1_000.0;
 const MAJOR_NS: f64 = 100_000.0;
 
+/// The largest working set (16 GiB of 4 KiB pages), passes and RAM percentage accepted: each
+/// RAM size replays every pass, so larger values only make a run that never ends, and their
+/// products must fit the machine's sizes.
+const MAX_WORKING_SET: u64 = 1 << 22;
+const MAX_PASSES: u64 = 10_000;
+const MAX_PERCENT: u64 = 1_000;
+
+/// The access order of each pass: a random permutation (xorshift, seeded), no order a policy
+/// could exploit. Made one pass at a time into one buffer, the same sequence at every RAM size.
+struct Orders {
+    x: u64,
+    order: Vec<u64>,
+}
+
+impl Orders {
+    fn new(seed: u64) -> Self {
+        Orders {
+            x: seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1,
+            order: Vec::new(),
+        }
+    }
+
+    /// The next pass's order over `w` pages.
+    fn next_pass(&mut self, w: u64) -> &[u64] {
+        self.order.clear();
+        self.order.extend(0..w);
+        let x = &mut self.x;
+        for i in (1..self.order.len()).rev() {
+            *x ^= *x << 13;
+            *x ^= *x >> 7;
+            *x ^= *x << 17;
+            self.order.swap(i, (*x % (i as u64 + 1)) as usize);
+        }
+        &self.order
+    }
+}
+
 /// Arguments of `vmsim thrash`.
 #[derive(clap::Args)]
 #[command(
@@ -56,22 +93,24 @@ pub fn run(a: Args) -> Result<()> {
             "need --working-set >= 1, --passes >= 2, --step >= 1 and 1 <= --from <= --to",
         ));
     }
+    if a.working_set > MAX_WORKING_SET {
+        return Err(crate::exit::usage(format!(
+            "--working-set: at most {MAX_WORKING_SET} pages"
+        )));
+    }
+    if a.passes > MAX_PASSES {
+        return Err(crate::exit::usage(format!(
+            "--passes: at most {MAX_PASSES}"
+        )));
+    }
+    if a.to > MAX_PERCENT {
+        return Err(crate::exit::usage(format!(
+            "--to: at most {MAX_PERCENT} (percent of the working set)"
+        )));
+    }
     let mut cfg = MachineConfig::preset("zen4")?;
     cfg.cpus = 1;
     let w = a.working_set;
-    // A random permutation per pass (xorshift, seeded): no order a policy could exploit.
-    let mut x = a.seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
-    let mut orders: Vec<Vec<u64>> = Vec::new();
-    for _ in 0..a.passes {
-        let mut v: Vec<u64> = (0..w).collect();
-        for i in (1..v.len()).rev() {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            v.swap(i, (x % (i as u64 + 1)) as usize);
-        }
-        orders.push(v);
-    }
     let mut rows = Vec::new();
     let mut pct = a.from;
     while pct <= a.to {
@@ -85,9 +124,10 @@ pub fn run(a: Args) -> Result<()> {
         };
         let mut m = Machine::linux(&cfg, linux)?;
         let mut measured = (0u64, 0u64, 0u64);
-        for (pass, order) in orders.iter().enumerate() {
+        let mut orders = Orders::new(a.seed);
+        for pass in 0..a.passes {
             let before = m.kernel().stats();
-            for &p in order {
+            for &p in orders.next_pass(w) {
                 let kind = if pass == 0 {
                     AccessKind::Write
                 } else {
@@ -121,7 +161,7 @@ pub fn run(a: Args) -> Result<()> {
             "effective_access_ns": eat,
             "swap_outs": m.kernel().stats().swap_outs,
         }));
-        pct += a.step;
+        pct = pct.saturating_add(a.step);
     }
     let mut out = std::io::stdout().lock();
     if a.json {

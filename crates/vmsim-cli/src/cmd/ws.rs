@@ -5,7 +5,8 @@ use crate::plot::{line_chart, Axes, Series};
 use anyhow::Result;
 use std::io::Write;
 use std::path::PathBuf;
-use vmsim_analysis::ws::{reuse_histogram, size_over_time, WorkingSetCurve};
+use vmsim_analysis::mrc::LruStack;
+use vmsim_analysis::ws::{WindowSize, WorkingSetCurve};
 use vmsim_trace::Format;
 
 /// Arguments of `vmsim ws`.
@@ -67,23 +68,70 @@ pub fn run(a: Args) -> Result<()> {
         .as_deref()
         .map(|s| crate::cmd::policy::parse_frames("--frames", s))
         .transpose()?;
-    let (refs, name) = crate::cmd::policy::read_pages(&a.trace, a.format, a.page_size)?;
-    let pages: Vec<u64> = refs.iter().map(|r| r.0).collect();
-    let n = pages.len();
+    let page_size = vmsim_core::PageSize::try_from_bytes(a.page_size)
+        .map_err(|e| crate::exit::usage(format!("--page-size: {e}")))?;
+    // Only the size-over-time points need a second pass (they are placed by the length).
+    let twice = a.json || a.svg_time.is_some();
+    let (mut reader, name, again) = crate::spool::open_trace(&a.trace, a.format, twice)?;
 
-    let curve = WorkingSetCurve::build(&pages);
-    let taus = taus.unwrap_or_else(|| {
-        std::iter::successors(Some(1usize), |&x| x.checked_mul(2))
-            .take_while(|&x| x <= n)
-            .collect()
-    });
-    let means: Vec<(usize, f64)> = taus.iter().map(|&t| (t, curve.mean_size(t))).collect();
+    // One streaming pass; everything kept is per page or per window, never per reference.
+    // Without --taus, every power of two is a candidate window until the length is known.
+    let candidates: Vec<usize> = match &taus {
+        Some(t) => t.clone(),
+        None => std::iter::successors(Some(1usize), |&x| x.checked_mul(2)).collect(),
+    };
+    let mut windows = candidates.clone();
+    windows.push(a.window);
+    let mut curve = WorkingSetCurve::new(&windows);
+    let mut window = WindowSize::new(a.window);
+    // `by_size[w]`: times at which |W(t, window)| = w.
+    let mut by_size: Vec<u64> = Vec::new();
+    let mut lru = LruStack::new();
+    let mut buf = Vec::with_capacity(1 << 14);
+    let mut n = 0usize;
+    while reader.read_pages(page_size, &mut buf)? > 0 {
+        for &(p, _) in &buf {
+            curve.access(p);
+            let w = window.access(p);
+            if by_size.len() <= w {
+                by_size.resize(w + 1, 0);
+            }
+            by_size[w] += 1;
+            let _ = lru.access(p);
+        }
+        n += buf.len();
+    }
+    if n == 0 {
+        anyhow::bail!("{name}: the trace holds no accesses");
+    }
+    let taus = taus.unwrap_or_else(|| candidates.into_iter().take_while(|&x| x <= n).collect());
+    let mut asked = taus.clone();
+    asked.push(a.window);
+    let mut means_at = curve.finish(&asked);
+    let mean_w = means_at.pop().flatten().unwrap_or(0.0);
+    let means: Vec<(usize, f64)> = taus
+        .iter()
+        .zip(means_at)
+        .map(|(&t, m)| (t, m.unwrap_or(0.0)))
+        .collect();
 
-    let sizes = size_over_time(&pages, a.window);
-    let peak = sizes.iter().copied().max().unwrap_or(0);
-    let mean_w = curve.mean_size(a.window);
+    let peak = by_size.len().saturating_sub(1);
     let step = n.div_ceil(a.points).max(1);
-    let over_time: Vec<(usize, usize)> = (0..n).step_by(step).map(|t| (t, sizes[t])).collect();
+    let mut over_time: Vec<(usize, usize)> = Vec::new();
+    if let Some(again) = again {
+        let mut reader = again.open()?;
+        let mut window = WindowSize::new(a.window);
+        let mut t = 0usize;
+        while reader.read_pages(page_size, &mut buf)? > 0 {
+            for &(p, _) in &buf {
+                let w = window.access(p);
+                if t.is_multiple_of(step) {
+                    over_time.push((t, w));
+                }
+                t += 1;
+            }
+        }
+    }
     let frames = frames.unwrap_or_else(|| {
         let mut v: Vec<usize> = (1..=4).map(|q| (peak * q / 4).max(1)).collect();
         v.dedup();
@@ -92,15 +140,13 @@ pub fn run(a: Args) -> Result<()> {
     let thrash: Vec<(usize, f64)> = frames
         .iter()
         .map(|&m| {
-            (
-                m,
-                sizes.iter().filter(|&&w| w > m).count() as f64 / n as f64,
-            )
+            let over: u64 = by_size.iter().skip(m.saturating_add(1)).sum();
+            (m, over as f64 / n as f64)
         })
         .collect();
 
     // Reuse distances in power-of-two buckets: [1], [2, 3], [4, 7], ...
-    let hist = reuse_histogram(&pages);
+    let hist = lru.into_histogram().hist;
     let mut buckets: Vec<(usize, usize, u64)> = Vec::new();
     for (d, &c) in hist.iter().enumerate().skip(1) {
         let b = d.ilog2() as usize;

@@ -7,7 +7,11 @@
 //! lists can drift out of order, and coalescing merges only neighbours in list order: the
 //! behaviour the OSTEP homework teaches.
 
-use super::{by_name, name_of, AllocOutcome, Allocator, FreeError, Freed, Ledger, LiveBlock, Span};
+use super::{
+    by_name, name_of, AllocOutcome, Allocator, FreeError, FreeTotals, Freed, Ledger, LiveBlock,
+    Span,
+};
+use std::collections::BTreeMap;
 
 /// How a chunk is chosen among those that fit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -96,6 +100,10 @@ pub struct FreeList {
     /// Heap start and size.
     range: Span,
     free: Vec<(u64, u64)>,
+    /// The free chunks' sizes (size → how many) and their total, kept with `free` so that a
+    /// measurement after every operation need not walk the list.
+    sizes: BTreeMap<u64, usize>,
+    free_bytes: u64,
     live: Ledger,
     /// Next fit: the list position the next search starts from.
     rover: usize,
@@ -120,6 +128,8 @@ impl FreeList {
             align,
             range: Span { start: base, size },
             free: vec![(base, size)],
+            sizes: BTreeMap::from([(size, 1)]),
+            free_bytes: size,
             live: Ledger::new(),
             rover: 0,
         }
@@ -128,6 +138,19 @@ impl FreeList {
     /// The free list: (start, size) in list order.
     pub fn free_list(&self) -> &[(u64, u64)] {
         &self.free
+    }
+
+    fn count(&mut self, size: u64) {
+        *self.sizes.entry(size).or_insert(0) += 1;
+    }
+
+    fn uncount(&mut self, size: u64) {
+        if let Some(n) = self.sizes.get_mut(&size) {
+            *n -= 1;
+            if *n == 0 {
+                self.sizes.remove(&size);
+            }
+        }
     }
 
     /// The bytes a request of `size` takes: rounded up to the alignment, plus the header.
@@ -179,11 +202,14 @@ impl FreeList {
         let (start, sz) = self.free[i];
         // A split chunk stays at `i`; a removed one leaves its successor there.
         self.rover = i;
+        self.uncount(sz);
         if sz > need {
             self.free[i] = (start + need, sz - need);
+            self.count(sz - need);
         } else {
             self.free.remove(i);
         }
+        self.free_bytes -= sz.min(need);
         start
     }
 
@@ -198,13 +224,12 @@ impl FreeList {
     /// Returns a chunk to the list under the list order, coalescing if configured; the number
     /// of merges.
     pub fn give_back(&mut self, addr: u64, size: u64) -> usize {
+        self.free_bytes += size;
+        self.count(size);
         match self.order {
             ListOrder::Front => self.free.insert(0, (addr, size)),
             ListOrder::Back => self.free.push((addr, size)),
-            ListOrder::Address => {
-                self.free.push((addr, size));
-                self.free.sort_by_key(|&(a, _)| a);
-            }
+            ListOrder::Address => return self.give_back_by_address(addr, size),
             ListOrder::SizeAscending => {
                 self.free.push((addr, size));
                 self.free.sort_by_key(|&(_, s)| s);
@@ -219,14 +244,55 @@ impl FreeList {
         }
         let before = self.free.len();
         let mut merged: Vec<(u64, u64)> = Vec::with_capacity(before);
-        for &(a, s) in &self.free {
+        for &(a, s) in &std::mem::take(&mut self.free) {
             match merged.last_mut() {
-                Some(prev) if prev.0 + prev.1 == a => prev.1 += s,
+                Some(prev) if prev.0 + prev.1 == a => {
+                    let (p, joined) = (prev.1, prev.1 + s);
+                    prev.1 = joined;
+                    self.uncount_merge(p, s, joined);
+                }
                 _ => merged.push((a, s)),
             }
         }
         self.free = merged;
         before - self.free.len()
+    }
+
+    fn uncount_merge(&mut self, a: u64, b: u64, joined: u64) {
+        self.uncount(a);
+        self.uncount(b);
+        self.count(joined);
+    }
+
+    /// [`FreeList::give_back`] for a list in address order, which stays sorted and (when
+    /// coalescing) has no two neighbours touching: the chunk goes in by binary search and can
+    /// only merge with its two neighbours. Re-sorting and re-merging the whole list on every
+    /// free made long workloads quadratic.
+    fn give_back_by_address(&mut self, addr: u64, size: u64) -> usize {
+        let mut i = self.free.partition_point(|&(a, _)| a < addr);
+        self.free.insert(i, (addr, size));
+        if !self.coalesce {
+            return 0;
+        }
+        let mut merges = 0;
+        if i > 0 && self.free[i - 1].0 + self.free[i - 1].1 == addr {
+            let (p, s) = (self.free[i - 1].1, self.free[i].1);
+            self.free[i - 1].1 = p + s;
+            self.free.remove(i);
+            self.uncount_merge(p, s, p + s);
+            i -= 1;
+            merges += 1;
+        }
+        if let Some(&(a, s)) = self.free.get(i + 1) {
+            let (start, p) = self.free[i];
+            if start + p == a {
+                self.free[i].1 = p + s;
+                self.free.remove(i + 1);
+                self.uncount_merge(p, s, p + s);
+                merges += 1;
+            }
+        }
+        merges
     }
 }
 
@@ -268,6 +334,14 @@ impl Allocator for FreeList {
 
     fn ledger(&self) -> &Ledger {
         &self.live
+    }
+
+    fn free_totals(&self) -> FreeTotals {
+        FreeTotals {
+            blocks: self.free.len(),
+            bytes: self.free_bytes,
+            largest: self.sizes.last_key_value().map_or(0, |(&s, _)| s),
+        }
     }
 
     fn free_blocks(&self) -> Vec<Span> {
@@ -402,8 +476,27 @@ mod tests {
                     let _ = f.alloc(size);
                 } else if !f.live().is_empty() {
                     let live = f.live();
-                    let p = live[pick.index(live.len())].ptr();
-                    prop_assert!(f.free(p).is_ok());
+                    let b = live[pick.index(live.len())];
+                    // The list as the whole-list re-sort and re-merge made it.
+                    let mut expect = f.free_list().to_vec();
+                    expect.push((b.start, b.size));
+                    if order == ListOrder::Address {
+                        expect.sort_by_key(|&(a, _)| a);
+                        if coalesce {
+                            let mut merged: Vec<(u64, u64)> = Vec::new();
+                            for (a, s) in expect {
+                                match merged.last_mut() {
+                                    Some(p) if p.0 + p.1 == a => p.1 += s,
+                                    _ => merged.push((a, s)),
+                                }
+                            }
+                            expect = merged;
+                        }
+                    }
+                    prop_assert!(f.free(b.ptr()).is_ok());
+                    if order == ListOrder::Address {
+                        prop_assert_eq!(f.free_list(), &expect[..]);
+                    }
                 }
                 check_invariants(&f)?;
                 // Coalescing merges list neighbours, so only address order guarantees no

@@ -12,6 +12,10 @@ pub struct Ledger {
     live: BTreeMap<u64, LiveBlock>,
     /// Pointers that were freed and not handed out again.
     freed: BTreeSet<u64>,
+    /// Bytes the live blocks occupy and their callers asked for, kept as blocks come and go
+    /// so that measuring a heap after every operation does not walk every block.
+    bytes: u64,
+    requested: u64,
 }
 
 impl Ledger {
@@ -28,6 +32,8 @@ impl Ledger {
         }
         self.freed.remove(&ptr);
         self.live.insert(ptr, block);
+        self.bytes += block.size;
+        self.requested += block.requested;
         Ok(())
     }
 
@@ -46,6 +52,8 @@ impl Ledger {
     /// Removes the block whose pointer is `ptr`, or says why `ptr` is not one.
     pub fn take(&mut self, ptr: u64) -> Result<LiveBlock, FreeError> {
         if let Some(b) = self.live.remove(&ptr) {
+            self.bytes -= b.size;
+            self.requested -= b.requested;
             self.freed.insert(ptr);
             return Ok(b);
         }
@@ -92,6 +100,16 @@ impl Ledger {
     /// Number of live blocks.
     pub fn len(&self) -> usize {
         self.live.len()
+    }
+
+    /// Bytes the live blocks occupy (headers and rounding included).
+    pub fn live_bytes(&self) -> u64 {
+        self.bytes
+    }
+
+    /// Bytes the callers of the live blocks asked for.
+    pub fn requested_bytes(&self) -> u64 {
+        self.requested
     }
 
     /// Whether no block is live.

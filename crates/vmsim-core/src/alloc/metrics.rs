@@ -32,21 +32,20 @@ pub struct Snapshot {
 impl Snapshot {
     /// Measures `a` now.
     pub fn of<A: Allocator + ?Sized>(a: &A) -> Self {
-        let live = a.live();
-        let free = a.free_blocks();
-        let live_bytes = live.iter().map(|b| b.size).sum();
-        let requested_bytes = live.iter().map(|b| b.requested).sum();
-        let free_bytes: u64 = free.iter().map(|s| s.size).sum();
-        let largest_free = free.iter().map(|s| s.size).max().unwrap_or(0);
+        // Totals kept as the heap changes: a walk over every block here, after every
+        // operation, made long workloads quadratic.
+        let ledger = a.ledger();
+        let (live_bytes, requested_bytes) = (ledger.live_bytes(), ledger.requested_bytes());
+        let free = a.free_totals();
         Snapshot {
-            live_blocks: live.len(),
+            live_blocks: ledger.len(),
             live_bytes,
             requested_bytes,
             internal_waste: live_bytes - requested_bytes,
-            free_blocks: free.len(),
-            free_bytes,
-            largest_free,
-            external_fragmentation: external_fragmentation(free_bytes, largest_free),
+            free_blocks: free.blocks,
+            free_bytes: free.bytes,
+            largest_free: free.largest,
+            external_fragmentation: external_fragmentation(free.bytes, free.largest),
             metadata_bytes: a.metadata().iter().map(|s| s.size).sum(),
         }
     }
@@ -193,6 +192,31 @@ pub(crate) mod tests {
                 "byte {:#x} is in {} places",
                 r.start + i as u64,
                 owner[i]
+            )));
+        }
+        // The totals a snapshot takes from what the allocator keeps equal a walk over every
+        // block.
+        let (live, free) = (a.live(), a.free_blocks());
+        let walked = (
+            live.len(),
+            live.iter().map(|b| b.size).sum::<u64>(),
+            live.iter().map(|b| b.requested).sum::<u64>(),
+            free.len(),
+            free.iter().map(|s| s.size).sum::<u64>(),
+            free.iter().map(|s| s.size).max().unwrap_or(0),
+        );
+        let s = Snapshot::of(a);
+        let kept = (
+            s.live_blocks,
+            s.live_bytes,
+            s.requested_bytes,
+            s.free_blocks,
+            s.free_bytes,
+            s.largest_free,
+        );
+        if kept != walked {
+            return Err(TestCaseError::fail(format!(
+                "snapshot {kept:?}, blocks walked {walked:?}"
             )));
         }
         Ok(())

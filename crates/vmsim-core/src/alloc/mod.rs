@@ -54,6 +54,17 @@ impl LiveBlock {
     }
 }
 
+/// Totals over the free blocks of a heap.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct FreeTotals {
+    /// Free blocks (the length of the free list or lists).
+    pub blocks: usize,
+    /// Bytes free.
+    pub bytes: u64,
+    /// The largest free block (0 when none).
+    pub largest: u64,
+}
+
 /// A run of bytes: a free block, or metadata the allocator keeps inside the range.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Span {
@@ -223,6 +234,18 @@ pub trait Allocator {
 
     /// The free blocks, in the order the allocator searches them (its free list or lists).
     fn free_blocks(&self) -> Vec<Span>;
+
+    /// How many free blocks there are, their bytes and the largest: what a measurement after
+    /// every operation needs. Allocators that keep these as they go answer without walking
+    /// their lists.
+    fn free_totals(&self) -> FreeTotals {
+        let free = self.free_blocks();
+        FreeTotals {
+            blocks: free.len(),
+            bytes: free.iter().map(|s| s.size).sum(),
+            largest: free.iter().map(|s| s.size).max().unwrap_or(0),
+        }
+    }
 
     /// Bytes of the range that are neither live nor free (slab descriptors and slack), by
     /// address. Empty for allocators that keep their metadata outside the range.

@@ -15,6 +15,11 @@ pub const NODE_HEADER_BYTES: u64 = 16;
 /// Bytes of one entry (frame and bits).
 pub const ENTRY_BYTES: u64 = 8;
 
+/// The most pages a node may cluster. A cluster is rounded up to a power of two, which above
+/// 2^63 does not exist (and a zero cluster once divided by zero); callers should refuse larger
+/// clusters, [`HashedTable::new`] clamps them.
+pub const MAX_CLUSTER: u64 = 1 << 12;
+
 const NONE: u32 = u32::MAX;
 
 #[derive(Debug, Clone, Copy)]
@@ -49,11 +54,12 @@ pub struct HashedTable {
 
 impl HashedTable {
     /// A table of `buckets` chains (rounded up to a power of two) whose nodes each hold
-    /// `cluster` consecutive pages (1 for a plain hashed table; rounded up to a power of two).
+    /// `cluster` consecutive pages (1 for a plain hashed table; rounded up to a power of two, at
+    /// most [`MAX_CLUSTER`]).
     pub fn new(buckets: usize, cluster: u64, page_size: PageSize) -> Self {
         HashedTable {
             page_size,
-            cluster: cluster.max(1).next_power_of_two(),
+            cluster: cluster.clamp(1, MAX_CLUSTER).next_power_of_two(),
             buckets: vec![NONE; buckets.max(1).next_power_of_two()],
             nodes: Vec::new(),
             entries: Vec::new(),
@@ -191,6 +197,22 @@ impl Translate for HashedTable {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Clusters of 0 and of more than a power of two can hold once divided by zero.
+    #[test]
+    fn any_cluster_is_clamped() {
+        for (asked, got) in [
+            (0, 1),
+            (3, 4),
+            (u64::MAX, MAX_CLUSTER),
+            (1 << 63, MAX_CLUSTER),
+        ] {
+            let mut t = HashedTable::new(1, asked, PageSize::SIZE_4K);
+            assert_eq!(t.cluster(), got);
+            t.map(5, 7, PagePerm::ALL);
+            assert_eq!(t.lookup(5).entry.map(|e| e.0), Some(7));
+        }
+    }
 
     #[test]
     fn clustered_nodes_share_a_tag() {
