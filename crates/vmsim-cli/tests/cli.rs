@@ -727,3 +727,17 @@ fn machine_json_gives_addresses_as_hex_strings_and_tags_as_words() {
         "{text}"
     );
 }
+
+#[test]
+fn every_page_stream_command_takes_the_page_size_as_run_does() {
+    for cmd in ["policy", "mrc", "ws"] {
+        let words = stdout(&vmsim(&[cmd, "--page-size", "2M"]));
+        let bytes = stdout(&vmsim(&[cmd, "--page-size", "2097152"]));
+        assert!(!words.is_empty(), "{cmd}");
+        assert_eq!(words, bytes, "{cmd}: 2M and 2097152 are one size");
+        let o = vmsim(&[cmd, "--page-size", "3K"]);
+        assert_eq!(o.status.code(), Some(2), "{cmd}");
+        let e = stderr(&o);
+        assert!(e.contains("3072 bytes is not a power of two"), "{cmd}: {e}");
+    }
+}

@@ -29,7 +29,7 @@ pub enum AddrError {
         bits: u8,
     },
     /// A page size that is not a power of two or outside 2^0..=2^40.
-    #[error("page size {0:#x} is not a power of two between 1 byte and 1 TiB")]
+    #[error("a page size of {0} bytes is not a power of two between 1 byte and 1 TiB")]
     BadPageSize(u64),
 }
 

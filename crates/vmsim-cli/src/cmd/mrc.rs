@@ -25,9 +25,9 @@ pub struct Args {
     /// Input format (detected when omitted).
     #[arg(long)]
     pub format: Option<Format>,
-    /// Page size in bytes.
-    #[arg(long, default_value_t = 4096)]
-    pub page_size: u64,
+    /// Page size of the address formats' pages: 4K, 2M, 1G (or bytes, e.g. 4096), as in `run`.
+    #[arg(long, value_name = "SIZE", default_value = "4K")]
+    pub page_size: PageSize,
     /// Cache sizes (frames), comma separated; default: powers of two up to the footprint.
     #[arg(long, value_name = "LIST")]
     pub sizes: Option<String>,
@@ -65,8 +65,7 @@ pub fn run(a: Args) -> Result<()> {
             return Err(crate::exit::usage("--shards takes a rate in (0, 1]"));
         }
     }
-    let size = PageSize::try_from_bytes(a.page_size)
-        .map_err(|e| crate::exit::usage(format!("--page-size: {e}")))?;
+    let size = a.page_size;
     let sizes = a
         .sizes
         .as_deref()

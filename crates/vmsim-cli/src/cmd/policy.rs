@@ -24,9 +24,9 @@ pub struct Args {
     /// Frame counts, comma separated.
     #[arg(long, default_value = "4,16,64")]
     pub frames: String,
-    /// Page size in bytes (4096, 2097152 or 1073741824).
-    #[arg(long, default_value_t = 4096)]
-    pub page_size: u64,
+    /// Page size of the address formats' pages: 4K, 2M, 1G (or bytes, e.g. 4096), as in `run`.
+    #[arg(long, value_name = "SIZE", default_value = "4K")]
+    pub page_size: PageSize,
     /// Seed for randomised policies.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
@@ -120,7 +120,7 @@ pub fn run(args: Args) -> Result<()> {
     }
     let policies = parse_policies(&args.policy)?;
     let frames = parse_frames("--frames", &args.frames)?;
-    let (refs, name) = read_pages(&args.trace, args.format, args.page_size)?;
+    let (refs, name) = read_pages(&args.trace, args.format, args.page_size.bytes())?;
     let cells: Vec<(PolicyKind, usize)> = policies
         .iter()
         .flat_map(|&p| frames.iter().map(move |&f| (p, f)))
@@ -139,7 +139,7 @@ pub fn run(args: Args) -> Result<()> {
             })
             .collect();
         let v = serde_json::json!({
-            "trace": name, "page_size": args.page_size, "accesses": refs.len(),
+            "trace": name, "page_size": args.page_size.bytes(), "accesses": refs.len(),
             "results": results,
         });
         writeln!(std::io::stdout(), "{}", serde_json::to_string_pretty(&v)?)?;

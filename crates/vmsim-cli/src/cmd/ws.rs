@@ -22,9 +22,9 @@ pub struct Args {
     /// Input format (detected when omitted).
     #[arg(long)]
     pub format: Option<Format>,
-    /// Page size in bytes (address formats).
-    #[arg(long, default_value_t = 4096)]
-    pub page_size: u64,
+    /// Page size of the address formats' pages: 4K, 2M, 1G (or bytes, e.g. 4096), as in `run`.
+    #[arg(long, value_name = "SIZE", default_value = "4K")]
+    pub page_size: vmsim_core::PageSize,
     /// The window τ, in references, for the size over time and the thrashing report.
     #[arg(long, default_value_t = 10_000)]
     pub window: usize,
@@ -68,8 +68,7 @@ pub fn run(a: Args) -> Result<()> {
         .as_deref()
         .map(|s| crate::cmd::policy::parse_frames("--frames", s))
         .transpose()?;
-    let page_size = vmsim_core::PageSize::try_from_bytes(a.page_size)
-        .map_err(|e| crate::exit::usage(format!("--page-size: {e}")))?;
+    let page_size = a.page_size;
     // Only the size-over-time points need a second pass (they are placed by the length).
     let twice = a.json || a.svg_time.is_some();
     let (mut reader, name, again) = crate::spool::open_trace(&a.trace, a.format, twice)?;
