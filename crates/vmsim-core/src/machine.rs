@@ -78,7 +78,9 @@ pub enum AccessOutcome {
     Segv(Fault),
 }
 
-/// A machine running kernel `K`.
+/// A machine running kernel `K`. Cloning copies CPUs, physical memory and the kernel's state
+/// (when `K` is `Clone`), so a viewer can keep a point of a run and go on from it twice.
+#[derive(Clone)]
 pub struct Machine<K: Kernel = DemandZeroKernel> {
     cpus: Vec<Mmu>,
     mem: PhysMem,

@@ -91,7 +91,9 @@ impl Default for LinuxConfig {
     }
 }
 
-/// The Linux-like kernel: one field per part of mm/, each owned by its file.
+/// The Linux-like kernel: one field per part of mm/, each owned by its file. A clone is an
+/// independent copy of the whole state (with the machine's, a point to step back to).
+#[derive(Clone)]
 pub struct LinuxKernel {
     cfg: LinuxConfig,
     /// Processes: address spaces, page tables, PCIDs (`mm_types.rs`).

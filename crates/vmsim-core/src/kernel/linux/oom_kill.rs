@@ -8,7 +8,7 @@ use crate::mmu::Mmu;
 use crate::phys::PhysMem;
 
 /// The processes the OOM killer ended, in order.
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default)]
 pub(super) struct OomKiller {
     victims: Vec<Pid>,
 }

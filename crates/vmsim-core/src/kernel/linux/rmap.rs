@@ -72,7 +72,7 @@ impl Frame {
 }
 
 /// Every resident frame the kernel manages, by frame number.
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default)]
 pub(super) struct Rmap {
     frames: FxHashMap<u64, Frame>,
 }
