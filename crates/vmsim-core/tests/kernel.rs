@@ -3,6 +3,7 @@
 use proptest::prelude::*;
 use std::collections::HashMap;
 use vmsim_core::config::MachineConfig;
+use vmsim_core::event::{Event, Recorder};
 use vmsim_core::kernel::vma::Prot;
 use vmsim_core::kernel::{Kernel, LinuxConfig, LinuxKernel, MmapRequest, VaRange};
 use vmsim_core::machine::{AccessOutcome, Machine};
@@ -880,4 +881,99 @@ fn the_linux_model_out_of_memory_does_not_blame_the_demand_zero_kernel() {
         errors.iter().all(|e| !e.contains("demand-zero")),
         "{errors:?}"
     );
+}
+
+/// What the kernel's own events in `events` add up to: reclaim runs, evictions, swap-outs,
+/// shootdowns (CPUs) and OOM kills.
+fn kernel_events(events: &[Event]) -> [u64; 5] {
+    let mut n = [0; 5];
+    for e in events {
+        match *e {
+            Event::Reclaim { .. } => n[0] += 1,
+            Event::Evict { .. } => n[1] += 1,
+            Event::SwapOut { .. } => n[2] += 1,
+            Event::Shootdown { cpus, .. } => n[3] += cpus,
+            Event::OomKill { .. } => n[4] += 1,
+            _ => {}
+        }
+    }
+    n
+}
+
+fn kernel_counters(m: &Machine<LinuxKernel>) -> [u64; 5] {
+    let s = m.kernel().stats();
+    [
+        s.direct_reclaims + s.background_reclaims,
+        s.reclaim_stolen,
+        s.swap_outs,
+        s.shootdowns,
+        s.oom_kills,
+    ]
+}
+
+/// Replays `(cpu, pid, addr, kind)` with a `Recorder` and checks that every access's kernel
+/// events add up to what its counters gained. Returns the totals.
+fn events_follow_counters(
+    m: &mut Machine<LinuxKernel>,
+    accesses: impl Iterator<Item = (u16, u32, u64, AccessKind)>,
+) -> [u64; 5] {
+    let start = kernel_counters(m);
+    for (cpu, pid, addr, kind) in accesses {
+        let before = kernel_counters(m);
+        let mut rec = Recorder::default();
+        m.access(cpu, pid, va(addr), kind, 8, &mut rec).unwrap();
+        let after = kernel_counters(m);
+        let gained: Vec<u64> = after.iter().zip(before).map(|(a, b)| a - b).collect();
+        assert_eq!(
+            kernel_events(&rec.events).to_vec(),
+            gained,
+            "access to {addr:#x} by {pid}: {:?}",
+            rec.events
+        );
+    }
+    let end = kernel_counters(m);
+    std::array::from_fn(|i| end[i] - start[i])
+}
+
+#[test]
+fn the_kernel_reports_reclaim_evictions_swap_outs_and_shootdowns_as_they_are_counted() {
+    let cfg = LinuxConfig {
+        swap_pages: 4096,
+        ..Default::default()
+    };
+    let mut m = machine("1M", 2, cfg); // 256 frames
+                                       // Two processes over twice the RAM, each running on both CPUs in turn.
+    let accesses = || {
+        (0..3u64).flat_map(|pass| {
+            (0..600u64).map(move |i| {
+                let pid = 1 + (i % 2) as u32;
+                let cpu = ((i / 50 + pass) % 2) as u16;
+                (cpu, pid, 0x10_0000_0000 + (i / 2) * PAGE, AccessKind::Write)
+            })
+        })
+    };
+    let [reclaims, evictions, swap_outs, shootdowns, oom] =
+        events_follow_counters(&mut m, accesses().cycle().take(9000));
+    assert!(reclaims > 0 && evictions > 0 && swap_outs > 0 && shootdowns > 0);
+    assert_eq!(oom, 0);
+    // The () observer counts the same and keeps nothing.
+    let mut quiet = machine("1M", 2, cfg);
+    for (cpu, pid, addr, kind) in accesses().cycle().take(9000) {
+        quiet.access(cpu, pid, va(addr), kind, 8, &mut ()).unwrap();
+    }
+    assert_eq!(m.kernel().stats(), quiet.kernel().stats());
+}
+
+#[test]
+fn the_kernel_reports_an_oom_kill_as_it_is_counted() {
+    let cfg = LinuxConfig {
+        swap_pages: 0,
+        ..Default::default()
+    };
+    let mut m = machine("4M", 1, cfg);
+    let small = (0..100u64).map(|p| (0, 1, 0x1000_0000 + p * PAGE, AccessKind::Write));
+    let big = (0..2000u64).map(|p| (0, 2, 0x2000_0000 + p * PAGE, AccessKind::Write));
+    let [_, _, _, _, oom] = events_follow_counters(&mut m, small.chain(big));
+    assert_eq!(oom, 1);
+    assert_eq!(m.kernel().oom_victims(), &[2]);
 }

@@ -10,7 +10,7 @@ pub mod vma;
 
 use crate::access::AccessKind;
 use crate::addr::{Pfn, PhysAddr, VirtAddr};
-use crate::event::{Fault, Resolution};
+use crate::event::{Fault, Observer, Resolution};
 use crate::mmu::Mmu;
 use crate::phys::{OutOfFrames, PhysMem};
 use crate::radix::MapError;
@@ -116,4 +116,12 @@ pub trait Kernel {
 
     /// End-of-run report.
     fn summary(&self, mem: &PhysMem) -> KernelSummary;
+
+    /// Starts or stops keeping the kernel's own events (reclaim, eviction, swap-out,
+    /// shootdown, OOM kill) for [`Kernel::take_events`]. The machine turns it on only around
+    /// kernel work done for an observer that wants events, so otherwise nothing is built.
+    fn trace_events(&mut self, _on: bool) {}
+
+    /// Hands the events kept since the last call to `obs`, oldest first.
+    fn take_events<O: Observer>(&mut self, _obs: &mut O) {}
 }
