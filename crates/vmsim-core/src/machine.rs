@@ -153,8 +153,10 @@ impl<K: Kernel> Machine<K> {
         &self.kernel
     }
 
-    /// The kernel, physical memory and CPUs at once, for system calls made from outside the
-    /// trace (mmap, fork, exit...).
+    /// The kernel, physical memory and CPUs at once, for the kernel's calls made from outside
+    /// the trace. Callers outside vmsim-core use `Machine::syscall`; vmsim-core's integration
+    /// tests use this for the kernel's test hooks (`store`, `load`, `add_vma`).
+    #[doc(hidden)]
     pub fn parts(&mut self) -> (&mut K, &mut PhysMem, &mut [Mmu]) {
         (&mut self.kernel, &mut self.mem, &mut self.cpus)
     }

@@ -977,3 +977,55 @@ fn the_kernel_reports_an_oom_kill_as_it_is_counted() {
     assert_eq!(oom, 1);
     assert_eq!(m.kernel().oom_victims(), &[2]);
 }
+
+#[test]
+fn system_calls_through_the_machine_change_address_spaces_and_descheduling() {
+    use vmsim_core::kernel::layout::Image;
+    use vmsim_core::kernel::{Advice, Syscall, SyscallResult};
+    let mut m = machine("64M", 2, LinuxConfig::default());
+    let exec = Syscall::Exec {
+        image: Image::default(),
+        aslr: false,
+        seed: 0,
+    };
+    let SyscallResult::Exec(layout) = m.syscall(1, exec).unwrap() else {
+        panic!("exec returns its layout")
+    };
+    let req = MmapRequest::anon(4 * PAGE, Prot::RW);
+    let SyscallResult::Addr(a) = m.syscall(1, Syscall::Mmap(req)).unwrap() else {
+        panic!("mmap returns its address")
+    };
+    for p in 0..4 {
+        touch(&mut m, 1, a + p * PAGE, AccessKind::Write);
+    }
+    assert_eq!(
+        m.syscall(1, Syscall::Fork { child: 2 }).unwrap(),
+        SyscallResult::Done
+    );
+    m.access(1, 2, va(a), AccessKind::Write, 8, &mut ())
+        .unwrap();
+    assert_eq!(m.kernel().stats().cow_copies, 1);
+    let range = |p: u64| VaRange::pages(a + p * PAGE, PAGE).unwrap();
+    m.syscall(1, Syscall::Mprotect(range(1), Prot::R)).unwrap();
+    assert!(matches!(
+        touch(&mut m, 1, a + PAGE, AccessKind::Write),
+        AccessOutcome::Segv(_)
+    ));
+    m.syscall(1, Syscall::Madvise(range(2), Advice::DontNeed))
+        .unwrap();
+    m.syscall(1, Syscall::Munmap(range(3))).unwrap();
+    // Outside every VMA now: served as implicit anonymous memory, as a trace's page would be.
+    touch(&mut m, 1, a + 3 * PAGE, AccessKind::Read);
+    assert_eq!(m.kernel().stats().outside_vmas, 1);
+    let want = layout.brk + 3 * PAGE;
+    assert_eq!(
+        m.syscall(1, Syscall::Brk(want)).unwrap(),
+        SyscallResult::Addr(want)
+    );
+    assert!(m.syscall(1, Syscall::Brk(u64::MAX)).is_err());
+    // Exit frees the process, and the next access by its pid starts a new one.
+    m.syscall(2, Syscall::Exit).unwrap();
+    assert_eq!(m.kernel().processes(), 1);
+    m.access(1, 2, va(a), AccessKind::Read, 8, &mut ()).unwrap();
+    assert_eq!(m.kernel().processes(), 2);
+}

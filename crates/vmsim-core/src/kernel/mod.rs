@@ -5,6 +5,7 @@
 pub mod demand_zero;
 pub mod layout;
 pub mod linux;
+pub mod stats;
 pub mod va_range;
 pub mod vma;
 
@@ -18,7 +19,7 @@ use crate::tlb::Pcid;
 use thiserror::Error;
 
 pub use demand_zero::DemandZeroKernel;
-pub use linux::{LinuxConfig, LinuxKernel, MmapRequest};
+pub use linux::{Advice, LinuxConfig, LinuxKernel, MmapRequest, Syscall, SyscallResult};
 pub use va_range::{RangeError, VaRange};
 
 /// A process identifier as traces carry it.
@@ -59,9 +60,9 @@ pub struct KernelSummary {
     /// Which kernel model ran (`linux`, `demand-zero`).
     pub name: &'static str,
     /// System-wide counters, for kernels that keep them.
-    pub stats: Option<linux::KernelStats>,
+    pub stats: Option<stats::KernelStats>,
     /// Memory use per process, for kernels that track it.
-    pub processes: Vec<linux::ProcMemory>,
+    pub processes: Vec<stats::ProcMemory>,
     /// Swap slots in use.
     pub swap_used_pages: u64,
     /// Swap slots in all.

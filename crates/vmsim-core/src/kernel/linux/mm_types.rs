@@ -3,8 +3,8 @@
 //! PCID, as kernel/fork.c's `mm_alloc` and `mm_init` do.
 
 use super::cpumask::CpuMask;
-use super::vmstat::ProcStats;
 use crate::kernel::layout::Layout;
+use crate::kernel::stats::ProcStats;
 use crate::kernel::vma::AddressSpace;
 use crate::kernel::{KernelError, Pid};
 use crate::phys::PhysMem;

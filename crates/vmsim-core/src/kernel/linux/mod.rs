@@ -17,7 +17,8 @@
 //! - `vmscan.rs`: reclaim, with any policy of `replace/` (`replace/reclaim.rs`); `oom_kill.rs`:
 //!   the OOM killer;
 //! - `huge_memory.rs`: transparent huge pages; `tlb.rs`: shootdowns; `vmstat.rs`: counters;
-//!   `trace.rs`: the kernel's own events for an observer.
+//!   `trace.rs`: the kernel's own events for an observer;
+//! - `syscall.rs`: the system calls as one typed `Syscall`, made through `Machine::syscall`.
 //!
 //! Anonymous pages that are swapped out keep their place in the page table as a non-present
 //! entry holding the swap slot, as Linux's swap entries do: bit 0 (P) clear, bit 9 set as the
@@ -38,13 +39,16 @@ mod page_alloc;
 mod rmap;
 mod swap_state;
 pub mod swapfile;
+mod syscall;
 mod tlb;
 mod trace;
 mod vmscan;
 mod vmstat;
 
+pub use super::stats::{KernelStats, ProcMemory, ProcStats};
+pub use madvise::Advice;
 pub use mmap::MmapRequest;
-pub use vmstat::{KernelStats, ProcMemory, ProcStats};
+pub use syscall::{Syscall, SyscallResult};
 
 use super::va_range::RangeError;
 use super::vma::{AddressSpace, VmaError};

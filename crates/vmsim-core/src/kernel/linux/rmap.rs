@@ -6,8 +6,8 @@
 use super::mm_types::Processes;
 use super::swapfile::Slot;
 use super::trace::Tracepoints;
-use super::vmstat::KernelStats;
 use crate::addr::VirtAddr;
+use crate::kernel::stats::KernelStats;
 use crate::kernel::vma::FileId;
 use crate::kernel::Pid;
 use crate::mmu::Mmu;

@@ -5,8 +5,8 @@
 //! ([`Kernel::trace_events`](crate::kernel::Kernel::trace_events)); otherwise nothing is
 //! stored, and the machine with the `()` observer never turns them on.
 
-use super::vmstat::KernelStats;
 use crate::event::{Event, Observer};
+use crate::kernel::stats::KernelStats;
 use crate::kernel::Pid;
 
 /// The events kept since the machine last took them.
