@@ -5,7 +5,9 @@ use std::collections::HashMap;
 use vmsim_core::config::MachineConfig;
 use vmsim_core::event::{Event, Recorder};
 use vmsim_core::kernel::vma::Prot;
-use vmsim_core::kernel::{Kernel, LinuxConfig, LinuxKernel, MmapRequest, VaRange};
+use vmsim_core::kernel::{
+    Advice, Kernel, LinuxConfig, LinuxKernel, MmapRequest, Syscall, SyscallResult, VaRange,
+};
 use vmsim_core::machine::{AccessOutcome, Machine};
 use vmsim_core::replace::ReclaimPolicy;
 use vmsim_core::{AccessKind, VirtAddr};
@@ -21,6 +23,23 @@ fn machine(ram: &str, cpus: u16, linux: LinuxConfig) -> Machine<LinuxKernel> {
 
 fn va(x: u64) -> VirtAddr {
     VirtAddr::new_unchecked(x)
+}
+
+/// `execve` of `image` as `pid`, without ASLR; its layout.
+fn exec(
+    m: &mut Machine<LinuxKernel>,
+    pid: u32,
+    image: vmsim_core::kernel::layout::Image,
+) -> vmsim_core::kernel::layout::Layout {
+    let call = Syscall::Exec {
+        image,
+        aslr: false,
+        seed: 0,
+    };
+    match m.syscall(pid, call).unwrap() {
+        SyscallResult::Exec(l) => l,
+        other => panic!("exec returned {other:?}"),
+    }
 }
 
 fn touch(m: &mut Machine<LinuxKernel>, pid: u32, addr: u64, kind: AccessKind) -> AccessOutcome {
@@ -61,28 +80,21 @@ fn a_child_writing_half_of_its_parents_pages_copies_exactly_those() {
     let mut m = machine("64M", 2, LinuxConfig::default());
     let n = 64u64;
     let base = 0x7f00_0000_0000u64;
-    {
-        let (k, mem, _) = m.parts();
-        k.mmap(
-            mem,
-            1,
-            MmapRequest {
-                addr: Some(base),
-                len: n * PAGE,
-                prot: Prot::RW,
-                shared: false,
-                file: None,
-            },
-        )
-        .unwrap();
-    }
+    m.syscall(
+        1,
+        Syscall::Mmap(MmapRequest {
+            addr: Some(base),
+            len: n * PAGE,
+            prot: Prot::RW,
+            shared: false,
+            file: None,
+        }),
+    )
+    .unwrap();
     for p in 0..n {
         touch(&mut m, 1, base + p * PAGE, AccessKind::Write);
     }
-    {
-        let (k, mem, cpus) = m.parts();
-        k.fork(mem, cpus, 1, 2).unwrap();
-    }
+    m.syscall(1, Syscall::Fork { child: 2 }).unwrap();
     for p in 0..n / 2 {
         m.access(1, 2, va(base + p * PAGE), AccessKind::Write, 8, &mut ())
             .unwrap();
@@ -117,30 +129,27 @@ fn a_shared_file_mapping_read_by_two_processes_is_read_from_disk_once() {
     let pages = 40u64;
     let (a, b) = (0x6000_0000u64, 0x7000_0000u64);
     {
-        let (k, mem, _) = m.parts();
-        let f = k.new_file();
-        k.mmap(
-            mem,
+        let f = m.new_file();
+        m.syscall(
             1,
-            MmapRequest {
+            Syscall::Mmap(MmapRequest {
                 addr: Some(a),
                 len: pages * PAGE,
                 prot: Prot::R,
                 shared: true,
                 file: Some((f, 0)),
-            },
+            }),
         )
         .unwrap();
-        k.mmap(
-            mem,
+        m.syscall(
             2,
-            MmapRequest {
+            Syscall::Mmap(MmapRequest {
                 addr: Some(b),
                 len: pages * PAGE,
                 prot: Prot::R,
                 shared: true,
                 file: Some((f, 0)),
-            },
+            }),
         )
         .unwrap();
     }
@@ -166,18 +175,16 @@ fn readahead_turns_later_file_faults_minor() {
     let mut m = machine("64M", 1, cfg);
     let base = 0x6000_0000u64;
     {
-        let (k, mem, _) = m.parts();
-        let f = k.new_file();
-        k.mmap(
-            mem,
+        let f = m.new_file();
+        m.syscall(
             1,
-            MmapRequest {
+            Syscall::Mmap(MmapRequest {
                 addr: Some(base),
                 len: 64 * PAGE,
                 prot: Prot::R,
                 shared: false,
                 file: Some((f, 0)),
-            },
+            }),
         )
         .unwrap();
     }
@@ -200,11 +207,8 @@ fn a_process_that_ran_only_on_cpu_64_is_shot_down_only_there() {
         m.access(64, 1, va(base + p * PAGE), AccessKind::Write, 8, &mut ())
             .unwrap();
     }
-    {
-        let (k, mem, cpus) = m.parts();
-        k.munmap(mem, cpus, 1, VaRange::pages(base, PAGE).unwrap())
-            .unwrap();
-    }
+    m.syscall(1, Syscall::Munmap(VaRange::pages(base, PAGE).unwrap()))
+        .unwrap();
     assert_eq!(
         m.kernel().stats().shootdowns,
         0,
@@ -212,11 +216,11 @@ fn a_process_that_ran_only_on_cpu_64_is_shot_down_only_there() {
     );
     m.access(64, 2, va(base), AccessKind::Write, 8, &mut ())
         .unwrap();
-    {
-        let (k, mem, cpus) = m.parts();
-        k.munmap(mem, cpus, 1, VaRange::pages(base + PAGE, PAGE).unwrap())
-            .unwrap();
-    }
+    m.syscall(
+        1,
+        Syscall::Munmap(VaRange::pages(base + PAGE, PAGE).unwrap()),
+    )
+    .unwrap();
     assert_eq!(
         m.kernel().stats().shootdowns,
         1,
@@ -233,31 +237,27 @@ fn munmap_of_the_middle_leaves_two_vmas_and_frees_the_emptied_tables() {
     let mut m = machine("64M", 1, cfg);
     let two_m = 2u64 << 20;
     let base = 0x4000_0000u64; // 1 GiB aligned: one PD covers all three regions
-    {
-        let (k, mem, _) = m.parts();
-        k.mmap(
-            mem,
-            1,
-            MmapRequest {
-                addr: Some(base),
-                len: 3 * two_m,
-                prot: Prot::RW,
-                shared: false,
-                file: None,
-            },
-        )
-        .unwrap();
-    }
+    m.syscall(
+        1,
+        Syscall::Mmap(MmapRequest {
+            addr: Some(base),
+            len: 3 * two_m,
+            prot: Prot::RW,
+            shared: false,
+            file: None,
+        }),
+    )
+    .unwrap();
     for p in 0..3 * two_m / PAGE {
         touch(&mut m, 1, base + p * PAGE, AccessKind::Write);
     }
     assert_eq!(m.table_pages(), [3, 1, 1, 1, 0]);
     let frames_before = m.mem().frames_in_use();
-    {
-        let (k, mem, cpus) = m.parts();
-        k.munmap(mem, cpus, 1, VaRange::pages(base + two_m, two_m).unwrap())
-            .unwrap();
-    }
+    m.syscall(
+        1,
+        Syscall::Munmap(VaRange::pages(base + two_m, two_m).unwrap()),
+    )
+    .unwrap();
     let vmas: Vec<(u64, u64)> = m
         .kernel()
         .vmas(1)
@@ -301,13 +301,9 @@ fn the_buddy_allocator_coalesces_back_after_every_process_exits() {
             .unwrap();
         }
     }
-    {
-        let (k, mem, cpus) = m.parts();
-        k.fork(mem, cpus, 1, 9).unwrap();
-    }
+    m.syscall(1, Syscall::Fork { child: 9 }).unwrap();
     for pid in [1u32, 2, 3, 9] {
-        let (k, mem, cpus) = m.parts();
-        k.exit(mem, cpus, pid).unwrap();
+        m.syscall(pid, Syscall::Exit).unwrap();
         m.deschedule(pid);
     }
     assert_eq!(m.kernel().resident_frames(), 0);
@@ -372,21 +368,17 @@ fn stack_growth_and_segv() {
         AccessOutcome::Segv(_)
     ));
     // Writing a read-only mapping: SIGSEGV.
-    {
-        let (k, mem, _) = m.parts();
-        k.mmap(
-            mem,
-            1,
-            MmapRequest {
-                addr: Some(0x5000_0000),
-                len: PAGE,
-                prot: Prot::R,
-                shared: false,
-                file: None,
-            },
-        )
-        .unwrap();
-    }
+    m.syscall(
+        1,
+        Syscall::Mmap(MmapRequest {
+            addr: Some(0x5000_0000),
+            len: PAGE,
+            prot: Prot::R,
+            shared: false,
+            file: None,
+        }),
+    )
+    .unwrap();
     assert!(matches!(
         touch(&mut m, 1, 0x5000_0000, AccessKind::Read),
         AccessOutcome::Done(_)
@@ -481,8 +473,7 @@ fn no_loss_no_leak(
                 }
                 let child = next_pid;
                 next_pid += 1;
-                let (k, mem, cpus) = m.parts();
-                k.fork(mem, cpus, parent, child).unwrap();
+                m.syscall(parent, Syscall::Fork { child: child }).unwrap();
                 let inherited: Vec<((u32, u64), u64)> = model
                     .iter()
                     .filter(|((p, _), _)| *p == parent)
@@ -497,8 +488,7 @@ fn no_loss_no_leak(
                 } else {
                     alive[pid as usize % alive.len()]
                 };
-                let (k, mem, cpus) = m.parts();
-                k.exit(mem, cpus, victim).unwrap();
+                m.syscall(victim, Syscall::Exit).unwrap();
                 m.deschedule(victim);
                 alive.retain(|&p| p != victim);
                 model.retain(|(p, _), _| *p != victim);
@@ -507,12 +497,9 @@ fn no_loss_no_leak(
                 if !alive.contains(&pid) {
                     continue;
                 }
-                let (k, mem, cpus) = m.parts();
-                k.munmap(
-                    mem,
-                    cpus,
+                m.syscall(
                     pid,
-                    VaRange::pages(base + page * PAGE, pages * PAGE).unwrap(),
+                    Syscall::Munmap(VaRange::pages(base + page * PAGE, pages * PAGE).unwrap()),
                 )
                 .unwrap();
                 for p in page..page + pages {
@@ -527,8 +514,7 @@ fn no_loss_no_leak(
         }
     }
     for pid in alive.clone() {
-        let (k, mem, cpus) = m.parts();
-        k.exit(mem, cpus, pid).unwrap();
+        m.syscall(pid, Syscall::Exit).unwrap();
     }
     prop_assert_eq!(m.kernel().resident_frames(), 0);
     prop_assert_eq!(m.kernel().swap_used(), 0);
@@ -570,14 +556,10 @@ proptest! {
 fn brk_to_the_last_address_is_refused() {
     let mut m = machine("64M", 1, LinuxConfig::default());
     let image = vmsim_core::kernel::layout::Image::default();
-    let l = {
-        let (k, mem, cpus) = m.parts();
-        k.exec(mem, cpus, 1, image, false, 0).unwrap()
-    };
+    let l = exec(&mut m, 1, image);
     let vmas = m.kernel().vmas(1).unwrap().len();
     {
-        let (k, mem, cpus) = m.parts();
-        let e = k.brk(mem, cpus, 1, u64::MAX).unwrap_err();
+        let e = m.syscall(1, Syscall::Brk(u64::MAX)).unwrap_err();
         assert_eq!(
             e.to_string(),
             format!(
@@ -605,10 +587,7 @@ fn exec_lays_out_a_process_like_linux_and_brk_and_madvise_work() {
         },
     );
     let image = vmsim_core::kernel::layout::Image::default();
-    let l = {
-        let (k, mem, cpus) = m.parts();
-        k.exec(mem, cpus, 1, image, false, 0).unwrap()
-    };
+    let l = exec(&mut m, 1, image);
     assert_eq!(l.text, 0x5555_5555_4000);
     // Code is fetchable, not writable.
     assert!(matches!(
@@ -645,10 +624,9 @@ fn exec_lays_out_a_process_like_linux_and_brk_and_madvise_work() {
         AccessOutcome::Segv(_)
     ));
     {
-        let (k, mem, cpus) = m.parts();
         assert_eq!(
-            k.brk(mem, cpus, 1, l.brk + 64 * PAGE).unwrap(),
-            l.brk + 64 * PAGE
+            m.syscall(1, Syscall::Brk(l.brk + 64 * PAGE)).unwrap(),
+            SyscallResult::Addr(l.brk + 64 * PAGE)
         );
     }
     assert!(matches!(
@@ -660,42 +638,27 @@ fn exec_lays_out_a_process_like_linux_and_brk_and_madvise_work() {
         assert!(k.store(mem, 1, va(beyond), 42));
     }
     // MADV_DONTNEED: the page reads back as zero.
-    {
-        let (k, mem, cpus) = m.parts();
-        k.madvise_dontneed(mem, cpus, 1, VaRange::pages(beyond, PAGE).unwrap())
-            .unwrap();
-    }
+    m.syscall(
+        1,
+        Syscall::Madvise(VaRange::pages(beyond, PAGE).unwrap(), Advice::DontNeed),
+    )
+    .unwrap();
     assert!(matches!(
         touch(&mut m, 1, beyond, AccessKind::Read),
         AccessOutcome::Done(_)
     ));
     assert_eq!(m.kernel().load(m.mem(), 1, va(beyond)), Some(0));
     // Shrinking the break unmaps.
-    {
-        let (k, mem, cpus) = m.parts();
-        k.brk(mem, cpus, 1, l.brk + PAGE).unwrap();
-    }
+    m.syscall(1, Syscall::Brk(l.brk + PAGE)).unwrap();
     assert!(matches!(
         touch(&mut m, 1, beyond, AccessKind::Read),
         AccessOutcome::Segv(_)
     ));
     // An mmap without an address goes just below the mmap base.
-    let a = {
-        let (k, mem, _) = m.parts();
-        k.mmap(
-            mem,
-            1,
-            MmapRequest {
-                addr: None,
-                len: 3 * PAGE,
-                prot: Prot::RW,
-                shared: false,
-                file: None,
-            },
-        )
-        .unwrap()
-    };
-    assert_eq!(a, l.mmap_base - 3 * PAGE);
+    let a = m
+        .syscall(1, Syscall::Mmap(MmapRequest::anon(3 * PAGE, Prot::RW)))
+        .unwrap();
+    assert_eq!(a, SyscallResult::Addr(l.mmap_base - 3 * PAGE));
 }
 
 #[test]
@@ -710,23 +673,22 @@ fn transparent_huge_pages_map_2m_and_split_when_partially_unmapped() {
     );
     let two_m = 2u64 << 20;
     let base = 0x7e00_0000_0000u64;
-    {
-        let (k, mem, _) = m.parts();
-        k.mmap(
-            mem,
-            1,
-            MmapRequest {
-                addr: Some(base),
-                len: 2 * two_m,
-                prot: Prot::RW,
-                shared: false,
-                file: None,
-            },
-        )
-        .unwrap();
-        k.madvise_hugepage(1, VaRange::pages(base, 2 * two_m).unwrap())
-            .unwrap();
-    }
+    m.syscall(
+        1,
+        Syscall::Mmap(MmapRequest {
+            addr: Some(base),
+            len: 2 * two_m,
+            prot: Prot::RW,
+            shared: false,
+            file: None,
+        }),
+    )
+    .unwrap();
+    m.syscall(
+        1,
+        Syscall::Madvise(VaRange::pages(base, 2 * two_m).unwrap(), Advice::HugePage),
+    )
+    .unwrap();
     let used = m.mem().frames_in_use();
     for p in 0..2 * two_m / PAGE {
         touch(&mut m, 1, base + p * PAGE, AccessKind::Write);
@@ -742,11 +704,11 @@ fn transparent_huge_pages_map_2m_and_split_when_partially_unmapped() {
         assert!(k.store(mem, 1, va(base + 5 * PAGE), 77));
     }
     // Unmapping one 4 KiB page splits its huge page: 511 pages stay, one page table appears.
-    {
-        let (k, mem, cpus) = m.parts();
-        k.munmap(mem, cpus, 1, VaRange::pages(base + 7 * PAGE, PAGE).unwrap())
-            .unwrap();
-    }
+    m.syscall(
+        1,
+        Syscall::Munmap(VaRange::pages(base + 7 * PAGE, PAGE).unwrap()),
+    )
+    .unwrap();
     assert_eq!(m.kernel().stats().thp_splits, 1);
     assert_eq!(m.table_pages(), [1, 1, 1, 1, 0]);
     assert_eq!(m.kernel().load(m.mem(), 1, va(base + 5 * PAGE)), Some(77));
@@ -757,11 +719,8 @@ fn transparent_huge_pages_map_2m_and_split_when_partially_unmapped() {
     let mem_kib = m.kernel().memory(m.mem());
     assert_eq!(mem_kib[0].rss_anon_kib, 4 * 1024 - 4);
     // Exit frees everything; the buddy merges the split pages back.
-    let blocks = {
-        let (k, mem, cpus) = m.parts();
-        k.exit(mem, cpus, 1).unwrap();
-        mem.frames_in_use()
-    };
+    m.syscall(1, Syscall::Exit).unwrap();
+    let blocks = m.mem().frames_in_use();
     assert_eq!(blocks, used - 1, "the process's root table is gone too");
     // Without MADV_HUGEPAGE: 4 KiB pages.
     let mut m2 = machine("64M", 1, LinuxConfig::default());
@@ -781,23 +740,22 @@ fn huge_pages_are_swapped_out_under_pressure_without_losing_data() {
     let mut m = machine("4M", 1, cfg);
     let two_m = 2u64 << 20;
     let base = 0x7e00_0000_0000u64;
-    {
-        let (k, mem, _) = m.parts();
-        k.mmap(
-            mem,
-            1,
-            MmapRequest {
-                addr: Some(base),
-                len: 6 * two_m,
-                prot: Prot::RW,
-                shared: false,
-                file: None,
-            },
-        )
-        .unwrap();
-        k.madvise_hugepage(1, VaRange::pages(base, 6 * two_m).unwrap())
-            .unwrap();
-    }
+    m.syscall(
+        1,
+        Syscall::Mmap(MmapRequest {
+            addr: Some(base),
+            len: 6 * two_m,
+            prot: Prot::RW,
+            shared: false,
+            file: None,
+        }),
+    )
+    .unwrap();
+    m.syscall(
+        1,
+        Syscall::Madvise(VaRange::pages(base, 6 * two_m).unwrap(), Advice::HugePage),
+    )
+    .unwrap();
     for p in 0..6 * two_m / PAGE {
         touch(&mut m, 1, base + p * PAGE, AccessKind::Write);
         let (k, mem, _) = m.parts();
@@ -819,26 +777,19 @@ fn huge_pages_are_swapped_out_under_pressure_without_losing_data() {
 fn shared_anonymous_memory_is_shared_across_fork() {
     let mut m = machine("64M", 2, LinuxConfig::default());
     let base = 0x6000_0000u64;
-    {
-        let (k, mem, _) = m.parts();
-        k.mmap(
-            mem,
-            1,
-            MmapRequest {
-                addr: Some(base),
-                len: 4 * PAGE,
-                prot: Prot::RW,
-                shared: true,
-                file: None,
-            },
-        )
-        .unwrap();
-    }
+    m.syscall(
+        1,
+        Syscall::Mmap(MmapRequest {
+            addr: Some(base),
+            len: 4 * PAGE,
+            prot: Prot::RW,
+            shared: true,
+            file: None,
+        }),
+    )
+    .unwrap();
     touch(&mut m, 1, base, AccessKind::Write);
-    {
-        let (k, mem, cpus) = m.parts();
-        k.fork(mem, cpus, 1, 2).unwrap();
-    }
+    m.syscall(1, Syscall::Fork { child: 2 }).unwrap();
     // The child writes without a copy, and the parent sees the write.
     m.access(1, 2, va(base), AccessKind::Write, 8, &mut ())
         .unwrap();
@@ -865,8 +816,7 @@ fn the_linux_model_out_of_memory_does_not_blame_the_demand_zero_kernel() {
     touch(&mut m, 1, 0x7f00_0000_0000, AccessKind::Write);
     let mut errors = Vec::new();
     for child in 2..40 {
-        let (k, mem, cpus) = m.parts();
-        if let Err(e) = k.fork(mem, cpus, 1, child) {
+        if let Err(e) = m.syscall(1, Syscall::Fork { child: child }) {
             errors.push(e.to_string());
         }
     }
@@ -981,7 +931,6 @@ fn the_kernel_reports_an_oom_kill_as_it_is_counted() {
 #[test]
 fn system_calls_through_the_machine_change_address_spaces_and_descheduling() {
     use vmsim_core::kernel::layout::Image;
-    use vmsim_core::kernel::{Advice, Syscall, SyscallResult};
     let mut m = machine("64M", 2, LinuxConfig::default());
     let exec = Syscall::Exec {
         image: Image::default(),
