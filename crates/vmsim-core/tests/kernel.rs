@@ -473,7 +473,7 @@ fn no_loss_no_leak(
                 }
                 let child = next_pid;
                 next_pid += 1;
-                m.syscall(parent, Syscall::Fork { child: child }).unwrap();
+                m.syscall(parent, Syscall::Fork { child }).unwrap();
                 let inherited: Vec<((u32, u64), u64)> = model
                     .iter()
                     .filter(|((p, _), _)| *p == parent)
@@ -816,7 +816,7 @@ fn the_linux_model_out_of_memory_does_not_blame_the_demand_zero_kernel() {
     touch(&mut m, 1, 0x7f00_0000_0000, AccessKind::Write);
     let mut errors = Vec::new();
     for child in 2..40 {
-        if let Err(e) = m.syscall(1, Syscall::Fork { child: child }) {
+        if let Err(e) = m.syscall(1, Syscall::Fork { child }) {
             errors.push(e.to_string());
         }
     }
