@@ -269,6 +269,22 @@ fn the_kernel_reclaims_with_policies_of_replace() {
 }
 
 #[test]
+fn an_8t_swap_device_swaps_like_a_small_one() {
+    // The device hands out slots as they are used: 2^31 slots used to abort at start.
+    let run = |swap: &str| {
+        let o = vmsim(&["run", "--ram", "640K", "--swap", swap, "--json"]);
+        assert!(o.status.success(), "{swap}: {}", stderr(&o));
+        serde_json::from_slice::<serde_json::Value>(&o.stdout).unwrap()
+    };
+    let (small, huge) = (run("4M"), run("8T"));
+    assert_eq!(huge["swap"]["total_pages"], 1u64 << 31);
+    assert!(huge["swap"]["outs"].as_u64().unwrap() > 0);
+    for key in ["ins", "outs", "used_pages"] {
+        assert_eq!(small["swap"][key], huge["swap"][key], "{key}");
+    }
+}
+
+#[test]
 fn memory_pressure_flags_and_kernel_keys() {
     let o = vmsim(&[
         "run", "--ram", "640K", "--swap", "4M", "--policy", "lru", "--json",

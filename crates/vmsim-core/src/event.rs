@@ -192,6 +192,39 @@ pub enum Event {
     Fault(Fault),
     /// The kernel handled the fault.
     Resolved(Resolution),
+    /// The kernel started reclaiming: free memory fell below the low watermark.
+    Reclaim {
+        /// Direct reclaim by an allocation (false: background reclaim, kswapd).
+        direct: bool,
+        /// Free frames when it started.
+        free: u64,
+        /// Free frames it reclaims up to.
+        target: u64,
+    },
+    /// Reclaim took a frame away from every page table that mapped it and freed it.
+    Evict {
+        /// The frame.
+        pfn: Pfn,
+    },
+    /// A page was written to swap on its way out.
+    SwapOut {
+        /// Its frame.
+        pfn: Pfn,
+        /// The swap slot it went to.
+        slot: u32,
+    },
+    /// A process's translations were invalidated on CPUs that were not running it.
+    Shootdown {
+        /// The process.
+        pid: u32,
+        /// CPUs sent an invalidation (IPIs on real hardware).
+        cpus: u64,
+    },
+    /// The OOM killer ended a process.
+    OomKill {
+        /// The process killed.
+        pid: u32,
+    },
     /// A translation was installed in a TLB; `evicted` tells whether a valid entry made room.
     TlbFill {
         /// Which TLB.

@@ -78,7 +78,9 @@ pub enum AccessOutcome {
     Segv(Fault),
 }
 
-/// A machine running kernel `K`.
+/// A machine running kernel `K`. Cloning copies CPUs, physical memory and the kernel's state
+/// (when `K` is `Clone`), so a viewer can keep a point of a run and go on from it twice.
+#[derive(Clone)]
 pub struct Machine<K: Kernel = DemandZeroKernel> {
     cpus: Vec<Mmu>,
     mem: PhysMem,
@@ -154,8 +156,10 @@ impl<K: Kernel> Machine<K> {
         &self.kernel
     }
 
-    /// The kernel, physical memory and CPUs at once, for system calls made from outside the
-    /// trace (mmap, fork, exit...).
+    /// The kernel, physical memory and CPUs at once, for the kernel's calls made from outside
+    /// the trace. Callers outside vmsim-core use `Machine::syscall`; vmsim-core's integration
+    /// tests use this for the kernel's test hooks (`store`, `load`, `add_vma`).
+    #[doc(hidden)]
     pub fn parts(&mut self) -> (&mut K, &mut PhysMem, &mut [Mmu]) {
         (&mut self.kernel, &mut self.mem, &mut self.cpus)
     }
@@ -303,7 +307,7 @@ impl<K: Kernel> Machine<K> {
             });
         }
         match self.cpus[c].translate(&mut self.mem, va, kind, obs) {
-            Ok(t) => Ok(AccessOutcome::Done(self.completed(t))),
+            Ok(t) => Ok(AccessOutcome::Done(self.completed(t, obs))),
             Err(f) => self.resolve(c, pid, va, kind, f, obs),
         }
     }
@@ -311,20 +315,27 @@ impl<K: Kernel> Machine<K> {
     /// Bookkeeping after a successful translation: the kernel's access hook, and every
     /// [`BACKGROUND_EVERY`] accesses its background work and the statistics window.
     #[inline]
-    fn completed(&mut self, t: Translation) -> Translation {
+    fn completed<O: Observer>(&mut self, t: Translation, obs: &mut O) -> Translation {
         if self.kernel.tracks_accesses() {
             self.kernel.accessed(t.pa);
         }
         if self.stats.accesses.is_multiple_of(BACKGROUND_EVERY) {
-            self.periodic();
+            self.periodic(obs);
         }
         t
     }
 
     #[cold]
     #[inline(never)]
-    fn periodic(&mut self) {
+    fn periodic<O: Observer>(&mut self, obs: &mut O) {
+        if O::ENABLED {
+            self.kernel.trace_events(true);
+        }
         self.kernel.background(&mut self.mem, &mut self.cpus);
+        if O::ENABLED {
+            self.kernel.take_events(obs);
+            self.kernel.trace_events(false);
+        }
         if self.stats.accesses.is_multiple_of(WINDOW) {
             self.end_window();
         }
@@ -350,9 +361,19 @@ impl<K: Kernel> Machine<K> {
                 return Err(MachineError::Unresolved { va, fault: f });
             }
             last_fault = Some(f);
+            if O::ENABLED {
+                self.kernel.trace_events(true);
+            }
             let r = self
                 .kernel
-                .handle_fault(&mut self.mem, &mut self.cpus, c, pid, va, kind, f)?;
+                .handle_fault(&mut self.mem, &mut self.cpus, c, pid, va, kind, f);
+            if O::ENABLED {
+                // What the kernel did on the way (reclaim, evictions, shootdowns, OOM kills)
+                // comes before how it resolved the fault.
+                self.kernel.take_events(obs);
+                self.kernel.trace_events(false);
+            }
+            let r = r?;
             if O::ENABLED {
                 obs.event(&Event::Resolved(r));
             }
@@ -372,7 +393,7 @@ impl<K: Kernel> Machine<K> {
                 _ => {}
             }
             match self.cpus[c].translate(&mut self.mem, va, kind, obs) {
-                Ok(t) => return Ok(AccessOutcome::Done(self.completed(t))),
+                Ok(t) => return Ok(AccessOutcome::Done(self.completed(t, obs))),
                 Err(next) => f = next,
             }
         }

@@ -3,8 +3,11 @@
 use proptest::prelude::*;
 use std::collections::HashMap;
 use vmsim_core::config::MachineConfig;
+use vmsim_core::event::{Event, Recorder};
 use vmsim_core::kernel::vma::Prot;
-use vmsim_core::kernel::{Kernel, LinuxConfig, LinuxKernel, MmapRequest, VaRange};
+use vmsim_core::kernel::{
+    Advice, Kernel, LinuxConfig, LinuxKernel, MmapRequest, Syscall, SyscallResult, VaRange,
+};
 use vmsim_core::machine::{AccessOutcome, Machine};
 use vmsim_core::replace::ReclaimPolicy;
 use vmsim_core::{AccessKind, VirtAddr};
@@ -20,6 +23,23 @@ fn machine(ram: &str, cpus: u16, linux: LinuxConfig) -> Machine<LinuxKernel> {
 
 fn va(x: u64) -> VirtAddr {
     VirtAddr::new_unchecked(x)
+}
+
+/// `execve` of `image` as `pid`, without ASLR; its layout.
+fn exec(
+    m: &mut Machine<LinuxKernel>,
+    pid: u32,
+    image: vmsim_core::kernel::layout::Image,
+) -> vmsim_core::kernel::layout::Layout {
+    let call = Syscall::Exec {
+        image,
+        aslr: false,
+        seed: 0,
+    };
+    match m.syscall(pid, call).unwrap() {
+        SyscallResult::Exec(l) => l,
+        other => panic!("exec returned {other:?}"),
+    }
 }
 
 fn touch(m: &mut Machine<LinuxKernel>, pid: u32, addr: u64, kind: AccessKind) -> AccessOutcome {
@@ -60,28 +80,21 @@ fn a_child_writing_half_of_its_parents_pages_copies_exactly_those() {
     let mut m = machine("64M", 2, LinuxConfig::default());
     let n = 64u64;
     let base = 0x7f00_0000_0000u64;
-    {
-        let (k, mem, _) = m.parts();
-        k.mmap(
-            mem,
-            1,
-            MmapRequest {
-                addr: Some(base),
-                len: n * PAGE,
-                prot: Prot::RW,
-                shared: false,
-                file: None,
-            },
-        )
-        .unwrap();
-    }
+    m.syscall(
+        1,
+        Syscall::Mmap(MmapRequest {
+            addr: Some(base),
+            len: n * PAGE,
+            prot: Prot::RW,
+            shared: false,
+            file: None,
+        }),
+    )
+    .unwrap();
     for p in 0..n {
         touch(&mut m, 1, base + p * PAGE, AccessKind::Write);
     }
-    {
-        let (k, mem, cpus) = m.parts();
-        k.fork(mem, cpus, 1, 2).unwrap();
-    }
+    m.syscall(1, Syscall::Fork { child: 2 }).unwrap();
     for p in 0..n / 2 {
         m.access(1, 2, va(base + p * PAGE), AccessKind::Write, 8, &mut ())
             .unwrap();
@@ -116,30 +129,27 @@ fn a_shared_file_mapping_read_by_two_processes_is_read_from_disk_once() {
     let pages = 40u64;
     let (a, b) = (0x6000_0000u64, 0x7000_0000u64);
     {
-        let (k, mem, _) = m.parts();
-        let f = k.new_file();
-        k.mmap(
-            mem,
+        let f = m.new_file();
+        m.syscall(
             1,
-            MmapRequest {
+            Syscall::Mmap(MmapRequest {
                 addr: Some(a),
                 len: pages * PAGE,
                 prot: Prot::R,
                 shared: true,
                 file: Some((f, 0)),
-            },
+            }),
         )
         .unwrap();
-        k.mmap(
-            mem,
+        m.syscall(
             2,
-            MmapRequest {
+            Syscall::Mmap(MmapRequest {
                 addr: Some(b),
                 len: pages * PAGE,
                 prot: Prot::R,
                 shared: true,
                 file: Some((f, 0)),
-            },
+            }),
         )
         .unwrap();
     }
@@ -165,18 +175,16 @@ fn readahead_turns_later_file_faults_minor() {
     let mut m = machine("64M", 1, cfg);
     let base = 0x6000_0000u64;
     {
-        let (k, mem, _) = m.parts();
-        let f = k.new_file();
-        k.mmap(
-            mem,
+        let f = m.new_file();
+        m.syscall(
             1,
-            MmapRequest {
+            Syscall::Mmap(MmapRequest {
                 addr: Some(base),
                 len: 64 * PAGE,
                 prot: Prot::R,
                 shared: false,
                 file: Some((f, 0)),
-            },
+            }),
         )
         .unwrap();
     }
@@ -199,11 +207,8 @@ fn a_process_that_ran_only_on_cpu_64_is_shot_down_only_there() {
         m.access(64, 1, va(base + p * PAGE), AccessKind::Write, 8, &mut ())
             .unwrap();
     }
-    {
-        let (k, mem, cpus) = m.parts();
-        k.munmap(mem, cpus, 1, VaRange::pages(base, PAGE).unwrap())
-            .unwrap();
-    }
+    m.syscall(1, Syscall::Munmap(VaRange::pages(base, PAGE).unwrap()))
+        .unwrap();
     assert_eq!(
         m.kernel().stats().shootdowns,
         0,
@@ -211,11 +216,11 @@ fn a_process_that_ran_only_on_cpu_64_is_shot_down_only_there() {
     );
     m.access(64, 2, va(base), AccessKind::Write, 8, &mut ())
         .unwrap();
-    {
-        let (k, mem, cpus) = m.parts();
-        k.munmap(mem, cpus, 1, VaRange::pages(base + PAGE, PAGE).unwrap())
-            .unwrap();
-    }
+    m.syscall(
+        1,
+        Syscall::Munmap(VaRange::pages(base + PAGE, PAGE).unwrap()),
+    )
+    .unwrap();
     assert_eq!(
         m.kernel().stats().shootdowns,
         1,
@@ -232,31 +237,27 @@ fn munmap_of_the_middle_leaves_two_vmas_and_frees_the_emptied_tables() {
     let mut m = machine("64M", 1, cfg);
     let two_m = 2u64 << 20;
     let base = 0x4000_0000u64; // 1 GiB aligned: one PD covers all three regions
-    {
-        let (k, mem, _) = m.parts();
-        k.mmap(
-            mem,
-            1,
-            MmapRequest {
-                addr: Some(base),
-                len: 3 * two_m,
-                prot: Prot::RW,
-                shared: false,
-                file: None,
-            },
-        )
-        .unwrap();
-    }
+    m.syscall(
+        1,
+        Syscall::Mmap(MmapRequest {
+            addr: Some(base),
+            len: 3 * two_m,
+            prot: Prot::RW,
+            shared: false,
+            file: None,
+        }),
+    )
+    .unwrap();
     for p in 0..3 * two_m / PAGE {
         touch(&mut m, 1, base + p * PAGE, AccessKind::Write);
     }
     assert_eq!(m.table_pages(), [3, 1, 1, 1, 0]);
     let frames_before = m.mem().frames_in_use();
-    {
-        let (k, mem, cpus) = m.parts();
-        k.munmap(mem, cpus, 1, VaRange::pages(base + two_m, two_m).unwrap())
-            .unwrap();
-    }
+    m.syscall(
+        1,
+        Syscall::Munmap(VaRange::pages(base + two_m, two_m).unwrap()),
+    )
+    .unwrap();
     let vmas: Vec<(u64, u64)> = m
         .kernel()
         .vmas(1)
@@ -300,13 +301,9 @@ fn the_buddy_allocator_coalesces_back_after_every_process_exits() {
             .unwrap();
         }
     }
-    {
-        let (k, mem, cpus) = m.parts();
-        k.fork(mem, cpus, 1, 9).unwrap();
-    }
+    m.syscall(1, Syscall::Fork { child: 9 }).unwrap();
     for pid in [1u32, 2, 3, 9] {
-        let (k, mem, cpus) = m.parts();
-        k.exit(mem, cpus, pid).unwrap();
+        m.syscall(pid, Syscall::Exit).unwrap();
         m.deschedule(pid);
     }
     assert_eq!(m.kernel().resident_frames(), 0);
@@ -371,21 +368,17 @@ fn stack_growth_and_segv() {
         AccessOutcome::Segv(_)
     ));
     // Writing a read-only mapping: SIGSEGV.
-    {
-        let (k, mem, _) = m.parts();
-        k.mmap(
-            mem,
-            1,
-            MmapRequest {
-                addr: Some(0x5000_0000),
-                len: PAGE,
-                prot: Prot::R,
-                shared: false,
-                file: None,
-            },
-        )
-        .unwrap();
-    }
+    m.syscall(
+        1,
+        Syscall::Mmap(MmapRequest {
+            addr: Some(0x5000_0000),
+            len: PAGE,
+            prot: Prot::R,
+            shared: false,
+            file: None,
+        }),
+    )
+    .unwrap();
     assert!(matches!(
         touch(&mut m, 1, 0x5000_0000, AccessKind::Read),
         AccessOutcome::Done(_)
@@ -480,8 +473,7 @@ fn no_loss_no_leak(
                 }
                 let child = next_pid;
                 next_pid += 1;
-                let (k, mem, cpus) = m.parts();
-                k.fork(mem, cpus, parent, child).unwrap();
+                m.syscall(parent, Syscall::Fork { child }).unwrap();
                 let inherited: Vec<((u32, u64), u64)> = model
                     .iter()
                     .filter(|((p, _), _)| *p == parent)
@@ -496,8 +488,7 @@ fn no_loss_no_leak(
                 } else {
                     alive[pid as usize % alive.len()]
                 };
-                let (k, mem, cpus) = m.parts();
-                k.exit(mem, cpus, victim).unwrap();
+                m.syscall(victim, Syscall::Exit).unwrap();
                 m.deschedule(victim);
                 alive.retain(|&p| p != victim);
                 model.retain(|(p, _), _| *p != victim);
@@ -506,12 +497,9 @@ fn no_loss_no_leak(
                 if !alive.contains(&pid) {
                     continue;
                 }
-                let (k, mem, cpus) = m.parts();
-                k.munmap(
-                    mem,
-                    cpus,
+                m.syscall(
                     pid,
-                    VaRange::pages(base + page * PAGE, pages * PAGE).unwrap(),
+                    Syscall::Munmap(VaRange::pages(base + page * PAGE, pages * PAGE).unwrap()),
                 )
                 .unwrap();
                 for p in page..page + pages {
@@ -526,8 +514,7 @@ fn no_loss_no_leak(
         }
     }
     for pid in alive.clone() {
-        let (k, mem, cpus) = m.parts();
-        k.exit(mem, cpus, pid).unwrap();
+        m.syscall(pid, Syscall::Exit).unwrap();
     }
     prop_assert_eq!(m.kernel().resident_frames(), 0);
     prop_assert_eq!(m.kernel().swap_used(), 0);
@@ -569,14 +556,10 @@ proptest! {
 fn brk_to_the_last_address_is_refused() {
     let mut m = machine("64M", 1, LinuxConfig::default());
     let image = vmsim_core::kernel::layout::Image::default();
-    let l = {
-        let (k, mem, cpus) = m.parts();
-        k.exec(mem, cpus, 1, image, false, 0).unwrap()
-    };
+    let l = exec(&mut m, 1, image);
     let vmas = m.kernel().vmas(1).unwrap().len();
     {
-        let (k, mem, cpus) = m.parts();
-        let e = k.brk(mem, cpus, 1, u64::MAX).unwrap_err();
+        let e = m.syscall(1, Syscall::Brk(u64::MAX)).unwrap_err();
         assert_eq!(
             e.to_string(),
             format!(
@@ -604,10 +587,7 @@ fn exec_lays_out_a_process_like_linux_and_brk_and_madvise_work() {
         },
     );
     let image = vmsim_core::kernel::layout::Image::default();
-    let l = {
-        let (k, mem, cpus) = m.parts();
-        k.exec(mem, cpus, 1, image, false, 0).unwrap()
-    };
+    let l = exec(&mut m, 1, image);
     assert_eq!(l.text, 0x5555_5555_4000);
     // Code is fetchable, not writable.
     assert!(matches!(
@@ -644,10 +624,9 @@ fn exec_lays_out_a_process_like_linux_and_brk_and_madvise_work() {
         AccessOutcome::Segv(_)
     ));
     {
-        let (k, mem, cpus) = m.parts();
         assert_eq!(
-            k.brk(mem, cpus, 1, l.brk + 64 * PAGE).unwrap(),
-            l.brk + 64 * PAGE
+            m.syscall(1, Syscall::Brk(l.brk + 64 * PAGE)).unwrap(),
+            SyscallResult::Addr(l.brk + 64 * PAGE)
         );
     }
     assert!(matches!(
@@ -659,42 +638,27 @@ fn exec_lays_out_a_process_like_linux_and_brk_and_madvise_work() {
         assert!(k.store(mem, 1, va(beyond), 42));
     }
     // MADV_DONTNEED: the page reads back as zero.
-    {
-        let (k, mem, cpus) = m.parts();
-        k.madvise_dontneed(mem, cpus, 1, VaRange::pages(beyond, PAGE).unwrap())
-            .unwrap();
-    }
+    m.syscall(
+        1,
+        Syscall::Madvise(VaRange::pages(beyond, PAGE).unwrap(), Advice::DontNeed),
+    )
+    .unwrap();
     assert!(matches!(
         touch(&mut m, 1, beyond, AccessKind::Read),
         AccessOutcome::Done(_)
     ));
     assert_eq!(m.kernel().load(m.mem(), 1, va(beyond)), Some(0));
     // Shrinking the break unmaps.
-    {
-        let (k, mem, cpus) = m.parts();
-        k.brk(mem, cpus, 1, l.brk + PAGE).unwrap();
-    }
+    m.syscall(1, Syscall::Brk(l.brk + PAGE)).unwrap();
     assert!(matches!(
         touch(&mut m, 1, beyond, AccessKind::Read),
         AccessOutcome::Segv(_)
     ));
     // An mmap without an address goes just below the mmap base.
-    let a = {
-        let (k, mem, _) = m.parts();
-        k.mmap(
-            mem,
-            1,
-            MmapRequest {
-                addr: None,
-                len: 3 * PAGE,
-                prot: Prot::RW,
-                shared: false,
-                file: None,
-            },
-        )
-        .unwrap()
-    };
-    assert_eq!(a, l.mmap_base - 3 * PAGE);
+    let a = m
+        .syscall(1, Syscall::Mmap(MmapRequest::anon(3 * PAGE, Prot::RW)))
+        .unwrap();
+    assert_eq!(a, SyscallResult::Addr(l.mmap_base - 3 * PAGE));
 }
 
 #[test]
@@ -709,23 +673,22 @@ fn transparent_huge_pages_map_2m_and_split_when_partially_unmapped() {
     );
     let two_m = 2u64 << 20;
     let base = 0x7e00_0000_0000u64;
-    {
-        let (k, mem, _) = m.parts();
-        k.mmap(
-            mem,
-            1,
-            MmapRequest {
-                addr: Some(base),
-                len: 2 * two_m,
-                prot: Prot::RW,
-                shared: false,
-                file: None,
-            },
-        )
-        .unwrap();
-        k.madvise_hugepage(1, VaRange::pages(base, 2 * two_m).unwrap())
-            .unwrap();
-    }
+    m.syscall(
+        1,
+        Syscall::Mmap(MmapRequest {
+            addr: Some(base),
+            len: 2 * two_m,
+            prot: Prot::RW,
+            shared: false,
+            file: None,
+        }),
+    )
+    .unwrap();
+    m.syscall(
+        1,
+        Syscall::Madvise(VaRange::pages(base, 2 * two_m).unwrap(), Advice::HugePage),
+    )
+    .unwrap();
     let used = m.mem().frames_in_use();
     for p in 0..2 * two_m / PAGE {
         touch(&mut m, 1, base + p * PAGE, AccessKind::Write);
@@ -741,11 +704,11 @@ fn transparent_huge_pages_map_2m_and_split_when_partially_unmapped() {
         assert!(k.store(mem, 1, va(base + 5 * PAGE), 77));
     }
     // Unmapping one 4 KiB page splits its huge page: 511 pages stay, one page table appears.
-    {
-        let (k, mem, cpus) = m.parts();
-        k.munmap(mem, cpus, 1, VaRange::pages(base + 7 * PAGE, PAGE).unwrap())
-            .unwrap();
-    }
+    m.syscall(
+        1,
+        Syscall::Munmap(VaRange::pages(base + 7 * PAGE, PAGE).unwrap()),
+    )
+    .unwrap();
     assert_eq!(m.kernel().stats().thp_splits, 1);
     assert_eq!(m.table_pages(), [1, 1, 1, 1, 0]);
     assert_eq!(m.kernel().load(m.mem(), 1, va(base + 5 * PAGE)), Some(77));
@@ -756,11 +719,8 @@ fn transparent_huge_pages_map_2m_and_split_when_partially_unmapped() {
     let mem_kib = m.kernel().memory(m.mem());
     assert_eq!(mem_kib[0].rss_anon_kib, 4 * 1024 - 4);
     // Exit frees everything; the buddy merges the split pages back.
-    let blocks = {
-        let (k, mem, cpus) = m.parts();
-        k.exit(mem, cpus, 1).unwrap();
-        mem.frames_in_use()
-    };
+    m.syscall(1, Syscall::Exit).unwrap();
+    let blocks = m.mem().frames_in_use();
     assert_eq!(blocks, used - 1, "the process's root table is gone too");
     // Without MADV_HUGEPAGE: 4 KiB pages.
     let mut m2 = machine("64M", 1, LinuxConfig::default());
@@ -780,23 +740,22 @@ fn huge_pages_are_swapped_out_under_pressure_without_losing_data() {
     let mut m = machine("4M", 1, cfg);
     let two_m = 2u64 << 20;
     let base = 0x7e00_0000_0000u64;
-    {
-        let (k, mem, _) = m.parts();
-        k.mmap(
-            mem,
-            1,
-            MmapRequest {
-                addr: Some(base),
-                len: 6 * two_m,
-                prot: Prot::RW,
-                shared: false,
-                file: None,
-            },
-        )
-        .unwrap();
-        k.madvise_hugepage(1, VaRange::pages(base, 6 * two_m).unwrap())
-            .unwrap();
-    }
+    m.syscall(
+        1,
+        Syscall::Mmap(MmapRequest {
+            addr: Some(base),
+            len: 6 * two_m,
+            prot: Prot::RW,
+            shared: false,
+            file: None,
+        }),
+    )
+    .unwrap();
+    m.syscall(
+        1,
+        Syscall::Madvise(VaRange::pages(base, 6 * two_m).unwrap(), Advice::HugePage),
+    )
+    .unwrap();
     for p in 0..6 * two_m / PAGE {
         touch(&mut m, 1, base + p * PAGE, AccessKind::Write);
         let (k, mem, _) = m.parts();
@@ -818,26 +777,19 @@ fn huge_pages_are_swapped_out_under_pressure_without_losing_data() {
 fn shared_anonymous_memory_is_shared_across_fork() {
     let mut m = machine("64M", 2, LinuxConfig::default());
     let base = 0x6000_0000u64;
-    {
-        let (k, mem, _) = m.parts();
-        k.mmap(
-            mem,
-            1,
-            MmapRequest {
-                addr: Some(base),
-                len: 4 * PAGE,
-                prot: Prot::RW,
-                shared: true,
-                file: None,
-            },
-        )
-        .unwrap();
-    }
+    m.syscall(
+        1,
+        Syscall::Mmap(MmapRequest {
+            addr: Some(base),
+            len: 4 * PAGE,
+            prot: Prot::RW,
+            shared: true,
+            file: None,
+        }),
+    )
+    .unwrap();
     touch(&mut m, 1, base, AccessKind::Write);
-    {
-        let (k, mem, cpus) = m.parts();
-        k.fork(mem, cpus, 1, 2).unwrap();
-    }
+    m.syscall(1, Syscall::Fork { child: 2 }).unwrap();
     // The child writes without a copy, and the parent sees the write.
     m.access(1, 2, va(base), AccessKind::Write, 8, &mut ())
         .unwrap();
@@ -864,8 +816,7 @@ fn the_linux_model_out_of_memory_does_not_blame_the_demand_zero_kernel() {
     touch(&mut m, 1, 0x7f00_0000_0000, AccessKind::Write);
     let mut errors = Vec::new();
     for child in 2..40 {
-        let (k, mem, cpus) = m.parts();
-        if let Err(e) = k.fork(mem, cpus, 1, child) {
+        if let Err(e) = m.syscall(1, Syscall::Fork { child }) {
             errors.push(e.to_string());
         }
     }
@@ -880,4 +831,150 @@ fn the_linux_model_out_of_memory_does_not_blame_the_demand_zero_kernel() {
         errors.iter().all(|e| !e.contains("demand-zero")),
         "{errors:?}"
     );
+}
+
+/// What the kernel's own events in `events` add up to: reclaim runs, evictions, swap-outs,
+/// shootdowns (CPUs) and OOM kills.
+fn kernel_events(events: &[Event]) -> [u64; 5] {
+    let mut n = [0; 5];
+    for e in events {
+        match *e {
+            Event::Reclaim { .. } => n[0] += 1,
+            Event::Evict { .. } => n[1] += 1,
+            Event::SwapOut { .. } => n[2] += 1,
+            Event::Shootdown { cpus, .. } => n[3] += cpus,
+            Event::OomKill { .. } => n[4] += 1,
+            _ => {}
+        }
+    }
+    n
+}
+
+fn kernel_counters(m: &Machine<LinuxKernel>) -> [u64; 5] {
+    let s = m.kernel().stats();
+    [
+        s.direct_reclaims + s.background_reclaims,
+        s.reclaim_stolen,
+        s.swap_outs,
+        s.shootdowns,
+        s.oom_kills,
+    ]
+}
+
+/// Replays `(cpu, pid, addr, kind)` with a `Recorder` and checks that every access's kernel
+/// events add up to what its counters gained. Returns the totals.
+fn events_follow_counters(
+    m: &mut Machine<LinuxKernel>,
+    accesses: impl Iterator<Item = (u16, u32, u64, AccessKind)>,
+) -> [u64; 5] {
+    let start = kernel_counters(m);
+    for (cpu, pid, addr, kind) in accesses {
+        let before = kernel_counters(m);
+        let mut rec = Recorder::default();
+        m.access(cpu, pid, va(addr), kind, 8, &mut rec).unwrap();
+        let after = kernel_counters(m);
+        let gained: Vec<u64> = after.iter().zip(before).map(|(a, b)| a - b).collect();
+        assert_eq!(
+            kernel_events(&rec.events).to_vec(),
+            gained,
+            "access to {addr:#x} by {pid}: {:?}",
+            rec.events
+        );
+    }
+    let end = kernel_counters(m);
+    std::array::from_fn(|i| end[i] - start[i])
+}
+
+#[test]
+fn the_kernel_reports_reclaim_evictions_swap_outs_and_shootdowns_as_they_are_counted() {
+    let cfg = LinuxConfig {
+        swap_pages: 4096,
+        ..Default::default()
+    };
+    let mut m = machine("1M", 2, cfg); // 256 frames
+                                       // Two processes over twice the RAM, each running on both CPUs in turn.
+    let accesses = || {
+        (0..3u64).flat_map(|pass| {
+            (0..600u64).map(move |i| {
+                let pid = 1 + (i % 2) as u32;
+                let cpu = ((i / 50 + pass) % 2) as u16;
+                (cpu, pid, 0x10_0000_0000 + (i / 2) * PAGE, AccessKind::Write)
+            })
+        })
+    };
+    let [reclaims, evictions, swap_outs, shootdowns, oom] =
+        events_follow_counters(&mut m, accesses().cycle().take(9000));
+    assert!(reclaims > 0 && evictions > 0 && swap_outs > 0 && shootdowns > 0);
+    assert_eq!(oom, 0);
+    // The () observer counts the same and keeps nothing.
+    let mut quiet = machine("1M", 2, cfg);
+    for (cpu, pid, addr, kind) in accesses().cycle().take(9000) {
+        quiet.access(cpu, pid, va(addr), kind, 8, &mut ()).unwrap();
+    }
+    assert_eq!(m.kernel().stats(), quiet.kernel().stats());
+}
+
+#[test]
+fn the_kernel_reports_an_oom_kill_as_it_is_counted() {
+    let cfg = LinuxConfig {
+        swap_pages: 0,
+        ..Default::default()
+    };
+    let mut m = machine("4M", 1, cfg);
+    let small = (0..100u64).map(|p| (0, 1, 0x1000_0000 + p * PAGE, AccessKind::Write));
+    let big = (0..2000u64).map(|p| (0, 2, 0x2000_0000 + p * PAGE, AccessKind::Write));
+    let [_, _, _, _, oom] = events_follow_counters(&mut m, small.chain(big));
+    assert_eq!(oom, 1);
+    assert_eq!(m.kernel().oom_victims(), &[2]);
+}
+
+#[test]
+fn system_calls_through_the_machine_change_address_spaces_and_descheduling() {
+    use vmsim_core::kernel::layout::Image;
+    let mut m = machine("64M", 2, LinuxConfig::default());
+    let exec = Syscall::Exec {
+        image: Image::default(),
+        aslr: false,
+        seed: 0,
+    };
+    let SyscallResult::Exec(layout) = m.syscall(1, exec).unwrap() else {
+        panic!("exec returns its layout")
+    };
+    let req = MmapRequest::anon(4 * PAGE, Prot::RW);
+    let SyscallResult::Addr(a) = m.syscall(1, Syscall::Mmap(req)).unwrap() else {
+        panic!("mmap returns its address")
+    };
+    for p in 0..4 {
+        touch(&mut m, 1, a + p * PAGE, AccessKind::Write);
+    }
+    assert_eq!(
+        m.syscall(1, Syscall::Fork { child: 2 }).unwrap(),
+        SyscallResult::Done
+    );
+    m.access(1, 2, va(a), AccessKind::Write, 8, &mut ())
+        .unwrap();
+    assert_eq!(m.kernel().stats().cow_copies, 1);
+    let range = |p: u64| VaRange::pages(a + p * PAGE, PAGE).unwrap();
+    m.syscall(1, Syscall::Mprotect(range(1), Prot::R)).unwrap();
+    assert!(matches!(
+        touch(&mut m, 1, a + PAGE, AccessKind::Write),
+        AccessOutcome::Segv(_)
+    ));
+    m.syscall(1, Syscall::Madvise(range(2), Advice::DontNeed))
+        .unwrap();
+    m.syscall(1, Syscall::Munmap(range(3))).unwrap();
+    // Outside every VMA now: served as implicit anonymous memory, as a trace's page would be.
+    touch(&mut m, 1, a + 3 * PAGE, AccessKind::Read);
+    assert_eq!(m.kernel().stats().outside_vmas, 1);
+    let want = layout.brk + 3 * PAGE;
+    assert_eq!(
+        m.syscall(1, Syscall::Brk(want)).unwrap(),
+        SyscallResult::Addr(want)
+    );
+    assert!(m.syscall(1, Syscall::Brk(u64::MAX)).is_err());
+    // Exit frees the process, and the next access by its pid starts a new one.
+    m.syscall(2, Syscall::Exit).unwrap();
+    assert_eq!(m.kernel().processes(), 1);
+    m.access(1, 2, va(a), AccessKind::Read, 8, &mut ()).unwrap();
+    assert_eq!(m.kernel().processes(), 2);
 }

@@ -13,6 +13,7 @@ use vmsim_core::VirtAddr;
 /// A machine running one of the kernel models. A simulation holds one, so the size difference
 /// between the variants costs nothing; boxing would cost an indirection on every call.
 #[allow(clippy::large_enum_variant)]
+#[derive(Clone)]
 pub enum AnyMachine {
     /// The Linux-like kernel.
     Linux(Machine<LinuxKernel>),

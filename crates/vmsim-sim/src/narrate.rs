@@ -1,6 +1,7 @@
 //! Turns the event stream of one access into the step-by-step story a student follows:
 //! the split of the address, each TLB set probed, each page-walk cache, each entry read with its
-//! bits, the fault and what the kernel did, and the physical address.
+//! bits, the fault and what the kernel did (with its reclaim, evictions, shootdowns and OOM
+//! kills on the way), and the physical address.
 
 use std::fmt::Write;
 use vmsim_core::event::{Event, Fault, Resolution, TlbLevel};
@@ -223,6 +224,47 @@ pub fn render(geom: &Geometry, events: &[Event], out: &mut String) {
                     ),
                 };
             }
+            Event::Reclaim {
+                direct,
+                free,
+                target,
+            } => {
+                let _ = writeln!(
+                    out,
+                    "  kernel: {free} free frames is below the low watermark: {} reclaims up \
+                     to {target}",
+                    if direct { "direct reclaim" } else { "kswapd" }
+                );
+            }
+            Event::Evict { pfn } => {
+                let _ = writeln!(
+                    out,
+                    "  kernel: reclaim evicts frame {:#x}, unmapped from every page table that \
+                     mapped it",
+                    pfn.0
+                );
+            }
+            Event::SwapOut { pfn, slot } => {
+                let _ = writeln!(
+                    out,
+                    "  kernel: frame {:#x} is written to swap slot {slot}",
+                    pfn.0
+                );
+            }
+            Event::Shootdown { pid, cpus } => {
+                let _ = writeln!(
+                    out,
+                    "  kernel: TLB shootdown: process {pid}'s stale translations invalidated on \
+                     {cpus} CPU{} not running it",
+                    if cpus == 1 { "" } else { "s" }
+                );
+            }
+            Event::OomKill { pid } => {
+                let _ = writeln!(
+                    out,
+                    "  kernel: out of memory: the OOM killer kills process {pid}"
+                );
+            }
             Event::TlbFill { tlb, size, evicted } => {
                 set_leaf_flags(geom, leaf.take(), kind, out);
                 let _ = writeln!(
@@ -341,5 +383,36 @@ mod tests {
         // Nothing left to set.
         let again = check(AccessKind::Write, 0x40_1010, &mut m);
         assert!(!again.contains("sets"), "{again}");
+    }
+
+    #[test]
+    fn each_kernel_event_is_one_line() {
+        use vmsim_core::Pfn;
+        let geom = *Machine::from_config(&MachineConfig::preset("zen4").unwrap())
+            .unwrap()
+            .geometry();
+        let events = [
+            Event::Reclaim {
+                direct: true,
+                free: 3,
+                target: 13,
+            },
+            Event::Evict { pfn: Pfn(0x42) },
+            Event::SwapOut {
+                pfn: Pfn(0x42),
+                slot: 7,
+            },
+            Event::Shootdown { pid: 2, cpus: 1 },
+            Event::OomKill { pid: 2 },
+        ];
+        let mut text = String::new();
+        render(&geom, &events, &mut text);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 5, "{text}");
+        assert!(lines[0].contains("3 free frames") && lines[0].contains("direct reclaim"));
+        assert!(lines[1].contains("evicts frame 0x42"));
+        assert!(lines[2].contains("swap slot 7"));
+        assert!(lines[3].contains("process 2's") && lines[3].contains("1 CPU not"));
+        assert!(lines[4].contains("kills process 2"));
     }
 }

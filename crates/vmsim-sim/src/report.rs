@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::fmt::{self, Write};
 use vmsim_core::config::MachineConfig;
 use vmsim_core::event::{Event, TlbLevel};
-use vmsim_core::kernel::linux::ProcMemory;
+use vmsim_core::kernel::stats::ProcMemory;
 use vmsim_core::kernel::Kernel;
 use vmsim_core::machine::{Machine, THRASHING_RATE, WINDOW};
 use vmsim_core::mmu::{CpuStats, TlbStats};

@@ -33,7 +33,9 @@ pub trait Watch {
 /// Watching nothing.
 impl Watch for () {}
 
-/// A machine with its kernel, described by a configuration, replaying traces.
+/// A machine with its kernel, described by a configuration, replaying traces. A clone is a
+/// snapshot that goes on independently: step back to it and replay something else.
+#[derive(Clone)]
 pub struct Simulation {
     config: MachineConfig,
     machine: AnyMachine,

@@ -8,7 +8,7 @@ use thiserror::Error;
 use vmsim_core::kernel::layout::Image;
 use vmsim_core::kernel::linux::VmError;
 use vmsim_core::kernel::vma::Prot;
-use vmsim_core::kernel::{LinuxKernel, MmapRequest, RangeError, VaRange};
+use vmsim_core::kernel::{self, LinuxKernel, MmapRequest, RangeError, Syscall, VaRange};
 use vmsim_core::machine::{Machine, MachineError};
 use vmsim_core::{AccessKind, VirtAddr};
 use vmsim_trace::{AddressCheck, Record, TraceError, TraceReader};
@@ -284,8 +284,12 @@ impl Workload {
                     data: data.map_or(d.data, |n| n.0),
                     bss: bss.map_or(d.bss, |n| n.0),
                 };
-                let (kern, mem, cpus) = m.parts();
-                kern.exec(mem, cpus, *pid, image, self.aslr, self.seed ^ *pid as u64)?;
+                let exec = Syscall::Exec {
+                    image,
+                    aslr: self.aslr,
+                    seed: self.seed ^ *pid as u64,
+                };
+                m.syscall(*pid, exec)?;
             }
             Step::Mmap {
                 pid,
@@ -296,10 +300,9 @@ impl Workload {
                 file,
                 offset,
             } => {
-                let (kern, mem, _) = m.parts();
                 let f = file
                     .as_ref()
-                    .map(|name| (files.id(name, || kern.new_file()), *offset));
+                    .map(|name| (files.id(name, || m.new_file()), *offset));
                 let req = MmapRequest {
                     addr: addr.map(|a| a.0),
                     len: len.0,
@@ -307,11 +310,10 @@ impl Workload {
                     shared: *shared,
                     file: f,
                 };
-                kern.mmap(mem, *pid, req)?;
+                m.syscall(*pid, Syscall::Mmap(req))?;
             }
             Step::Munmap { pid, addr, len } => {
-                let (kern, mem, cpus) = m.parts();
-                kern.munmap(mem, cpus, *pid, VaRange::pages(addr.0, len.0)?)?;
+                m.syscall(*pid, Syscall::Munmap(VaRange::pages(addr.0, len.0)?))?;
             }
             Step::Mprotect {
                 pid,
@@ -319,8 +321,8 @@ impl Workload {
                 len,
                 prot,
             } => {
-                let (kern, mem, cpus) = m.parts();
-                kern.mprotect(mem, cpus, *pid, VaRange::pages(addr.0, len.0)?, prot.0)?;
+                let range = VaRange::pages(addr.0, len.0)?;
+                m.syscall(*pid, Syscall::Mprotect(range, prot.0))?;
             }
             Step::Madvise {
                 pid,
@@ -329,21 +331,24 @@ impl Workload {
                 advice,
             } => {
                 let range = VaRange::pages(addr.0, len.0)?;
-                let (kern, mem, cpus) = m.parts();
-                match advice {
-                    Advice::Dontneed => kern.madvise_dontneed(mem, cpus, *pid, range)?,
-                    Advice::Hugepage => kern.madvise_hugepage(*pid, range)?,
-                }
+                let advice = match advice {
+                    Advice::Dontneed => kernel::Advice::DontNeed,
+                    Advice::Hugepage => kernel::Advice::HugePage,
+                };
+                m.syscall(*pid, Syscall::Madvise(range, advice))?;
             }
             Step::Brk { pid, size } => {
-                let (kern, mem, cpus) = m.parts();
-                let start = kern.layout(*pid).ok_or(StepError::NotExeced(*pid))?.brk;
+                let start = m
+                    .kernel()
+                    .layout(*pid)
+                    .ok_or(StepError::NotExeced(*pid))?
+                    .brk;
                 let end = start.checked_add(size.0).ok_or(StepError::Overflow {
                     what: "brk",
                     start,
                     len: size.0,
                 })?;
-                kern.brk(mem, cpus, *pid, end)?;
+                m.syscall(*pid, Syscall::Brk(end))?;
             }
             Step::Touch {
                 pid,
@@ -380,13 +385,10 @@ impl Workload {
                 }
             }
             Step::Fork { parent, child } => {
-                let (kern, mem, cpus) = m.parts();
-                kern.fork(mem, cpus, *parent, *child)?;
+                m.syscall(*parent, Syscall::Fork { child: *child })?;
             }
             Step::Exit { pid } => {
-                let (kern, mem, cpus) = m.parts();
-                kern.exit(mem, cpus, *pid)?;
-                m.deschedule(*pid);
+                m.syscall(*pid, Syscall::Exit)?;
             }
             Step::Replay { traces } => replay(m, self.quantum.max(1), traces, base)?,
         }

@@ -160,3 +160,49 @@ fn an_address_outside_the_machine_is_refused_with_its_line() {
         .to_string();
     assert!(err.starts_with("t.txt:2:"), "{err}");
 }
+
+#[test]
+fn a_cloned_simulation_goes_on_like_the_original_and_apart_from_it() {
+    let text = trace(6000);
+    let lines: Vec<&str> = text.lines().collect();
+    let (head, tail) = (
+        lines[..3000].join("\n") + "\n",
+        lines[3000..].join("\n") + "\n",
+    );
+    let linux = LinuxConfig {
+        swap_pages: 1024,
+        ..Default::default()
+    };
+    // 640K of RAM (160 frames) under 300 pages: the Linux kernel reclaims and swaps.
+    for (kernel, ram) in [
+        (KernelChoice::Linux(linux), 640 << 10),
+        (KernelChoice::DemandZero, 64 << 20),
+    ] {
+        let mut cfg = config();
+        cfg.memory = ram;
+        let run = |sim: &mut Simulation, text: &str| {
+            sim.replay(reader(text), ReplayOptions::default(), &mut ())
+                .unwrap()
+        };
+        let is_linux = kernel.kind() == KernelKind::Linux;
+        let mut a = Simulation::new(cfg.clone(), kernel.clone()).unwrap();
+        run(&mut a, &head);
+        let mut b = a.clone();
+        let at_clone = json(&a.report("t"));
+        run(&mut b, &tail);
+        assert_eq!(
+            json(&a.report("t")),
+            at_clone,
+            "the clone's run changed the original"
+        );
+        assert_ne!(json(&b.report("t")), at_clone);
+        run(&mut a, &tail);
+        assert_eq!(json(&a.report("t")), json(&b.report("t")));
+        let mut whole = Simulation::new(cfg, kernel).unwrap();
+        run(&mut whole, &text);
+        assert_eq!(json(&whole.report("t")), json(&a.report("t")));
+        if is_linux {
+            assert!(json(&a.report("t"))["swap"]["outs"].as_u64().unwrap() > 0);
+        }
+    }
+}

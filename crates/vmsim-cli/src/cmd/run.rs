@@ -331,10 +331,9 @@ fn start_in_layout(
 ) -> Result<LayoutReport> {
     use vmsim_linux::snapshot::{SavedLayout, Skipped};
     let saved = SavedLayout::load(path)?;
-    let (kernel, _, _) = machine.parts();
-    let model = saved.space(|| kernel.new_file());
+    let model = saved.space(|| machine.new_file());
     let areas = model.space.len();
-    kernel.start_processes_with(model.space);
+    machine.start_processes_with(model.space);
     let skipped = model
         .skipped
         .iter()

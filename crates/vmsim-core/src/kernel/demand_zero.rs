@@ -13,12 +13,14 @@ use crate::radix::{Geometry, MapError, RadixTable, WalkFault};
 use crate::tlb::Pcid;
 use rustc_hash::FxHashMap;
 
+#[derive(Clone)]
 struct Process {
     table: RadixTable,
     pcid: Pcid,
 }
 
 /// Demand-zero paging with unlimited reuse of nothing: see the module docs.
+#[derive(Clone)]
 pub struct DemandZeroKernel {
     geom: Geometry,
     page_size: PageSize,

@@ -6,12 +6,13 @@ pub mod contiguous;
 pub mod demand_zero;
 pub mod layout;
 pub mod linux;
+pub mod stats;
 pub mod va_range;
 pub mod vma;
 
 use crate::access::AccessKind;
 use crate::addr::{Pfn, PhysAddr, VirtAddr};
-use crate::event::{Fault, Resolution};
+use crate::event::{Fault, Observer, Resolution};
 use crate::mmu::Mmu;
 use crate::phys::{OutOfFrames, PhysMem};
 use crate::radix::MapError;
@@ -19,7 +20,7 @@ use crate::tlb::Pcid;
 use thiserror::Error;
 
 pub use demand_zero::DemandZeroKernel;
-pub use linux::{LinuxConfig, LinuxKernel, MmapRequest};
+pub use linux::{Advice, LinuxConfig, LinuxKernel, MmapRequest, Syscall, SyscallResult};
 pub use va_range::{RangeError, VaRange};
 
 /// A process identifier as traces carry it.
@@ -60,9 +61,9 @@ pub struct KernelSummary {
     /// Which kernel model ran (`linux`, `demand-zero`).
     pub name: &'static str,
     /// System-wide counters, for kernels that keep them.
-    pub stats: Option<linux::KernelStats>,
+    pub stats: Option<stats::KernelStats>,
     /// Memory use per process, for kernels that track it.
-    pub processes: Vec<linux::ProcMemory>,
+    pub processes: Vec<stats::ProcMemory>,
     /// Swap slots in use.
     pub swap_used_pages: u64,
     /// Swap slots in all.
@@ -117,4 +118,12 @@ pub trait Kernel {
 
     /// End-of-run report.
     fn summary(&self, mem: &PhysMem) -> KernelSummary;
+
+    /// Starts or stops keeping the kernel's own events (reclaim, eviction, swap-out,
+    /// shootdown, OOM kill) for [`Kernel::take_events`]. The machine turns it on only around
+    /// kernel work done for an observer that wants events, so otherwise nothing is built.
+    fn trace_events(&mut self, _on: bool) {}
+
+    /// Hands the events kept since the last call to `obs`, oldest first.
+    fn take_events<O: Observer>(&mut self, _obs: &mut O) {}
 }

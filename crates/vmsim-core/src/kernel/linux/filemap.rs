@@ -16,7 +16,7 @@ use rustc_hash::FxHashMap;
 pub(super) const SHMEM_FILE: FileId = 1 << 31;
 
 /// File pages in memory and on disk.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(super) struct PageCache {
     /// (file, page index) → frame.
     pages: FxHashMap<(FileId, u64), u64>,

@@ -111,7 +111,8 @@ impl LinuxKernel {
                 self.rmap.add(pfn + i, pid, va.as_u64());
             }
             // Flushing all of the process's translations covers the old 2 MiB entry.
-            self.stats.shootdowns += p.flush_tlb(cpus, None);
+            let n = p.flush_tlb(cpus, None);
+            self.trace.shootdowns(&mut self.stats, pid, n);
         }
         Ok(())
     }

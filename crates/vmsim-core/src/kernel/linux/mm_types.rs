@@ -3,8 +3,8 @@
 //! PCID, as kernel/fork.c's `mm_alloc` and `mm_init` do.
 
 use super::cpumask::CpuMask;
-use super::vmstat::ProcStats;
 use crate::kernel::layout::Layout;
+use crate::kernel::stats::ProcStats;
 use crate::kernel::vma::AddressSpace;
 use crate::kernel::{KernelError, Pid};
 use crate::phys::PhysMem;
@@ -13,7 +13,7 @@ use crate::tlb::Pcid;
 use std::collections::BTreeMap;
 
 /// One process's memory.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(super) struct Process {
     pub(super) space: AddressSpace,
     /// Where exec put things (None for processes made implicitly from a trace).
@@ -26,7 +26,7 @@ pub(super) struct Process {
 }
 
 /// Every process, in pid order (the OOM killer and reports walk them in that order).
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(super) struct Processes {
     geom: Geometry,
     by_pid: BTreeMap<Pid, Process>,

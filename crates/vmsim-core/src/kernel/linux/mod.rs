@@ -16,7 +16,9 @@
 //! - `filemap.rs`: the page cache; `swap_state.rs`, `swapfile.rs`: the swap cache and device;
 //! - `vmscan.rs`: reclaim, with any policy of `replace/` (`replace/reclaim.rs`); `oom_kill.rs`:
 //!   the OOM killer;
-//! - `huge_memory.rs`: transparent huge pages; `tlb.rs`: shootdowns; `vmstat.rs`: counters.
+//! - `huge_memory.rs`: transparent huge pages; `tlb.rs`: shootdowns; `vmstat.rs`: counters;
+//!   `trace.rs`: the kernel's own events for an observer;
+//! - `syscall.rs`: the system calls as one typed `Syscall`, made through `Machine::syscall`.
 //!
 //! Anonymous pages that are swapped out keep their place in the page table as a non-present
 //! entry holding the swap slot, as Linux's swap entries do: bit 0 (P) clear, bit 9 set as the
@@ -37,19 +39,23 @@ mod page_alloc;
 mod rmap;
 mod swap_state;
 pub mod swapfile;
+mod syscall;
 mod tlb;
+mod trace;
 mod vmscan;
 mod vmstat;
 
+pub use super::stats::{KernelStats, ProcMemory, ProcStats};
+pub use madvise::Advice;
 pub use mmap::MmapRequest;
-pub use vmstat::{KernelStats, ProcMemory, ProcStats};
+pub use syscall::{Syscall, SyscallResult};
 
 use super::va_range::RangeError;
 use super::vma::{AddressSpace, VmaError};
 use super::{Kernel, KernelError, Pid};
 use crate::access::AccessKind;
 use crate::addr::{PageSize, Pfn, PhysAddr, VirtAddr};
-use crate::event::{Fault, Resolution};
+use crate::event::{Fault, Observer, Resolution};
 use crate::mmu::Mmu;
 use crate::phys::PhysMem;
 use crate::radix::{Geometry, RadixTable};
@@ -62,6 +68,7 @@ use page_alloc::Watermarks;
 use rmap::Rmap;
 use serde::Serialize;
 use swapfile::SwapDevice;
+use trace::Tracepoints;
 
 /// How the kernel is set up.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -91,7 +98,9 @@ impl Default for LinuxConfig {
     }
 }
 
-/// The Linux-like kernel: one field per part of mm/, each owned by its file.
+/// The Linux-like kernel: one field per part of mm/, each owned by its file. A clone is an
+/// independent copy of the whole state (with the machine's, a point to step back to).
+#[derive(Clone)]
 pub struct LinuxKernel {
     cfg: LinuxConfig,
     /// Processes: address spaces, page tables, PCIDs (`mm_types.rs`).
@@ -109,6 +118,8 @@ pub struct LinuxKernel {
     /// Processes the OOM killer ended (`oom_kill.rs`).
     oom: OomKiller,
     stats: KernelStats,
+    /// The kernel's own events, kept while an observer wants them (`trace.rs`).
+    trace: Tracepoints,
 }
 
 /// What an operation on an address space refused.
@@ -152,6 +163,7 @@ impl LinuxKernel {
             wmark: Watermarks::new(total_frames),
             oom: OomKiller::default(),
             stats: KernelStats::default(),
+            trace: Tracepoints::default(),
         }
     }
 
@@ -258,5 +270,13 @@ impl Kernel for LinuxKernel {
 
     fn background(&mut self, mem: &mut PhysMem, cpus: &mut [Mmu]) {
         self.kswapd(mem, cpus);
+    }
+
+    fn trace_events(&mut self, on: bool) {
+        self.trace.set(on);
+    }
+
+    fn take_events<O: Observer>(&mut self, obs: &mut O) {
+        self.trace.drain(obs);
     }
 }

@@ -3,12 +3,13 @@
 
 use super::mm_types::Processes;
 use super::LinuxKernel;
+use crate::event::Event;
 use crate::kernel::Pid;
 use crate::mmu::Mmu;
 use crate::phys::PhysMem;
 
 /// The processes the OOM killer ended, in order.
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default)]
 pub(super) struct OomKiller {
     victims: Vec<Pid>,
 }
@@ -43,6 +44,7 @@ impl LinuxKernel {
     pub(super) fn out_of_memory(&mut self, mem: &mut PhysMem, cpus: &mut [Mmu]) -> Option<Pid> {
         let v = select_bad_process(&self.procs, mem)?;
         self.stats.oom_kills += 1;
+        self.trace.emit(Event::OomKill { pid: v });
         self.oom.victims.push(v);
         let _ = self.exit(mem, cpus, v);
         Some(v)

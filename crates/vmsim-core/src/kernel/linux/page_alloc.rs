@@ -4,6 +4,7 @@
 
 use super::rmap::{Frame, FrameUse, Rmap};
 use super::LinuxKernel;
+use crate::event::Event;
 use crate::kernel::{KernelError, Pid};
 use crate::mmu::Mmu;
 use crate::phys::PhysMem;
@@ -39,8 +40,14 @@ impl LinuxKernel {
         faulting: Pid,
     ) -> Result<Option<u64>, KernelError> {
         loop {
-            if mem.buddy().free_frames() < self.wmark.low {
+            let free = mem.buddy().free_frames();
+            if free < self.wmark.low {
                 self.stats.direct_reclaims += 1;
+                self.trace.emit(Event::Reclaim {
+                    direct: true,
+                    free,
+                    target: self.wmark.high,
+                });
                 self.reclaim_to(mem, cpus, self.wmark.high);
             }
             // Keep a few frames for page tables.

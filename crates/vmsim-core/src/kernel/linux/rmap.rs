@@ -5,7 +5,9 @@
 
 use super::mm_types::Processes;
 use super::swapfile::Slot;
+use super::trace::Tracepoints;
 use crate::addr::VirtAddr;
+use crate::kernel::stats::KernelStats;
 use crate::kernel::vma::FileId;
 use crate::kernel::Pid;
 use crate::mmu::Mmu;
@@ -72,7 +74,7 @@ impl Frame {
 }
 
 /// Every resident frame the kernel manages, by frame number.
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default)]
 pub(super) struct Rmap {
     frames: FxHashMap<u64, Frame>,
 }
@@ -145,22 +147,21 @@ impl Rmap {
 }
 
 /// Replaces every PTE in `mappers` with `replacement` (a swap entry or nothing) and
-/// invalidates each changed page. Returns the shootdowns it took.
+/// invalidates each changed page, counting the shootdowns it took in `stats`.
 pub(super) fn try_to_unmap(
     procs: &mut Processes,
     mem: &mut PhysMem,
     cpus: &mut [Mmu],
+    (stats, trace): (&mut KernelStats, &mut Tracepoints),
     mappers: &[(Pid, u64)],
     replacement: Pte,
-) -> u64 {
-    let mut shootdowns = 0;
+) {
     for &(pid, va) in mappers {
         let v = VirtAddr::new_unchecked(va);
         if let Some(p) = procs.get_mut(pid) {
             if let Ok((_, fl)) = p.table.set_pte(mem, v, replacement) {
-                shootdowns += p.flush_tlb(cpus, Some(fl));
+                trace.shootdowns(stats, pid, p.flush_tlb(cpus, Some(fl)));
             }
         }
     }
-    shootdowns
 }

@@ -17,45 +17,57 @@ struct SlotInfo {
     content: u64,
 }
 
-/// A swap device of a fixed number of slots.
+/// A swap device of a fixed number of slots, sized by use: slots are handed out lowest first
+/// (as `scan_swap_map` does), so every slot below the high-water mark has been used and every
+/// slot above it is free. Only the used prefix is stored, so a device of 2^31 slots costs
+/// nothing until pages go out.
 #[derive(Debug, Clone, Default)]
 pub struct SwapDevice {
+    capacity: u32,
+    /// Slots below the high-water mark (`slots.len()`): every slot ever handed out.
     slots: Vec<SlotInfo>,
+    /// The free slots below the high-water mark.
     free: BTreeSet<Slot>,
     /// Slot → frame holding its page in memory (the swap cache).
     cache: FxHashMap<Slot, u64>,
 }
 
 impl SwapDevice {
-    /// A device of `slots` slots.
+    /// A device of `slots` slots; it allocates nothing until a slot is taken.
     pub fn new(slots: u32) -> Self {
         SwapDevice {
-            slots: vec![SlotInfo::default(); slots as usize],
-            free: (0..slots).collect(),
-            cache: FxHashMap::default(),
+            capacity: slots,
+            ..SwapDevice::default()
         }
     }
 
     /// Slots in all.
     pub fn capacity(&self) -> u32 {
-        self.slots.len() as u32
+        self.capacity
     }
 
     /// Slots in use.
     pub fn used(&self) -> u32 {
-        self.capacity() - self.free.len() as u32
+        (self.slots.len() - self.free.len()) as u32
     }
 
     /// Takes the lowest free slot with `refs` references, holding `content`.
     pub fn alloc(&mut self, refs: u32, content: u64) -> Option<Slot> {
-        let s = self.free.pop_first()?;
-        self.slots[s as usize] = SlotInfo { refs, content };
+        let info = SlotInfo { refs, content };
+        if let Some(s) = self.free.pop_first() {
+            self.slots[s as usize] = info;
+            return Some(s);
+        }
+        let s = Slot::try_from(self.slots.len())
+            .ok()
+            .filter(|&s| s < self.capacity)?;
+        self.slots.push(info);
         Some(s)
     }
 
-    /// Content stored in `s`.
+    /// Content stored in `s` (0 for a slot never written).
     pub fn content(&self, s: Slot) -> u64 {
-        self.slots[s as usize].content
+        self.slots.get(s as usize).map_or(0, |i| i.content)
     }
 
     /// Rewrites the content of `s` (a dirty page written back to its existing slot).
@@ -71,7 +83,11 @@ impl SwapDevice {
     /// One reference fewer; frees the slot (and its cache entry) at zero. Returns whether it
     /// was freed.
     pub fn put(&mut self, s: Slot) -> bool {
-        let i = &mut self.slots[s as usize];
+        let Some(i) = self.slots.get_mut(s as usize) else {
+            // Above the high-water mark: never handed out, already free.
+            self.cache.remove(&s);
+            return true;
+        };
         i.refs = i.refs.saturating_sub(1);
         if i.refs == 0 {
             self.free.insert(s);
@@ -84,7 +100,7 @@ impl SwapDevice {
 
     /// References to `s`.
     pub fn refs(&self, s: Slot) -> u32 {
-        self.slots[s as usize].refs
+        self.slots.get(s as usize).map_or(0, |i| i.refs)
     }
 
     /// The frame caching `s`, if any.
@@ -100,5 +116,37 @@ impl SwapDevice {
     /// Forgets the cached frame of `s`.
     pub fn cache_remove(&mut self, s: Slot) {
         self.cache.remove(&s);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_huge_device_allocates_nothing_until_used() {
+        let mut d = SwapDevice::new(u32::MAX);
+        assert_eq!(d.slots.capacity(), 0);
+        assert!(d.free.is_empty());
+        assert_eq!((d.capacity(), d.used()), (u32::MAX, 0));
+        assert_eq!(d.alloc(1, 7), Some(0));
+        assert!(d.slots.capacity() < 16);
+        assert_eq!(d.refs(1_000_000), 0);
+    }
+
+    #[test]
+    fn slots_are_handed_out_lowest_first_and_reused() {
+        let mut d = SwapDevice::new(4);
+        let got: Vec<_> = (0..4).map(|i| d.alloc(1, i).unwrap()).collect();
+        assert_eq!(got, [0, 1, 2, 3]);
+        assert_eq!(d.alloc(1, 9), None);
+        assert!(d.put(2));
+        assert!(d.put(0));
+        assert_eq!(d.used(), 2);
+        assert_eq!(d.alloc(1, 10), Some(0));
+        assert_eq!(d.alloc(1, 11), Some(2));
+        assert_eq!((d.content(2), d.refs(2)), (11, 1));
+        assert_eq!(d.alloc(1, 12), None);
+        assert_eq!(d.used(), 4);
     }
 }

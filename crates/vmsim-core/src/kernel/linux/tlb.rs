@@ -34,7 +34,8 @@ impl LinuxKernel {
     /// Invalidates `pid`'s translations on every CPU that has run it: one page or all.
     pub(super) fn flush_tlb(&mut self, cpus: &mut [Mmu], pid: Pid, page: Option<Flush>) {
         if let Some(p) = self.procs.get(pid) {
-            self.stats.shootdowns += p.flush_tlb(cpus, page);
+            let n = p.flush_tlb(cpus, page);
+            self.trace.shootdowns(&mut self.stats, pid, n);
         }
     }
 }

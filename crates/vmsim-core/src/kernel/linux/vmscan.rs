@@ -5,8 +5,10 @@
 
 use super::rmap::{try_to_unmap, FrameUse};
 use super::swap_state::{swap_pte, swap_slot};
+use super::swapfile::Slot;
 use super::LinuxKernel;
 use crate::addr::Pfn;
+use crate::event::Event;
 use crate::mmu::Mmu;
 use crate::phys::PhysMem;
 use crate::pte::Pte;
@@ -14,8 +16,14 @@ use crate::pte::Pte;
 impl LinuxKernel {
     /// Background reclaim: when free memory is below the low watermark, back up to the high.
     pub(super) fn kswapd(&mut self, mem: &mut PhysMem, cpus: &mut [Mmu]) {
-        if mem.buddy().free_frames() < self.wmark.low {
+        let free = mem.buddy().free_frames();
+        if free < self.wmark.low {
             self.stats.background_reclaims += 1;
+            self.trace.emit(Event::Reclaim {
+                direct: false,
+                free,
+                target: self.wmark.high,
+            });
             self.reclaim_to(mem, cpus, self.wmark.high);
         }
     }
@@ -38,8 +46,18 @@ impl LinuxKernel {
                 }
             } else {
                 self.stats.reclaim_stolen += 1;
+                self.trace.emit(Event::Evict { pfn: Pfn(pfn) });
             }
         }
+    }
+
+    /// Counts and traces the write of frame `pfn` to swap slot `slot`.
+    fn swap_out(&mut self, pfn: u64, slot: Slot) {
+        self.stats.swap_outs += 1;
+        self.trace.emit(Event::SwapOut {
+            pfn: Pfn(pfn),
+            slot,
+        });
     }
 
     /// Unmaps `pfn` from every page table (reverse mapping), writes it out if needed, frees it.
@@ -69,12 +87,12 @@ impl LinuxKernel {
                     Some(s) if !dirty => s,
                     Some(s) => {
                         self.swap.write(s, f.content);
-                        self.stats.swap_outs += 1;
+                        self.swap_out(pfn, s);
                         s
                     }
                     None => match self.swap.alloc(0, f.content) {
                         Some(s) => {
-                            self.stats.swap_outs += 1;
+                            self.swap_out(pfn, s);
                             s
                         }
                         None => return false,
@@ -95,7 +113,14 @@ impl LinuxKernel {
                 Pte::EMPTY
             }
         };
-        self.stats.shootdowns += try_to_unmap(&mut self.procs, mem, cpus, &f.mappers, replacement);
+        try_to_unmap(
+            &mut self.procs,
+            mem,
+            cpus,
+            (&mut self.stats, &mut self.trace),
+            &f.mappers,
+            replacement,
+        );
         // A slot whose only reference was the cache (refs 0) and no mapper: free it.
         if let (FrameUse::Anon, Some(s)) = (f.kind, swap_slot(replacement)) {
             if f.mappers.is_empty() && self.swap.refs(s) == 0 {
