@@ -24,15 +24,8 @@ impl LinuxKernel {
         seed: u64,
     ) -> Result<Layout, VmError> {
         if self.procs.contains(pid) {
-            self.split_range(mem, cpus, pid, 0, u64::MAX)?;
             // The old address space goes, as on exec; the process (pid, PCID) stays.
-            let mut leaves = Vec::new();
-            self.procs
-                .get(pid)
-                .ok_or(VmError::NoProcess(pid))?
-                .table
-                .for_each_leaf(mem, |va, pte, _| leaves.push((va, pte)));
-            for (va, pte) in leaves {
+            for (va, pte) in self.every_leaf(mem, cpus, pid)? {
                 if let Some(p) = self.procs.get_mut(pid) {
                     let _ = p
                         .table

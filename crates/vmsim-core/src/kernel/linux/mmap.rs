@@ -174,8 +174,14 @@ impl LinuxKernel {
         Ok(end)
     }
 
-    /// Ends `pid`: unmaps everything, frees its anonymous pages, page tables and swap slots.
-    pub fn exit(&mut self, mem: &mut PhysMem, cpus: &mut [Mmu], pid: Pid) -> Result<(), VmError> {
+    /// Every leaf entry of `pid`'s page table, huge pages split first: what tearing down its
+    /// whole address space (exit, exec) unmaps.
+    pub(super) fn every_leaf(
+        &mut self,
+        mem: &mut PhysMem,
+        cpus: &mut [Mmu],
+        pid: Pid,
+    ) -> Result<Vec<(VirtAddr, crate::pte::Pte)>, VmError> {
         self.split_range(mem, cpus, pid, 0, u64::MAX)?;
         let mut leaves = Vec::new();
         self.procs
@@ -183,7 +189,12 @@ impl LinuxKernel {
             .ok_or(VmError::NoProcess(pid))?
             .table
             .for_each_leaf(mem, |va, pte, _| leaves.push((va, pte)));
-        for (va, pte) in leaves {
+        Ok(leaves)
+    }
+
+    /// Ends `pid`: unmaps everything, frees its anonymous pages, page tables and swap slots.
+    pub fn exit(&mut self, mem: &mut PhysMem, cpus: &mut [Mmu], pid: Pid) -> Result<(), VmError> {
+        for (va, pte) in self.every_leaf(mem, cpus, pid)? {
             self.release(pid, va, pte);
         }
         self.flush_tlb(cpus, pid, None);
