@@ -19,7 +19,7 @@ pub struct MachineArgs {
     #[arg(long, value_name = "SIZE")]
     pub page_size: Option<PageSize>,
     /// Number of CPUs (overrides the configuration).
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=vmsim_core::config::MAX_CPUS as i64))]
     pub cpus: Option<u16>,
     /// x86-64 paging mode: 4-level (48-bit addresses) or 5-level (57-bit, LA57).
     #[arg(long, value_name = "MODE", value_parser = parse_paging)]

@@ -757,3 +757,23 @@ fn every_page_stream_command_takes_the_page_size_as_run_does() {
         assert!(e.contains("3072 bytes is not a power of two"), "{cmd}: {e}");
     }
 }
+
+#[test]
+fn flag_ranges_are_the_valid_ones_and_errors_name_the_flag() {
+    let o = vmsim(&["run", "--cpus", "300"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("300 is not in 1..=256"),
+        "{}",
+        stderr(&o)
+    );
+    for cmd in ["policy", "mrc"] {
+        let o = vmsim(&[cmd, "--jobs", "100000"]);
+        assert_eq!(o.status.code(), Some(2), "{cmd}");
+        let e = stderr(&o);
+        assert!(
+            e.contains("--jobs") && e.contains("from 1 to 256"),
+            "{cmd}: {e}"
+        );
+    }
+}

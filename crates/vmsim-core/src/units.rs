@@ -15,19 +15,28 @@ pub fn parse_bytes(s: &str) -> Result<u64, String> {
         Some((i, 'M' | 'm')) => (&t[..i], 20),
         Some((i, 'G' | 'g')) => (&t[..i], 30),
         Some((i, 'T' | 't')) => (&t[..i], 40),
+        Some((i, 'P' | 'p')) => (&t[..i], 50),
+        Some((i, 'E' | 'e')) => (&t[..i], 60),
         _ => (t, 0),
     };
     let n: u64 = num
         .trim()
         .parse()
-        .map_err(|_| format!("invalid size `{s}` (expected e.g. 4096, 64K, 2M, 16G)"))?;
+        .map_err(|_| format!("invalid size `{s}` (expected e.g. 4096, 64K, 2M, 16G, 1T, 1P)"))?;
     n.checked_mul(1 << shift)
         .ok_or_else(|| format!("size `{s}` is too large"))
 }
 
 /// Formats a byte count with the largest exact binary suffix (`3G`, `64K`, `1000`).
 pub fn format_bytes(v: u64) -> String {
-    for (shift, suffix) in [(40, "T"), (30, "G"), (20, "M"), (10, "K")] {
+    for (shift, suffix) in [
+        (60, "E"),
+        (50, "P"),
+        (40, "T"),
+        (30, "G"),
+        (20, "M"),
+        (10, "K"),
+    ] {
         if v >= 1 << shift && v.is_multiple_of(1 << shift) {
             return format!("{}{suffix}", v >> shift);
         }
@@ -48,9 +57,14 @@ mod tests {
         assert!(parse_bytes("lots").is_err());
         assert!(parse_bytes("K").is_err());
         assert!(parse_bytes("99999999999T").is_err());
+        // Every suffix up to what a u64 holds: 1P is as much a size as 1048576G.
+        assert_eq!(parse_bytes("1P"), parse_bytes("1048576G"));
+        assert_eq!(parse_bytes("15E"), Ok(15 << 60));
+        assert!(parse_bytes("16E").is_err());
+        assert_eq!(format_bytes(1 << 50), "1P");
         assert_eq!(format_bytes(3 << 30), "3G");
         assert_eq!(format_bytes(1000), "1000");
-        for v in [1u64, 4096, 1 << 21, 3 << 30, 12345] {
+        for v in [1u64, 4096, 1 << 21, 3 << 30, 12345, 5 << 50, 7 << 60] {
             assert_eq!(parse_bytes(&format_bytes(v)), Ok(v));
         }
     }

@@ -42,7 +42,7 @@ pub struct Args {
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
     /// Worker threads for the simulated policies (results do not depend on it).
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = crate::cmd::policy::parse_jobs)]
     pub jobs: usize,
     /// Also a SHARDS-sampled LRU curve at this sampling rate (0 < RATE <= 1).
     #[arg(long, value_name = "RATE")]

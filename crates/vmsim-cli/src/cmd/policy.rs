@@ -31,7 +31,7 @@ pub struct Args {
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
     /// Worker threads for independent cells (results do not depend on it).
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = crate::cmd::policy::parse_jobs)]
     pub jobs: usize,
     /// Print JSON.
     #[arg(long, conflicts_with = "csv")]
@@ -189,4 +189,12 @@ pub fn run(args: Args) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// Worker threads: 1 to 256 (more than the cells or the cores only costs start-up).
+pub fn parse_jobs(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(n) if (1..=256).contains(&n) => Ok(n),
+        _ => Err(format!("`{s}` is not a thread count from 1 to 256")),
+    }
 }
