@@ -25,13 +25,24 @@ pub fn usage(msg: impl Into<String>) -> anyhow::Error {
 /// closed the pipe early (`--help | head -1`) is not.
 pub fn clap_error(e: clap::Error) -> ExitCode {
     let code = if e.use_stderr() { 2 } else { 0 };
-    let printed = e.print().and_then(|()| {
-        if e.use_stderr() {
-            std::io::stderr().flush()
-        } else {
-            std::io::stdout().flush()
-        }
-    });
+    let printed = if e.use_stderr() {
+        // A usage error is one line, as every other error is: clap's first paragraph (what is
+        // wrong, with the flag and the value, or the list of missing arguments), without its
+        // usage and `--help` hint lines.
+        let text = e.render().to_string();
+        let line = text
+            .trim_start()
+            .lines()
+            .take_while(|l| !l.trim().is_empty() && !l.starts_with("Usage:"))
+            .map(str::trim)
+            .collect::<Vec<_>>()
+            .join(" ");
+        let line = line.strip_prefix("error: ").unwrap_or(&line);
+        let mut err = std::io::stderr().lock();
+        writeln!(err, "vmsim: {line} (see --help)").and_then(|()| err.flush())
+    } else {
+        e.print().and_then(|()| std::io::stdout().flush())
+    };
     match printed {
         Ok(()) => ExitCode::from(code),
         Err(io) if io.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::from(code),

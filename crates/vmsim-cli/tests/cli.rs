@@ -777,3 +777,32 @@ fn flag_ranges_are_the_valid_ones_and_errors_name_the_flag() {
         );
     }
 }
+
+#[test]
+fn usage_errors_are_one_line_naming_what_is_wrong() {
+    for (args, says) in [
+        (
+            vec!["explain"],
+            "required arguments were not provided: <[KIND:]ADDR>",
+        ),
+        (
+            vec!["explain", "0x1", "--write", "--fetch"],
+            "'--write' cannot be used with '--fetch'",
+        ),
+        (vec!["run", "--bogus"], "unexpected argument '--bogus'"),
+        (vec!["nosuch"], "unrecognized subcommand 'nosuch'"),
+    ] {
+        let o = vmsim(&args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        let e = stderr(&o);
+        assert_eq!(e.lines().count(), 1, "{args:?}: {e}");
+        assert!(
+            e.starts_with("vmsim: ") && e.contains(says),
+            "{args:?}: {e}"
+        );
+    }
+    // Help is not an error: it goes to stdout, whole, with exit 0.
+    let o = vmsim(&["run", "--help"]);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(stdout(&o).lines().count() > 10);
+}
