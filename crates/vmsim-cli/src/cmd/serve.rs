@@ -26,16 +26,17 @@ pub struct Args {
 /// Runs `vmsim serve` until the process is stopped.
 pub fn run(args: Args) -> Result<()> {
     let server = Server::start(ServeOptions::new(SocketAddr::new(args.bind, args.port)))?;
-    let mut out = std::io::stdout().lock();
-    writeln!(out, "vmsim explorer on {}", server.url())?;
+    // One write: a reader that stops after the URL line still sees the whole message.
+    let mut msg = format!("vmsim explorer on {}\n", server.url());
     if !args.bind.is_loopback() {
-        writeln!(
-            out,
-            "listening on {}: reachable from other machines (no TLS, no login)",
+        msg.push_str(&format!(
+            "listening on {}: reachable from other machines (no TLS, no login)\n",
             args.bind
-        )?;
+        ));
     }
-    writeln!(out, "stop it with Ctrl-C")?;
+    msg.push_str("stop it with Ctrl-C\n");
+    let mut out = std::io::stdout().lock();
+    out.write_all(msg.as_bytes())?;
     out.flush()?;
     drop(out);
     server.wait();
