@@ -24,6 +24,8 @@ enum Command {
     Run(cmd::run::Args),
     /// Write one self-contained HTML report of a run: summary, machine, charts (no network).
     Report(cmd::report::Args),
+    /// Serve the interactive explorer: translate addresses step by step in a browser.
+    Serve(cmd::serve::Args),
     /// Translate addresses step by step: TLB sets, page-walk caches, entries, faults.
     Explain(cmd::explain::Args),
     /// List the built-in machine presets, or print one as TOML.
@@ -74,6 +76,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Run(a) => cmd::run::run(a),
         Command::Report(a) => cmd::report::run(a),
+        Command::Serve(a) => cmd::serve::run(a),
         Command::Explain(a) => cmd::explain::run(a),
         Command::Presets(a) => cmd::presets::run(a),
         Command::Convert(a) => cmd::convert::run(a),

@@ -5,12 +5,11 @@
 //! elsewhere.
 mod common;
 
+use common::browser::{browser_or_skip, connect, start_driver};
 use common::{stderr, vmsim};
-use fantoccini::{Client, ClientBuilder};
+use fantoccini::Client;
 use serde_json::{json, Value};
-use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// The trace name a report must show as text, never run as markup.
@@ -123,78 +122,6 @@ fn report_refuses_stdin_and_a_zero_window() {
 
 // ---------- in the browser ----------
 
-/// A chromedriver this test started; killed when dropped.
-struct Driver {
-    child: Child,
-    port: u16,
-}
-
-impl Drop for Driver {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn find_program(names: &[&str]) -> Option<PathBuf> {
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
-        .flat_map(|d| names.iter().map(move |n| d.join(n)))
-        .find(|p| p.is_file())
-}
-
-/// Chromium and chromedriver, or why not.
-fn browser() -> Result<(PathBuf, PathBuf), String> {
-    let chromium = find_program(&["chromium", "chromium-browser", "google-chrome"])
-        .ok_or("no chromium on PATH")?;
-    let driver = find_program(&["chromedriver"]).ok_or("no chromedriver on PATH")?;
-    Ok((chromium, driver))
-}
-
-fn start_driver(driver: &Path) -> Driver {
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let child = Command::new(driver)
-        .arg(format!("--port={port}"))
-        .arg("--allowed-ips=127.0.0.1")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start chromedriver");
-    let d = Driver { child, port };
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "chromedriver did not listen");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    d
-}
-
-async fn connect(d: &Driver, chromium: &Path) -> Client {
-    let profile = out_dir().join(format!("profile-{}", std::process::id()));
-    let caps = json!({
-        "browserName": "chrome",
-        "goog:chromeOptions": {
-            "binary": chromium,
-            "args": ["--headless=new", "--no-sandbox", "--disable-gpu",
-                     "--disable-dev-shm-usage", "--hide-scrollbars",
-                     format!("--user-data-dir={}", profile.display())],
-        },
-    });
-    let caps = match caps {
-        Value::Object(m) => m,
-        _ => unreachable!(),
-    };
-    ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
-        .capabilities(caps)
-        .connect(&format!("http://127.0.0.1:{}", d.port))
-        .await
-        .expect("a chromium session")
-}
-
 /// Opens a report and waits until its script has drawn it.
 async fn open(c: &Client, path: &Path) {
     c.goto(&format!("file://{}", path.display())).await.unwrap();
@@ -235,17 +162,8 @@ async fn assert_clean(c: &Client) {
 
 #[tokio::test(flavor = "current_thread")]
 async fn the_report_renders_in_chromium_and_runs_no_input_as_script() {
-    let (chromium, driver) = match browser() {
-        Ok(b) => b,
-        Err(why) if std::env::var_os("CI").is_some() => {
-            panic!("{why}: the browser tests need chromium and chromium-driver (.ci/run installs them)")
-        }
-        Err(why) => {
-            eprintln!(
-                "skipping the browser test: {why} (apt-get install chromium chromium-driver)"
-            );
-            return;
-        }
+    let Some((chromium, driver)) = browser_or_skip() else {
+        return;
     };
     let (page, html) = report("builtin.html", &[]);
     let (hostile_page, _) = report(
@@ -255,7 +173,7 @@ async fn the_report_renders_in_chromium_and_runs_no_input_as_script() {
     assert!(!html.contains("http://") && !html.contains("https://"));
 
     let d = start_driver(&driver);
-    let c = connect(&d, &chromium).await;
+    let c = connect(&d, &chromium, &out_dir()).await;
     c.set_window_size(1100, 1500).await.unwrap();
 
     open(&c, &page).await;

@@ -5,12 +5,14 @@
 //! generic (the CLI's flag handling, Python bindings, a web handler) can own one; its replay
 //! loop dispatches on the kernel once and then runs monomorphized. [`RunReport`] is the typed
 //! report of a run, with its JSON (serde) and its text rendering; [`narrate`] tells one access's
-//! events as the step-by-step story `--explain` prints.
+//! events as the step-by-step story `--explain` prints, and [`Explainer`] records accesses on a
+//! fresh machine into the document `vmsim explain --json` prints.
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
 pub mod any_machine;
 pub mod error;
+pub mod explain;
 pub mod kernel_choice;
 pub mod narrate;
 pub mod report;
@@ -19,6 +21,7 @@ pub mod workload;
 
 pub use any_machine::AnyMachine;
 pub use error::SimError;
+pub use explain::{ExplainedAccess, Explainer, Explanation};
 pub use kernel_choice::{KernelChoice, KernelKind};
 pub use report::RunReport;
 pub use simulation::{ReplayOptions, Simulation, Watch};

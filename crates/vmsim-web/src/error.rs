@@ -1,4 +1,4 @@
-//! `WebError`: what can go wrong while a report is made.
+//! `WebError`: what can go wrong while a report is made or the explorer's server starts.
 use thiserror::Error;
 
 /// An error making a report.
@@ -10,6 +10,14 @@ pub enum WebError {
     /// The report's data could not be serialised.
     #[error("cannot serialise the report's data: {0}")]
     Json(#[from] serde_json::Error),
+    /// The server could not listen.
+    #[error("cannot listen on {addr}: {message}")]
+    Bind {
+        /// The address asked for.
+        addr: std::net::SocketAddr,
+        /// Why not.
+        message: String,
+    },
     /// An option is out of range.
     #[error("{0}")]
     Options(&'static str),

@@ -1,11 +1,10 @@
-//! `vmsim explain`: translate addresses on a fresh machine, narrating every step.
+//! `vmsim explain`: translate addresses on a fresh machine, narrating every step (the
+//! machine and the JSON document are `vmsim_sim::explain`'s).
 use crate::machine_args::MachineArgs;
 use anyhow::Result;
 use std::io::Write;
-use vmsim_core::event::Recorder;
-use vmsim_core::kernel::LinuxConfig;
-use vmsim_core::{AccessKind, VirtAddr};
-use vmsim_sim::{AnyMachine, KernelChoice};
+use vmsim_core::AccessKind;
+use vmsim_sim::Explainer;
 
 /// Arguments of `vmsim explain`.
 #[derive(clap::Args)]
@@ -71,9 +70,8 @@ pub fn parse_addr(s: &str) -> Result<u64, String> {
 /// handle.
 pub fn run(args: Args) -> Result<()> {
     let cfg = args.machine.load()?;
-    let kernel = KernelChoice::resolve(None, &cfg, LinuxConfig::default())?;
-    let mut machine = AnyMachine::new(&cfg, kernel)?;
-    let geom = *machine.geometry();
+    let description = cfg.description.clone();
+    let mut ex = Explainer::new(cfg)?;
     let default = if args.write {
         AccessKind::Write
     } else if args.fetch {
@@ -84,24 +82,26 @@ pub fn run(args: Args) -> Result<()> {
     let mut text = String::new();
     let mut all = Vec::new();
     for (i, &(k, a)) in args.addrs.iter().enumerate() {
-        let kind = k.unwrap_or(default);
-        let mut rec = Recorder::default();
-        machine.access(0, args.pid, VirtAddr::new_unchecked(a), kind, 1, &mut rec)?;
-        if args.json {
-            all.push(serde_json::json!({"va": a, "kind": kind, "events": rec.events}));
-        } else {
+        let access = ex.access(args.pid, a, k.unwrap_or(default))?;
+        if !args.json {
             text.push_str(&format!("access {}: ", i + 1));
-            vmsim_sim::narrate::render(&geom, &rec.events, &mut text);
+            text.push_str(&ex.narrate(&access));
             text.push('\n');
         }
+        all.push(access);
     }
     let mut out = std::io::stdout().lock();
     if args.json {
-        let v = serde_json::json!({"machine": cfg.name, "accesses": all});
-        serde_json::to_writer_pretty(&mut out, &v)?;
+        // Through a `Value`, whose keys are sorted: the order `--json` has always printed.
+        let doc = serde_json::to_value(ex.explanation(all))?;
+        serde_json::to_writer_pretty(&mut out, &doc)?;
         writeln!(out)?;
     } else {
-        write!(out, "machine {} ({})\n\n{text}", cfg.name, cfg.description)?;
+        write!(
+            out,
+            "machine {} ({description})\n\n{text}",
+            ex.config().name
+        )?;
     }
     Ok(())
 }

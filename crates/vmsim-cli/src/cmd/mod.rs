@@ -17,6 +17,7 @@ pub mod record;
 pub mod report;
 pub mod run;
 pub mod segments;
+pub mod serve;
 pub mod thrash;
 pub mod workload;
 pub mod ws;

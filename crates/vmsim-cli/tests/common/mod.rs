@@ -1,6 +1,8 @@
 //! Helpers shared by the whole-program tests.
 // Each test crate uses the helpers it needs.
 #![allow(dead_code)]
+pub mod browser;
+
 use std::io::Write;
 use std::process::{Command, Output};
 
