@@ -806,3 +806,21 @@ fn usage_errors_are_one_line_naming_what_is_wrong() {
     assert_eq!(o.status.code(), Some(0));
     assert!(stdout(&o).lines().count() > 10);
 }
+
+#[test]
+fn an_oom_killed_process_is_named_and_its_records_dropped() {
+    let o = vmsim(&["run", "--ram", "300K", "--json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let killed = v["oom_killed"].as_array().unwrap();
+    assert_eq!(killed.len(), 1, "{killed:?}");
+    assert_eq!(killed[0]["pid"], 1);
+    let at = killed[0]["record"].as_u64().unwrap();
+    let dropped = v["dropped_records"].as_u64().unwrap();
+    // Every record is either replayed up to the kill or dropped after it.
+    assert_eq!(at + dropped, v["records"].as_u64().unwrap());
+    assert!(v["faults"]["segv"].as_u64().unwrap() <= 1, "no flood of SIGSEGVs");
+    let t = stdout(&vmsim(&["run", "--ram", "300K"]));
+    assert!(t.contains(&format!("OOM killer ended process 1 at record {at}")), "{t}");
+    assert!(t.contains(&format!("{dropped} later records")), "{t}");
+}

@@ -29,6 +29,10 @@ pub struct MachineStats {
     pub demand_zero: u64,
     /// Accesses refused (the process would receive SIGSEGV).
     pub segv: u64,
+    /// Records of processes the OOM killer had ended, not replayed.
+    pub dropped: u64,
+    /// Processes the OOM killer ended, in order.
+    pub oom_kills: Vec<OomKill>,
     /// Context switches (a CPU began running another process).
     pub context_switches: u64,
     /// Major faults (read from swap or a file).
@@ -76,6 +80,17 @@ pub enum AccessOutcome {
     Done(Translation),
     /// Refused: the process would be sent SIGSEGV; the simulation goes on.
     Segv(Fault),
+    /// Not replayed: the process was ended by the OOM killer before this record.
+    Dropped,
+}
+
+/// A process the OOM killer ended, and when.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct OomKill {
+    /// The process.
+    pub pid: Pid,
+    /// Records replayed when it was killed (the record during which it happened included).
+    pub record: u64,
 }
 
 /// A machine running kernel `K`. Cloning copies CPUs, physical memory and the kernel's state
@@ -187,6 +202,24 @@ impl<K: Kernel> Machine<K> {
         t
     }
 
+    /// Takes note of the processes the OOM killer ended since the last look: when, and that
+    /// no CPU runs them any more.
+    fn note_oom_kills(&mut self) {
+        let killed = self.kernel.oom_killed();
+        if killed.len() == self.stats.oom_kills.len() {
+            return;
+        }
+        for &pid in &killed[self.stats.oom_kills.len()..] {
+            self.stats.oom_kills.push(OomKill {
+                pid,
+                record: self.stats.records,
+            });
+            for r in self.running.iter_mut().filter(|r| **r == Some(pid)) {
+                *r = None;
+            }
+        }
+    }
+
     fn end_window(&mut self) {
         let s = &mut self.stats;
         s.windows += 1;
@@ -248,6 +281,13 @@ impl<K: Kernel> Machine<K> {
             cpu as usize % n
         };
         if self.running[c] != Some(pid) {
+            // A killed process runs no more (the kernel keeps its pid dead): its later records
+            // are dropped, not replayed as a stream of SIGSEGVs.
+            if self.stats.oom_kills.iter().any(|k| k.pid == pid) {
+                self.stats.records += 1;
+                self.stats.dropped += 1;
+                return Ok(AccessOutcome::Dropped);
+            }
             self.switch_to(c, pid)?;
         }
         self.stats.records += 1;
@@ -336,6 +376,7 @@ impl<K: Kernel> Machine<K> {
             self.kernel.take_events(obs);
             self.kernel.trace_events(false);
         }
+        self.note_oom_kills();
         if self.stats.accesses.is_multiple_of(WINDOW) {
             self.end_window();
         }
@@ -384,14 +425,13 @@ impl<K: Kernel> Machine<K> {
                     self.stats.window_major += 1;
                 }
                 Resolution::Segv | Resolution::OomKilled => {
+                    self.note_oom_kills();
                     self.stats.segv += 1;
-                    if self.running[c] == Some(pid) && r == Resolution::OomKilled {
-                        self.running[c] = None;
-                    }
                     return Ok(AccessOutcome::Segv(f));
                 }
                 _ => {}
             }
+            self.note_oom_kills();
             match self.cpus[c].translate(&mut self.mem, va, kind, obs) {
                 Ok(t) => return Ok(AccessOutcome::Done(self.completed(t, obs))),
                 Err(next) => f = next,

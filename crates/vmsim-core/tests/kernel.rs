@@ -978,3 +978,47 @@ fn system_calls_through_the_machine_change_address_spaces_and_descheduling() {
     m.access(1, 2, va(a), AccessKind::Read, 8, &mut ()).unwrap();
     assert_eq!(m.kernel().processes(), 2);
 }
+
+/// A process the OOM killer ends runs no more: its later records are dropped and counted, the
+/// kill is recorded with the record it happened at, and other processes go on.
+#[test]
+fn an_oom_killed_process_stops_and_its_later_records_are_dropped() {
+    let cfg = LinuxConfig {
+        implicit_anon: true,
+        ..LinuxConfig::default()
+    };
+    let mut m = machine("1M", 1, cfg);
+    // Process 2 first takes a few pages; process 1 then outgrows memory (no swap).
+    for p in 0..4 {
+        touch(&mut m, 2, 0x3000_0000 + p * PAGE, AccessKind::Write);
+    }
+    let mut killed_at = None;
+    for p in 0..1024 {
+        if let AccessOutcome::Segv(_) = touch(&mut m, 1, 0x1000_0000 + p * PAGE, AccessKind::Write)
+        {
+            killed_at = Some(m.stats().records);
+            break;
+        }
+    }
+    let at = killed_at.expect("1 MiB cannot hold 4 MiB of anonymous pages without swap");
+    let kills = m.stats().oom_kills.clone();
+    assert_eq!(kills.len(), 1);
+    assert_eq!((kills[0].pid, kills[0].record), (1, at));
+    assert_eq!(m.kernel().oom_victims(), &[1]);
+    // Process 1's next records are dropped, not replayed by a process made afresh.
+    let before = m.stats().accesses;
+    for p in 0..10 {
+        assert_eq!(
+            touch(&mut m, 1, 0x1000_0000 + p * PAGE, AccessKind::Read),
+            AccessOutcome::Dropped
+        );
+    }
+    assert_eq!(m.stats().dropped, 10);
+    assert_eq!(m.stats().accesses, before);
+    // Process 2 goes on.
+    assert!(matches!(
+        touch(&mut m, 2, 0x3000_0000, AccessKind::Read),
+        AccessOutcome::Done(_)
+    ));
+    assert_eq!(m.stats().dropped, 10);
+}

@@ -8,7 +8,7 @@ use vmsim_core::config::MachineConfig;
 use vmsim_core::event::{Event, TlbLevel};
 use vmsim_core::kernel::stats::ProcMemory;
 use vmsim_core::kernel::Kernel;
-use vmsim_core::machine::{Machine, THRASHING_RATE, WINDOW};
+use vmsim_core::machine::{Machine, OomKill, THRASHING_RATE, WINDOW};
 use vmsim_core::mmu::{CpuStats, TlbStats};
 use vmsim_core::{Level, PageSize, VirtAddr};
 
@@ -363,6 +363,10 @@ pub struct RunReport {
     pub swap: SwapReport,
     /// Processes the OOM killer ended.
     pub oom_kills: u64,
+    /// Which, and at which record.
+    pub oom_killed: Vec<OomKill>,
+    /// Records of ended processes that were not replayed.
+    pub dropped_records: u64,
     /// Transparent huge pages.
     pub thp: ThpReport,
     /// Reclaim.
@@ -454,6 +458,8 @@ impl RunReport {
                 total_pages: summary.swap_total_pages,
             },
             oom_kills: ks.oom_kills,
+            oom_killed: ms.oom_kills.clone(),
+            dropped_records: ms.dropped,
             thp: ThpReport {
                 allocs: ks.thp_allocs,
                 splits: ks.thp_splits,
@@ -592,6 +598,20 @@ impl RunReport {
             r.oom_kills,
             r.tlb_shootdowns,
         )?;
+        for k in &r.oom_killed {
+            writeln!(
+                f,
+                "OOM killer ended process {} at record {}",
+                k.pid, k.record
+            )?;
+        }
+        if r.dropped_records > 0 {
+            writeln!(
+                f,
+                "{} later records of ended processes were dropped, not replayed",
+                r.dropped_records
+            )?;
+        }
         writeln!(
             f,
             "readahead {} pages ({} used), page cache hits {}, file reads {}, THP allocs {} splits {}",

@@ -116,6 +116,12 @@ pub trait Kernel {
     /// Runs between accesses every few thousand accesses: background reclaim (kswapd).
     fn background(&mut self, _mem: &mut PhysMem, _cpus: &mut [Mmu]) {}
 
+    /// Processes the OOM killer has ended, in the order it ended them. The machine drops their
+    /// later records instead of letting a dead pid come back to life on its next access.
+    fn oom_killed(&self) -> &[Pid] {
+        &[]
+    }
+
     /// End-of-run report.
     fn summary(&self, mem: &PhysMem) -> KernelSummary;
 

@@ -214,6 +214,10 @@ impl LinuxKernel {
 }
 
 impl Kernel for LinuxKernel {
+    fn oom_killed(&self) -> &[Pid] {
+        self.oom.victims()
+    }
+
     fn context(
         &mut self,
         mem: &mut PhysMem,
