@@ -819,8 +819,14 @@ fn an_oom_killed_process_is_named_and_its_records_dropped() {
     let dropped = v["dropped_records"].as_u64().unwrap();
     // Every record is either replayed up to the kill or dropped after it.
     assert_eq!(at + dropped, v["records"].as_u64().unwrap());
-    assert!(v["faults"]["segv"].as_u64().unwrap() <= 1, "no flood of SIGSEGVs");
+    assert!(
+        v["faults"]["segv"].as_u64().unwrap() <= 1,
+        "no flood of SIGSEGVs"
+    );
     let t = stdout(&vmsim(&["run", "--ram", "300K"]));
-    assert!(t.contains(&format!("OOM killer ended process 1 at record {at}")), "{t}");
+    assert!(
+        t.contains(&format!("OOM killer ended process 1 at record {at}")),
+        "{t}"
+    );
     assert!(t.contains(&format!("{dropped} later records")), "{t}");
 }
