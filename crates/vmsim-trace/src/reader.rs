@@ -43,12 +43,16 @@ pub(crate) struct FastCheck {
 }
 
 impl FastCheck {
+    /// Under a mask every passing first byte lies below 2^63 once offset, so adding a size
+    /// below 2^32 cannot wrap there: both ends are tested in one shift, and only the wrap of
+    /// the address itself (past 2^64, to page 0) needs its own test.
     #[inline(always)]
     pub(crate) fn passes(self, addr: u64, size: u32) -> bool {
-        let (last, wrapped) = addr.overflowing_add(u64::from(size.max(1)) - 1);
-        let a = addr.wrapping_add(self.offset);
-        let l = last.wrapping_add(self.offset);
-        ((a >> self.shift) & self.mask) | ((l >> self.shift) & self.mask) == 0 && !wrapped && a <= l
+        let extent = u64::from(size).saturating_sub(1);
+        let (_, wrapped) = addr.overflowing_add(extent);
+        let first = addr.wrapping_add(self.offset);
+        let last = first.wrapping_add(extent);
+        ((first | last) >> self.shift) & self.mask == 0 && !wrapped
     }
 }
 
