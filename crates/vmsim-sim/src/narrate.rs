@@ -16,16 +16,22 @@ fn tlb_name(t: TlbLevel) -> &'static str {
     }
 }
 
+/// A level's table as a reader of `geom` knows it: x86-64's names (PML4, PD...), or `L1`..`Ln`
+/// on a teaching machine.
+pub fn table_name(geom: &Geometry, l: Level) -> String {
+    if geom.is_x86() {
+        l.table_name().to_string()
+    } else {
+        format!("L{}", l.number())
+    }
+}
+
 /// How `va` splits into table indices and offset under `geom`.
 pub fn split(geom: &Geometry, va: VirtAddr) -> String {
     let mut parts = Vec::new();
     let mut level = Some(geom.top());
     while let Some(l) = level {
-        let name = if geom.is_x86() {
-            l.table_name().to_string()
-        } else {
-            format!("L{}", l.number())
-        };
+        let name = table_name(geom, l);
         parts.push(format!("{name} index {}", geom.index(va, l).get()));
         level = l.next_lower();
     }

@@ -30,11 +30,7 @@ fn of_machine<K: Kernel>(m: &Machine<K>, geom: &Geometry) -> Value {
     let mut levels = Vec::new();
     let mut level = Some(geom.top());
     while let Some(l) = level {
-        let name = if geom.is_x86() {
-            l.table_name().to_string()
-        } else {
-            format!("L{}", l.number())
-        };
+        let name = vmsim_sim::narrate::table_name(geom, l);
         levels.push(json!({
             "level": l.number(),
             "name": name,
