@@ -830,3 +830,29 @@ fn an_oom_killed_process_is_named_and_its_records_dropped() {
     );
     assert!(t.contains(&format!("{dropped} later records")), "{t}");
 }
+
+#[test]
+fn every_format_flag_lists_the_formats_in_its_help() {
+    for (cmd, flag) in [
+        ("run", "--format"),
+        ("convert", "--to"),
+        ("convert", "--from"),
+        ("policy", "--format"),
+        ("gen", "--format"),
+    ] {
+        let help = stdout(&vmsim(&[cmd, "--help"])).replace('\n', " ");
+        let at = help
+            .find(&format!("{flag} <FORMAT>"))
+            .unwrap_or_else(|| panic!("{cmd} {flag}"));
+        let rest: String = help[at + flag.len()..]
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        // This flag's own description: up to the next flag.
+        let own = rest.split(" --").next().unwrap_or("");
+        assert!(
+            own.contains("[possible values: text, lackey, vmt, pages, pgt]"),
+            "{cmd} {flag}: {own}"
+        );
+    }
+}

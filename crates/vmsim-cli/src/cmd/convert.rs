@@ -17,11 +17,11 @@ pub struct Args {
     /// Output trace (`-` for stdout).
     pub output: PathBuf,
     /// Input format (detected from the content when omitted).
-    #[arg(long)]
+    #[arg(long, value_name = "FORMAT", value_parser = crate::cmd::run::format_parser())]
     pub from: Option<Format>,
     /// Output format (from the extension when omitted: .vmt, .lackey, .txt/.trace, .pages,
     /// .pgt). Page-number formats keep the 4 KiB pages each access touches.
-    #[arg(long)]
+    #[arg(long, value_name = "FORMAT", value_parser = crate::cmd::run::format_parser())]
     pub to: Option<Format>,
 }
 

@@ -23,7 +23,7 @@ pub struct Args {
     /// Trace file (`-` for stdin; the built-in trace when omitted).
     pub trace: Option<PathBuf>,
     /// Input format (detected when omitted).
-    #[arg(long)]
+    #[arg(long, value_name = "FORMAT", value_parser = crate::cmd::run::format_parser())]
     pub format: Option<Format>,
     /// Page size of the address formats' pages: 4K, 2M, 1G (or bytes, e.g. 4096), as in `run`.
     #[arg(long, value_name = "SIZE", default_value = "4K")]

@@ -24,7 +24,7 @@ pub struct Args {
     /// trace nor --vmas is given).
     pub trace: Option<PathBuf>,
     /// Input format (detected when omitted).
-    #[arg(long)]
+    #[arg(long, value_name = "FORMAT", value_parser = crate::cmd::run::format_parser())]
     pub format: Option<Format>,
     /// Areas to map instead of a trace: START-END or START+SIZE, comma separated (every page
     /// of each area is in use; at most 2^22 pages in all).

@@ -16,7 +16,7 @@ pub struct Args {
     /// Trace file (`-` for stdin; the bundled default trace when omitted).
     pub trace: Option<PathBuf>,
     /// Input format (detected from the content when omitted).
-    #[arg(long)]
+    #[arg(long, value_name = "FORMAT", value_parser = crate::cmd::run::format_parser())]
     pub format: Option<Format>,
     /// Policies, comma separated (see --list).
     #[arg(long, default_value = "opt,lru,fifo,clock,arc")]

@@ -23,7 +23,7 @@ pub struct Args {
     /// of a real program runs. It is read twice (the run, then its pages), so not stdin.
     pub trace: Option<PathBuf>,
     /// Trace format (detected from the content when omitted).
-    #[arg(long)]
+    #[arg(long, value_name = "FORMAT", value_parser = crate::cmd::run::format_parser())]
     pub format: Option<Format>,
     /// The HTML file to write (`-` for standard output).
     #[arg(short, long, value_name = "FILE.html")]

@@ -33,7 +33,7 @@ pub struct Args {
     /// built-in trace of a real program runs.
     pub trace: Option<PathBuf>,
     /// Trace format (detected from the content when omitted).
-    #[arg(long)]
+    #[arg(long, value_name = "FORMAT", value_parser = crate::cmd::run::format_parser())]
     pub format: Option<Format>,
     #[command(flatten)]
     pub machine: MachineArgs,
@@ -123,6 +123,13 @@ impl KernelArgs {
             ..LinuxConfig::default()
         })
     }
+}
+
+/// The `--format`-like flags: the trace formats by name, listed in `--help` and in completions.
+pub fn format_parser() -> impl clap::builder::TypedValueParser<Value = Format> {
+    use clap::builder::TypedValueParser;
+    clap::builder::PossibleValuesParser::new(Format::ALL.map(|f| f.name()))
+        .try_map(|s| s.parse::<Format>())
 }
 
 fn parse_kernel(s: &str) -> Result<KernelKind, String> {
