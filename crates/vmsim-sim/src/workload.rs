@@ -602,4 +602,21 @@ mod tests {
             assert!(ok, "{call}: {source:?}");
         }
     }
+
+    #[test]
+    fn a_fork_to_a_pid_in_use_says_so() {
+        let text =
+            "[[step]]\nop = \"exec\"\npid = 1\n[[step]]\nop = \"fork\"\nparent = 1\nchild = 1\n";
+        let err = fails(text);
+        assert!(
+            matches!(
+                err,
+                WorkloadError::Step {
+                    step: 2,
+                    source: StepError::Vm(VmError::PidInUse(1))
+                }
+            ),
+            "{err:?}"
+        );
+    }
 }

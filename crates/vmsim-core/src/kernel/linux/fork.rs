@@ -5,7 +5,6 @@
 
 use super::swap_state::swap_slot;
 use super::{LinuxKernel, VmError};
-use crate::kernel::vma::VmaError;
 use crate::kernel::{KernelError, Pid};
 use crate::mmu::Mmu;
 use crate::phys::PhysMem;
@@ -27,7 +26,7 @@ impl LinuxKernel {
         child: Pid,
     ) -> Result<(), VmError> {
         if self.procs.contains(child) {
-            return Err(VmError::Vma(VmaError::Overlap { start: 0, end: 0 }));
+            return Err(VmError::PidInUse(child));
         }
         self.split_range(mem, cpus, parent, 0, u64::MAX)?;
         self.procs.ensure(mem, child)?;

@@ -128,6 +128,9 @@ pub enum VmError {
     /// No such process.
     #[error("no process {0}")]
     NoProcess(Pid),
+    /// `fork` to a pid that already names a process (the parent itself, say).
+    #[error("process {0} exists already: a fork needs a new pid for the child")]
+    PidInUse(Pid),
     /// A VMA operation failed.
     #[error(transparent)]
     Vma(#[from] VmaError),
