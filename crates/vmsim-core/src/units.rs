@@ -44,6 +44,15 @@ pub fn format_bytes(v: u64) -> String {
     v.to_string()
 }
 
+/// `a / b` as a fraction, 0 when `b` is 0 (a hit ratio of no lookups, a share of nothing).
+pub fn ratio(a: u64, b: u64) -> f64 {
+    if b == 0 {
+        0.0
+    } else {
+        a as f64 / b as f64
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -62,6 +71,8 @@ mod tests {
         assert_eq!(parse_bytes("15E"), Ok(15 << 60));
         assert!(parse_bytes("16E").is_err());
         assert_eq!(format_bytes(1 << 50), "1P");
+        assert_eq!(ratio(1, 4), 0.25);
+        assert_eq!(ratio(3, 0), 0.0);
         assert_eq!(format_bytes(3 << 30), "3G");
         assert_eq!(format_bytes(1000), "1000");
         for v in [1u64, 4096, 1 << 21, 3 << 30, 12345, 5 << 50, 7 << 60] {

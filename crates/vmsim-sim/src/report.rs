@@ -10,18 +10,11 @@ use vmsim_core::kernel::stats::ProcMemory;
 use vmsim_core::kernel::Kernel;
 use vmsim_core::machine::{Machine, OomKill, THRASHING_RATE, WINDOW};
 use vmsim_core::mmu::{CpuStats, TlbStats};
+use vmsim_core::units::ratio;
 use vmsim_core::{Level, PageSize, VirtAddr};
 
 /// Names of the page-size columns of [`TlbStats`], in its index order.
 const SIZE_KEYS: [&str; 4] = ["4K", "2M", "1G", "other"];
-
-fn ratio(a: u64, b: u64) -> f64 {
-    if b == 0 {
-        0.0
-    } else {
-        a as f64 / b as f64
-    }
-}
 
 /// Hits and misses of one page size in one TLB.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]

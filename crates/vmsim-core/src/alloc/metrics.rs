@@ -4,6 +4,7 @@
 //! headers and rounding), free-list length, search steps per allocation and failures.
 
 use super::{AllocOutcome, Allocator, FreeError, Freed};
+use crate::units::ratio;
 use serde::Serialize;
 
 /// The state of a heap at one moment.
@@ -62,14 +63,6 @@ pub fn external_fragmentation(free_bytes: u64, largest_free: u64) -> f64 {
         0.0
     } else {
         1.0 - largest_free as f64 / free_bytes as f64
-    }
-}
-
-fn ratio(a: u64, b: u64) -> f64 {
-    if b == 0 {
-        0.0
-    } else {
-        a as f64 / b as f64
     }
 }
 
