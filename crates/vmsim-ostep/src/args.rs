@@ -28,6 +28,10 @@ pub struct Opt {
     pub kind: Kind,
     /// Default (as text); flags default to false.
     pub default: &'static str,
+    /// The value's name in `-h` (optparse's upper-cased `dest`).
+    pub metavar: &'static str,
+    /// The script's help text for `-h`.
+    pub help: &'static str,
 }
 
 impl Opt {
@@ -38,6 +42,8 @@ impl Opt {
             long,
             kind: Kind::Int,
             default,
+            metavar: "",
+            help: "",
         }
     }
 
@@ -48,6 +54,8 @@ impl Opt {
             long,
             kind: Kind::Str,
             default,
+            metavar: "",
+            help: "",
         }
     }
 
@@ -58,6 +66,17 @@ impl Opt {
             long,
             kind: Kind::Flag,
             default: "",
+            metavar: "",
+            help: "",
+        }
+    }
+
+    /// The same option with the script's `-h` text: its value's name and its help.
+    pub const fn doc(self, metavar: &'static str, help: &'static str) -> Self {
+        Opt {
+            metavar,
+            help,
+            ..self
         }
     }
 }
@@ -136,8 +155,53 @@ pub fn py_int(s: &str, radix: u32) -> Option<BigInt> {
     Some(b)
 }
 
-/// Parses `args` against `opts`; `Err` is optparse's usage error.
+/// Why optparse stopped before the script ran.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Stop {
+    /// `-h`/`--help`: optparse prints the help and exits 0.
+    Help,
+    /// A usage error (exit 2), with optparse's message.
+    Usage(String),
+}
+
+/// Parses `args` against `opts`; `Err` is optparse's usage error (`-h` counts as one here).
 pub fn parse(args: &[String], opts: &[Opt]) -> Result<Parsed, String> {
+    parse_or_help(args, opts).map_err(|e| match e {
+        Stop::Help => "-h asks for help".to_string(),
+        Stop::Usage(m) => m,
+    })
+}
+
+/// optparse's `_match_abbrev`: an exact long name, else the one long name `name` begins.
+fn long_option<'a>(name: &str, opts: &'a [Opt]) -> Result<Option<&'a Opt>, Stop> {
+    if name == "help" {
+        return Ok(None);
+    }
+    if let Some(o) = opts.iter().find(|o| !o.long.is_empty() && o.long == name) {
+        return Ok(Some(o));
+    }
+    let mut hits: Vec<&str> = std::iter::once("help")
+        .chain(opts.iter().map(|o| o.long).filter(|l| !l.is_empty()))
+        .filter(|l| l.starts_with(name))
+        .collect();
+    match hits.len() {
+        0 => Err(Stop::Usage(format!("no such option: --{name}"))),
+        1 if hits[0] == "help" => Ok(None),
+        1 => Ok(opts.iter().find(|o| o.long == hits[0])),
+        _ => {
+            hits.sort_unstable();
+            let names: Vec<String> = hits.iter().map(|h| format!("--{h}")).collect();
+            Err(Stop::Usage(format!(
+                "ambiguous option: --{name} ({}?)",
+                names.join(", ")
+            )))
+        }
+    }
+}
+
+/// Parses `args` as optparse does, left to right: `-h` or `--help` (or a prefix of it) stops
+/// with [`Stop::Help`], the first bad option with [`Stop::Usage`].
+pub fn parse_or_help(args: &[String], opts: &[Opt]) -> Result<Parsed, Stop> {
     let mut p = Parsed {
         values: opts
             .iter()
@@ -146,9 +210,11 @@ pub fn parse(args: &[String], opts: &[Opt]) -> Result<Parsed, String> {
             .collect(),
         flags: HashMap::new(),
     };
-    let set = |o: &Opt, v: String, p: &mut Parsed| -> Result<(), String> {
+    let set = |o: &Opt, shown: &str, v: String, p: &mut Parsed| -> Result<(), Stop> {
         if o.kind == Kind::Int && parse_optparse_int(&v).is_none() {
-            return Err(format!("option -{}: invalid integer value: '{v}'", o.short));
+            return Err(Stop::Usage(format!(
+                "option {shown}: invalid integer value: '{v}'"
+            )));
         }
         p.values.insert(o.short, v);
         Ok(())
@@ -165,34 +231,40 @@ pub fn parse(args: &[String], opts: &[Opt]) -> Result<Parsed, String> {
                 Some((n, v)) => (n, Some(v.to_string())),
                 None => (long, None),
             };
-            let o = opts
-                .iter()
-                .find(|o| o.long == name)
-                .ok_or_else(|| format!("no such option: --{name}"))?;
+            let Some(o) = long_option(name, opts)? else {
+                if inline.is_some() {
+                    return Err(Stop::Usage("--help option does not take a value".into()));
+                }
+                return Err(Stop::Help);
+            };
+            let shown = format!("--{}", o.long);
             if o.kind == Kind::Flag {
                 if inline.is_some() {
-                    return Err(format!("--{name} option does not take a value"));
+                    return Err(Stop::Usage(format!("{shown} option does not take a value")));
                 }
                 p.flags.insert(o.short, true);
             } else {
                 let v = match inline {
                     Some(v) => v,
                     None => {
-                        let v = args
-                            .get(i)
-                            .ok_or_else(|| format!("--{name} option requires an argument"))?;
+                        let v = args.get(i).ok_or_else(|| {
+                            Stop::Usage(format!("{shown} option requires 1 argument"))
+                        })?;
                         i += 1;
                         v.clone()
                     }
                 };
-                set(o, v, &mut p)?;
+                set(o, &shown, v, &mut p)?;
             }
         } else if a.len() > 1 && a.starts_with('-') {
             for (pos, c) in a[1..].char_indices() {
+                if c == 'h' {
+                    return Err(Stop::Help);
+                }
                 let o = opts
                     .iter()
                     .find(|o| o.short == c)
-                    .ok_or_else(|| format!("no such option: -{c}"))?;
+                    .ok_or_else(|| Stop::Usage(format!("no such option: -{c}")))?;
                 if o.kind == Kind::Flag {
                     p.flags.insert(c, true);
                     continue;
@@ -203,17 +275,114 @@ pub fn parse(args: &[String], opts: &[Opt]) -> Result<Parsed, String> {
                 } else {
                     let v = args
                         .get(i)
-                        .ok_or_else(|| format!("-{c} option requires an argument"))?;
+                        .ok_or_else(|| Stop::Usage(format!("-{c} option requires 1 argument")))?;
                     i += 1;
                     v.clone()
                 };
-                set(o, v, &mut p)?;
+                set(o, &format!("-{c}"), v, &mut p)?;
                 break;
             }
         }
         // Positional arguments are accepted and ignored, as the simulators ignore them.
     }
     Ok(p)
+}
+
+/// optparse's `print_help()` for a script named `prog` with these options, wrapped for a
+/// terminal `columns` wide (optparse reads `COLUMNS`, else 80).
+pub fn help(prog: &str, opts: &[Opt], columns: usize) -> String {
+    let width = columns.saturating_sub(2).max(11);
+    let names = |o: &Opt| -> String {
+        let mut v = Vec::new();
+        let meta = if o.kind == Kind::Flag {
+            String::new()
+        } else {
+            o.metavar.to_string()
+        };
+        if o.short != '\0' {
+            v.push(if meta.is_empty() {
+                format!("-{}", o.short)
+            } else {
+                format!("-{} {meta}", o.short)
+            });
+        }
+        if !o.long.is_empty() {
+            v.push(if meta.is_empty() {
+                format!("--{}", o.long)
+            } else {
+                format!("--{}={meta}", o.long)
+            });
+        }
+        v.join(", ")
+    };
+    let help_opt = Opt::flag('h', "help").doc("", "show this help message and exit");
+    let all: Vec<(String, &str)> = std::iter::once(&help_opt)
+        .chain(opts.iter())
+        .map(|o| (names(o), o.help))
+        .collect();
+    let max_len = all.iter().map(|(n, _)| n.len() + 2).max().unwrap_or(0);
+    let help_pos = (max_len + 2).min(24.min(width.saturating_sub(20).max(4)));
+    let help_width = width.saturating_sub(help_pos).max(11);
+    let mut s = format!("Usage: {prog} [options]\n\nOptions:\n");
+    for (n, h) in &all {
+        let opt_width = help_pos.saturating_sub(4);
+        let indent_first = if n.len() > opt_width {
+            s.push_str(&format!("  {n}\n"));
+            help_pos
+        } else {
+            s.push_str(&format!("  {n:<opt_width$}  "));
+            0
+        };
+        if h.is_empty() {
+            if indent_first == 0 {
+                s.push('\n');
+            }
+            continue;
+        }
+        for (k, line) in wrap(h, help_width).iter().enumerate() {
+            let pad = if k == 0 { indent_first } else { help_pos };
+            s.push_str(&format!("{:pad$}{line}\n", ""));
+        }
+    }
+    s
+}
+
+/// `textwrap.wrap(text, width)` for these help texts: words split on blanks, and after a
+/// hyphen inside a word, greedily filled into lines of at most `width`.
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut chunks: Vec<String> = Vec::new();
+    for (k, w) in text.split(' ').enumerate() {
+        if k > 0 {
+            chunks.push(" ".into());
+        }
+        // "comma-separated" breaks after its hyphen, as textwrap's break_on_hyphens does.
+        let mut start = 0;
+        let b = w.as_bytes();
+        for j in 1..b.len().saturating_sub(1) {
+            if b[j] == b'-' && b[j - 1].is_ascii_alphabetic() && b[j + 1].is_ascii_alphabetic() {
+                chunks.push(w[start..=j].to_string());
+                start = j + 1;
+            }
+        }
+        chunks.push(w[start..].to_string());
+    }
+    let mut lines = Vec::new();
+    let mut cur = String::new();
+    for c in chunks {
+        if cur.is_empty() && c == " " {
+            continue;
+        }
+        if cur.len() + c.len() > width && !cur.is_empty() {
+            lines.push(cur.trim_end().to_string());
+            cur = if c == " " { String::new() } else { c };
+        } else {
+            cur.push_str(&c);
+        }
+    }
+    if !cur.trim().is_empty() {
+        lines.push(cur.trim_end().to_string());
+    }
+    lines
 }
 
 /// Why a simulator's own conversion of a value failed (the Python exception it raises).
@@ -226,6 +395,14 @@ pub enum ConvertError {
 }
 
 impl ConvertError {
+    /// The Python exception's class name.
+    pub fn name(self) -> &'static str {
+        match self {
+            ConvertError::Value => "ValueError",
+            ConvertError::Index => "IndexError",
+        }
+    }
+
     /// The schema's error code.
     pub fn code(self) -> &'static str {
         match self {

@@ -20,8 +20,10 @@ pub mod linear_translate;
 pub mod malloc;
 pub mod multilevel;
 pub mod paging_policy;
+pub mod py;
 pub mod pyrandom;
 pub mod relocation;
+pub mod script;
 pub mod segmentation;
 
 use serde::Serialize;

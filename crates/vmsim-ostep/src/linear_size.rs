@@ -6,11 +6,12 @@ use crate::args::{self, Opt};
 use crate::{usage, Case};
 use serde_json::json;
 
-const OPTS: &[Opt] = &[
-    Opt::text('v', "vasize", "32"),
-    Opt::text('e', "ptesize", "4"),
-    Opt::text('p', "pagesize", "4k"),
-    Opt::flag('c', "compute"),
+/// The script's options, in its order (its `-h` lists them so).
+pub(crate) const OPTS: &[Opt] = &[
+    Opt::text('v', "vasize", "32").doc("VSIZE", "bits in virtual address (e.g., 16, 20, 32)"),
+    Opt::text('e', "ptesize", "4").doc("PTESIZE", "size of the page table entry (e.g., 4 bytes)"),
+    Opt::text('p', "pagesize", "4k").doc("PAGESIZE", "size of the page (e.g., 4k, 4096, 1m)"),
+    Opt::flag('c', "").doc("", "compute answers for me"),
 ];
 
 /// Runs the simulator.

@@ -10,16 +10,17 @@ use vmsim_core::translate::linear::LinearTable;
 use vmsim_core::translate::{Translate, TranslateFault};
 use vmsim_core::{AccessKind, PageSize, VirtAddr};
 
-const OPTS: &[Opt] = &[
-    Opt::text('A', "addresses", "-1"),
-    Opt::int('s', "seed", "0"),
-    Opt::text('a', "asize", "16k"),
-    Opt::text('p', "physmem", "64k"),
-    Opt::text('P', "pagesize", "4k"),
-    Opt::int('n', "numaddrs", "5"),
-    Opt::int('u', "used", "50"),
-    Opt::flag('v', "verbose"),
-    Opt::flag('c', "compute"),
+/// The script's options, in its order (its `-h` lists them so).
+pub(crate) const OPTS: &[Opt] = &[
+    Opt::text('A', "addresses", "-1").doc("ADDRESSES", "a set of comma-separated pages to access; -1 means randomly generate"),
+    Opt::int('s', "seed", "0").doc("SEED", "the random seed"),
+    Opt::text('a', "asize", "16k").doc("ASIZE", "address space size (e.g., 16, 64k, 32m, 1g)"),
+    Opt::text('p', "physmem", "64k").doc("PSIZE", "physical memory size (e.g., 16, 64k, 32m, 1g)"),
+    Opt::text('P', "pagesize", "4k").doc("PAGESIZE", "page size (e.g., 4k, 8k, whatever)"),
+    Opt::int('n', "numaddrs", "5").doc("NUM", "number of virtual addresses to generate"),
+    Opt::int('u', "used", "50").doc("USED", "percent of virtual address space that is used"),
+    Opt::flag('v', "").doc("", "verbose mode"),
+    Opt::flag('c', "").doc("", "compute answers for me"),
 ];
 
 fn err(code: &str, why: &str) -> Case {

@@ -9,20 +9,21 @@ use serde_json::{json, Value};
 use std::collections::HashMap;
 use vmsim_core::alloc::{AllocFailure, AllocOutcome, Allocator, Fit, FreeList, ListOrder};
 
-const OPTS: &[Opt] = &[
-    Opt::int('s', "seed", "0"),
-    Opt::int('S', "size", "100"),
-    Opt::int('b', "baseAddr", "1000"),
-    Opt::int('H', "headerSize", "0"),
-    Opt::int('a', "alignment", "-1"),
-    Opt::text('p', "policy", "BEST"),
-    Opt::text('l', "listOrder", "ADDRSORT"),
-    Opt::flag('C', "coalesce"),
-    Opt::int('n', "numOps", "10"),
-    Opt::int('r', "range", "10"),
-    Opt::int('P', "percentAlloc", "50"),
-    Opt::text('A', "allocList", ""),
-    Opt::flag('c', "compute"),
+/// The script's options, in its order (its `-h` lists them so).
+pub(crate) const OPTS: &[Opt] = &[
+    Opt::int('s', "seed", "0").doc("SEED", "the random seed"),
+    Opt::int('S', "size", "100").doc("HEAPSIZE", "size of the heap"),
+    Opt::int('b', "baseAddr", "1000").doc("BASEADDR", "base address of heap"),
+    Opt::int('H', "headerSize", "0").doc("HEADERSIZE", "size of the header"),
+    Opt::int('a', "alignment", "-1").doc("ALIGNMENT", "align allocated units to size; -1->no align"),
+    Opt::text('p', "policy", "BEST").doc("POLICY", "list search (BEST, WORST, FIRST)"),
+    Opt::text('l', "listOrder", "ADDRSORT").doc("ORDER", "list order (ADDRSORT, SIZESORT+, SIZESORT-, INSERT-FRONT, INSERT-BACK)"),
+    Opt::flag('C', "coalesce").doc("", "coalesce the free list?"),
+    Opt::int('n', "numOps", "10").doc("OPSNUM", "number of random ops to generate"),
+    Opt::int('r', "range", "10").doc("OPSRANGE", "max alloc size"),
+    Opt::int('P', "percentAlloc", "50").doc("OPSPALLOC", "percent of ops that are allocs"),
+    Opt::text('A', "allocList", "").doc("OPSLIST", "instead of random, list of ops (+10,-0,etc)"),
+    Opt::flag('c', "compute").doc("", "compute answers for me"),
 ];
 
 fn assertion(why: &str, answers: Vec<Value>, explain: Vec<String>) -> Case {

@@ -8,11 +8,12 @@ use crate::{usage, Case};
 use serde_json::{json, Value};
 use vmsim_core::translate::byte_radix::{ByteRadix, EntryFormat};
 
-const OPTS: &[Opt] = &[
-    Opt::int('s', "seed", "0"),
-    Opt::int('a', "allocated", "64"),
-    Opt::int('n', "addresses", "10"),
-    Opt::flag('c', "solve"),
+/// The script's options, in its order (its `-h` lists them so).
+pub(crate) const OPTS: &[Opt] = &[
+    Opt::int('s', "seed", "0").doc("SEED", "the random seed"),
+    Opt::int('a', "allocated", "64").doc("ALLOCATED", "number of virtual pages allocated"),
+    Opt::int('n', "addresses", "10").doc("NUM", "number of virtual addresses to generate"),
+    Opt::flag('c', "solve").doc("", "compute answers for me"),
 ];
 
 const FRAMES: usize = 128;

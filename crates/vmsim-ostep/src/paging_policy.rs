@@ -9,17 +9,18 @@ use serde_json::{json, Value};
 use std::path::Path;
 use vmsim_core::replace::{ListCache, ListPolicy};
 
-const OPTS: &[Opt] = &[
-    Opt::text('a', "addresses", "-1"),
-    Opt::text('f', "addressfile", ""),
-    Opt::text('n', "numaddrs", "10"),
-    Opt::text('p', "policy", "FIFO"),
-    Opt::int('b', "clockbits", "2"),
-    Opt::text('C', "cachesize", "3"),
-    Opt::text('m', "maxpage", "10"),
-    Opt::text('s', "seed", "0"),
-    Opt::flag('N', "notrace"),
-    Opt::flag('c', "compute"),
+/// The script's options, in its order (its `-h` lists them so).
+pub(crate) const OPTS: &[Opt] = &[
+    Opt::text('a', "addresses", "-1").doc("ADDRESSES", "a set of comma-separated pages to access; -1 means randomly generate"),
+    Opt::text('f', "addressfile", "").doc("ADDRESSFILE", "a file with a bunch of addresses in it"),
+    Opt::text('n', "numaddrs", "10").doc("NUMADDRS", "if -a (--addresses) is -1, this is the number of addrs to generate"),
+    Opt::text('p', "policy", "FIFO").doc("POLICY", "replacement policy: FIFO, LRU, OPT, UNOPT, RAND, CLOCK"),
+    Opt::int('b', "clockbits", "2").doc("CLOCKBITS", "for CLOCK policy, how many clock bits to use"),
+    Opt::text('C', "cachesize", "3").doc("CACHESIZE", "size of the page cache, in pages"),
+    Opt::text('m', "maxpage", "10").doc("MAXPAGE", "if randomly generating page accesses, this is the max page number"),
+    Opt::text('s', "seed", "0").doc("SEED", "random number seed"),
+    Opt::flag('N', "notrace").doc("", "do not print out a detailed trace"),
+    Opt::flag('c', "compute").doc("", "compute answers for me"),
 ];
 
 fn int(s: &str) -> Option<i64> {

@@ -11,14 +11,15 @@ use vmsim_core::translate::base_bounds::BaseBounds;
 use vmsim_core::translate::Translate;
 use vmsim_core::{AccessKind, VirtAddr};
 
-const OPTS: &[Opt] = &[
-    Opt::int('s', "seed", "0"),
-    Opt::text('a', "asize", "1k"),
-    Opt::text('p', "physmem", "16k"),
-    Opt::int('n', "addresses", "5"),
-    Opt::text('b', "b", "-1"),
-    Opt::text('l', "l", "-1"),
-    Opt::flag('c', "compute"),
+/// The script's options, in its order (its `-h` lists them so).
+pub(crate) const OPTS: &[Opt] = &[
+    Opt::int('s', "seed", "0").doc("SEED", "the random seed"),
+    Opt::text('a', "asize", "1k").doc("ASIZE", "address space size (e.g., 16, 64k, 32m, 1g)"),
+    Opt::text('p', "physmem", "16k").doc("PSIZE", "physical memory size (e.g., 16, 64k, 32m, 1g)"),
+    Opt::int('n', "addresses", "5").doc("NUM", "number of virtual addresses to generate"),
+    Opt::text('b', "b", "-1").doc("BASE", "value of base register"),
+    Opt::text('l', "l", "-1").doc("LIMIT", "value of limit register"),
+    Opt::flag('c', "compute").doc("", "compute answers for me"),
 ];
 
 /// A generated problem: the registers, and the seeded generator positioned at its addresses.

@@ -10,17 +10,18 @@ use vmsim_core::translate::segmentation::{Segment, Segmentation, Selector};
 use vmsim_core::translate::Translate;
 use vmsim_core::{AccessKind, VirtAddr};
 
-const OPTS: &[Opt] = &[
-    Opt::int('s', "seed", "0"),
-    Opt::text('A', "addresses", "-1"),
-    Opt::text('a', "asize", "1k"),
-    Opt::text('p', "physmem", "16k"),
-    Opt::int('n', "numaddrs", "5"),
-    Opt::text('b', "b0", "-1"),
-    Opt::text('l', "l0", "-1"),
-    Opt::text('B', "b1", "-1"),
-    Opt::text('L', "l1", "-1"),
-    Opt::flag('c', "compute"),
+/// The script's options, in its order (its `-h` lists them so).
+pub(crate) const OPTS: &[Opt] = &[
+    Opt::int('s', "seed", "0").doc("SEED", "the random seed"),
+    Opt::text('A', "addresses", "-1").doc("ADDRESSES", "a set of comma-separated pages to access; -1 means randomly generate"),
+    Opt::text('a', "asize", "1k").doc("ASIZE", "address space size (e.g., 16, 64k, 32m, 1g)"),
+    Opt::text('p', "physmem", "16k").doc("PSIZE", "physical memory size (e.g., 16, 64k, 32m, 1g)"),
+    Opt::int('n', "numaddrs", "5").doc("NUM", "number of virtual addresses to generate"),
+    Opt::text('b', "b0", "-1").doc("BASE0", "value of segment 0 base register"),
+    Opt::text('l', "l0", "-1").doc("LEN0", "value of segment 0 limit register"),
+    Opt::text('B', "b1", "-1").doc("BASE1", "value of segment 1 base register"),
+    Opt::text('L', "l1", "-1").doc("LEN1", "value of segment 1 limit register"),
+    Opt::flag('c', "").doc("", "compute answers for me"),
 ];
 
 fn err(code: &str, why: String) -> Case {
