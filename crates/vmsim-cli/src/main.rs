@@ -34,7 +34,7 @@ enum Command {
     Convert(cmd::convert::Args),
     /// Miss-ratio curves: exact LRU for every size in one pass, OPT, SHARDS sampling.
     Mrc(cmd::mrc::Args),
-    /// OSTEP homework simulators: the same problems from the same seeds, explained answers.
+    /// OSTEP homework simulators: a drop-in for the textbook's scripts, with explained answers.
     Ostep(cmd::ostep::Args),
     /// Sweep RAM across a working set and show the thrashing knee.
     Thrash(cmd::thrash::Args),

@@ -1,6 +1,7 @@
-//! `vmsim ostep SIM ARGS...`: the OSTEP homework simulators' command lines, the same problems
-//! from the same seeds, answered by vmsim's mechanisms; `-c` shows answers, `--explain` how
-//! each follows, `--json` one object in the golden schema.
+//! `vmsim ostep SIM ARGS...`: a stand-in for `SIM.py ARGS` of the OSTEP homework, printing
+//! the script's own stdout byte for byte and ending as it ends (exit status 0, 1 or 2, the
+//! Python exception named on stderr); `--explain` prints vmsim's layout with a derivation of
+//! every answer, `--json` one object in the golden schema.
 use anyhow::Result;
 use serde_json::Value;
 use std::fmt::Write as _;
@@ -10,15 +11,19 @@ use std::io::Write;
 #[derive(clap::Args)]
 #[command(
     after_help = "Simulators: relocation, segmentation, paging-linear-translate, paging-linear-size,\n\
-    paging-policy, paging-multilevel-translate, malloc.\n\
+    paging-policy, paging-multilevel-translate, malloc. `vmsim ostep SIM -h` lists SIM's own flags.\n\
     Examples:\n  vmsim ostep relocation -s 1\n  vmsim ostep relocation -s 1 -c\n  \
-    vmsim ostep segmentation -s 0 -a 128 -p 512 --explain\n  vmsim ostep paging-linear-translate -s 3 -v --json"
+    vmsim ostep segmentation -s 0 -a 128 -p 512 --explain\n  vmsim ostep paging-linear-translate -s 3 -v --json",
+    // `-h`/`--help` after SIM is the script's own help, as `SIM.py -h` is; before SIM
+    // (`vmsim ostep --help`) it is this text, printed by `run`.
+    disable_help_flag = true
 )]
 pub struct Args {
-    /// The simulator.
+    /// The simulator (`-h` or `--help` here prints this help).
+    #[arg(allow_hyphen_values = true)]
     pub sim: String,
-    /// Its arguments, as the original takes them; add -c for answers, --explain for
-    /// derivations, --json for the golden-schema object.
+    /// Its arguments, as the original script takes them (-c for answers, -h for its flags);
+    /// add --explain for vmsim's layout with derivations, --json for the golden-schema object.
     #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
     pub args: Vec<String>,
 }
@@ -239,8 +244,53 @@ fn relocation(
     Ok(())
 }
 
+/// The terminal width optparse wraps `-h` for: `COLUMNS`, else 80.
+fn columns() -> usize {
+    std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.trim().parse().ok())
+        .filter(|&c: &usize| c > 0)
+        .unwrap_or(80)
+}
+
+/// Runs the script itself: its stdout, and its ending as the exit status, with the error type
+/// on stderr as `ostep SIM.py: TYPE: message` (TYPE is `exit`, `usage` or the exception).
+fn script(sim: &str, args: &[String]) -> Result<()> {
+    use vmsim_ostep::script::End;
+    let dir = std::env::current_dir()?;
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let end = vmsim_ostep::script::run(sim, args, &dir, columns(), &mut out);
+    out.flush()?;
+    drop(out);
+    let end = end.ok_or_else(|| {
+        crate::exit::usage(format!(
+            "unknown simulator `{sim}` (expected one of: {})",
+            vmsim_ostep::SIMULATORS.join(", ")
+        ))
+    })?;
+    match end {
+        End::Ok => Ok(()),
+        End::Exit => anyhow::bail!("ostep {sim}.py: exit: the script exits with status 1 after the error it printed"),
+        End::Raise(e) => anyhow::bail!("ostep {sim}.py: {}: {} (the script raises it here)", e.name, e.message),
+        End::Refused(why) => anyhow::bail!("ostep {sim}.py: refused: {why}"),
+        End::Usage(m) => Err(crate::exit::usage(format!("ostep {sim}.py: usage: {m}"))),
+    }
+}
+
 /// Runs `vmsim ostep`.
 pub fn run(a: Args) -> Result<()> {
+    if a.sim == "-h" || a.sim == "--help" {
+        use clap::CommandFactory;
+        let mut cli = crate::Cli::command();
+        cli.build();
+        if let Some(c) = cli.find_subcommand_mut("ostep") {
+            c.print_help()?;
+        }
+        return Ok(());
+    }
+    if !a.args.iter().any(|x| x == "--explain" || x == "--json") {
+        return script(&a.sim, &a.args);
+    }
     let mut show = false;
     let mut explain = false;
     let mut json = false;

@@ -29,6 +29,9 @@ pub enum End {
     Raise(Exc),
     /// optparse rejected the command line (exit status 2).
     Usage(String),
+    /// The script would never end here (a random placement loop with no place to find);
+    /// vmsim stops with exit status 1 and says why.
+    Refused(String),
 }
 
 impl End {
@@ -36,7 +39,7 @@ impl End {
     pub fn status(&self) -> i32 {
         match self {
             End::Ok => 0,
-            End::Exit | End::Raise(_) => 1,
+            End::Exit | End::Raise(_) | End::Refused(_) => 1,
             End::Usage(_) => 2,
         }
     }
@@ -48,6 +51,7 @@ impl End {
             End::Exit => Some("exit"),
             End::Raise(e) => Some(e.name),
             End::Usage(_) => Some("usage"),
+            End::Refused(_) => Some("refused"),
         }
     }
 }
@@ -166,7 +170,7 @@ fn seeded(p: &Parsed, c: char) -> crate::pyrandom::PyRandom {
 
 /// A random placement loop the script would never leave: it hangs; vmsim says why instead.
 fn endless(what: &str) -> End {
-    End::Usage(format!(
+    End::Refused(format!(
         "the script would loop forever here ({what}); vmsim stops instead"
     ))
 }
