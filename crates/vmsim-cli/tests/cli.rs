@@ -414,7 +414,8 @@ fn ostep_json_errors_and_usage() {
     let o = vmsim(&["ostep", "relocation", "-l", "20k", "--json"]);
     assert_eq!(o.status.code(), Some(1));
     assert!(stdout(&o).contains("no_base_fits"));
-    assert_eq!(vmsim(&["ostep", "relocation", "-x"]).status.code(), Some(1));
+    // optparse's usage error is exit status 2, as the script's is.
+    assert_eq!(vmsim(&["ostep", "relocation", "-x"]).status.code(), Some(2));
     assert_eq!(vmsim(&["ostep", "nosuch"]).status.code(), Some(2));
 }
 
