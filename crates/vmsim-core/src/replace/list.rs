@@ -89,6 +89,16 @@ impl ListCache {
         &self.resident
     }
 
+    /// Whether every slot is taken: a miss now evicts.
+    pub fn filled(&self) -> bool {
+        self.filled == self.capacity
+    }
+
+    /// The use counter of a resident page (CLOCK's bits; other policies count too).
+    pub fn counter(&self, page: i64) -> Option<i64> {
+        self.counters.get(&page).copied()
+    }
+
     /// References page `trace[pos]`; `draw()` returns the next random number in [0, 1) for
     /// RAND and CLOCK. OPT and UNOPT look ahead in `trace`.
     pub fn access(

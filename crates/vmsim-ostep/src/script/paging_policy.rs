@@ -1,12 +1,12 @@
-//! paging-policy.py (vm-beyondphys-policy): page replacement, printed as the script prints it,
-//! checking its arguments in its order and failing where it fails (an empty cache, no
-//! references, a reference that is not a number when it is read).
+//! paging-policy.py (vm-beyondphys-policy): page replacement by vmsim's list cache, printed as
+//! the script prints it, checking its arguments in its order and failing where it fails (an
+//! empty cache, no references, a reference that is not a number when it is read).
 
 use super::{exit, raise, End, Out};
 use crate::args::Parsed;
 use crate::py::{bool_str, draw_below, int, list_repr};
 use crate::pyrandom::PyRandom;
-use std::collections::HashMap;
+use vmsim_core::replace::{ListCache, ListPolicy};
 use std::path::Path;
 
 /// The script's flow.
@@ -80,95 +80,46 @@ pub fn run(o: &Parsed, out: &mut Out, dir: &Path) -> Result<(), End> {
         "OPT" | "RAND" | "UNOPT" | "CLOCK" => ("Left ", "Right"),
         _ => return exit(out, format!("Policy {policy} is not yet implemented")),
     };
-    let empty = || raise("IndexError", "pop from empty list");
-    let mut memory: Vec<i128> = Vec::new();
-    let mut refs: HashMap<i128, i128> = HashMap::new();
-    let (mut count, mut hits, mut miss) = (0i128, 0i128, 0i128);
+    let kind = ListPolicy::from_ostep(policy, clockbits.clamp(i64::MIN as i128, i64::MAX as i128) as i64)
+        .expect("the policy was checked above");
+    let page_of = |t: &str| -> Result<i64, End> {
+        let v = int(t)?;
+        i64::try_from(v).map_err(|_| raise("OverflowError", "page number beyond 2^63"))
+    };
+    // The references as far as they read as integers; the script converts each when it gets
+    // there (and OPT/UNOPT convert the ones ahead when they look ahead).
+    let good: Vec<i64> = list.iter().map_while(|t| page_of(t).ok()).collect();
+    let mut cache = ListCache::new(kind, cachesize.clamp(i64::MIN as i128, i64::MAX as i128) as i64);
+    let (mut hits, mut miss) = (0i128, 0i128);
     for (at, text) in list.iter().enumerate() {
-        let n = int(text)?;
-        let idx = memory.iter().position(|&p| p == n);
-        if let Some(i) = idx {
-            hits += 1;
-            if policy == "LRU" || policy == "MRU" {
-                memory.remove(i);
-                memory.push(n);
+        let n = page_of(text)?;
+        let full = !cache.resident().contains(&n) && cache.filled();
+        if full && matches!(kind, ListPolicy::Opt | ListPolicy::Unopt) && good.len() < list.len() {
+            // Looking ahead, the script converts references until it finds each resident
+            // page: one it cannot find before the bad reference raises there.
+            let ahead = &good[at + 1..];
+            if cache.resident().iter().any(|p| !ahead.contains(p)) {
+                page_of(&list[good.len()])?;
             }
+        }
+        let step = cache
+            .access(&good, at, || rng.random())
+            .map_err(|_| raise("IndexError", "pop from empty list"))?;
+        if step.hit {
+            hits += 1;
         } else {
             miss += 1;
         }
-        let mut victim = None;
-        if idx.is_none() {
-            if count == cachesize {
-                let at_victim = match policy {
-                    "FIFO" | "LRU" => 0,
-                    "MRU" => (memory.len() as i128 - 1).max(0) as usize,
-                    "RAND" => draw_below(count, rng.random()).max(0) as usize,
-                    "CLOCK" => loop {
-                        let i = draw_below(count, rng.random()).max(0) as usize;
-                        let page = *memory.get(i).ok_or_else(|| raise("IndexError", "list index out of range"))?;
-                        let r = refs.entry(page).or_insert(0);
-                        if *r >= 1 {
-                            *r -= 1;
-                        } else {
-                            refs.remove(&page);
-                            break i;
-                        }
-                    },
-                    _ => {
-                        // OPT evicts the page used furthest ahead (the last such on ties),
-                        // UNOPT the one used soonest (the first such).
-                        let mut best: Option<(usize, i128)> = None;
-                        for (k, &page) in memory.iter().enumerate() {
-                            let mut when = list.len() as i128;
-                            for (f, t) in list.iter().enumerate().skip(at + 1) {
-                                if int(t)? == page {
-                                    when = f as i128;
-                                    break;
-                                }
-                            }
-                            let take = match best {
-                                None => if policy == "OPT" { when >= -1 } else { when < list.len() as i128 + 1 },
-                                Some((_, b)) => if policy == "OPT" { when >= b } else { when < b },
-                            };
-                            if take {
-                                best = Some((k, when));
-                            }
-                        }
-                        match best {
-                            Some((k, _)) => k,
-                            None => memory.len().wrapping_sub(1),
-                        }
-                    }
-                };
-                if at_victim >= memory.len() {
-                    return Err(empty());
-                }
-                victim = Some(memory.remove(at_victim));
-            } else {
-                count += 1;
-            }
-            memory.push(n);
-        }
-        match refs.get_mut(&n) {
-            None => {
-                refs.insert(n, 1);
-            }
-            Some(r) => {
-                *r += 1;
-                if *r > clockbits {
-                    *r = clockbits;
-                }
-            }
-        }
         if !notrace {
             // The script's "no victim" is -1, so evicting page -1 prints "-" too.
-            let v = match victim {
+            let v = match step.victim {
                 Some(v) if v != -1 => v.to_string(),
                 _ => "-".to_string(),
             };
+            let memory: Vec<i128> = cache.resident().iter().map(|&p| p as i128).collect();
             out.line(format!(
                 "Access: {n}  {} {left} -> {:>12} <- {right} Replaced:{v} [Hits:{hits} Misses:{miss}]",
-                if idx.is_some() { "HIT " } else { "MISS" },
+                if step.hit { "HIT " } else { "MISS" },
                 list_repr(&memory)
             ));
         }
