@@ -6,6 +6,7 @@ use crate::args::{self, py_int, Opt};
 use crate::pyrandom::PyRandom;
 use crate::{usage, Case};
 use serde_json::{json, Value};
+use std::collections::HashMap;
 use std::path::Path;
 use vmsim_core::replace::{ListCache, ListPolicy};
 
@@ -29,6 +30,87 @@ fn int(s: &str) -> Option<i64> {
 
 fn value_error(answers: Vec<Value>, explain: Vec<String>) -> Case {
     Case::fail("exception:ValueError", answers, explain)
+}
+
+/// Why the policy chose `victim` from `before` (the resident pages, in list order, and their
+/// use counters) when reference `at` of `trace` missed; `draws` are the random numbers the
+/// eviction took.
+#[allow(clippy::too_many_arguments)]
+fn why_victim(
+    policy: &str,
+    victim: i64,
+    before: &[i64],
+    counters: &[Option<i64>],
+    draws: &[f64],
+    trace: &[i64],
+    at: usize,
+    last_use: &HashMap<i64, usize>,
+) -> String {
+    let used = |p: &i64| {
+        last_use
+            .get(p)
+            .map_or("never".to_string(), |k| format!("#{k}"))
+    };
+    let next = |p: &i64| {
+        trace[at + 1..]
+            .iter()
+            .position(|q| q == p)
+            .map_or("never".to_string(), |d| format!("#{}", at + 1 + d))
+    };
+    let each = |f: &dyn Fn(&i64) -> String| {
+        before
+            .iter()
+            .map(|p| format!("{p}: {}", f(p)))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    match policy {
+        "FIFO" => format!("{victim} came in first of {before:?}"),
+        "LRU" => format!(
+            "last uses {}; {victim} is the least recently used",
+            each(&used)
+        ),
+        "MRU" => format!(
+            "last uses {}; {victim} is the most recently used",
+            each(&used)
+        ),
+        "OPT" => format!(
+            "next uses {}; {victim} is needed furthest ahead (the last such on a tie)",
+            each(&next)
+        ),
+        "UNOPT" => format!(
+            "next uses {}; {victim} is needed soonest (the first such on a tie)",
+            each(&next)
+        ),
+        "RAND" => format!(
+            "draw {} x {} pages picks slot {}",
+            draws.first().copied().unwrap_or(0.0),
+            before.len(),
+            victim_slot(before, victim)
+        ),
+        _ => {
+            // CLOCK: each draw points the hand at a slot; a page with use bits left is
+            // spared (and loses one), the first with none is evicted.
+            let mut bits: Vec<i64> = counters.iter().map(|c| c.unwrap_or(0)).collect();
+            let mut steps = Vec::new();
+            for d in draws {
+                let slot = (before.len() as f64 * d).trunc() as usize;
+                let Some(&p) = before.get(slot) else { break };
+                if bits[slot] >= 1 {
+                    steps.push(format!("{p} use {} -> {} spared", bits[slot], bits[slot] - 1));
+                    bits[slot] -= 1;
+                } else {
+                    steps.push(format!("{p} use 0 evicted"));
+                }
+            }
+            format!("hand scan: {}", steps.join("; "))
+        }
+    }
+}
+
+/// Where `victim` sat in `before`.
+fn victim_slot(before: &[i64], victim: i64) -> usize {
+    before.iter().position(|&p| p == victim).unwrap_or(0)
 }
 
 /// Runs the simulator; `-f` files are read relative to `dir`.
@@ -80,11 +162,19 @@ pub fn run(argv: &[String], dir: &Path) -> Case {
     let mut answers = Vec::new();
     let mut explain = Vec::new();
     let trace_answers = !o.flag('N');
+    let mut last_use: HashMap<i64, usize> = HashMap::new();
     for (i, p) in parsed.iter().enumerate() {
         let Some(page) = *p else {
             return value_error(answers, explain);
         };
-        let step = match c.access(&good, i, || rng.random()) {
+        let before: Vec<i64> = c.resident().to_vec();
+        let counters: Vec<Option<i64>> = before.iter().map(|&p| c.counter(p)).collect();
+        let mut draws = Vec::new();
+        let step = match c.access(&good, i, || {
+            let d = rng.random();
+            draws.push(d);
+            d
+        }) {
             Ok(s) => s,
             Err(_) => return Case::fail("exception:IndexError", answers, explain),
         };
@@ -98,7 +188,8 @@ pub fn run(argv: &[String], dir: &Path) -> Case {
         explain.push(match (step.hit, step.victim) {
             (true, _) => format!("access {page}: HIT; memory {:?}", c.resident()),
             (false, Some(v)) => format!(
-                "access {page}: MISS, memory full: {name} evicts {v}; memory {:?}",
+                "access {page}: MISS, memory full: {name} evicts {v} ({}); memory {:?}",
+                why_victim(&name, v, &before, &counters, &draws, &good, i, &last_use),
                 c.resident()
             ),
             (false, None) => format!(
@@ -106,6 +197,7 @@ pub fn run(argv: &[String], dir: &Path) -> Case {
                 c.resident()
             ),
         });
+        last_use.insert(page, i);
         if trace_answers {
             answers.push(json!({
                 "addr": page, "hit": step.hit, "victim": victim,
