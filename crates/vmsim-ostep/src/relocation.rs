@@ -61,15 +61,19 @@ impl Problem {
             let va = rng.below(asize as f64);
             // Negative addresses cannot occur (draws are non-negative).
             match mech.translate(VirtAddr::new_unchecked(va as u64), AccessKind::Read) {
-                Ok(pa) => Question {
-                    va,
-                    answer: json!({"va": va, "valid": true, "pa": pa.as_u64()}),
-                    explain: format!(
-                        "VA {va:#06x} ({va}): {va} < limit {limit}, so valid; PA = base {base} + {va} = {} ({:#06x})",
-                        pa.as_u64(),
-                        pa.as_u64()
-                    ),
-                },
+                Ok(pa) => {
+                    // The mechanism adds modulo 2^64: read as signed, the sum is the script's
+                    // (a base below zero gives an address below zero, `0x-0000050`).
+                    let pa = pa.as_u64() as i64;
+                    Question {
+                        va,
+                        answer: json!({"va": va, "valid": true, "pa": pa}),
+                        explain: format!(
+                            "VA {va:#06x} ({va}): {va} < limit {limit}, so valid; PA = base {base} + {va} = {pa} (0x{})",
+                            crate::py::hex(pa as i128, 4)
+                        ),
+                    }
+                }
                 Err(_) => Question {
                     va,
                     answer: json!({"va": va, "valid": false, "pa": null}),

@@ -183,12 +183,15 @@ pub fn run(argv: &[String]) -> Case {
         let seg = sel.map_or(0, |s| s.segment);
         match mech.translate(VirtAddr::new_unchecked(va as u64), AccessKind::Read) {
             Ok(pa) => {
-                let p = pa.as_u64();
+                // The mechanism adds modulo 2^64: read as signed, the sum is the script's
+                // (segment 1 based below its size gives an address below zero, `0x-00000ac`).
+                let p = pa.as_u64() as i64;
+                let hex = crate::py::hex(p as i128, 4);
                 explain.push(if seg == 0 {
-                    format!("VA {va:#06x} ({va}) is in the lower half: segment 0, offset {va} < limit {len0}: PA = {base0} + {va} = {p} ({p:#06x})")
+                    format!("VA {va:#06x} ({va}) is in the lower half: segment 0, offset {va} < limit {len0}: PA = {base0} + {va} = {p} (0x{hex})")
                 } else {
                     let off = va - asize;
-                    format!("VA {va:#06x} ({va}) is in the upper half: segment 1 (grows down), offset {va} - {asize} = {off}, |{off}| <= limit {len1}: PA = {top1} + ({off}) = {p} ({p:#06x})")
+                    format!("VA {va:#06x} ({va}) is in the upper half: segment 1 (grows down), offset {va} - {asize} = {off}, |{off}| <= limit {len1}: PA = {top1} + ({off}) = {p} (0x{hex})")
                 });
                 answers.push(json!({"va": va, "seg": seg, "valid": true, "pa": p}));
             }

@@ -177,8 +177,8 @@ fn answer(sim: &str, a: &Value) -> String {
             };
             if a["valid"] == Value::Bool(true) {
                 format!(
-                    "VALID{seg}: PA {:#x} ({})",
-                    a["pa"].as_i64().unwrap_or(0),
+                    "VALID{seg}: PA 0x{} ({})",
+                    vmsim_ostep::py::hex(a["pa"].as_i64().unwrap_or(0) as i128, 0),
                     num(&a["pa"])
                 )
             } else if sim == "paging-linear-translate" {
