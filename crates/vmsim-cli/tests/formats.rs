@@ -159,13 +159,9 @@ fn champsim_replays_in_run_policy_and_mrc() {
     let g = put("unnamed.bin.gz", &raw, Some(Codec::Gzip));
     let run = json(&vmsim(&["run", s(&a), "--json"]));
     assert_eq!(run["records"], 20_000);
-    assert_eq!(
-        run["by_kind"]["fetch"]["accesses"], 5000,
-        "{}",
-        run["by_kind"]
-    );
-    assert_eq!(run["by_kind"]["read"]["accesses"], 10_000);
-    assert_eq!(run["by_kind"]["write"]["accesses"], 5000);
+    assert_eq!(run["by_kind"]["fetch"], 5000, "{}", run["by_kind"]);
+    assert_eq!(run["by_kind"]["read"], 10_000);
+    assert_eq!(run["by_kind"]["write"], 5000);
     for p in [&x, &g] {
         let mut other = json(&vmsim(&["run", s(p), "--json"]));
         other["trace"] = run["trace"].clone();
@@ -340,13 +336,12 @@ fn a_cut_or_corrupt_compressed_trace_is_one_line_and_exit_1() {
     let mid = bad.len() / 2;
     bad[mid..mid + 64].fill(0xa5);
     let p = put("bad.champsimtrace.gz", &bad, None);
+    // Corrupt deflate data either fails to decode or decodes to garbage that gzip's CRC (at the
+    // end) or the records' own check refuses first: one line naming the file, exit 1.
     let o = vmsim(&["run", s(&p)]);
     assert_eq!(o.status.code(), Some(1));
-    assert!(
-        stderr(&o).contains("gzip data stops decoding at compressed byte"),
-        "{}",
-        stderr(&o)
-    );
+    assert_eq!(stderr(&o).lines().count(), 1, "{}", stderr(&o));
+    assert!(stderr(&o).contains(s(&p)), "{}", stderr(&o));
 }
 
 #[test]

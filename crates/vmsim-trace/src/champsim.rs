@@ -104,79 +104,91 @@ impl<R: Read> ChampSimReader<R> {
         buf: &mut Vec<Record>,
         check: AddressCheck,
     ) -> Result<usize, TraceError> {
-        buf.clear();
         if buf.capacity() < MAX_PER_RECORD {
             buf.reserve(MAX_PER_RECORD);
         }
+        // Records are stored into a slice of the whole capacity without a branch on whether
+        // an address is present: an absent one (0) is written and then overwritten, as its
+        // slot is not counted. The rest is cut off at the end.
         let cap = buf.capacity();
+        buf.resize(cap, Record::new(AccessKind::Read, 0));
+        let out = &mut buf[..];
         let size = self.layout.size;
         let fast = check.fast();
+        let mut n = 0;
         let mut pos = 0;
-        loop {
+        let result = loop {
             if self.end - pos < size {
                 self.buf.copy_within(pos..self.end, 0);
                 self.end -= pos;
                 pos = 0;
-                if self.eof || buf.len() + MAX_PER_RECORD > cap {
-                    break;
+                if self.eof || n + MAX_PER_RECORD > cap {
+                    break Ok(());
                 }
-                crate::binary::top_up(&mut self.inner, &mut self.buf, &mut self.end, &mut self.eof)
-                    .map_err(|e| TraceError::io(&self.name, self.loc(self.index), e))?;
+                if let Err(e) = crate::binary::top_up(
+                    &mut self.inner,
+                    &mut self.buf,
+                    &mut self.end,
+                    &mut self.eof,
+                ) {
+                    break Err(TraceError::io(&self.name, self.loc(self.index), e));
+                }
                 continue;
             }
-            if buf.len() + MAX_PER_RECORD > cap {
+            if n + MAX_PER_RECORD > cap {
                 self.buf.copy_within(pos..self.end, 0);
                 self.end -= pos;
-                break;
+                break Ok(());
             }
             let r = &self.buf[pos..pos + size];
             let pid = match self.layout.asid {
                 Some(a) => u32::from(u16::from_le_bytes([r[a], r[a + 1]])),
                 None => Record::DEFAULT_PID,
             };
-            let before = buf.len();
-            let mut push = |kind, addr: u64| {
-                if addr != 0 {
-                    buf.push(Record {
-                        pid,
-                        cpu: 0,
-                        kind,
-                        addr: VirtAddr::new_unchecked(addr),
-                        size: 1,
-                    });
-                }
+            let mut ok = true;
+            let mut put = |kind, addr: u64| {
+                out[n] = Record {
+                    pid,
+                    cpu: 0,
+                    kind,
+                    addr: VirtAddr::new_unchecked(addr),
+                    size: 1,
+                };
+                n += usize::from(addr != 0);
+                ok &= addr == 0 || fast.passes(addr, 1);
             };
-            push(AccessKind::Fetch, u64_at(r, 0));
+            put(AccessKind::Fetch, u64_at(r, 0));
             let (so, sn) = self.layout.src;
             for i in 0..sn {
-                push(AccessKind::Read, u64_at(r, so + 8 * i));
+                put(AccessKind::Read, u64_at(r, so + 8 * i));
             }
             let (d, dn) = self.layout.dst;
             for i in 0..dn {
-                push(AccessKind::Write, u64_at(r, d + 8 * i));
+                put(AccessKind::Write, u64_at(r, d + 8 * i));
             }
-            if let Some(bad) = buf[before..]
-                .iter()
-                .find(|x| !fast.passes(x.addr.as_u64(), 1))
-            {
-                let m = check
-                    .check(bad)
-                    .err()
-                    .map(|e| e.to_string())
-                    .unwrap_or_default();
-                return Err(TraceError::new(&self.name, self.loc(self.index), m));
+            if !ok {
+                let bad = [u64_at(r, 0)]
+                    .into_iter()
+                    .chain((0..sn).map(|i| u64_at(r, so + 8 * i)))
+                    .chain((0..dn).map(|i| u64_at(r, d + 8 * i)))
+                    .filter(|&a| a != 0)
+                    .find_map(|a| check.check(&Record::new(AccessKind::Read, a)).err());
+                let m = bad.map(|e| e.to_string()).unwrap_or_default();
+                break Err(TraceError::new(&self.name, self.loc(self.index), m));
             }
             self.index += 1;
             pos += size;
-        }
-        if self.eof && self.end != 0 && buf.is_empty() {
+        };
+        buf.truncate(n);
+        result?;
+        if self.eof && self.end != 0 && n == 0 {
             return Err(TraceError::new(
                 &self.name,
                 self.loc(self.index),
                 format!("record cut short ({} of {size} bytes)", self.end),
             ));
         }
-        Ok(buf.len())
+        Ok(n)
     }
 }
 

@@ -5,8 +5,9 @@
 //! ([`crate::objects`]): the id is the key as it is. An op of libCacheSim's set, add, replace,
 //! cas, append, prepend, incr, decr, write or update is a write; any other a read. The time,
 //! the namespace and the next access (which vmsim's OPT computes itself) are not used.
-use crate::error::{Location, TraceError};
+use crate::error::TraceError;
 use crate::objects::Object;
+use crate::pages::PageRef;
 use std::io::{Read, Write};
 
 /// Which of the two record layouts.
@@ -46,6 +47,12 @@ pub fn looks_like(head: &[u8]) -> bool {
         })
 }
 
+/// The object id of a record.
+#[inline(always)]
+fn key(c: &[u8]) -> u64 {
+    u64::from_le_bytes(c[4..12].try_into().expect("8 bytes"))
+}
+
 fn le32(b: &[u8], at: usize) -> u32 {
     u32::from_le_bytes(b[at..at + 4].try_into().expect("4 bytes"))
 }
@@ -70,62 +77,35 @@ pub fn write_record<W: Write>(
 
 /// Streams requests out of an `oracleGeneral` byte stream.
 pub struct OracleReader<R> {
-    inner: R,
+    records: crate::binary::FixedRecords<R>,
     layout: Layout,
-    buf: Vec<u8>,
-    end: usize,
-    eof: bool,
-    index: u64,
-    name: String,
 }
 
 impl<R: Read> OracleReader<R> {
     /// A reader of `inner` in `layout`.
     pub fn new(inner: R, layout: Layout, name: &str) -> Self {
         OracleReader {
-            inner,
+            records: crate::binary::FixedRecords::new(inner, layout.size(), 0, name),
             layout,
-            buf: vec![0; 27 << 11],
-            end: 0,
-            eof: false,
-            index: 0,
-            name: name.to_string(),
-        }
-    }
-
-    fn loc(&self) -> Location {
-        Location::Record {
-            index: self.index,
-            offset: self.index * self.layout.size() as u64,
         }
     }
 
     /// Fills `out` (cleared first) with up to its capacity of requests; 0 at the end.
     pub fn fill(&mut self, out: &mut Vec<Object>) -> Result<usize, TraceError> {
-        out.clear();
-        let want = out.capacity().max(1);
-        let size = self.layout.size();
-        while out.len() < want {
-            crate::binary::top_up(&mut self.inner, &mut self.buf, &mut self.end, &mut self.eof)
-                .map_err(|e| TraceError::io(&self.name, self.loc(), e))?;
-            let take = (self.end / size * size).min((want - out.len()) * size);
-            let op_ns = self.layout == Layout::OpNs;
-            out.extend(self.buf[..take].chunks_exact(size).map(|c| Object {
-                key: u64::from_le_bytes(c[4..12].try_into().expect("8 bytes")),
-                size: u64::from(le32(c, 12)),
-                write: op_ns && writes(c[16]),
-            }));
-            self.index += (take / size) as u64;
-            self.buf.copy_within(take..self.end, 0);
-            self.end -= take;
-            if self.eof && self.end < size {
-                if self.end != 0 {
-                    return Err(TraceError::new(&self.name, self.loc(), "record cut short"));
-                }
-                break;
-            }
+        let op_ns = self.layout == Layout::OpNs;
+        self.records.fill(out, |c| Object {
+            key: key(c),
+            size: u64::from(le32(c, 12)),
+            write: op_ns && writes(c[16]),
+        })
+    }
+
+    /// Fills `out` (cleared first) with the page of each request, sizes ignored; 0 at the end.
+    pub fn fill_pages(&mut self, out: &mut Vec<PageRef>) -> Result<usize, TraceError> {
+        match self.layout {
+            Layout::Plain => self.records.fill(out, |c| (key(c), false)),
+            Layout::OpNs => self.records.fill(out, |c| (key(c), writes(c[16]))),
         }
-        Ok(out.len())
     }
 }
 

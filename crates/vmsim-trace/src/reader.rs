@@ -477,6 +477,10 @@ impl TraceReader {
         let cap = out.capacity();
         let (keys, csv) = (self.opts.keys, self.opts.csv);
         let o = &mut self.objects;
+        if let (Inner::Oracle(r), false) = (&mut self.inner, keys.obj_size_pages) {
+            // One page a request: straight from the bytes, as fast as `pgt`.
+            return r.fill_pages(out);
+        }
         loop {
             o.expander.expand(&o.objs, &mut o.at, keys, out);
             if out.len() == cap || o.expander.pending() {
