@@ -107,9 +107,8 @@ impl<R: Read> ChampSimReader<R> {
         if buf.capacity() < MAX_PER_RECORD {
             buf.reserve(MAX_PER_RECORD);
         }
-        // Records are stored into a slice of the whole capacity without a branch on whether
-        // an address is present: an absent one (0) is written and then overwritten, as its
-        // slot is not counted. The rest is cut off at the end.
+        // Records are stored into a slice of the whole capacity (a push would write the length
+        // back after every record); the rest is cut off at the end.
         let cap = buf.capacity();
         buf.resize(cap, Record::new(AccessKind::Read, 0));
         let out = &mut buf[..];
@@ -147,15 +146,17 @@ impl<R: Read> ChampSimReader<R> {
             };
             let mut ok = true;
             let mut put = |kind, addr: u64| {
-                out[n] = Record {
-                    pid,
-                    cpu: 0,
-                    kind,
-                    addr: VirtAddr::new_unchecked(addr),
-                    size: 1,
-                };
-                n += usize::from(addr != 0);
-                ok &= addr == 0 || fast.passes(addr, 1);
+                if addr != 0 {
+                    out[n] = Record {
+                        pid,
+                        cpu: 0,
+                        kind,
+                        addr: VirtAddr::new_unchecked(addr),
+                        size: 1,
+                    };
+                    n += 1;
+                    ok &= fast.passes(addr, 1);
+                }
             };
             put(AccessKind::Fetch, u64_at(r, 0));
             let (so, sn) = self.layout.src;
