@@ -64,7 +64,9 @@ impl<R: Read> FixedRecords<R> {
     pub(crate) fn new(inner: R, size: usize, base: u64, name: &str) -> Self {
         FixedRecords {
             inner,
-            buf: vec![0; (size << 11).max(1 << 16)],
+            // Twice the 64 KiB of the reader's BufReader: reads this large bypass its buffer,
+            // saving a copy of every byte.
+            buf: vec![0; (size << 11).max(1 << 17)],
             end: 0,
             eof: false,
             size,

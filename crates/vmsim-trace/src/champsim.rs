@@ -82,7 +82,8 @@ impl<R: Read> ChampSimReader<R> {
         ChampSimReader {
             inner,
             layout,
-            buf: vec![0; layout.size << 10],
+            // 2048 records, over the reader's 64 KiB BufReader: reads bypass its copy.
+            buf: vec![0; layout.size << 11],
             end: 0,
             eof: false,
             index: 0,

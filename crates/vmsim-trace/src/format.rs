@@ -152,7 +152,7 @@ impl Format {
         head.split(|&b| b == b'\n')
             .rev()
             .skip(1) // the part after the last newline is not a complete line
-            .any(|line| meaningful(line))
+            .any(meaningful)
     }
 
     /// Recognises a format from the start of a trace (decompressed): the `vmt` or `pgt`

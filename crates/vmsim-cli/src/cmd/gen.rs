@@ -30,7 +30,7 @@ pub struct Args {
     #[arg(short, long, default_value = "-")]
     pub output: PathBuf,
     /// Output format (from the extension when omitted; `pages` on stdout).
-    #[arg(long, value_name = "FORMAT", value_parser = crate::cmd::run::format_parser())]
+    #[arg(long, value_name = "FORMAT", value_parser = crate::cmd::run::writable_format_parser())]
     pub format: Option<Format>,
     /// Seed of the generator.
     #[arg(long, default_value_t = 0)]

@@ -24,7 +24,7 @@ pub struct Args {
     #[arg(short, long, value_name = "OUT")]
     pub output: Option<PathBuf>,
     /// Output format.
-    #[arg(long, value_name = "FORMAT", value_parser = crate::cmd::run::format_parser())]
+    #[arg(long, value_name = "FORMAT", value_parser = crate::cmd::run::writable_format_parser())]
     pub to: Option<Format>,
     /// Keep data accesses only (drop instruction fetches).
     #[arg(long)]

@@ -134,6 +134,16 @@ pub fn format_parser() -> impl clap::builder::TypedValueParser<Value = Format> {
         .try_map(|s| s.parse::<Format>())
 }
 
+/// The format flags of commands that write a trace: the formats vmsim writes.
+pub fn writable_format_parser() -> impl clap::builder::TypedValueParser<Value = Format> {
+    use clap::builder::TypedValueParser;
+    let names = Format::ALL
+        .into_iter()
+        .filter(|f| f.writable())
+        .map(|f| f.name());
+    clap::builder::PossibleValuesParser::new(names).try_map(|s| s.parse::<Format>())
+}
+
 /// The output-format flags: the formats vmsim writes, each also with a codec suffix
 /// (`vmt.zst`, `champsim.xz`; listed without them).
 pub fn output_format_parser(
