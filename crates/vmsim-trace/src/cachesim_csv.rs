@@ -132,7 +132,7 @@ mod tests {
                 write: true
             }]
         );
-        assert_eq!(parse("12,get,42,1", 3, &csv, k).unwrap()[0].write, false);
+        assert!(!parse("12,get,42,1", 3, &csv, k).unwrap()[0].write);
         assert!(parse("12,get,x42,1", 3, &csv, k)
             .unwrap_err()
             .contains("--obj-id-is-num"));
