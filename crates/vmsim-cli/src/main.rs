@@ -9,6 +9,7 @@ mod machine_args;
 mod output;
 mod plot;
 mod spool;
+mod trace_args;
 
 /// vmsim: a memory-virtualization simulator and toolkit.
 #[derive(Parser)]

@@ -6,24 +6,26 @@ use anyhow::{Context, Result};
 use std::fs::File;
 use std::io::{Read, Seek, Write};
 use std::path::PathBuf;
-use vmsim_trace::{Format, TraceReader};
+use vmsim_trace::{Format, ReadOptions, TraceReader};
 
 /// How to read the same trace again.
 pub enum Again {
     /// A file or the built-in trace: open it again.
-    Reopen(Option<PathBuf>, Option<Format>),
+    Reopen(Option<PathBuf>, Option<Format>, ReadOptions),
     /// Standard input, copied here.
-    Copy(File, Option<Format>),
+    Copy(File, Option<Format>, ReadOptions),
 }
 
 impl Again {
     /// A reader at the start of the same bytes.
     pub fn open(self) -> Result<TraceReader> {
         match self {
-            Again::Reopen(path, format) => Ok(crate::cmd::run::open_trace(&path, format)?.0),
-            Again::Copy(mut f, format) => {
+            Again::Reopen(path, format, opts) => {
+                Ok(crate::cmd::run::open_trace(&path, format, &opts)?.0)
+            }
+            Again::Copy(mut f, format, opts) => {
                 f.rewind().context("cannot reread the copy of <stdin>")?;
-                Ok(TraceReader::from_reader("<stdin>", f, format)?)
+                Ok(TraceReader::from_reader_with("<stdin>", f, format, &opts)?)
             }
         }
     }
@@ -51,12 +53,13 @@ impl Read for Tee {
 pub fn open_trace(
     path: &Option<PathBuf>,
     format: Option<Format>,
+    opts: &ReadOptions,
     twice: bool,
 ) -> Result<(TraceReader, String, Option<Again>)> {
     let stdin = path.as_ref().is_some_and(|p| p.as_os_str() == "-");
     if !(twice && stdin) {
-        let (r, name) = crate::cmd::run::open_trace(path, format)?;
-        let again = twice.then(|| Again::Reopen(path.clone(), format));
+        let (r, name) = crate::cmd::run::open_trace(path, format, opts)?;
+        let again = twice.then(|| Again::Reopen(path.clone(), format, *opts));
         return Ok((r, name, again));
     }
     let copy = tempfile::tempfile().context("cannot create a temporary file for <stdin>")?;
@@ -65,6 +68,6 @@ pub fn open_trace(
             .try_clone()
             .context("cannot create a temporary file for <stdin>")?,
     };
-    let r = TraceReader::from_reader("<stdin>", tee, format)?;
-    Ok((r, "<stdin>".into(), Some(Again::Copy(copy, format))))
+    let r = TraceReader::from_reader_with("<stdin>", tee, format, opts)?;
+    Ok((r, "<stdin>".into(), Some(Again::Copy(copy, format, *opts))))
 }

@@ -834,16 +834,20 @@ fn an_oom_killed_process_is_named_and_its_records_dropped() {
 
 #[test]
 fn every_format_flag_lists_the_formats_in_its_help() {
-    for (cmd, flag) in [
-        ("run", "--format"),
-        ("convert", "--to"),
-        ("convert", "--from"),
-        ("policy", "--format"),
-        ("gen", "--format"),
+    let read = "text, lackey, vmt, pages, pgt, champsim, champsim-cloudsuite, oracleGeneral, \
+                oracleGeneralOpNS, csv, keys, perf";
+    let written = "text, lackey, vmt, pages, pgt, champsim, champsim-cloudsuite";
+    for (cmd, flag, value, list) in [
+        ("run", "--format", "<FORMAT>", read),
+        ("convert", "--to", "<FORMAT[.CODEC]>", written),
+        ("convert", "--from", "<FORMAT>", read),
+        ("policy", "--format", "<FORMAT>", read),
+        ("gen", "--format", "<FORMAT>", written),
+        ("record", "--to", "<FORMAT>", written),
     ] {
         let help = stdout(&vmsim(&[cmd, "--help"])).replace('\n', " ");
         let at = help
-            .find(&format!("{flag} <FORMAT>"))
+            .find(&format!("{flag} {value}"))
             .unwrap_or_else(|| panic!("{cmd} {flag}"));
         let rest: String = help[at + flag.len()..]
             .split_whitespace()
@@ -852,7 +856,7 @@ fn every_format_flag_lists_the_formats_in_its_help() {
         // This flag's own description: up to the next flag.
         let own = rest.split(" --").next().unwrap_or("");
         assert!(
-            own.contains("[possible values: text, lackey, vmt, pages, pgt]"),
+            own.contains(&format!("[possible values: {list}]")),
             "{cmd} {flag}: {own}"
         );
     }

@@ -26,6 +26,8 @@ pub struct Options {
     pub sample: u64,
     /// Format to write.
     pub format: Format,
+    /// Compress the trace with this codec.
+    pub codec: Option<vmsim_trace::Codec>,
 }
 
 /// Counts so far.
@@ -149,7 +151,8 @@ pub fn record<W: Write>(
     let mut trace =
         TraceReader::from_reader("valgrind lackey log", counting, Some(Format::Lackey))?
             .allow_empty();
-    let mut w = TraceWriter::new(out, opts.format).map_err(RecordError::Write)?;
+    let mut w =
+        TraceWriter::compressed(out, opts.format, opts.codec).map_err(RecordError::Write)?;
     let mut p = Progress::default();
     let mut maps = None;
     let mut eligible: u64 = 0;

@@ -51,7 +51,14 @@ impl TraceError {
     }
 
     /// An I/O failure at `location` of `source_name`; the error stays reachable as `source()`.
+    /// A decompression error names its place in the compressed file itself
+    /// ([`crate::compress::CodecError`]), so it is given without a place in the decompressed
+    /// trace.
     pub fn io(source_name: &str, location: Location, e: std::io::Error) -> Self {
+        let codec = e
+            .get_ref()
+            .is_some_and(|inner| inner.is::<crate::compress::CodecError>());
+        let location = if codec { Location::None } else { location };
         TraceError {
             source_name: source_name.to_string(),
             location,

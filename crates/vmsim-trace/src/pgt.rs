@@ -2,7 +2,7 @@
 //! magic `VMSIMPG1`, each reference is one little-endian `u64`, the page number shifted left by
 //! one with the write flag in bit 0. Page numbers therefore stay below 2^63. The trace ends at a
 //! record boundary; a record cut short is an error.
-use crate::error::{Location, TraceError};
+use crate::error::TraceError;
 use crate::pages::PageRef;
 use std::io::{Read, Write};
 
@@ -28,14 +28,7 @@ pub fn write_header<W: Write>(w: &mut W) -> std::io::Result<()> {
 
 /// Streams references out of a `.pgt` byte stream.
 pub struct PgtReader<R> {
-    inner: R,
-    buf: Vec<u8>,
-    /// Valid bytes in `buf`.
-    end: usize,
-    eof: bool,
-    /// References decoded so far.
-    index: u64,
-    name: String,
+    records: crate::binary::FixedRecords<R>,
 }
 
 impl<R: Read> PgtReader<R> {
@@ -43,61 +36,26 @@ impl<R: Read> PgtReader<R> {
     pub fn new(mut inner: R, name: &str) -> Result<Self, TraceError> {
         crate::binary::check_magic(&mut inner, name, MAGIC, "pgt")?;
         Ok(PgtReader {
-            inner,
-            buf: vec![0; 1 << 16],
-            end: 0,
-            eof: false,
-            index: 0,
-            name: name.to_string(),
+            records: crate::binary::FixedRecords::new(inner, RECORD, MAGIC.len() as u64, name),
         })
-    }
-
-    fn loc(&self) -> Location {
-        Self::location(self.index)
-    }
-
-    fn location(index: u64) -> Location {
-        Location::Record {
-            index,
-            offset: MAGIC.len() as u64 + index * RECORD as u64,
-        }
     }
 
     /// References decoded so far.
     pub fn decoded(&self) -> u64 {
-        self.index
+        self.records.index
     }
 
     /// An error about the reference numbered `index` (0-based).
     pub fn error_at(&self, index: u64, message: String) -> TraceError {
-        TraceError::new(&self.name, Self::location(index), message)
+        TraceError::new(&self.records.name, self.records.location(index), message)
     }
 
     /// Fills `out` (cleared first) with up to its capacity of references.
     pub fn fill(&mut self, out: &mut Vec<PageRef>) -> Result<usize, TraceError> {
-        out.clear();
-        let want = out.capacity().max(1);
-        while out.len() < want {
-            // `buf[..end]` holds less than one record here: top it up.
-            crate::binary::top_up(&mut self.inner, &mut self.buf, &mut self.end, &mut self.eof)
-                .map_err(|e| TraceError::io(&self.name, self.loc(), e))?;
-            let room = (want - out.len()) * RECORD;
-            let take = (self.end / RECORD * RECORD).min(room);
-            out.extend(self.buf[..take].chunks_exact(RECORD).map(|c| {
-                let v = u64::from_le_bytes(c.try_into().expect("chunks are 8 bytes"));
-                (v >> 1, v & 1 == 1)
-            }));
-            self.index += (take / RECORD) as u64;
-            self.buf.copy_within(take..self.end, 0);
-            self.end -= take;
-            if self.eof && self.end < RECORD {
-                if self.end != 0 {
-                    return Err(TraceError::new(&self.name, self.loc(), "record cut short"));
-                }
-                break;
-            }
-        }
-        Ok(out.len())
+        self.records.fill(out, |c| {
+            let v = u64::from_le_bytes(c.try_into().expect("chunks are 8 bytes"));
+            (v >> 1, v & 1 == 1)
+        })
     }
 }
 

@@ -1,14 +1,18 @@
 //! Opening a trace: pick the format (given, or detected from the first bytes without consuming
 //! them) and stream records, or page references, in batches through one statically dispatched
 //! reader.
+use crate::cachesim_csv::CsvOptions;
+use crate::champsim::ChampSimReader;
 use crate::error::{Location, TraceError};
 use crate::format::Format;
 use crate::lines::LineReader;
+use crate::objects::{Expander, KeyOptions, Object};
+use crate::oracle_general::{Layout, OracleReader};
 use crate::pages::PageRef;
 use crate::pgt::PgtReader;
 use crate::record::Record;
 use crate::vmt::VmtReader;
-use crate::{lackey, pages, text};
+use crate::{cachesim_csv, champsim, key_text, lackey, pages, perf_script, text};
 use std::fs::File;
 use std::io::{BufReader, Read};
 use std::path::Path;
@@ -212,6 +216,31 @@ enum Inner {
     Vmt(VmtReader<Input>),
     Pages(LineReader<Input>),
     Pgt(PgtReader<Input>),
+    ChampSim(ChampSimReader<Input>),
+    Perf(LineReader<Input>),
+    Oracle(OracleReader<Input>),
+    Csv(LineReader<Input>),
+    Keys(LineReader<Input>),
+}
+
+/// How the formats that need more than their bytes are read: libCacheSim's column options
+/// and how object ids and sizes become pages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ReadOptions {
+    /// Object ids and sizes ([`crate::objects`]).
+    pub keys: KeyOptions,
+    /// The csv columns ([`crate::cachesim_csv`]).
+    pub csv: CsvOptions,
+}
+
+/// Requests of a cache-object format on their way to page references.
+#[derive(Default)]
+struct Objects {
+    objs: Vec<Object>,
+    at: usize,
+    expander: Expander,
+    /// Lines of a csv trace given to its parser (its header is line 1).
+    lines: u64,
 }
 
 /// A streaming reader of any trace format.
@@ -235,30 +264,35 @@ pub struct TraceReader {
     seen: bool,
     /// Whether a trace without a single access reads as empty rather than as an error.
     allow_empty: bool,
+    opts: ReadOptions,
+    objects: Objects,
 }
 
 impl TraceReader {
     /// Opens `path`; `format` overrides detection, a `.pages` file is a page-number trace and a
     /// `.lackey` file is lackey's output (neither can be told from its content for sure).
     pub fn open(path: &Path, format: Option<Format>) -> Result<Self, TraceError> {
-        Self::open_through(path, format, |f| f)
+        Self::open_through(path, format, &ReadOptions::default(), |f| f)
     }
 
-    /// Opens `path` as [`TraceReader::open`] does, reading the file through `through` (a
-    /// progress meter counting bytes, say).
+    /// Opens `path` as [`TraceReader::open`] does, with `opts`, reading the file through
+    /// `through` (a progress meter counting bytes, say). The name decides the format where the
+    /// content cannot ([`Format::from_file_name`], [`Format::named_over_content`]); a
+    /// compressed file is recognised by its content.
     pub fn open_through<R: Read + 'static>(
         path: &Path,
         format: Option<Format>,
+        opts: &ReadOptions,
         through: impl FnOnce(File) -> R,
     ) -> Result<Self, TraceError> {
         let name = path.display().to_string();
         let f = File::open(path).map_err(|e| TraceError::io(&name, Location::None, e))?;
         let named = path
-            .extension()
+            .file_name()
             .and_then(|e| e.to_str())
-            .and_then(Format::from_extension)
-            .filter(|&f| matches!(f, Format::Pages | Format::Lackey));
-        Self::from_reader(&name, through(f), format.or(named))
+            .and_then(|n| Format::from_file_name(n).0)
+            .filter(|f| f.named_over_content());
+        Self::from_reader_with(&name, through(f), format.or(named), opts)
     }
 
     /// Reads from any byte stream, naming it `name` in errors.
@@ -267,6 +301,19 @@ impl TraceReader {
         r: R,
         format: Option<Format>,
     ) -> Result<Self, TraceError> {
+        Self::from_reader_with(name, r, format, &ReadOptions::default())
+    }
+
+    /// Reads from any byte stream with `opts`, naming it `name` in errors. A stream in zstd,
+    /// xz or gzip is decompressed as it is read ([`crate::compress`]), whatever the format.
+    pub fn from_reader_with<R: Read + 'static>(
+        name: &str,
+        r: R,
+        format: Option<Format>,
+        opts: &ReadOptions,
+    ) -> Result<Self, TraceError> {
+        let (r, _) = crate::compress::decompressing(r)
+            .map_err(|e| TraceError::io(name, Location::None, e))?;
         let (format, input): (Format, Input) = match format {
             Some(f) => (f, BufReader::with_capacity(1 << 16, Box::new(r))),
             None => {
@@ -283,6 +330,19 @@ impl TraceReader {
             Format::Vmt => Inner::Vmt(VmtReader::new(input, name)?),
             Format::Pages => Inner::Pages(LineReader::new(input, name)),
             Format::Pgt => Inner::Pgt(PgtReader::new(input, name)?),
+            Format::ChampSim => {
+                Inner::ChampSim(ChampSimReader::new(input, champsim::STANDARD, name))
+            }
+            Format::ChampSimCloudSuite => {
+                Inner::ChampSim(ChampSimReader::new(input, champsim::CLOUDSUITE, name))
+            }
+            Format::Perf => Inner::Perf(LineReader::new(input, name)),
+            Format::OracleGeneral => Inner::Oracle(OracleReader::new(input, Layout::Plain, name)),
+            Format::OracleGeneralOpNs => {
+                Inner::Oracle(OracleReader::new(input, Layout::OpNs, name))
+            }
+            Format::Csv => Inner::Csv(LineReader::new(input, name)),
+            Format::Keys => Inner::Keys(LineReader::new(input, name)),
         };
         Ok(TraceReader {
             inner,
@@ -297,6 +357,8 @@ impl TraceReader {
             name: name.to_string(),
             seen: false,
             allow_empty: false,
+            opts: *opts,
+            objects: Objects::default(),
         })
     }
 
@@ -381,6 +443,73 @@ impl TraceReader {
                 }
                 Ok(buf.len())
             }
+            Inner::ChampSim(r) => r.fill(buf, c),
+            Inner::Perf(l) => l.fill(
+                buf,
+                |r| c.check(r).map_err(|e| e.to_string()),
+                perf_script::parse_line,
+            ),
+            Inner::Oracle(_) | Inner::Csv(_) | Inner::Keys(_) => {
+                let mut refs = std::mem::take(&mut self.refs);
+                reserve_like(&mut refs, buf);
+                let r = self.read_object_pages(&mut refs);
+                self.refs = refs;
+                r?;
+                buf.clear();
+                for r in &self.refs {
+                    let rec = pages::to_record(r)
+                        .and_then(|rec| c.check(&rec).map(|()| rec).map_err(|e| e.to_string()))
+                        .map_err(|m| TraceError::new(&self.name, Location::None, m))?;
+                    buf.push(rec);
+                }
+                Ok(buf.len())
+            }
+        }
+    }
+
+    /// Fills `out` (cleared first) up to its capacity with the pages of a cache-object
+    /// format's requests ([`crate::objects`]); 0 at the end.
+    fn read_object_pages(&mut self, out: &mut Vec<PageRef>) -> Result<usize, TraceError> {
+        out.clear();
+        if out.capacity() == 0 {
+            out.reserve(1024);
+        }
+        let cap = out.capacity();
+        let (keys, csv) = (self.opts.keys, self.opts.csv);
+        let o = &mut self.objects;
+        if let (Inner::Oracle(r), false) = (&mut self.inner, keys.obj_size_pages) {
+            // One page a request: straight from the bytes, as fast as `pgt`.
+            return r.fill_pages(out);
+        }
+        loop {
+            o.expander.expand(&o.objs, &mut o.at, keys, out);
+            if out.len() == cap || o.expander.pending() {
+                return Ok(out.len());
+            }
+            o.objs.clear();
+            o.objs.reserve(cap);
+            o.at = 0;
+            let lines = &mut o.lines;
+            let n = match &mut self.inner {
+                Inner::Oracle(r) => r.fill(&mut o.objs)?,
+                Inner::Csv(l) => l.fill(
+                    &mut o.objs,
+                    |_| Ok(()),
+                    |line, v| {
+                        *lines += 1;
+                        cachesim_csv::parse_line(line, *lines, &csv, keys, v)
+                    },
+                )?,
+                Inner::Keys(l) => l.fill(
+                    &mut o.objs,
+                    |_| Ok(()),
+                    |line, v| key_text::parse_line(line, keys, v),
+                )?,
+                _ => unreachable!("only cache-object formats have objects"),
+            };
+            if n == 0 {
+                return Ok(out.len());
+            }
         }
     }
 
@@ -410,6 +539,9 @@ impl TraceReader {
         match &mut self.inner {
             Inner::Pages(l) => return l.fill(out, |_| Ok(()), pages::parse_line),
             Inner::Pgt(p) => return p.fill(out),
+            Inner::Oracle(_) | Inner::Csv(_) | Inner::Keys(_) => {
+                return self.read_object_pages(out)
+            }
             _ => {}
         }
         out.clear();

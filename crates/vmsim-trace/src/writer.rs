@@ -1,5 +1,8 @@
-//! Writing records in any format (lackey output is written in lackey's own line shapes), and
-//! page references in any format.
+//! Writing records in any format vmsim writes (lackey output is written in lackey's own line
+//! shapes, ChampSim's as packed instruction records), and page references in any of them;
+//! compressed with a codec when asked.
+use crate::champsim::{self, ChampSimEncoder};
+use crate::compress::{Codec, Compressor};
 use crate::format::Format;
 use crate::pages::PageRef;
 use crate::record::Record;
@@ -10,16 +13,29 @@ use vmsim_core::PageSize;
 
 /// A streaming writer of one format.
 pub struct TraceWriter<W: Write> {
-    out: io::BufWriter<W>,
+    out: io::BufWriter<Compressor<W>>,
     format: Format,
     enc: VmtEncoder,
+    champsim: ChampSimEncoder,
     scratch: Vec<u8>,
 }
 
 impl<W: Write> TraceWriter<W> {
     /// Starts a trace of `format` on `w` (writes the header for binary formats).
     pub fn new(w: W, format: Format) -> io::Result<Self> {
-        let mut out = io::BufWriter::with_capacity(1 << 16, w);
+        Self::compressed(w, format, None)
+    }
+
+    /// Starts a trace of `format` on `w`, compressed with `codec` when one is given. An error
+    /// for a format vmsim only reads ([`Format::writable`]).
+    pub fn compressed(w: W, format: Format, codec: Option<Codec>) -> io::Result<Self> {
+        if !format.writable() {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("vmsim reads {format} traces but does not write them"),
+            ));
+        }
+        let mut out = io::BufWriter::with_capacity(1 << 16, Compressor::new(w, codec)?);
         match format {
             Format::Vmt => vmt::write_header(&mut out)?,
             Format::Pgt => crate::pgt::write_header(&mut out)?,
@@ -29,6 +45,10 @@ impl<W: Write> TraceWriter<W> {
             out,
             format,
             enc: VmtEncoder::default(),
+            champsim: ChampSimEncoder::new(match format {
+                Format::ChampSimCloudSuite => champsim::CLOUDSUITE,
+                _ => champsim::STANDARD,
+            }),
             scratch: Vec::with_capacity(32),
         })
     }
@@ -56,6 +76,8 @@ impl<W: Write> TraceWriter<W> {
                 let write = r.kind == AccessKind::Write;
                 (first..=last).try_for_each(|p| self.write_page((p, write)))
             }
+            Format::ChampSim | Format::ChampSimCloudSuite => self.champsim.encode(r, &mut self.out),
+            _ => unreachable!("TraceWriter::compressed refuses formats it cannot write"),
         }
     }
 
@@ -73,8 +95,9 @@ impl<W: Write> TraceWriter<W> {
         }
     }
 
-    /// Flushes and returns the inner writer.
-    pub fn finish(self) -> io::Result<W> {
-        self.out.into_inner().map_err(|e| e.into_error())
+    /// Flushes (ends the compressed stream) and returns the inner writer.
+    pub fn finish(mut self) -> io::Result<W> {
+        self.champsim.finish(&mut self.out)?;
+        self.out.into_inner().map_err(|e| e.into_error())?.finish()
     }
 }

@@ -30,7 +30,7 @@ pub struct Args {
     #[arg(short, long, default_value = "-")]
     pub output: PathBuf,
     /// Output format (from the extension when omitted; `pages` on stdout).
-    #[arg(long, value_name = "FORMAT", value_parser = crate::cmd::run::format_parser())]
+    #[arg(long, value_name = "FORMAT", value_parser = crate::cmd::run::writable_format_parser())]
     pub format: Option<Format>,
     /// Seed of the generator.
     #[arg(long, default_value_t = 0)]
@@ -51,11 +51,13 @@ pub fn run(a: Args) -> Result<()> {
         .check_fits(a.count)
         .map_err(|e| crate::exit::usage(format!("{e}")))?;
     let format = if a.output.as_os_str() == "-" {
-        a.format.unwrap_or(Format::Pages)
+        (a.format.unwrap_or(Format::Pages), None)
     } else {
         crate::cmd::convert::output_format(&a.output, a.format, "--format")?
     };
-    let mut w = TraceWriter::new(crate::output::Output::create(&a.output, &[])?, format)?;
+    let (format, codec) = format;
+    let out = crate::output::Output::create(&a.output, &[])?;
+    let mut w = TraceWriter::compressed(out, format, codec)?;
     let shift = a.page_size.shift();
     for (page, write) in Generator::new(&workload, a.seed).take(a.count as usize) {
         if format.is_pages() {

@@ -25,6 +25,8 @@ pub struct Args {
     /// Input format (detected when omitted).
     #[arg(long, value_name = "FORMAT", value_parser = crate::cmd::run::format_parser())]
     pub format: Option<Format>,
+    #[command(flatten)]
+    pub read: crate::trace_args::TraceOptions,
     /// Page size of the address formats' pages: 4K, 2M, 1G (or bytes, e.g. 4096), as in `run`.
     #[arg(long, value_name = "SIZE", default_value = "4K")]
     pub page_size: PageSize,
@@ -80,7 +82,7 @@ pub fn run(a: Args) -> Result<()> {
     };
 
     // One streaming pass; the page stream is kept only for OPT and simulated policies.
-    let (mut reader, name) = crate::cmd::run::open_trace(&a.trace, a.format)?;
+    let (mut reader, name) = crate::cmd::run::open_trace(&a.trace, a.format, &a.read.options())?;
     let keep = !a.no_opt || !policies.is_empty();
     let mut lru = LruStack::new();
     let mut shards = a.shards.map(Shards::new);

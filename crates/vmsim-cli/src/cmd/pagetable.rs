@@ -26,6 +26,8 @@ pub struct Args {
     /// Input format (detected when omitted).
     #[arg(long, value_name = "FORMAT", value_parser = crate::cmd::run::format_parser())]
     pub format: Option<Format>,
+    #[command(flatten)]
+    pub read: crate::trace_args::TraceOptions,
     /// Areas to map instead of a trace: START-END or START+SIZE, comma separated (every page
     /// of each area is in use; at most 2^22 pages in all).
     #[arg(long, value_name = "LIST", conflicts_with = "trace")]
@@ -156,7 +158,8 @@ pub fn run(a: Args) -> Result<()> {
         }
         None => {
             // Streamed: only the count per page is kept, never the references.
-            let (mut reader, name) = crate::cmd::run::open_trace(&a.trace, a.format)?;
+            let (mut reader, name) =
+                crate::cmd::run::open_trace(&a.trace, a.format, &a.read.options())?;
             let mut counts: BTreeMap<u64, u64> = BTreeMap::new();
             let mut buf = Vec::with_capacity(1 << 14);
             while reader.read_pages(a.page_size, &mut buf)? > 0 {

@@ -18,6 +18,8 @@ pub struct Args {
     /// Input format (detected from the content when omitted).
     #[arg(long, value_name = "FORMAT", value_parser = crate::cmd::run::format_parser())]
     pub format: Option<Format>,
+    #[command(flatten)]
+    pub read: crate::trace_args::TraceOptions,
     /// Policies, comma separated (see --list).
     #[arg(long, default_value = "opt,lru,fifo,clock,arc")]
     pub policy: String,
@@ -74,11 +76,12 @@ pub fn parse_frames(flag: &str, s: &str) -> Result<Vec<usize>> {
 pub fn read_pages(
     trace: &Option<PathBuf>,
     format: Option<Format>,
+    opts: &vmsim_trace::ReadOptions,
     page_size: u64,
 ) -> Result<(Vec<(u64, bool)>, String)> {
     let size = PageSize::try_from_bytes(page_size)
         .map_err(|e| crate::exit::usage(format!("--page-size: {e}")))?;
-    let (mut reader, name) = crate::cmd::run::open_trace(trace, format)?;
+    let (mut reader, name) = crate::cmd::run::open_trace(trace, format, opts)?;
     let mut buf = Vec::with_capacity(1 << 14);
     let mut refs = Vec::new();
     while reader.read_pages(size, &mut buf)? > 0 {
@@ -120,7 +123,12 @@ pub fn run(args: Args) -> Result<()> {
     }
     let policies = parse_policies(&args.policy)?;
     let frames = parse_frames("--frames", &args.frames)?;
-    let (refs, name) = read_pages(&args.trace, args.format, args.page_size.bytes())?;
+    let (refs, name) = read_pages(
+        &args.trace,
+        args.format,
+        &args.read.options(),
+        args.page_size.bytes(),
+    )?;
     let cells: Vec<(PolicyKind, usize)> = policies
         .iter()
         .flat_map(|&p| frames.iter().map(move |&f| (p, f)))

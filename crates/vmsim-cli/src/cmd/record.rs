@@ -24,7 +24,7 @@ pub struct Args {
     #[arg(short, long, value_name = "OUT")]
     pub output: Option<PathBuf>,
     /// Output format.
-    #[arg(long, value_name = "FORMAT", value_parser = crate::cmd::run::format_parser())]
+    #[arg(long, value_name = "FORMAT", value_parser = crate::cmd::run::writable_format_parser())]
     pub to: Option<Format>,
     /// Keep data accesses only (drop instruction fetches).
     #[arg(long)]
@@ -74,14 +74,14 @@ pub fn run(a: Args) -> Result<()> {
             .output
             .clone()
             .unwrap_or_else(|| PathBuf::from(format!("{prog}.faults.txt")));
-        let format = output_format(&out, a.to, "--to")?;
-        return faults(&a, &out, format);
+        let (format, codec) = output_format(&out, a.to, "--to")?;
+        return faults(&a, &out, format, codec);
     }
     let out = a
         .output
         .clone()
         .unwrap_or_else(|| PathBuf::from(format!("{prog}.vmt")));
-    let format = output_format(&out, a.to, "--to")?;
+    let (format, codec) = output_format(&out, a.to, "--to")?;
     if out.as_os_str() == "-" && !a.json {
         // The summary would mix with the trace.
         return Err(crate::exit::usage(
@@ -93,6 +93,7 @@ pub fn run(a: Args) -> Result<()> {
         limit: a.limit,
         sample: a.sample,
         format,
+        codec,
     };
     let tty = std::io::stderr().is_terminal();
     let t0 = std::time::Instant::now();
@@ -173,13 +174,18 @@ pub fn run(a: Args) -> Result<()> {
 }
 
 #[cfg(target_os = "linux")]
-fn faults(a: &Args, out: &std::path::Path, format: Format) -> Result<()> {
+fn faults(
+    a: &Args,
+    out: &std::path::Path,
+    format: Format,
+    codec: Option<vmsim_trace::Codec>,
+) -> Result<()> {
     use vmsim_core::AccessKind;
     use vmsim_linux::faults::{record_faults, Cause};
     use vmsim_trace::{Record, TraceWriter};
     let scratch = std::env::temp_dir().join(format!("vmsim-perf-{}.data", std::process::id()));
     let faults = record_faults(&a.cmd, &scratch)?;
-    let mut w = TraceWriter::new(crate::output::Output::create(out, &[])?, format)?;
+    let mut w = TraceWriter::compressed(crate::output::Output::create(out, &[])?, format, codec)?;
     let mut counts = std::collections::BTreeMap::<(&str, &str), u64>::new();
     for f in &faults {
         let mut r = Record::new(f.kind(), f.addr);

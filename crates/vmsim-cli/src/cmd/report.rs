@@ -25,6 +25,8 @@ pub struct Args {
     /// Trace format (detected from the content when omitted).
     #[arg(long, value_name = "FORMAT", value_parser = crate::cmd::run::format_parser())]
     pub format: Option<Format>,
+    #[command(flatten)]
+    pub read: crate::trace_args::TraceOptions,
     /// The HTML file to write (`-` for standard output).
     #[arg(short, long, value_name = "FILE.html")]
     pub output: PathBuf,
@@ -62,7 +64,8 @@ pub fn run(args: Args) -> Result<()> {
     let (mut sim, layout) = run::build(&args.machine, &args.kernel, &args.layout)?;
     let terminal = std::io::stderr().is_terminal();
     let bar = terminal.then(run::progress_bar);
-    let (reader, name) = open_trace_metered(&args.trace, args.format, bar.as_ref())?;
+    let (reader, name) =
+        open_trace_metered(&args.trace, args.format, &args.read.options(), bar.as_ref())?;
     let mut watch = RunWatch::new(false, sim.machine().geometry(), bar);
     let options = ReplayOptions {
         limit: args.limit,
@@ -72,7 +75,7 @@ pub fn run(args: Args) -> Result<()> {
     watch.finish();
     let report = run::report(&sim, &name, layout, &args.layout);
 
-    let (reader, _) = open_trace(&args.trace, args.format)?;
+    let (reader, _) = open_trace(&args.trace, args.format, &args.read.options())?;
     let pages = PageAnalysis::of_trace(
         reader,
         &PageOptions {

@@ -12,7 +12,7 @@ use vmsim_core::replace::ReclaimPolicy;
 use vmsim_core::VirtAddr;
 use vmsim_sim::report::{LayoutReport, SkippedArea};
 use vmsim_sim::{KernelChoice, KernelKind, ReplayOptions, RunReport, SimError, Simulation, Watch};
-use vmsim_trace::{Format, TraceReader};
+use vmsim_trace::{Format, ReadOptions, TraceReader};
 
 /// The built-in default trace (see `crates/vmsim-cli/data/README.md`).
 pub const DEFAULT_TRACE: &[u8] = include_bytes!("../../data/default.vmt");
@@ -35,6 +35,8 @@ pub struct Args {
     /// Trace format (detected from the content when omitted).
     #[arg(long, value_name = "FORMAT", value_parser = crate::cmd::run::format_parser())]
     pub format: Option<Format>,
+    #[command(flatten)]
+    pub read: crate::trace_args::TraceOptions,
     #[command(flatten)]
     pub machine: MachineArgs,
     /// Print the statistics as one JSON object.
@@ -132,6 +134,33 @@ pub fn format_parser() -> impl clap::builder::TypedValueParser<Value = Format> {
         .try_map(|s| s.parse::<Format>())
 }
 
+/// The format flags of commands that write a trace: the formats vmsim writes.
+pub fn writable_format_parser() -> impl clap::builder::TypedValueParser<Value = Format> {
+    use clap::builder::TypedValueParser;
+    let names = Format::ALL
+        .into_iter()
+        .filter(|f| f.writable())
+        .map(|f| f.name());
+    clap::builder::PossibleValuesParser::new(names).try_map(|s| s.parse::<Format>())
+}
+
+/// The output-format flags: the formats vmsim writes, each also with a codec suffix
+/// (`vmt.zst`, `champsim.xz`; listed without them).
+pub fn output_format_parser(
+) -> impl clap::builder::TypedValueParser<Value = (Format, Option<vmsim_trace::Codec>)> {
+    use clap::builder::{PossibleValue, TypedValueParser};
+    let writable = || Format::ALL.into_iter().filter(|f| f.writable());
+    let plain = writable().map(|f| PossibleValue::new(f.name()));
+    let compressed = writable().flat_map(|f| {
+        vmsim_trace::Codec::ALL
+            .map(|c| PossibleValue::new(format!("{}.{}", f.name(), c.name())).hide(true))
+    });
+    clap::builder::PossibleValuesParser::new(plain.chain(compressed)).try_map(|s: String| {
+        let (name, codec) = vmsim_trace::Codec::strip(&s);
+        name.parse::<Format>().map(|f| (f, codec))
+    })
+}
+
 fn parse_kernel(s: &str) -> Result<KernelKind, String> {
     s.parse()
         .map_err(|e: vmsim_sim::kernel_choice::UnknownKernel| e.to_string())
@@ -142,8 +171,12 @@ fn parse_size(s: &str) -> Result<u64, String> {
 }
 
 /// Opens the trace named on the command line, or the built-in one.
-pub fn open_trace(path: &Option<PathBuf>, format: Option<Format>) -> Result<(TraceReader, String)> {
-    open_trace_metered(path, format, None)
+pub fn open_trace(
+    path: &Option<PathBuf>,
+    format: Option<Format>,
+    opts: &ReadOptions,
+) -> Result<(TraceReader, String)> {
+    open_trace_metered(path, format, opts, None)
 }
 
 /// Opens the trace as [`open_trace`] does; with a progress bar, counts the bytes read on it
@@ -151,6 +184,7 @@ pub fn open_trace(path: &Option<PathBuf>, format: Option<Format>) -> Result<(Tra
 pub fn open_trace_metered(
     path: &Option<PathBuf>,
     format: Option<Format>,
+    opts: &ReadOptions,
     bar: Option<&indicatif::ProgressBar>,
 ) -> Result<(TraceReader, String)> {
     let meter = |r: Box<dyn std::io::Read>| -> Box<dyn std::io::Read> {
@@ -166,12 +200,17 @@ pub fn open_trace_metered(
             }
             let bytes = meter(Box::new(std::io::Cursor::new(DEFAULT_TRACE)));
             (
-                TraceReader::from_reader(DEFAULT_TRACE_NAME, bytes, format)?,
+                TraceReader::from_reader_with(DEFAULT_TRACE_NAME, bytes, format, opts)?,
                 DEFAULT_TRACE_NAME.to_string(),
             )
         }
         Some(p) if p.as_os_str() == "-" => (
-            TraceReader::from_reader("<stdin>", meter(Box::new(std::io::stdin())), format)?,
+            TraceReader::from_reader_with(
+                "<stdin>",
+                meter(Box::new(std::io::stdin())),
+                format,
+                opts,
+            )?,
             "<stdin>".to_string(),
         ),
         Some(p) => {
@@ -180,7 +219,7 @@ pub fn open_trace_metered(
                     measure(b, m.len());
                 }
             }
-            let reader = TraceReader::open_through(p, format, |f| meter(Box::new(f)))?;
+            let reader = TraceReader::open_through(p, format, opts, |f| meter(Box::new(f)))?;
             (reader, p.display().to_string())
         }
     })
@@ -231,7 +270,8 @@ pub fn report(
 pub fn run(args: Args) -> Result<()> {
     let (mut sim, layout) = build(&args.machine, &args.kernel, &args.layout)?;
     let bar = std::io::stderr().is_terminal().then(progress_bar);
-    let (reader, name) = open_trace_metered(&args.trace, args.format, bar.as_ref())?;
+    let (reader, name) =
+        open_trace_metered(&args.trace, args.format, &args.read.options(), bar.as_ref())?;
     let mut watch = RunWatch::new(args.json, sim.machine().geometry(), bar);
     let options = ReplayOptions {
         limit: args.limit,

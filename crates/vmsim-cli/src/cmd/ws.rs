@@ -22,6 +22,8 @@ pub struct Args {
     /// Input format (detected when omitted).
     #[arg(long, value_name = "FORMAT", value_parser = crate::cmd::run::format_parser())]
     pub format: Option<Format>,
+    #[command(flatten)]
+    pub read: crate::trace_args::TraceOptions,
     /// Page size of the address formats' pages: 4K, 2M, 1G (or bytes, e.g. 4096), as in `run`.
     #[arg(long, value_name = "SIZE", default_value = "4K")]
     pub page_size: vmsim_core::PageSize,
@@ -71,7 +73,8 @@ pub fn run(a: Args) -> Result<()> {
     let page_size = a.page_size;
     // Only the size-over-time points need a second pass (they are placed by the length).
     let twice = a.json || a.svg_time.is_some();
-    let (mut reader, name, again) = crate::spool::open_trace(&a.trace, a.format, twice)?;
+    let (mut reader, name, again) =
+        crate::spool::open_trace(&a.trace, a.format, &a.read.options(), twice)?;
 
     // One streaming pass; everything kept is per page or per window, never per reference.
     // Without --taus, every power of two is a candidate window until the length is known.
