@@ -8,3 +8,4 @@ pub mod mrc;
 pub mod opt_curve;
 pub mod pagetable;
 pub mod ws;
+pub mod ws_report;
