@@ -7,4 +7,5 @@
 pub mod mrc;
 pub mod opt_curve;
 pub mod pagetable;
+pub mod policy_grid;
 pub mod ws;
