@@ -7,5 +7,6 @@
 pub mod mrc;
 pub mod opt_curve;
 pub mod pagetable;
+pub mod policy_grid;
 pub mod ws;
 pub mod ws_report;

@@ -8,6 +8,7 @@ use std::io::Write;
 use std::path::PathBuf;
 use vmsim_analysis::mrc::{LruStack, Shards};
 use vmsim_analysis::opt_curve::opt_misses;
+use vmsim_analysis::policy_grid::{self, Cell};
 use vmsim_core::replace::PolicyKind;
 use vmsim_core::PageSize;
 use vmsim_trace::Format;
@@ -133,16 +134,10 @@ pub fn run(a: Args) -> Result<()> {
             sizes.iter().map(|&n| s.miss_ratio(n)).collect(),
         ));
     }
-    let cells: Vec<(PolicyKind, usize)> = policies
-        .iter()
-        .flat_map(|&k| sizes.iter().map(move |&n| (k, n)))
-        .collect();
-    let stats = crate::cmd::policy::run_cells(&cells, &refs, a.seed, a.jobs)?;
-    for (k, row) in policies.iter().zip(stats.chunks(sizes.len().max(1))) {
-        curves.push((
-            k.name().into(),
-            row.iter().map(|s| s.miss_ratio()).collect(),
-        ));
+    let cells = Cell::grid(&policies, &sizes);
+    let grid = policy_grid::run_refs(&cells, &refs, a.seed, a.jobs)?;
+    for (k, row) in policies.iter().zip(grid.results.chunks(sizes.len().max(1))) {
+        curves.push((k.name().into(), row.iter().map(|r| r.miss_ratio).collect()));
     }
 
     if let Some(path) = &a.svg {
