@@ -146,7 +146,10 @@ pub fn policy<'py>(
     let frames = frames.unwrap_or_else(|| vec![4, 16, 64]);
     frames_list("frames", &frames)?;
     if !(1..=256).contains(&jobs) {
-        return Err(Failure::usage(format!("jobs: `{jobs}` is not a thread count from 1 to 256")).into());
+        return Err(Failure::usage(format!(
+            "jobs: `{jobs}` is not a thread count from 1 to 256"
+        ))
+        .into());
     }
     let size = trace::page_size(page_size)?.unwrap_or(PageSize::SIZE_4K);
     let arg = TraceArg::extract(trace, unit)?;

@@ -57,7 +57,11 @@ impl<'py> PyPolicy<'py> {
     }
 
     fn victim(&mut self) -> Option<Evicted> {
-        let v = match self.obj.call_method0("evict").and_then(|v| v.extract::<Page>()) {
+        let v = match self
+            .obj
+            .call_method0("evict")
+            .and_then(|v| v.extract::<Page>())
+        {
             Ok(v) => v,
             Err(e) => {
                 self.error = Some(e);

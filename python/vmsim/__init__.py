@@ -166,4 +166,4 @@ def ostep(sim: str, argv: Union[str, Sequence[str]] = ()) -> Dict[str, Any]:
     return _native.ostep(sim, [str(a) for a in argv])
 
 
-from .sweep import load_spec, sweep  # noqa: E402  (needs the functions above)
+from .sweeps import load_spec, sweep  # noqa: E402  (needs the functions above)
