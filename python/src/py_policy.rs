@@ -103,7 +103,7 @@ impl Policy for PyPolicy<'_> {
             return Outcome::Hit;
         }
         self.seen += 1;
-        if self.seen % SIGNAL_EVERY == 0 {
+        if self.seen.is_multiple_of(SIGNAL_EVERY) {
             if let Err(e) = self.obj.py().check_signals() {
                 self.error = Some(e);
                 return Outcome::Hit;
