@@ -5,6 +5,9 @@
 #![deny(missing_docs)]
 
 pub mod mrc;
+pub mod mrc_report;
 pub mod opt_curve;
 pub mod pagetable;
+pub mod policy_grid;
 pub mod ws;
+pub mod ws_report;

@@ -91,20 +91,9 @@ pub fn finish(result: anyhow::Result<()>) -> ExitCode {
     }
 }
 
-/// The chain of causes joined by ": ", one line. A cause whose text the message already ends
-/// with is not repeated: library errors both say their cause and expose it as `source()`.
+/// The chain of causes as one line ([`vmsim_sim::error::one_line`]).
 fn one_line(e: &anyhow::Error) -> String {
-    let mut msg = String::new();
-    for cause in e.chain() {
-        let text = cause.to_string();
-        if msg.is_empty() {
-            msg = text;
-        } else if !msg.ends_with(&text) {
-            msg.push_str(": ");
-            msg.push_str(&text);
-        }
-    }
-    msg
+    vmsim_sim::error::one_line(e.chain())
 }
 
 #[cfg(test)]

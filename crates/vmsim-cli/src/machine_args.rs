@@ -1,10 +1,11 @@
 //! The flags that choose a machine (`--preset`, `--config`, overrides), shared by every
 //! subcommand that simulates one, and their validation into a [`MachineConfig`].
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use std::path::PathBuf;
-use vmsim_core::config::{MachineConfig, PagingConfig, DEFAULT_PRESET};
+use vmsim_core::config::MachineConfig;
 use vmsim_core::{PageSize, PagingMode};
+use vmsim_sim::machine_choice::MachineChoice;
 
 /// Machine selection flags.
 #[derive(clap::Args, Debug, Clone)]
@@ -39,33 +40,19 @@ fn parse_paging(s: &str) -> Result<PagingMode, String> {
 impl MachineArgs {
     /// Loads and validates the machine description.
     pub fn load(&self) -> Result<MachineConfig> {
-        let mut cfg = match (&self.config, &self.preset) {
-            (Some(path), _) => {
-                let text = std::fs::read_to_string(path)
-                    .with_context(|| format!("cannot read {}", path.display()))?;
-                MachineConfig::from_toml(&text).map_err(|e| match e {
-                    vmsim_core::config::ConfigError::Parse { line, message } => {
-                        anyhow::anyhow!("{}:{line}: {message}", path.display())
-                    }
-                    other => anyhow::anyhow!("{}: {other}", path.display()),
-                })?
-            }
-            (None, Some(name)) => {
-                MachineConfig::preset(name).map_err(|e| crate::exit::usage(e.to_string()))?
-            }
-            (None, None) => MachineConfig::preset(DEFAULT_PRESET)?,
+        let choice = MachineChoice {
+            preset: self.preset.clone(),
+            config: self.config.clone(),
+            page_size: self.page_size,
+            cpus: self.cpus,
+            paging: self.paging,
         };
-        if let Some(p) = self.page_size {
-            cfg.page_size = p;
-        }
-        if let Some(m) = self.paging {
-            cfg.paging = PagingConfig::X86(m);
-        }
-        if let Some(n) = self.cpus {
-            cfg.cpus = n;
-        }
-        cfg.validate()
-            .map_err(|e| crate::exit::usage(format!("invalid machine: {e}")))?;
-        Ok(cfg)
+        choice.load().map_err(|e| {
+            if e.is_usage() {
+                crate::exit::usage(e.to_string())
+            } else {
+                e.into()
+            }
+        })
     }
 }

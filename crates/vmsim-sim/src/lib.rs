@@ -11,9 +11,12 @@
 #![forbid(unsafe_code)]
 
 pub mod any_machine;
+pub mod builtin_trace;
 pub mod error;
 pub mod explain;
 pub mod kernel_choice;
+pub mod machine_choice;
+pub mod machine_state;
 pub mod narrate;
 pub mod report;
 pub mod simulation;

@@ -28,6 +28,46 @@ pub trait Watch {
     fn explained(&mut self, _index: u64, _events: Vec<Event>) {}
     /// `records` records have been replayed so far.
     fn progress(&mut self, _records: u64) {}
+    /// Whether the replay should end now, before its next batch (a Python caller's Ctrl-C, say).
+    /// Asked once per batch, never per access.
+    fn stop(&mut self) -> bool {
+        false
+    }
+}
+
+/// Where a replay's records come from: a trace being decoded, or records already in memory.
+trait Batches {
+    /// Clears `buf` and fills it with the next records; 0 at the end.
+    fn next_batch(&mut self, buf: &mut Vec<Record>) -> Result<usize, SimError>;
+}
+
+impl Batches for TraceReader {
+    fn next_batch(&mut self, buf: &mut Vec<Record>) -> Result<usize, SimError> {
+        Ok(self.read_batch(buf)?)
+    }
+}
+
+/// Records held in memory (a Python caller's array), checked as a trace's are.
+struct InMemory<'a> {
+    rest: &'a [Record],
+    check: AddressCheck,
+    done: u64,
+}
+
+impl Batches for InMemory<'_> {
+    fn next_batch(&mut self, buf: &mut Vec<Record>) -> Result<usize, SimError> {
+        let (now, rest) = self.rest.split_at(self.rest.len().min(BATCH));
+        buf.clear();
+        for r in now {
+            self.done += 1;
+            self.check
+                .check(r)
+                .map_err(|e| SimError::Record(self.done, e))?;
+            buf.push(*r);
+        }
+        self.rest = rest;
+        Ok(buf.len())
+    }
 }
 
 /// Watching nothing.
@@ -86,6 +126,22 @@ impl Simulation {
         with_machine!(&mut self.machine, m => replay_on(m, reader, options, watch))
     }
 
+    /// Replays `records` as [`Simulation::replay`] replays a trace: each is checked against
+    /// this machine (the error names it by its number, from 1) before it runs.
+    pub fn replay_records(
+        &mut self,
+        records: &[Record],
+        options: ReplayOptions,
+        watch: &mut impl Watch,
+    ) -> Result<u64, SimError> {
+        let source = InMemory {
+            rest: records,
+            check: self.address_check(),
+            done: 0,
+        };
+        with_machine!(&mut self.machine, m => replay_on(m, source, options, watch))
+    }
+
     /// What the machine has done so far, for the trace named `trace`.
     pub fn report(&self, trace: &str) -> RunReport {
         self.machine.report(&self.config, trace)
@@ -96,15 +152,15 @@ impl Simulation {
 /// each batch, so the records in between replay in a loop that tests nothing per record.
 fn replay_on<K: Kernel>(
     machine: &mut Machine<K>,
-    mut reader: TraceReader,
+    mut reader: impl Batches,
     options: ReplayOptions,
     watch: &mut impl Watch,
 ) -> Result<u64, SimError> {
     let mut buf: Vec<Record> = Vec::with_capacity(BATCH);
     let mut seen = 0u64;
     let limit = options.limit.unwrap_or(u64::MAX);
-    while seen < limit {
-        let n = reader.read_batch(&mut buf)?;
+    while seen < limit && !watch.stop() {
+        let n = reader.next_batch(&mut buf)?;
         if n == 0 {
             break;
         }

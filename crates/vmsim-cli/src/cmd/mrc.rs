@@ -6,8 +6,8 @@ use crate::plot::{line_chart, Axes, Series};
 use anyhow::{bail, Result};
 use std::io::Write;
 use std::path::PathBuf;
-use vmsim_analysis::mrc::{LruStack, Shards};
-use vmsim_analysis::opt_curve::opt_misses;
+use vmsim_analysis::mrc_report::MrcPass;
+use vmsim_analysis::policy_grid::{self, Cell};
 use vmsim_core::replace::PolicyKind;
 use vmsim_core::PageSize;
 use vmsim_trace::Format;
@@ -83,69 +83,24 @@ pub fn run(a: Args) -> Result<()> {
 
     // One streaming pass; the page stream is kept only for OPT and simulated policies.
     let (mut reader, name) = crate::cmd::run::open_trace(&a.trace, a.format, &a.read.options())?;
-    let keep = !a.no_opt || !policies.is_empty();
-    let mut lru = LruStack::new();
-    let mut shards = a.shards.map(Shards::new);
-    let mut refs: Vec<(u64, bool)> = Vec::new();
+    let mut pass = MrcPass::new(a.shards, !a.no_opt || !policies.is_empty());
     let mut buf = Vec::with_capacity(1 << 14);
     while reader.read_pages(size, &mut buf)? > 0 {
-        for &(p, _) in &buf {
-            let _ = lru.access(p);
-        }
-        if let Some(s) = &mut shards {
-            buf.iter().for_each(|&(p, _)| s.access(p));
-        }
-        if keep {
-            refs.extend_from_slice(&buf);
-        }
+        pass.feed(&buf);
     }
-    let lru = lru.into_histogram();
-    if lru.accesses == 0 {
+    let Some((mut report, refs)) = pass.finish(&name, sizes, !a.no_opt) else {
         bail!("{name}: the trace holds no accesses");
-    }
-    let footprint = lru.distinct() as usize;
-    let sizes = sizes.unwrap_or_else(|| {
-        let mut v: Vec<usize> = std::iter::successors(Some(1usize), |&x| x.checked_mul(2))
-            .take_while(|&x| x < footprint)
-            .collect();
-        v.push(footprint.max(1));
-        v
-    });
-
-    // Every curve as (name, miss ratio per size).
-    let mut curves: Vec<(String, Vec<f64>)> = vec![(
-        "lru".into(),
-        sizes.iter().map(|&n| lru.miss_ratio(n)).collect(),
-    )];
-    if !a.no_opt {
-        let pages: Vec<u64> = refs.iter().map(|r| r.0).collect();
-        let misses = opt_misses(&pages, &sizes);
-        let total = lru.accesses as f64;
-        curves.push((
-            "opt".into(),
-            misses.iter().map(|&m| m as f64 / total).collect(),
-        ));
-    }
-    let shards = shards.map(Shards::finish);
-    let max = sizes.iter().copied().max().unwrap_or(1);
-    let shards_err = shards.as_ref().map(|s| s.max_error(&lru, max));
-    if let Some(s) = &shards {
-        curves.push((
-            "shards".into(),
-            sizes.iter().map(|&n| s.miss_ratio(n)).collect(),
-        ));
-    }
-    let cells: Vec<(PolicyKind, usize)> = policies
+    };
+    let cells = Cell::grid(&policies, &report.sizes);
+    let grid = policy_grid::run_refs(&cells, &refs, a.seed, a.jobs)?;
+    for (k, row) in policies
         .iter()
-        .flat_map(|&k| sizes.iter().map(move |&n| (k, n)))
-        .collect();
-    let stats = crate::cmd::policy::run_cells(&cells, &refs, a.seed, a.jobs)?;
-    for (k, row) in policies.iter().zip(stats.chunks(sizes.len().max(1))) {
-        curves.push((
-            k.name().into(),
-            row.iter().map(|s| s.miss_ratio()).collect(),
-        ));
+        .zip(grid.results.chunks(report.sizes.len().max(1)))
+    {
+        report.push(k.name(), row.iter().map(|r| r.miss_ratio).collect());
     }
+    let (sizes, curves, footprint) = (&report.sizes, &report.curves, report.footprint);
+    let shards_err = report.shards_max_error;
 
     if let Some(path) = &a.svg {
         let series: Vec<Series> = curves
@@ -170,34 +125,18 @@ pub fn run(a: Args) -> Result<()> {
     }
     let mut out = std::io::stdout().lock();
     if a.json {
-        let rows: Vec<serde_json::Value> = sizes
-            .iter()
-            .enumerate()
-            .map(|(i, &n)| {
-                let mut row = serde_json::Map::new();
-                row.insert("frames".into(), n.into());
-                for (c, ys) in &curves {
-                    row.insert(c.clone(), ys[i].into());
-                }
-                serde_json::Value::Object(row)
-            })
-            .collect();
-        let v = serde_json::json!({
-            "trace": name, "references": lru.accesses, "footprint": footprint,
-            "curves": curves.iter().map(|c| c.0.as_str()).collect::<Vec<_>>(),
-            "shards_rate": a.shards, "shards_max_error": shards_err, "curve": rows,
-        });
-        serde_json::to_writer_pretty(&mut out, &v)?;
+        // Through a `Value`, whose keys are sorted: the order `--json` has always printed.
+        serde_json::to_writer_pretty(&mut out, &serde_json::to_value(&report)?)?;
         writeln!(out)?;
     } else if a.csv {
         write!(out, "frames")?;
-        for (c, _) in &curves {
+        for (c, _) in curves {
             write!(out, ",{c}")?;
         }
         writeln!(out)?;
         for (i, n) in sizes.iter().enumerate() {
             write!(out, "{n}")?;
-            for (_, ys) in &curves {
+            for (_, ys) in curves {
                 write!(out, ",{:.6}", ys[i])?;
             }
             writeln!(out)?;
@@ -206,16 +145,16 @@ pub fn run(a: Args) -> Result<()> {
         writeln!(
             out,
             "{name}: {} page references, footprint {footprint} pages; miss ratio (%)",
-            lru.accesses
+            report.references
         )?;
         write!(out, "{:>10}", "frames")?;
-        for (c, _) in &curves {
+        for (c, _) in curves {
             write!(out, " {c:>9}")?;
         }
         writeln!(out)?;
         for (i, n) in sizes.iter().enumerate() {
             write!(out, "{n:>10}")?;
-            for (_, ys) in &curves {
+            for (_, ys) in curves {
                 write!(out, " {:>9.3}", ys[i] * 100.0)?;
             }
             writeln!(out)?;

@@ -2,7 +2,8 @@
 use anyhow::{bail, Result};
 use std::io::Write;
 use std::path::PathBuf;
-use vmsim_core::replace::{simulate_kind, PolicyKind, Stats};
+use vmsim_analysis::policy_grid::{self, Cell};
+use vmsim_core::replace::PolicyKind;
 use vmsim_core::PageSize;
 use vmsim_trace::Format;
 
@@ -72,47 +73,6 @@ pub fn parse_frames(flag: &str, s: &str) -> Result<Vec<usize>> {
         .collect()
 }
 
-/// Reads the whole page stream of a trace (`page_size` applies to address formats).
-pub fn read_pages(
-    trace: &Option<PathBuf>,
-    format: Option<Format>,
-    opts: &vmsim_trace::ReadOptions,
-    page_size: u64,
-) -> Result<(Vec<(u64, bool)>, String)> {
-    let size = PageSize::try_from_bytes(page_size)
-        .map_err(|e| crate::exit::usage(format!("--page-size: {e}")))?;
-    let (mut reader, name) = crate::cmd::run::open_trace(trace, format, opts)?;
-    let mut buf = Vec::with_capacity(1 << 14);
-    let mut refs = Vec::new();
-    while reader.read_pages(size, &mut buf)? > 0 {
-        refs.extend_from_slice(&buf);
-    }
-    if refs.is_empty() {
-        bail!("{name}: the trace holds no accesses");
-    }
-    Ok((refs, name))
-}
-
-/// Runs every cell on `jobs` threads; `out[i]` belongs to `cells[i]` whatever the schedule.
-pub fn run_cells(
-    cells: &[(PolicyKind, usize)],
-    refs: &[(u64, bool)],
-    seed: u64,
-    jobs: usize,
-) -> Result<Vec<Stats>> {
-    use rayon::prelude::*;
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(jobs.max(1))
-        .build()?;
-    let out: Result<Vec<Stats>, _> = pool.install(|| {
-        cells
-            .par_iter()
-            .map(|&(k, f)| simulate_kind(k, f, refs, seed))
-            .collect()
-    });
-    Ok(out?)
-}
-
 /// Runs `vmsim policy`.
 pub fn run(args: Args) -> Result<()> {
     if args.list {
@@ -123,32 +83,21 @@ pub fn run(args: Args) -> Result<()> {
     }
     let policies = parse_policies(&args.policy)?;
     let frames = parse_frames("--frames", &args.frames)?;
-    let (refs, name) = read_pages(
-        &args.trace,
-        args.format,
-        &args.read.options(),
-        args.page_size.bytes(),
-    )?;
-    let cells: Vec<(PolicyKind, usize)> = policies
-        .iter()
-        .flat_map(|&p| frames.iter().map(move |&f| (p, f)))
-        .collect();
-    let stats = run_cells(&cells, &refs, args.seed, args.jobs)?;
+    let size = vmsim_core::PageSize::try_from_bytes(args.page_size.bytes())
+        .map_err(|e| crate::exit::usage(format!("--page-size: {e}")))?;
+    let (mut reader, name) =
+        crate::cmd::run::open_trace(&args.trace, args.format, &args.read.options())?;
+    let cells = Cell::grid(&policies, &frames);
+    let grid = policy_grid::run_batches(&cells, args.seed, args.jobs, |buf| {
+        reader.read_pages(size, buf)
+    })?;
+    if grid.accesses == 0 {
+        bail!("{name}: the trace holds no accesses");
+    }
     if args.json {
-        let results: Vec<serde_json::Value> = cells
-            .iter()
-            .zip(&stats)
-            .map(|(&(p, f), s)| {
-                serde_json::json!({
-                    "policy": p.name(), "frames": f, "hits": s.hits, "misses": s.misses,
-                    "miss_ratio": s.miss_ratio(), "evictions": s.evictions,
-                    "dirty_evictions": s.dirty_evictions,
-                })
-            })
-            .collect();
         let v = serde_json::json!({
-            "trace": name, "page_size": args.page_size.bytes(), "accesses": refs.len(),
-            "results": results,
+            "trace": name, "page_size": args.page_size.bytes(), "accesses": grid.accesses,
+            "results": serde_json::to_value(&grid.results)?,
         });
         writeln!(std::io::stdout(), "{}", serde_json::to_string_pretty(&v)?)?;
     } else if args.csv {
@@ -156,21 +105,25 @@ pub fn run(args: Args) -> Result<()> {
             std::io::stdout(),
             "policy,frames,hits,misses,miss_ratio,evictions,dirty_evictions"
         )?;
-        for (&(p, f), s) in cells.iter().zip(&stats) {
+        for r in &grid.results {
             writeln!(
                 std::io::stdout(),
                 "{},{},{},{},{:.6},{},{}",
-                p.name(),
-                f,
-                s.hits,
-                s.misses,
-                s.miss_ratio(),
-                s.evictions,
-                s.dirty_evictions
+                r.policy.name(),
+                r.frames,
+                r.hits,
+                r.misses,
+                r.miss_ratio,
+                r.evictions,
+                r.dirty_evictions
             )?;
         }
     } else {
-        writeln!(std::io::stdout(), "{name}: {} page references", refs.len())?;
+        writeln!(
+            std::io::stdout(),
+            "{name}: {} page references",
+            grid.accesses
+        )?;
         writeln!(
             std::io::stdout(),
             "{:<8} {:>8} {:>12} {:>12} {:>10} {:>12} {:>12}",
@@ -182,17 +135,17 @@ pub fn run(args: Args) -> Result<()> {
             "evictions",
             "writebacks"
         )?;
-        for (&(p, f), s) in cells.iter().zip(&stats) {
+        for r in &grid.results {
             writeln!(
                 std::io::stdout(),
                 "{:<8} {:>8} {:>12} {:>12} {:>9.2}% {:>12} {:>12}",
-                p.name(),
-                f,
-                s.hits,
-                s.misses,
-                100.0 * s.miss_ratio(),
-                s.evictions,
-                s.dirty_evictions
+                r.policy.name(),
+                r.frames,
+                r.hits,
+                r.misses,
+                100.0 * r.miss_ratio,
+                r.evictions,
+                r.dirty_evictions
             )?;
         }
     }

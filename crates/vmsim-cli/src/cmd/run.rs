@@ -15,9 +15,9 @@ use vmsim_sim::{KernelChoice, KernelKind, ReplayOptions, RunReport, SimError, Si
 use vmsim_trace::{Format, ReadOptions, TraceReader};
 
 /// The built-in default trace (see `crates/vmsim-cli/data/README.md`).
-pub const DEFAULT_TRACE: &[u8] = include_bytes!("../../data/default.vmt");
+pub const DEFAULT_TRACE: &[u8] = vmsim_sim::builtin_trace::BYTES;
 /// How the built-in trace is named in reports.
-pub const DEFAULT_TRACE_NAME: &str = "built-in:default.vmt";
+pub const DEFAULT_TRACE_NAME: &str = vmsim_sim::builtin_trace::NAME;
 
 /// Arguments of `vmsim run`.
 #[derive(clap::Args)]

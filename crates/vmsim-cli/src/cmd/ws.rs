@@ -5,8 +5,7 @@ use crate::plot::{line_chart, Axes, Series};
 use anyhow::Result;
 use std::io::Write;
 use std::path::PathBuf;
-use vmsim_analysis::mrc::LruStack;
-use vmsim_analysis::ws::{WindowSize, WorkingSetCurve};
+use vmsim_analysis::ws_report::{OverTime, ReuseBucket, WsOptions, WsPass};
 use vmsim_trace::Format;
 
 /// Arguments of `vmsim ws`.
@@ -77,90 +76,32 @@ pub fn run(a: Args) -> Result<()> {
         crate::spool::open_trace(&a.trace, a.format, &a.read.options(), twice)?;
 
     // One streaming pass; everything kept is per page or per window, never per reference.
-    // Without --taus, every power of two is a candidate window until the length is known.
-    let candidates: Vec<usize> = match &taus {
-        Some(t) => t.clone(),
-        None => std::iter::successors(Some(1usize), |&x| x.checked_mul(2)).collect(),
-    };
-    let mut windows = candidates.clone();
-    windows.push(a.window);
-    let mut curve = WorkingSetCurve::new(&windows);
-    let mut window = WindowSize::new(a.window);
-    // `by_size[w]`: times at which |W(t, window)| = w.
-    let mut by_size: Vec<u64> = Vec::new();
-    let mut lru = LruStack::new();
+    let mut pass = WsPass::new(WsOptions {
+        window: a.window,
+        taus,
+        frames,
+    });
     let mut buf = Vec::with_capacity(1 << 14);
-    let mut n = 0usize;
     while reader.read_pages(page_size, &mut buf)? > 0 {
         for &(p, _) in &buf {
-            curve.access(p);
-            let w = window.access(p);
-            if by_size.len() <= w {
-                by_size.resize(w + 1, 0);
-            }
-            by_size[w] += 1;
-            let _ = lru.access(p);
+            pass.access(p);
         }
-        n += buf.len();
     }
+    let n = pass.references();
     if n == 0 {
         anyhow::bail!("{name}: the trace holds no accesses");
     }
-    let taus = taus.unwrap_or_else(|| candidates.into_iter().take_while(|&x| x <= n).collect());
-    let mut asked = taus.clone();
-    asked.push(a.window);
-    let mut means_at = curve.finish(&asked);
-    let mean_w = means_at.pop().flatten().unwrap_or(0.0);
-    let means: Vec<(usize, f64)> = taus
-        .iter()
-        .zip(means_at)
-        .map(|(&t, m)| (t, m.unwrap_or(0.0)))
-        .collect();
-
-    let peak = by_size.len().saturating_sub(1);
-    let step = n.div_ceil(a.points).max(1);
-    let mut over_time: Vec<(usize, usize)> = Vec::new();
+    let mut report = pass.finish(&name);
     if let Some(again) = again {
         let mut reader = again.open()?;
-        let mut window = WindowSize::new(a.window);
-        let mut t = 0usize;
+        let mut over = OverTime::new(a.window, n, a.points);
         while reader.read_pages(page_size, &mut buf)? > 0 {
             for &(p, _) in &buf {
-                let w = window.access(p);
-                if t.is_multiple_of(step) {
-                    over_time.push((t, w));
-                }
-                t += 1;
+                over.access(p);
             }
         }
+        report.over_time = over.finish();
     }
-    let frames = frames.unwrap_or_else(|| {
-        let mut v: Vec<usize> = (1..=4).map(|q| (peak * q / 4).max(1)).collect();
-        v.dedup();
-        v
-    });
-    let thrash: Vec<(usize, f64)> = frames
-        .iter()
-        .map(|&m| {
-            let over: u64 = by_size.iter().skip(m.saturating_add(1)).sum();
-            (m, over as f64 / n as f64)
-        })
-        .collect();
-
-    // Reuse distances in power-of-two buckets: [1], [2, 3], [4, 7], ...
-    let hist = lru.into_histogram().hist;
-    let mut buckets: Vec<(usize, usize, u64)> = Vec::new();
-    for (d, &c) in hist.iter().enumerate().skip(1) {
-        let b = d.ilog2() as usize;
-        while buckets.len() <= b {
-            let lo = 1usize << buckets.len();
-            buckets.push((lo, 2 * lo - 1, 0));
-        }
-        buckets[b].2 += c;
-    }
-    let reused: u64 = buckets.iter().map(|b| b.2).sum();
-    // Every distinct page's first use is the one reference without a reuse distance.
-    let cold = n as u64 - reused;
 
     if let Some(path) = &a.svg_time {
         let title = format!("working-set size over time, window {}: {name}", a.window);
@@ -172,9 +113,10 @@ pub fn run(a: Args) -> Result<()> {
         };
         let s = Series {
             name: format!("window {}", a.window),
-            points: over_time
+            points: report
+                .over_time
                 .iter()
-                .map(|&(t, w)| (t as f64, w as f64))
+                .map(|p| (p.t as f64, p.size as f64))
                 .collect(),
         };
         line_chart(path, &axes, &[s])?;
@@ -189,39 +131,32 @@ pub fn run(a: Args) -> Result<()> {
         };
         let s = Series {
             name: "mean size".into(),
-            points: means.iter().map(|&(t, m)| (t as f64, m)).collect(),
+            points: report
+                .mean_size
+                .iter()
+                .map(|m| (m.tau as f64, m.mean))
+                .collect(),
         };
         line_chart(path, &axes, &[s])?;
     }
 
     let mut out = std::io::stdout().lock();
     if a.json {
-        let v = serde_json::json!({
-            "trace": name, "references": n, "footprint": cold,
-            "window": a.window, "mean_size_at_window": mean_w, "peak_size_at_window": peak,
-            "mean_size": means.iter().map(|&(t, m)| serde_json::json!({"tau": t, "mean": m}))
-                .collect::<Vec<_>>(),
-            "over_time": over_time.iter().map(|&(t, w)| serde_json::json!({"t": t, "size": w}))
-                .collect::<Vec<_>>(),
-            "thrashing": thrash.iter()
-                .map(|&(m, f)| serde_json::json!({"frames": m, "fraction_over": f}))
-                .collect::<Vec<_>>(),
-            "reuse": {
-                "cold": cold,
-                "buckets": buckets.iter()
-                    .map(|&(lo, hi, c)| serde_json::json!({"from": lo, "to": hi, "count": c}))
-                    .collect::<Vec<_>>(),
-            },
-        });
-        serde_json::to_writer_pretty(&mut out, &v)?;
+        // Through a `Value`, whose keys are sorted: the order `--json` has always printed.
+        serde_json::to_writer_pretty(&mut out, &serde_json::to_value(&report)?)?;
         writeln!(out)?;
         return Ok(());
     }
+    let (cold, mean_w, peak) = (
+        report.reuse.cold,
+        report.mean_size_at_window,
+        report.peak_size_at_window,
+    );
     writeln!(out, "{name}: {n} page references, {cold} distinct pages")?;
     writeln!(out, "\nmean working-set size by window τ")?;
     writeln!(out, "{:>12} {:>12}", "τ", "mean |W|")?;
-    for &(t, m) in &means {
-        writeln!(out, "{t:>12} {m:>12.1}")?;
+    for m in &report.mean_size {
+        writeln!(out, "{:>12} {:>12.1}", m.tau, m.mean)?;
     }
     writeln!(
         out,
@@ -229,12 +164,17 @@ pub fn run(a: Args) -> Result<()> {
         a.window
     )?;
     writeln!(out, "{:>12} {:>16}", "frames", "time over (%)")?;
-    for &(m, f) in &thrash {
-        writeln!(out, "{m:>12} {:>16.2}", 100.0 * f)?;
+    for t in &report.thrashing {
+        writeln!(out, "{:>12} {:>16.2}", t.frames, 100.0 * t.fraction_over)?;
     }
     writeln!(out, "\nreuse distance (distinct pages between uses)")?;
     writeln!(out, "{:>20} {:>12}", "distance", "references")?;
-    for &(lo, hi, c) in &buckets {
+    for &ReuseBucket {
+        from: lo,
+        to: hi,
+        count: c,
+    } in &report.reuse.buckets
+    {
         let range = if lo == hi {
             lo.to_string()
         } else {
