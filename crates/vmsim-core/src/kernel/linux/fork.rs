@@ -1,8 +1,15 @@
 //! Creating and copying processes, as kernel/fork.c's `copy_process` and `dup_mmap` with
-//! mm/memory.c's `copy_page_range`: a child gets the parent's VMAs, its private pages shared
-//! copy-on-write (both sides read-only), its shared pages shared and its swap entries
-//! referenced twice.
+//! mm/memory.c's `copy_page_range` (Linux 6.18): a child gets the parent's VMAs, its private
+//! pages shared copy-on-write (both sides read-only), its shared pages shared and its swap
+//! entries referenced twice. As `vma_needs_copy` decides, only VMAs holding anonymous pages
+//! (Linux: with an `anon_vma`) have their entries copied; the child faults the rest in from
+//! the page cache (or the zero page) when it touches them.
+//!
+//! Simplified: Linux keeps a VMA's `anon_vma` once any anonymous page was made in it, even
+//! after the pages are unmapped (`MADV_DONTNEED`); here a VMA needs copying while it maps an
+//! anonymous page or holds a swap entry.
 
+use super::rmap::FrameUse;
 use super::swap_state::swap_slot;
 use super::{LinuxKernel, VmError};
 use crate::kernel::{KernelError, Pid};
@@ -35,9 +42,27 @@ impl LinuxKernel {
         let mut leaves = Vec::new();
         from.table
             .for_each_leaf(mem, |va, pte, _| leaves.push((va, pte)));
+        // Which VMAs hold anonymous pages (by start; `None`: the implicit memory outside VMAs,
+        // which is anonymous).
+        let mut needs_copy = std::collections::BTreeSet::new();
+        for &(va, pte) in &leaves {
+            let anon = swap_slot(pte).is_some()
+                || (pte.present()
+                    && self
+                        .rmap
+                        .get(pte.frame().0)
+                        .is_some_and(|f| f.kind == FrameUse::Anon));
+            if anon {
+                needs_copy.insert(space.find(va).map(|v| v.start));
+            }
+        }
         let mut parent_changed = false;
         for (va, pte) in leaves {
-            let shared = space.find(va).is_some_and(|v| v.shared);
+            let vma = space.find(va);
+            if !needs_copy.contains(&vma.map(|v| v.start)) {
+                continue;
+            }
+            let shared = vma.is_some_and(|v| v.shared);
             let child_pte = if let Some(slot) = swap_slot(pte) {
                 self.swap.dup(slot);
                 pte

@@ -6,6 +6,7 @@ use super::mmap::perm_flags;
 use super::page_alloc::new_frame;
 use super::rmap::{Frame, FrameUse};
 use super::{LinuxKernel, VmError};
+use crate::access::AccessKind;
 use crate::addr::{PageSize, Pfn, VirtAddr};
 use crate::event::Resolution;
 use crate::kernel::va_range::VaRange;
@@ -25,8 +26,10 @@ impl LinuxKernel {
     }
 
     /// A transparent huge page for a first touch of anonymous memory, when the VMA asked for
-    /// them (`madvise(MADV_HUGEPAGE)`), the aligned 2 MiB region lies inside it with no page
-    /// table below it yet, and a free order-9 block exists without dipping under the watermark.
+    /// them (`madvise(MADV_HUGEPAGE)`) and the aligned 2 MiB region lies inside it with no page
+    /// table below it yet (Linux 6.18 mm/huge_memory.c `do_huge_pmd_anonymous_page`): a read
+    /// maps the huge zero page; a write takes a free order-9 block if one exists without
+    /// dipping under the watermark.
     pub(super) fn try_thp(
         &mut self,
         mem: &mut PhysMem,
@@ -34,6 +37,7 @@ impl LinuxKernel {
         page: VirtAddr,
         vma: Option<Vma>,
         prot: Prot,
+        kind: AccessKind,
     ) -> Result<Option<Resolution>, KernelError> {
         let Some(v) = vma.filter(|v| v.huge && !v.shared) else {
             return Ok(None);
@@ -45,8 +49,21 @@ impl LinuxKernel {
             .procs
             .get(pid)
             .is_some_and(|p| p.table.pte(mem, base).is_none());
+        if !(fits && no_table) {
+            return Ok(None);
+        }
+        if kind != AccessKind::Write {
+            if let Some(pfn) = self.map_huge_zero_page(mem, pid, base, prot)? {
+                self.count(pid, false);
+                return Ok(Some(Resolution::ZeroPage {
+                    va: base,
+                    pfn,
+                    size,
+                }));
+            }
+        }
         let room = mem.buddy().free_frames() >= self.wmark.high + 512 && mem.buddy().has_block(9);
-        if !(fits && no_table && room) {
+        if !room {
             return Ok(None);
         }
         let Ok(pfn) = mem.frames().alloc(9) else {
@@ -127,16 +144,28 @@ impl LinuxKernel {
         end: u64,
     ) -> Result<(), KernelError> {
         let mut huge = Vec::new();
+        let mut zero = Vec::new();
         if let Some(p) = self.procs.get(pid) {
             p.table.for_each_leaf(mem, |va, pte, size| {
                 let a = va.as_u64();
                 if size == PageSize::SIZE_2M && a < end && a + size.bytes() > start {
-                    huge.push(pte.large_frame(size).0);
+                    let pfn = pte.large_frame(size).0;
+                    if self.zero.is_huge(pfn) {
+                        zero.push(va);
+                    } else {
+                        huge.push(pfn);
+                    }
                 }
             });
         }
         for h in huge {
             self.split_huge(mem, cpus, h)?;
+        }
+        for &base in &zero {
+            self.split_huge_zero_pmd(mem, pid, base)?;
+        }
+        if !zero.is_empty() {
+            self.flush_tlb(cpus, pid, None);
         }
         Ok(())
     }

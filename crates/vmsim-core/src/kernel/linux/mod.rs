@@ -16,7 +16,8 @@
 //! - `filemap.rs`: the page cache; `swap_state.rs`, `swapfile.rs`: the swap cache and device;
 //! - `vmscan.rs`: reclaim, with any policy of `replace/` (`replace/reclaim.rs`); `oom_kill.rs`:
 //!   the OOM killer;
-//! - `huge_memory.rs`: transparent huge pages; `tlb.rs`: shootdowns; `vmstat.rs`: counters;
+//! - `huge_memory.rs`: transparent huge pages; `zero_page.rs`: the shared zero pages a read of
+//!   untouched anonymous memory maps; `tlb.rs`: shootdowns; `vmstat.rs`: counters;
 //!   `trace.rs`: the kernel's own events for an observer;
 //! - `syscall.rs`: the system calls as one typed `Syscall`, made through `Machine::syscall`.
 //!
@@ -44,6 +45,7 @@ mod tlb;
 mod trace;
 mod vmscan;
 mod vmstat;
+mod zero_page;
 
 pub use super::stats::{KernelStats, ProcMemory, ProcStats};
 pub use madvise::Advice;
@@ -69,6 +71,7 @@ use rmap::Rmap;
 use serde::Serialize;
 use swapfile::SwapDevice;
 use trace::Tracepoints;
+use zero_page::ZeroPages;
 
 /// How the kernel is set up.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -118,6 +121,8 @@ pub struct LinuxKernel {
     /// Processes the OOM killer ended (`oom_kill.rs`).
     oom: OomKiller,
     stats: KernelStats,
+    /// The shared zero pages (`zero_page.rs`).
+    zero: ZeroPages,
     /// The kernel's own events, kept while an observer wants them (`trace.rs`).
     trace: Tracepoints,
 }
@@ -166,6 +171,7 @@ impl LinuxKernel {
             wmark: Watermarks::new(total_frames),
             oom: OomKiller::default(),
             stats: KernelStats::default(),
+            zero: ZeroPages::default(),
             trace: Tracepoints::default(),
         }
     }
@@ -208,6 +214,11 @@ impl LinuxKernel {
     /// The page table of `pid`.
     pub fn table(&self, pid: Pid) -> Option<&RadixTable> {
         self.procs.get(pid).map(|p| &p.table)
+    }
+
+    /// Frames the shared zero pages hold (taken on first use, never freed).
+    pub fn zero_page_frames(&self) -> u64 {
+        self.zero.frames()
     }
 
     /// Resident frames the kernel manages (data, not page tables).
