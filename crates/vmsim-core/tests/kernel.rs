@@ -1150,12 +1150,13 @@ fn a_first_write_to_a_private_file_page_is_one_fault() {
     assert_eq!(m.stats().major_faults, 8, "the machine counts them too");
     let mem = m.kernel().memory(m.mem());
     assert_eq!((mem[0].rss_anon_kib, mem[0].rss_file_kib), (32, 0));
-    // A second process reading the file now finds it cached: minor faults.
+    // A second process reading the file now finds it cached: one minor fault maps all eight
+    // (fault-around).
     map(&mut m, 2, base, 8 * PAGE, Prot::R, Some(f));
     for p in 0..8 {
         touch(&mut m, 2, base + p * PAGE, AccessKind::Read);
     }
-    assert_eq!(faults(&m, 2), (8, 0));
+    assert_eq!(faults(&m, 2), (1, 0));
 }
 
 /// Linux 6.18 `do_swap_page`: a write fault on a swapped-out page that another process still
@@ -1208,9 +1209,54 @@ fn fork_copies_only_the_vmas_that_hold_anonymous_pages() {
         touch(&mut m, 2, ro + p * PAGE, AccessKind::Read);
         touch(&mut m, 2, rw + p * PAGE, AccessKind::Read);
     }
-    // The read-only VMA is faulted in again; the one with an anonymous page was copied.
-    assert_eq!(faults(&m, 2), (16, 0));
+    // The read-only VMA is faulted in again (one fault maps its 16 cached pages around it);
+    // the one with an anonymous page was copied.
+    assert_eq!(faults(&m, 2), (1, 0));
     let mem = m.kernel().memory(m.mem());
     assert_eq!(mem[1].rss_file_kib, 2 * 15 * 4 + 4);
     assert_eq!(mem[1].rss_anon_kib, 4);
+}
+
+/// Linux 6.18 `do_fault_around`: a read fault on a file mapping maps the cached pages of its
+/// 64 KiB window, the window aligned to 16 pages of the page table but never reaching before
+/// the VMA's start; pages not cached are left to their own faults.
+#[test]
+fn a_read_fault_maps_the_cached_pages_of_its_fault_around_window() {
+    let cfg = LinuxConfig {
+        file_readahead: 0,
+        ..Default::default()
+    };
+    let mut m = machine("64M", 1, cfg);
+    // The VMA starts 8 pages into a page table and spans 40 pages.
+    let start = 0x6000_0000u64 + 8 * PAGE;
+    let f = m.new_file();
+    m.cache_file_pages(f, 0, 40);
+    map(&mut m, 1, start, 40 * PAGE, Prot::R, Some(f));
+    for p in 0..40 {
+        touch(&mut m, 1, start + p * PAGE, AccessKind::Read);
+    }
+    // Faults at VMA pages 0 (maps 0..16), 16 (16..24: 8..16 are mapped) and 24 (24..40).
+    assert_eq!(faults(&m, 1), (3, 0));
+    assert_eq!(m.kernel().memory(m.mem())[0].rss_file_kib, 40 * 4);
+    // Cold, nothing around a fault is cached: one major fault per page.
+    let g = m.new_file();
+    let other = 0x7000_0000u64;
+    map(&mut m, 1, other, 40 * PAGE, Prot::R, Some(g));
+    for p in 0..40 {
+        touch(&mut m, 1, other + p * PAGE, AccessKind::Read);
+    }
+    assert_eq!(faults(&m, 1), (3, 40));
+    // Off (fault_around_bytes = 4096): one fault per page even when cached.
+    let cfg = LinuxConfig {
+        fault_around_bytes: 4096,
+        ..Default::default()
+    };
+    let mut m = machine("64M", 1, cfg);
+    let f = m.new_file();
+    m.cache_file_pages(f, 0, 40);
+    map(&mut m, 1, start, 40 * PAGE, Prot::R, Some(f));
+    for p in 0..40 {
+        touch(&mut m, 1, start + p * PAGE, AccessKind::Read);
+    }
+    assert_eq!(faults(&m, 1), (40, 0));
 }

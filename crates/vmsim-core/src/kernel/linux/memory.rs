@@ -203,9 +203,10 @@ impl LinuxKernel {
     }
 
     /// A first touch of a file mapping (Linux 6.18 mm/memory.c `do_fault`): the page from the
-    /// page cache or disk. A read, or any access to a shared mapping, maps the cached page
-    /// (`do_read_fault`, `do_shared_fault`; private mappings read-only, so a later write
-    /// copies it). A write to a private mapping copies the page into a new anonymous one at
+    /// page cache or disk. A read first maps what of the fault-around window is cached
+    /// (`do_read_fault`, `do_fault_around`) and is done if that covered its page. A read, or
+    /// any access to a shared mapping, maps the cached page (`do_read_fault`,
+    /// `do_shared_fault`; private mappings read-only, so a later write copies it). A write to a private mapping copies the page into a new anonymous one at
     /// once (`do_cow_fault`): one fault, major if the page had to be read.
     fn do_fault(
         &mut self,
@@ -218,6 +219,12 @@ impl LinuxKernel {
     ) -> Result<Resolution, KernelError> {
         let (prot, shared) = (vma.prot, vma.shared);
         let (file, index) = vma.file_page(page.as_u64()).unwrap_or((0, 0));
+        if kind != AccessKind::Write {
+            if let Some(pfn) = self.fault_around(mem, pid, page, vma)? {
+                self.count(pid, false);
+                return Ok(Resolution::PageCache { va: page, pfn });
+            }
+        }
         let Some((pfn, cached)) = self.file_page(mem, cpus, pid, file, index)? else {
             return Ok(Resolution::OomKilled);
         };
@@ -370,7 +377,7 @@ impl LinuxKernel {
     }
 
     /// Maps frame `pfn` at `(pid, va)` with `flags` and records the mapping in the rmap.
-    fn install(
+    pub(super) fn install(
         &mut self,
         mem: &mut PhysMem,
         pid: Pid,

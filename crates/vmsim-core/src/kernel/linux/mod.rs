@@ -84,6 +84,9 @@ pub struct LinuxConfig {
     pub swap_readahead: u32,
     /// File readahead window in pages (0: off).
     pub file_readahead: u32,
+    /// Bytes around a read fault on a file mapping that are mapped at once if already in the
+    /// page cache (Linux's `/sys/kernel/mm/fault_around_bytes`, default 64 KiB; 4096: off).
+    pub fault_around_bytes: u64,
     /// A fault outside every VMA is treated as private anonymous `rwx` memory: how a trace
     /// without a memory map replays.
     pub implicit_anon: bool,
@@ -96,6 +99,7 @@ impl Default for LinuxConfig {
             swap_pages: 0,
             swap_readahead: 8,
             file_readahead: 32,
+            fault_around_bytes: 64 << 10,
             implicit_anon: true,
         }
     }
