@@ -699,21 +699,24 @@ fn transparent_huge_pages_map_2m_and_split_when_partially_unmapped() {
     let s = m.kernel().stats();
     assert_eq!(s.thp_allocs, 2);
     assert_eq!(s.minor_faults, 2, "one fault per 2 MiB");
-    // One PDPT, one PD with two huge leaves, no page tables below.
-    assert_eq!(m.table_pages(), [0, 1, 1, 1, 0]);
+    // One PDPT, one PD with two huge leaves, no page tables below them but one PTE table
+    // deposited for each (counted as Linux's VmPTE counts them).
+    assert_eq!(m.table_pages(), [2, 1, 1, 1, 0]);
     assert_eq!(m.mem().frames_in_use() - used, 1024 + 2);
     {
         let (k, mem, _) = m.parts();
         assert!(k.store(mem, 1, va(base + 5 * PAGE), 77));
     }
-    // Unmapping one 4 KiB page splits its huge page: 511 pages stay, one page table appears.
+    // Unmapping one 4 KiB page splits its huge page: 511 pages stay, its deposited table
+    // becomes a real one.
     m.syscall(
         1,
         Syscall::Munmap(VaRange::pages(base + 7 * PAGE, PAGE).unwrap()),
     )
     .unwrap();
     assert_eq!(m.kernel().stats().thp_splits, 1);
-    assert_eq!(m.table_pages(), [1, 1, 1, 1, 0]);
+    assert_eq!(m.table_pages(), [2, 1, 1, 1, 0]);
+    assert_eq!(m.kernel().memory(m.mem())[0].page_table_kib, 5 * 4);
     assert_eq!(m.kernel().load(m.mem(), 1, va(base + 5 * PAGE)), Some(77));
     assert!(matches!(
         touch(&mut m, 1, base + 7 * PAGE, AccessKind::Read),
@@ -1102,7 +1105,11 @@ fn a_read_of_a_thp_region_maps_the_huge_zero_page_and_a_write_falls_back_to_4k()
     }
     assert_eq!(faults(&m, 1), (2, 0), "one fault per 2 MiB");
     assert_eq!(m.kernel().memory(m.mem())[0].rss_anon_kib, 0);
-    assert_eq!(m.table_pages()[0], 0, "PMD mappings, no page table");
+    assert_eq!(
+        m.table_pages()[0],
+        2,
+        "PMD mappings: a PTE table deposited for each"
+    );
     assert_eq!(m.kernel().zero_page_frames(), 512);
     // A write to the first 2 MiB: its PMD becomes 512 zero PTEs and one page is allocated.
     touch(&mut m, 1, base + 3 * PAGE, AccessKind::Write);
@@ -1110,7 +1117,11 @@ fn a_read_of_a_thp_region_maps_the_huge_zero_page_and_a_write_falls_back_to_4k()
     let s = m.kernel().stats();
     assert_eq!((s.thp_allocs, s.thp_splits, s.demand_zero), (0, 0, 1));
     assert_eq!(m.kernel().memory(m.mem())[0].rss_anon_kib, 4);
-    assert_eq!(m.table_pages()[0], 1);
+    assert_eq!(
+        m.table_pages()[0],
+        2,
+        "one deposit withdrawn into a real table"
+    );
     // The rest of that 2 MiB still reads zeros without faulting; the other 2 MiB stays huge.
     touch(&mut m, 1, base + 4 * PAGE, AccessKind::Read);
     touch(&mut m, 1, base + two_m + PAGE, AccessKind::Read);
@@ -1259,4 +1270,51 @@ fn a_read_fault_maps_the_cached_pages_of_its_fault_around_window() {
         touch(&mut m, 1, start + p * PAGE, AccessKind::Read);
     }
     assert_eq!(faults(&m, 1), (40, 0));
+}
+
+/// Linux 6.18 `copy_huge_pmd` and `do_huge_pmd_wp_page`: fork shares an anonymous THP by PMD;
+/// a write by either side splits only that huge page (here the folio, in both) and copies
+/// 4 KiB; huge pages no one writes stay 2 MiB in both; the last mapper reuses in place.
+#[test]
+fn fork_shares_huge_pages_by_pmd_and_a_write_splits_only_its_own() {
+    let mut m = machine("64M", 2, LinuxConfig::default());
+    let two_m = 2u64 << 20;
+    let base = 0x7e00_0000_0000u64;
+    map(&mut m, 1, base, 4 * two_m, Prot::RW, None);
+    let range = VaRange::pages(base, 4 * two_m).unwrap();
+    m.syscall(1, Syscall::Madvise(range, Advice::HugePage))
+        .unwrap();
+    for p in 0..4 * two_m / PAGE {
+        touch(&mut m, 1, base + p * PAGE, AccessKind::Write);
+    }
+    {
+        let (k, mem, _) = m.parts();
+        assert!(k.store(mem, 1, va(base + 5 * PAGE), 42));
+    }
+    m.syscall(1, Syscall::Fork { child: 2 }).unwrap();
+    assert_eq!(m.kernel().stats().thp_splits, 0, "fork splits nothing");
+    let pt = m.kernel().memory(m.mem());
+    assert_eq!(
+        pt[1].page_table_kib, pt[0].page_table_kib,
+        "the child's deposits"
+    );
+    // The child writes 4 KiB of the first huge page: that one is split and one page copied.
+    m.access(1, 2, va(base + 5 * PAGE), AccessKind::Write, 8, &mut ())
+        .unwrap();
+    let s = m.kernel().stats();
+    assert_eq!((s.thp_splits, s.cow_copies), (1, 1));
+    assert_eq!(faults(&m, 2), (1, 0));
+    assert_eq!(m.kernel().load(m.mem(), 1, va(base + 5 * PAGE)), Some(42));
+    // The parent writing its second huge page while the child still maps it splits it too;
+    // after the child exits, the parent's third is its alone: made writable whole.
+    touch(&mut m, 1, base + two_m, AccessKind::Write);
+    assert_eq!(m.kernel().stats().thp_splits, 2);
+    m.syscall(2, Syscall::Exit).unwrap();
+    m.deschedule(2);
+    touch(&mut m, 1, base + 2 * two_m, AccessKind::Write);
+    let s = m.kernel().stats();
+    assert_eq!((s.thp_splits, s.cow_reuses), (2, 1));
+    assert_eq!(m.kernel().memory(m.mem())[0].rss_anon_kib, 4 * 2048);
+    m.syscall(1, Syscall::Exit).unwrap();
+    assert_eq!(m.kernel().resident_frames(), 0);
 }

@@ -68,21 +68,24 @@ impl LinuxKernel {
         if !allowed {
             return Ok(self.segv(pid));
         }
-        // A write to the huge zero page: its PMD is split into 4 KiB zero-page PTEs and the
-        // write goes on as one to the 4 KiB zero page (mm/huge_memory.c
-        // `do_huge_pmd_wp_page`, VM_FAULT_FALLBACK).
-        if kind == AccessKind::Write {
+        // A write to a read-only 2 MiB mapping. The huge zero page: its PMD is split into
+        // 4 KiB zero-page PTEs and the write goes on as one to the 4 KiB zero page. A THP
+        // shared since fork: its last mapper takes it over, else it is split and copied by
+        // 4 KiB pages below (mm/huge_memory.c `do_huge_pmd_wp_page`, VM_FAULT_FALLBACK).
+        if kind == AccessKind::Write && !shared {
             let base = page.align_down(PageSize::SIZE_2M);
-            let huge_zero = self
+            let huge = self
                 .procs
                 .get(pid)
                 .and_then(|p| p.table.lookup(mem, base))
-                .is_some_and(|(e, size)| {
-                    size == PageSize::SIZE_2M && self.zero.is_huge(e.large_frame(size).0)
-                });
-            if huge_zero {
-                self.split_huge_zero_pmd(mem, pid, base)?;
-                self.flush_tlb(cpus, pid, None);
+                .filter(|(e, size)| *size == PageSize::SIZE_2M && !e.has(PteFlags::WRITABLE));
+            if let Some((e, size)) = huge {
+                if self.zero.is_huge(e.large_frame(size).0) {
+                    self.split_huge_zero_pmd(mem, pid, base)?;
+                    self.flush_tlb(cpus, pid, None);
+                } else if let Some(r) = self.huge_wp(mem, cpus, pid, base, e)? {
+                    return Ok(r);
+                }
             }
         }
         let pte = self.pte(mem, pid, page);
@@ -448,17 +451,22 @@ impl LinuxKernel {
             return Ok(false);
         };
         let _ = p.table.set_pte(mem, va, Pte::EMPTY)?;
-        self.release(pid, va, pte);
+        self.release(pid, va, pte, PageSize::SIZE_4K);
         self.free_unmapped(mem);
         Ok(true)
     }
 
-    /// Forgets one PTE's reference to its frame or swap slot.
-    pub(super) fn release(&mut self, pid: Pid, va: VirtAddr, pte: Pte) {
+    /// Forgets one leaf entry's reference to its frame (of `size`) or swap slot.
+    pub(super) fn release(&mut self, pid: Pid, va: VirtAddr, pte: Pte, size: PageSize) {
         if let Some(slot) = swap_slot(pte) {
             put_slot(&mut self.swap, &mut self.rmap, slot);
         } else if pte.present() {
-            if let Some(f) = self.rmap.get_mut(pte.frame().0) {
+            let pfn = if size == PageSize::SIZE_4K {
+                pte.frame()
+            } else {
+                pte.large_frame(size)
+            };
+            if let Some(f) = self.rmap.get_mut(pfn.0) {
                 if pte.has(PteFlags::DIRTY) {
                     f.dirty = true;
                 }

@@ -262,7 +262,10 @@ impl Kernel for LinuxKernel {
     }
 
     fn table_pages(&self) -> [u64; 5] {
-        super::sum_table_pages(self.procs.iter().map(|(_, p)| &p.table))
+        let mut t = super::sum_table_pages(self.procs.iter().map(|(_, p)| &p.table));
+        // The PTE tables deposited for 2 MiB mappings are page-table pages too.
+        t[0] += self.procs.iter().map(|(_, p)| p.deposited).sum::<u64>();
+        t
     }
 
     fn processes(&self) -> usize {

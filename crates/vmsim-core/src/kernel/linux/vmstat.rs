@@ -19,7 +19,7 @@ impl LinuxKernel {
                 let mut m = ProcMemory {
                     pid,
                     vsz_kib: p.space.iter().map(|v| (v.end - v.start) / 1024).sum(),
-                    page_table_kib: p.table.total_table_pages() * 4,
+                    page_table_kib: (p.table.total_table_pages() + p.deposited) * 4,
                     stats: p.stats,
                     ..Default::default()
                 };

@@ -105,6 +105,7 @@ impl LinuxKernel {
             Pfn(pfn),
             perm_flags(prot, false),
         )?;
+        p.deposited += 1;
         Ok(Some(Pfn(pfn)))
     }
 
@@ -126,6 +127,7 @@ impl LinuxKernel {
                 }))?;
         let p = self.procs.get_mut(pid).ok_or(KernelError::NoProcess(pid))?;
         let old = p.table.unmap(mem, base)?;
+        p.deposited = p.deposited.saturating_sub(1);
         let flags = old.pte.flags().difference(PteFlags::HUGE);
         for i in 0..512u64 {
             let va = VirtAddr::new_unchecked(base.as_u64() + i * PAGE);
