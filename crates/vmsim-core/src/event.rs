@@ -85,6 +85,16 @@ pub enum Resolution {
         /// Its size.
         size: PageSize,
     },
+    /// A read of untouched anonymous memory mapped the shared zero page read-only: a minor
+    /// fault that allocates nothing (the first write faults again).
+    ZeroPage {
+        /// Page mapped.
+        va: VirtAddr,
+        /// The zero page's frame.
+        pfn: Pfn,
+        /// Its size (2 MiB: the huge zero page).
+        size: PageSize,
+    },
     /// A file page found in the page cache: minor fault.
     PageCache {
         /// Page mapped.

@@ -518,7 +518,10 @@ fn no_loss_no_leak(
     }
     prop_assert_eq!(m.kernel().resident_frames(), 0);
     prop_assert_eq!(m.kernel().swap_used(), 0);
-    prop_assert_eq!(m.mem().frames_in_use(), start_used);
+    // The zero page a read of an untouched page mapped stays the kernel's.
+    let zero = m.kernel().zero_page_frames();
+    prop_assert!(zero <= 1, "no THP here: {}", zero);
+    prop_assert_eq!(m.mem().frames_in_use(), start_used + zero);
     prop_assert_eq!(m.kernel().processes(), 0);
     Ok(())
 }
@@ -696,21 +699,24 @@ fn transparent_huge_pages_map_2m_and_split_when_partially_unmapped() {
     let s = m.kernel().stats();
     assert_eq!(s.thp_allocs, 2);
     assert_eq!(s.minor_faults, 2, "one fault per 2 MiB");
-    // One PDPT, one PD with two huge leaves, no page tables below.
-    assert_eq!(m.table_pages(), [0, 1, 1, 1, 0]);
+    // One PDPT, one PD with two huge leaves, no page tables below them but one PTE table
+    // deposited for each (counted as Linux's VmPTE counts them).
+    assert_eq!(m.table_pages(), [2, 1, 1, 1, 0]);
     assert_eq!(m.mem().frames_in_use() - used, 1024 + 2);
     {
         let (k, mem, _) = m.parts();
         assert!(k.store(mem, 1, va(base + 5 * PAGE), 77));
     }
-    // Unmapping one 4 KiB page splits its huge page: 511 pages stay, one page table appears.
+    // Unmapping one 4 KiB page splits its huge page: 511 pages stay, its deposited table
+    // becomes a real one.
     m.syscall(
         1,
         Syscall::Munmap(VaRange::pages(base + 7 * PAGE, PAGE).unwrap()),
     )
     .unwrap();
     assert_eq!(m.kernel().stats().thp_splits, 1);
-    assert_eq!(m.table_pages(), [1, 1, 1, 1, 0]);
+    assert_eq!(m.table_pages(), [2, 1, 1, 1, 0]);
+    assert_eq!(m.kernel().memory(m.mem())[0].page_table_kib, 5 * 4);
     assert_eq!(m.kernel().load(m.mem(), 1, va(base + 5 * PAGE)), Some(77));
     assert!(matches!(
         touch(&mut m, 1, base + 7 * PAGE, AccessKind::Read),
@@ -1021,4 +1027,294 @@ fn an_oom_killed_process_stops_and_its_later_records_are_dropped() {
         AccessOutcome::Done(_)
     ));
     assert_eq!(m.stats().dropped, 10);
+}
+
+/// Maps `len` bytes at `addr` for `pid`: anonymous, or of `file` from its first page.
+fn map(m: &mut Machine<LinuxKernel>, pid: u32, addr: u64, len: u64, prot: Prot, file: Option<u32>) {
+    let req = MmapRequest {
+        addr: Some(addr),
+        len,
+        prot,
+        shared: false,
+        file: file.map(|f| (f, 0)),
+    };
+    m.syscall(pid, Syscall::Mmap(req)).unwrap();
+}
+
+fn faults(m: &Machine<LinuxKernel>, pid: u32) -> (u64, u64) {
+    let p = m.kernel().memory(m.mem());
+    let p = p.iter().find(|p| p.pid == pid).expect("process");
+    (p.stats.minor_faults, p.stats.major_faults)
+}
+
+/// Linux 6.18 `do_anonymous_page`: reads of untouched private anonymous memory map the shared
+/// zero page (one fault each, no RSS, one frame for all of them); each first write faults
+/// again and allocates.
+#[test]
+fn reads_of_untouched_anonymous_memory_map_the_zero_page_and_writes_fault_again() {
+    let mut m = machine("64M", 1, LinuxConfig::default());
+    let (base, n) = (0x7e00_0000_0000u64, 256u64);
+    map(&mut m, 1, base, n * PAGE, Prot::RW, None);
+    let used = m.mem().frames_in_use();
+    for p in 0..n {
+        touch(&mut m, 1, base + p * PAGE, AccessKind::Read);
+    }
+    assert_eq!(faults(&m, 1), (n, 0));
+    let mem = m.kernel().memory(m.mem());
+    assert_eq!(mem[0].rss_anon_kib, 0, "the zero page is nobody's RSS");
+    // One zero frame and the page tables; no data frames.
+    assert_eq!(m.kernel().zero_page_frames(), 1);
+    assert_eq!(m.kernel().resident_frames(), 0);
+    assert_eq!(m.kernel().load(m.mem(), 1, va(base)), Some(0));
+    assert_eq!(
+        m.mem().frames_in_use() - used,
+        1 + m.table_pages().iter().sum::<u64>() - 1
+    );
+    // Reading again faults nothing; writing faults once per page and allocates.
+    for p in 0..n {
+        touch(&mut m, 1, base + p * PAGE, AccessKind::Read);
+    }
+    assert_eq!(faults(&m, 1), (n, 0));
+    for p in 0..n {
+        touch(&mut m, 1, base + p * PAGE, AccessKind::Write);
+    }
+    assert_eq!(faults(&m, 1), (2 * n, 0));
+    assert_eq!(m.kernel().stats().demand_zero, n);
+    assert_eq!(m.kernel().memory(m.mem())[0].rss_anon_kib, n * 4);
+    // A write first allocates at once: one fault.
+    let other = base + (1 << 30);
+    map(&mut m, 1, other, PAGE, Prot::RW, None);
+    touch(&mut m, 1, other, AccessKind::Write);
+    assert_eq!(faults(&m, 1), (2 * n + 1, 0));
+}
+
+/// Linux 6.18 `do_huge_pmd_anonymous_page` with `use_zero_page`: a read of a THP region maps
+/// the huge zero page (one fault per 2 MiB, no RSS); a write splits that PMD into 4 KiB
+/// zero-page PTEs and allocates a 4 KiB page (`do_huge_pmd_wp_page` falls back), with no THP.
+#[test]
+fn a_read_of_a_thp_region_maps_the_huge_zero_page_and_a_write_falls_back_to_4k() {
+    let mut m = machine("64M", 1, LinuxConfig::default());
+    let two_m = 2u64 << 20;
+    let base = 0x7e00_0000_0000u64;
+    map(&mut m, 1, base, 2 * two_m, Prot::RW, None);
+    let range = VaRange::pages(base, 2 * two_m).unwrap();
+    m.syscall(1, Syscall::Madvise(range, Advice::HugePage))
+        .unwrap();
+    for p in 0..2 * two_m / PAGE {
+        touch(&mut m, 1, base + p * PAGE, AccessKind::Read);
+    }
+    assert_eq!(faults(&m, 1), (2, 0), "one fault per 2 MiB");
+    assert_eq!(m.kernel().memory(m.mem())[0].rss_anon_kib, 0);
+    assert_eq!(
+        m.table_pages()[0],
+        2,
+        "PMD mappings: a PTE table deposited for each"
+    );
+    assert_eq!(m.kernel().zero_page_frames(), 512);
+    // A write to the first 2 MiB: its PMD becomes 512 zero PTEs and one page is allocated.
+    touch(&mut m, 1, base + 3 * PAGE, AccessKind::Write);
+    assert_eq!(faults(&m, 1), (3, 0));
+    let s = m.kernel().stats();
+    assert_eq!((s.thp_allocs, s.thp_splits, s.demand_zero), (0, 0, 1));
+    assert_eq!(m.kernel().memory(m.mem())[0].rss_anon_kib, 4);
+    assert_eq!(
+        m.table_pages()[0],
+        2,
+        "one deposit withdrawn into a real table"
+    );
+    // The rest of that 2 MiB still reads zeros without faulting; the other 2 MiB stays huge.
+    touch(&mut m, 1, base + 4 * PAGE, AccessKind::Read);
+    touch(&mut m, 1, base + two_m + PAGE, AccessKind::Read);
+    assert_eq!(faults(&m, 1), (3, 0));
+    assert_eq!(m.kernel().load(m.mem(), 1, va(base + two_m)), Some(0));
+    // munmap of part of the huge zero mapping splits it and leaves no RSS behind.
+    m.syscall(
+        1,
+        Syscall::Munmap(VaRange::pages(base + two_m, PAGE).unwrap()),
+    )
+    .unwrap();
+    assert_eq!(m.kernel().memory(m.mem())[0].rss_anon_kib, 4);
+    m.syscall(1, Syscall::Exit).unwrap();
+    assert_eq!(m.kernel().resident_frames(), 0);
+}
+
+/// Linux 6.18 `do_cow_fault`: a write that is the first touch of a private file page copies
+/// it into an anonymous page in one fault (it was counted twice: once in the page-cache
+/// path, once in the copy).
+#[test]
+fn a_first_write_to_a_private_file_page_is_one_fault() {
+    let cfg = LinuxConfig {
+        file_readahead: 0,
+        ..Default::default()
+    };
+    let mut m = machine("64M", 1, cfg);
+    let base = 0x6000_0000u64;
+    let f = m.new_file();
+    map(&mut m, 1, base, 8 * PAGE, Prot::RW, Some(f));
+    for p in 0..8 {
+        touch(&mut m, 1, base + p * PAGE, AccessKind::Write);
+    }
+    // Every page read from disk (major), copied, and counted once.
+    assert_eq!(faults(&m, 1), (0, 8));
+    let s = m.kernel().stats();
+    assert_eq!((s.cow_copies, s.file_reads, s.major_faults), (8, 8, 8));
+    assert_eq!(m.stats().major_faults, 8, "the machine counts them too");
+    let mem = m.kernel().memory(m.mem());
+    assert_eq!((mem[0].rss_anon_kib, mem[0].rss_file_kib), (32, 0));
+    // A second process reading the file now finds it cached: one minor fault maps all eight
+    // (fault-around).
+    map(&mut m, 2, base, 8 * PAGE, Prot::R, Some(f));
+    for p in 0..8 {
+        touch(&mut m, 2, base + p * PAGE, AccessKind::Read);
+    }
+    assert_eq!(faults(&m, 2), (1, 0));
+}
+
+/// Linux 6.18 `do_swap_page`: a write fault on a swapped-out page that another process still
+/// references copies it within the same fault, counted once.
+#[test]
+fn a_write_that_swaps_in_a_shared_page_is_one_fault() {
+    let cfg = LinuxConfig {
+        policy: "lru".parse().unwrap(),
+        swap_pages: 4096,
+        swap_readahead: 0,
+        ..Default::default()
+    };
+    let mut m = machine("1M", 1, cfg); // 256 frames
+    let base = 0x10_0000_0000u64;
+    touch(&mut m, 1, base, AccessKind::Write);
+    m.syscall(1, Syscall::Fork { child: 2 }).unwrap();
+    // Push the shared page out with other memory of process 3.
+    for p in 0..400u64 {
+        touch(&mut m, 3, 0x20_0000_0000 + p * PAGE, AccessKind::Write);
+    }
+    assert!(m.kernel().stats().swap_outs > 0);
+    let (minor, major) = faults(&m, 2);
+    touch(&mut m, 2, base, AccessKind::Write);
+    let (minor2, major2) = faults(&m, 2);
+    assert_eq!(minor2 + major2, minor + major + 1);
+    assert_eq!(m.kernel().stats().cow_copies, 1);
+}
+
+/// Linux 6.18 `copy_page_range` with `vma_needs_copy`: fork copies no entries of a VMA without
+/// anonymous pages, so the child faults the file's pages in from the page cache (minor
+/// faults); a private file VMA with a copied page is copied whole.
+#[test]
+fn fork_copies_only_the_vmas_that_hold_anonymous_pages() {
+    let cfg = LinuxConfig {
+        file_readahead: 0,
+        ..Default::default()
+    };
+    let mut m = machine("64M", 1, cfg);
+    let (ro, rw) = (0x6000_0000u64, 0x7000_0000u64);
+    let f = m.new_file();
+    map(&mut m, 1, ro, 16 * PAGE, Prot::R, Some(f));
+    map(&mut m, 1, rw, 16 * PAGE, Prot::RW, Some(f));
+    for p in 0..16 {
+        touch(&mut m, 1, ro + p * PAGE, AccessKind::Read);
+        touch(&mut m, 1, rw + p * PAGE, AccessKind::Read);
+    }
+    touch(&mut m, 1, rw, AccessKind::Write);
+    m.syscall(1, Syscall::Fork { child: 2 }).unwrap();
+    for p in 0..16 {
+        touch(&mut m, 2, ro + p * PAGE, AccessKind::Read);
+        touch(&mut m, 2, rw + p * PAGE, AccessKind::Read);
+    }
+    // The read-only VMA is faulted in again (one fault maps its 16 cached pages around it);
+    // the one with an anonymous page was copied.
+    assert_eq!(faults(&m, 2), (1, 0));
+    let mem = m.kernel().memory(m.mem());
+    assert_eq!(mem[1].rss_file_kib, 2 * 15 * 4 + 4);
+    assert_eq!(mem[1].rss_anon_kib, 4);
+}
+
+/// Linux 6.18 `do_fault_around`: a read fault on a file mapping maps the cached pages of its
+/// 64 KiB window, the window aligned to 16 pages of the page table but never reaching before
+/// the VMA's start; pages not cached are left to their own faults.
+#[test]
+fn a_read_fault_maps_the_cached_pages_of_its_fault_around_window() {
+    let cfg = LinuxConfig {
+        file_readahead: 0,
+        ..Default::default()
+    };
+    let mut m = machine("64M", 1, cfg);
+    // The VMA starts 8 pages into a page table and spans 40 pages.
+    let start = 0x6000_0000u64 + 8 * PAGE;
+    let f = m.new_file();
+    m.cache_file_pages(f, 0, 40);
+    map(&mut m, 1, start, 40 * PAGE, Prot::R, Some(f));
+    for p in 0..40 {
+        touch(&mut m, 1, start + p * PAGE, AccessKind::Read);
+    }
+    // Faults at VMA pages 0 (maps 0..16), 16 (16..24: 8..16 are mapped) and 24 (24..40).
+    assert_eq!(faults(&m, 1), (3, 0));
+    assert_eq!(m.kernel().memory(m.mem())[0].rss_file_kib, 40 * 4);
+    // Cold, nothing around a fault is cached: one major fault per page.
+    let g = m.new_file();
+    let other = 0x7000_0000u64;
+    map(&mut m, 1, other, 40 * PAGE, Prot::R, Some(g));
+    for p in 0..40 {
+        touch(&mut m, 1, other + p * PAGE, AccessKind::Read);
+    }
+    assert_eq!(faults(&m, 1), (3, 40));
+    // Off (fault_around_bytes = 4096): one fault per page even when cached.
+    let cfg = LinuxConfig {
+        fault_around_bytes: 4096,
+        ..Default::default()
+    };
+    let mut m = machine("64M", 1, cfg);
+    let f = m.new_file();
+    m.cache_file_pages(f, 0, 40);
+    map(&mut m, 1, start, 40 * PAGE, Prot::R, Some(f));
+    for p in 0..40 {
+        touch(&mut m, 1, start + p * PAGE, AccessKind::Read);
+    }
+    assert_eq!(faults(&m, 1), (40, 0));
+}
+
+/// Linux 6.18 `copy_huge_pmd` and `do_huge_pmd_wp_page`: fork shares an anonymous THP by PMD;
+/// a write by either side splits only that huge page (here the folio, in both) and copies
+/// 4 KiB; huge pages no one writes stay 2 MiB in both; the last mapper reuses in place.
+#[test]
+fn fork_shares_huge_pages_by_pmd_and_a_write_splits_only_its_own() {
+    let mut m = machine("64M", 2, LinuxConfig::default());
+    let two_m = 2u64 << 20;
+    let base = 0x7e00_0000_0000u64;
+    map(&mut m, 1, base, 4 * two_m, Prot::RW, None);
+    let range = VaRange::pages(base, 4 * two_m).unwrap();
+    m.syscall(1, Syscall::Madvise(range, Advice::HugePage))
+        .unwrap();
+    for p in 0..4 * two_m / PAGE {
+        touch(&mut m, 1, base + p * PAGE, AccessKind::Write);
+    }
+    {
+        let (k, mem, _) = m.parts();
+        assert!(k.store(mem, 1, va(base + 5 * PAGE), 42));
+    }
+    m.syscall(1, Syscall::Fork { child: 2 }).unwrap();
+    assert_eq!(m.kernel().stats().thp_splits, 0, "fork splits nothing");
+    let pt = m.kernel().memory(m.mem());
+    assert_eq!(
+        pt[1].page_table_kib, pt[0].page_table_kib,
+        "the child's deposits"
+    );
+    // The child writes 4 KiB of the first huge page: that one is split and one page copied.
+    m.access(1, 2, va(base + 5 * PAGE), AccessKind::Write, 8, &mut ())
+        .unwrap();
+    let s = m.kernel().stats();
+    assert_eq!((s.thp_splits, s.cow_copies), (1, 1));
+    assert_eq!(faults(&m, 2), (1, 0));
+    assert_eq!(m.kernel().load(m.mem(), 1, va(base + 5 * PAGE)), Some(42));
+    // The parent writing its second huge page while the child still maps it splits it too;
+    // after the child exits, the parent's third is its alone: made writable whole.
+    touch(&mut m, 1, base + two_m, AccessKind::Write);
+    assert_eq!(m.kernel().stats().thp_splits, 2);
+    m.syscall(2, Syscall::Exit).unwrap();
+    m.deschedule(2);
+    touch(&mut m, 1, base + 2 * two_m, AccessKind::Write);
+    let s = m.kernel().stats();
+    assert_eq!((s.thp_splits, s.cow_reuses), (2, 1));
+    assert_eq!(m.kernel().memory(m.mem())[0].rss_anon_kib, 4 * 2048);
+    m.syscall(1, Syscall::Exit).unwrap();
+    assert_eq!(m.kernel().resident_frames(), 0);
 }

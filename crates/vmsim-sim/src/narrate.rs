@@ -183,6 +183,13 @@ pub fn render(geom: &Geometry, events: &[Event], out: &mut String) {
                          mapped to frame {:#x} (minor fault); the access is retried",
                         pfn.0
                     ),
+                    Resolution::ZeroPage { va, pfn, size } => writeln!(
+                        out,
+                        "  kernel: read of untouched anonymous memory: the shared {size} zero \
+                         page (frame {:#x}) mapped read-only at {va}, nothing allocated (minor \
+                         fault); the access is retried",
+                        pfn.0
+                    ),
                     Resolution::PageCache { va, pfn } => writeln!(
                         out,
                         "  kernel: file page {va} found in the page cache at frame {:#x} and \

@@ -110,6 +110,16 @@ enum Advice {
     Hugepage,
 }
 
+/// Whether a file's pages start in the page cache.
+#[derive(Deserialize, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+enum PageCacheState {
+    /// Read from disk on first use (the default).
+    Cold,
+    /// Cached, as just after the file was read or written.
+    Warm,
+}
+
 #[derive(Deserialize, Clone, Copy, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
 enum Kind {
@@ -148,6 +158,9 @@ enum Step {
         file: Option<String>,
         #[serde(default)]
         offset: u64,
+        /// `warm`: the mapped pages of the file are in the page cache before the mapping is
+        /// used.
+        page_cache: Option<PageCacheState>,
     },
     Munmap {
         pid: u32,
@@ -299,10 +312,14 @@ impl Workload {
                 shared,
                 file,
                 offset,
+                page_cache,
             } => {
                 let f = file
                     .as_ref()
                     .map(|name| (files.id(name, || m.new_file()), *offset));
+                if let (Some((id, first)), Some(PageCacheState::Warm)) = (f, page_cache) {
+                    m.cache_file_pages(id, first, len.0.div_ceil(4096));
+                }
                 let req = MmapRequest {
                     addr: addr.map(|a| a.0),
                     len: len.0,

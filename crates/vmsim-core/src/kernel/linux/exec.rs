@@ -3,6 +3,7 @@
 //! x86-64 layout (text, data, bss, heap, mmap base, stack; ASLR from `layout.rs`) replaces it.
 
 use super::{LinuxKernel, VmError};
+use crate::addr::PageSize;
 use crate::kernel::layout::{Image, Layout};
 use crate::kernel::vma::AddressSpace;
 use crate::kernel::{KernelError, Pid};
@@ -25,14 +26,19 @@ impl LinuxKernel {
     ) -> Result<Layout, VmError> {
         if self.procs.contains(pid) {
             // The old address space goes, as on exec; the process (pid, PCID) stays.
-            for (va, pte) in self.every_leaf(mem, cpus, pid)? {
+            for (va, pte, size) in self.every_leaf(mem, pid)? {
                 if let Some(p) = self.procs.get_mut(pid) {
-                    let _ = p
-                        .table
-                        .set_pte(mem, va, Pte::EMPTY)
-                        .map_err(KernelError::from)?;
+                    if size == PageSize::SIZE_4K {
+                        let _ = p
+                            .table
+                            .set_pte(mem, va, Pte::EMPTY)
+                            .map_err(KernelError::from)?;
+                    } else {
+                        let _ = p.table.unmap(mem, va).map_err(KernelError::from)?;
+                        p.deposited = p.deposited.saturating_sub(1);
+                    }
                 }
-                self.release(pid, va, pte);
+                self.release(pid, va, pte, size);
             }
             self.free_unmapped(mem);
             self.flush_tlb(cpus, pid, None);

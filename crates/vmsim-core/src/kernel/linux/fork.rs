@@ -1,14 +1,34 @@
 //! Creating and copying processes, as kernel/fork.c's `copy_process` and `dup_mmap` with
-//! mm/memory.c's `copy_page_range`: a child gets the parent's VMAs, its private pages shared
-//! copy-on-write (both sides read-only), its shared pages shared and its swap entries
-//! referenced twice.
+//! mm/memory.c's `copy_page_range` (Linux 6.18): a child gets the parent's VMAs, its private
+//! pages shared copy-on-write (both sides read-only), its shared pages shared and its swap
+//! entries referenced twice. As `vma_needs_copy` decides, only VMAs holding anonymous pages
+//! (Linux: with an `anon_vma`) have their entries copied; the child faults the rest in from
+//! the page cache (or the zero page) when it touches them.
+//!
+//! Anonymous THPs (and the huge zero page) are shared by PMD, as `copy_huge_pmd` does, not
+//! split.
+//!
+//! Simplified: Linux keeps a VMA's `anon_vma` once any anonymous page was made in it, even
+//! after the pages are unmapped (`MADV_DONTNEED`); here a VMA needs copying while it maps an
+//! anonymous page or holds a swap entry.
 
+use super::rmap::FrameUse;
 use super::swap_state::swap_slot;
 use super::{LinuxKernel, VmError};
+use crate::addr::{PageSize, Pfn};
 use crate::kernel::{KernelError, Pid};
 use crate::mmu::Mmu;
 use crate::phys::PhysMem;
-use crate::pte::PteFlags;
+use crate::pte::{Pte, PteFlags};
+
+/// The frame a leaf of `size` maps (its first frame for a 2 MiB page).
+fn leaf_frame(pte: Pte, size: PageSize) -> u64 {
+    if size == PageSize::SIZE_4K {
+        pte.frame().0
+    } else {
+        pte.large_frame(size).0
+    }
+}
 
 impl LinuxKernel {
     /// Creates `pid` with an empty address space (no VMAs) if it does not exist.
@@ -28,16 +48,63 @@ impl LinuxKernel {
         if self.procs.contains(child) {
             return Err(VmError::PidInUse(child));
         }
-        self.split_range(mem, cpus, parent, 0, u64::MAX)?;
         self.procs.ensure(mem, child)?;
         let from = self.procs.get(parent).ok_or(VmError::NoProcess(parent))?;
         let space = from.space.clone();
         let mut leaves = Vec::new();
         from.table
-            .for_each_leaf(mem, |va, pte, _| leaves.push((va, pte)));
+            .for_each_leaf(mem, |va, pte, size| leaves.push((va, pte, size)));
+        // Which VMAs hold anonymous pages (by start; `None`: the implicit memory outside VMAs,
+        // which is anonymous).
+        let mut needs_copy = std::collections::BTreeSet::new();
+        for &(va, pte, size) in &leaves {
+            let anon = swap_slot(pte).is_some()
+                || (pte.present()
+                    && self
+                        .rmap
+                        .get(leaf_frame(pte, size))
+                        .is_some_and(|f| f.kind == FrameUse::Anon));
+            if anon {
+                needs_copy.insert(space.find(va).map(|v| v.start));
+            }
+        }
         let mut parent_changed = false;
-        for (va, pte) in leaves {
-            let shared = space.find(va).is_some_and(|v| v.shared);
+        for (va, pte, size) in leaves {
+            let vma = space.find(va);
+            if !needs_copy.contains(&vma.map(|v| v.start)) {
+                continue;
+            }
+            if size == PageSize::SIZE_2M {
+                // copy_huge_pmd: the THP (or the huge zero page) is shared by PMD, read-only on
+                // both sides, and the child gets a PTE table deposited for it.
+                let pfn = leaf_frame(pte, size);
+                let ro = pte.without(PteFlags::WRITABLE);
+                if pte.has(PteFlags::WRITABLE) {
+                    let pp = self
+                        .procs
+                        .get_mut(parent)
+                        .ok_or(VmError::NoProcess(parent))?;
+                    let _ = pp
+                        .table
+                        .protect(mem, va, ro.flags())
+                        .map_err(KernelError::from)?;
+                    parent_changed = true;
+                }
+                self.rmap.add(pfn, child, va.as_u64());
+                let c = self.procs.get_mut(child).ok_or(VmError::NoProcess(child))?;
+                c.table
+                    .map(
+                        mem,
+                        va,
+                        size,
+                        Pfn(pfn),
+                        ro.flags().difference(PteFlags::HUGE),
+                    )
+                    .map_err(KernelError::from)?;
+                c.deposited += 1;
+                continue;
+            }
+            let shared = vma.is_some_and(|v| v.shared);
             let child_pte = if let Some(slot) = swap_slot(pte) {
                 self.swap.dup(slot);
                 pte

@@ -1,11 +1,19 @@
 //! Transparent huge pages, as mm/huge_memory.c's `do_huge_pmd_anonymous_page` (a 2 MiB page
-//! for a first touch), `split_huge_page` and `split_huge_pmd` (back to 4 KiB pages before a
-//! partial unmap, mprotect, COW, fork or swap-out), and `hugepage_madvise`.
+//! for a first touch), `copy_huge_pmd` (fork shares the page by PMD, both sides read-only),
+//! `do_huge_pmd_wp_page` (the last mapper takes it over; a write to a shared one splits it),
+//! `split_huge_page` and `split_huge_pmd` (back to 4 KiB pages before a partial unmap,
+//! mprotect, COW or swap-out), and `hugepage_madvise` (Linux 6.18).
+//!
+//! Simplified: Linux splits only the PMD of the process that needs 4 KiB pages
+//! (`__split_huge_pmd`) and leaves the folio mapped by PMD elsewhere; here a split is of the
+//! folio, in every process that maps it. Split counts agree with `thp_split_pmd` when one
+//! process's PMD is split; the other mappers then map 4 KiB pages where Linux keeps 2 MiB.
 
 use super::mmap::perm_flags;
 use super::page_alloc::new_frame;
 use super::rmap::{Frame, FrameUse};
 use super::{LinuxKernel, VmError};
+use crate::access::AccessKind;
 use crate::addr::{PageSize, Pfn, VirtAddr};
 use crate::event::Resolution;
 use crate::kernel::va_range::VaRange;
@@ -25,8 +33,10 @@ impl LinuxKernel {
     }
 
     /// A transparent huge page for a first touch of anonymous memory, when the VMA asked for
-    /// them (`madvise(MADV_HUGEPAGE)`), the aligned 2 MiB region lies inside it with no page
-    /// table below it yet, and a free order-9 block exists without dipping under the watermark.
+    /// them (`madvise(MADV_HUGEPAGE)`) and the aligned 2 MiB region lies inside it with no page
+    /// table below it yet (Linux 6.18 mm/huge_memory.c `do_huge_pmd_anonymous_page`): a read
+    /// maps the huge zero page; a write takes a free order-9 block if one exists without
+    /// dipping under the watermark.
     pub(super) fn try_thp(
         &mut self,
         mem: &mut PhysMem,
@@ -34,6 +44,7 @@ impl LinuxKernel {
         page: VirtAddr,
         vma: Option<Vma>,
         prot: Prot,
+        kind: AccessKind,
     ) -> Result<Option<Resolution>, KernelError> {
         let Some(v) = vma.filter(|v| v.huge && !v.shared) else {
             return Ok(None);
@@ -45,8 +56,21 @@ impl LinuxKernel {
             .procs
             .get(pid)
             .is_some_and(|p| p.table.pte(mem, base).is_none());
+        if !(fits && no_table) {
+            return Ok(None);
+        }
+        if kind != AccessKind::Write {
+            if let Some(pfn) = self.map_huge_zero_page(mem, pid, base, prot)? {
+                self.count(pid, false);
+                return Ok(Some(Resolution::ZeroPage {
+                    va: base,
+                    pfn,
+                    size,
+                }));
+            }
+        }
         let room = mem.buddy().free_frames() >= self.wmark.high + 512 && mem.buddy().has_block(9);
-        if !(fits && no_table && room) {
+        if !room {
             return Ok(None);
         }
         let Ok(pfn) = mem.frames().alloc(9) else {
@@ -55,6 +79,7 @@ impl LinuxKernel {
         let p = self.procs.get_mut(pid).ok_or(KernelError::NoProcess(pid))?;
         p.table
             .map(mem, base, size, pfn, perm_flags(prot, prot.write))?;
+        p.deposited += 1;
         self.rmap.insert(
             pfn.0,
             Frame {
@@ -104,6 +129,7 @@ impl LinuxKernel {
                 continue;
             };
             let old = p.table.unmap(mem, VirtAddr::new_unchecked(base))?;
+            p.deposited = p.deposited.saturating_sub(1);
             let flags = old.pte.flags().difference(PteFlags::HUGE);
             for i in 0..512u64 {
                 let va = VirtAddr::new_unchecked(base + i * PAGE);
@@ -127,17 +153,61 @@ impl LinuxKernel {
         end: u64,
     ) -> Result<(), KernelError> {
         let mut huge = Vec::new();
+        let mut zero = Vec::new();
         if let Some(p) = self.procs.get(pid) {
             p.table.for_each_leaf(mem, |va, pte, size| {
                 let a = va.as_u64();
                 if size == PageSize::SIZE_2M && a < end && a + size.bytes() > start {
-                    huge.push(pte.large_frame(size).0);
+                    let pfn = pte.large_frame(size).0;
+                    if self.zero.is_huge(pfn) {
+                        zero.push(va);
+                    } else {
+                        huge.push(pfn);
+                    }
                 }
             });
         }
         for h in huge {
             self.split_huge(mem, cpus, h)?;
         }
+        for &base in &zero {
+            self.split_huge_zero_pmd(mem, pid, base)?;
+        }
+        if !zero.is_empty() {
+            self.flush_tlb(cpus, pid, None);
+        }
         Ok(())
+    }
+
+    /// A write fault on a read-only 2 MiB mapping of a THP (shared since fork) at `base`
+    /// (Linux 6.18 mm/huge_memory.c `do_huge_pmd_wp_page`): the last mapper makes it writable
+    /// in place, one minor fault; with other mappers it is split and the fault goes on to 4 KiB
+    /// copy-on-write (`None`).
+    pub(super) fn huge_wp(
+        &mut self,
+        mem: &mut PhysMem,
+        cpus: &mut [Mmu],
+        pid: Pid,
+        base: VirtAddr,
+        pte: Pte,
+    ) -> Result<Option<Resolution>, KernelError> {
+        let pfn = pte.large_frame(PageSize::SIZE_2M).0;
+        let alone = self.rmap.get(pfn).is_some_and(|f| f.mappers.len() == 1);
+        if !alone {
+            self.split_huge(mem, cpus, pfn)?;
+            return Ok(None);
+        }
+        let p = self.procs.get_mut(pid).ok_or(KernelError::NoProcess(pid))?;
+        let flush = p
+            .table
+            .protect(mem, base, pte.with(PteFlags::WRITABLE).flags())?;
+        self.stats.cow_reuses += 1;
+        p.stats.cow_reuses += 1;
+        self.count(pid, false);
+        self.flush_tlb(cpus, pid, Some(flush));
+        Ok(Some(Resolution::CowReuse {
+            va: base,
+            pfn: Pfn(pfn),
+        }))
     }
 }

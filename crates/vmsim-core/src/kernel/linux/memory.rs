@@ -68,6 +68,26 @@ impl LinuxKernel {
         if !allowed {
             return Ok(self.segv(pid));
         }
+        // A write to a read-only 2 MiB mapping. The huge zero page: its PMD is split into
+        // 4 KiB zero-page PTEs and the write goes on as one to the 4 KiB zero page. A THP
+        // shared since fork: its last mapper takes it over, else it is split and copied by
+        // 4 KiB pages below (mm/huge_memory.c `do_huge_pmd_wp_page`, VM_FAULT_FALLBACK).
+        if kind == AccessKind::Write && !shared {
+            let base = page.align_down(PageSize::SIZE_2M);
+            let huge = self
+                .procs
+                .get(pid)
+                .and_then(|p| p.table.lookup(mem, base))
+                .filter(|(e, size)| *size == PageSize::SIZE_2M && !e.has(PteFlags::WRITABLE));
+            if let Some((e, size)) = huge {
+                if self.zero.is_huge(e.large_frame(size).0) {
+                    self.split_huge_zero_pmd(mem, pid, base)?;
+                    self.flush_tlb(cpus, pid, None);
+                } else if let Some(r) = self.huge_wp(mem, cpus, pid, base, e)? {
+                    return Ok(r);
+                }
+            }
+        }
         let pte = self.pte(mem, pid, page);
         // 3. Copy-on-write: a write to a present, read-only page of a writable private VMA.
         if pte.present() {
@@ -78,14 +98,14 @@ impl LinuxKernel {
         }
         // 4. Swapped out.
         if let Some(slot) = swap_slot(pte) {
-            return self.do_swap_page(mem, cpus, pid, page, slot, prot);
+            return self.do_swap_page(mem, cpus, pid, page, slot, prot, kind);
         }
         // 5. First touch.
         match vma {
             Some(v) if matches!(v.backing, Backing::File { .. }) => {
                 self.do_fault(mem, cpus, pid, page, v, kind)
             }
-            _ => self.do_anonymous_page(mem, cpus, pid, page, vma, prot),
+            _ => self.do_anonymous_page(mem, cpus, pid, page, vma, prot, kind),
         }
     }
 
@@ -98,7 +118,10 @@ impl LinuxKernel {
     }
 
     /// A swapped-out page: from the swap cache or read back, mapped writable if no one else
-    /// holds the slot.
+    /// holds the slot. A write to a page someone else still holds goes on to copy it within
+    /// the same fault, counted once (Linux 6.18 mm/memory.c `do_swap_page`, which calls
+    /// `do_wp_page` itself for a write fault).
+    #[allow(clippy::too_many_arguments)]
     fn do_swap_page(
         &mut self,
         mem: &mut PhysMem,
@@ -107,30 +130,44 @@ impl LinuxKernel {
         page: VirtAddr,
         slot: Slot,
         prot: Prot,
+        kind: AccessKind,
     ) -> Result<Resolution, KernelError> {
         let Some((pfn, cached)) = self.swap_page(mem, cpus, pid, slot)? else {
             return Ok(Resolution::OomKilled);
         };
-        self.count(pid, !cached);
         // The PTE's reference moves from the slot to the frame.
         let exclusive = self.swap.refs(slot) == 1;
         let writable = prot.write && exclusive;
         self.install(mem, pid, page, pfn, perm_flags(prot, writable))?;
         put_slot(&mut self.swap, &mut self.rmap, slot);
+        let mut mapped = Pfn(pfn);
+        if kind == AccessKind::Write && !writable {
+            let pte = self.pte(mem, pid, page);
+            match self.wp_page(mem, cpus, pid, page, pte, prot)? {
+                Resolution::CowCopy { to, .. } => mapped = to,
+                Resolution::CowReuse { .. } => {}
+                other => return Ok(other),
+            }
+        }
+        self.count(pid, !cached);
         Ok(if cached {
             Resolution::SwapCache {
                 va: page,
-                pfn: Pfn(pfn),
+                pfn: mapped,
             }
         } else {
             Resolution::SwapIn {
                 va: page,
-                pfn: Pfn(pfn),
+                pfn: mapped,
             }
         })
     }
 
-    /// A first touch of anonymous memory: a huge page if THP applies, else a zeroed 4 KiB page.
+    /// A first touch of anonymous memory (Linux 6.18 mm/memory.c `do_anonymous_page`, after
+    /// mm/huge_memory.c `do_huge_pmd_anonymous_page` where THP applies): a read or fetch maps
+    /// the shared zero page read-only (no frame, no RSS; the first write faults again), a
+    /// write gets a zeroed page of its own.
+    #[allow(clippy::too_many_arguments)]
     fn do_anonymous_page(
         &mut self,
         mem: &mut PhysMem,
@@ -139,9 +176,20 @@ impl LinuxKernel {
         page: VirtAddr,
         vma: Option<Vma>,
         prot: Prot,
+        kind: AccessKind,
     ) -> Result<Resolution, KernelError> {
-        if let Some(r) = self.try_thp(mem, pid, page, vma, prot)? {
+        if let Some(r) = self.try_thp(mem, pid, page, vma, prot, kind)? {
             return Ok(r);
+        }
+        if kind != AccessKind::Write {
+            if let Some(pfn) = self.map_zero_page(mem, pid, page, prot)? {
+                self.count(pid, false);
+                return Ok(Resolution::ZeroPage {
+                    va: page,
+                    pfn,
+                    size: PageSize::SIZE_4K,
+                });
+            }
         }
         let Some(pfn) = self.alloc_frame(mem, cpus, pid)? else {
             return Ok(Resolution::OomKilled);
@@ -157,8 +205,12 @@ impl LinuxKernel {
         })
     }
 
-    /// A first touch of a file mapping: the page from the page cache or disk. Private
-    /// mappings map it read-only, so a write goes on to copy it.
+    /// A first touch of a file mapping (Linux 6.18 mm/memory.c `do_fault`): the page from the
+    /// page cache or disk. A read first maps what of the fault-around window is cached
+    /// (`do_read_fault`, `do_fault_around`) and is done if that covered its page. A read, or
+    /// any access to a shared mapping, maps the cached page (`do_read_fault`,
+    /// `do_shared_fault`; private mappings read-only, so a later write copies it). A write to a private mapping copies the page into a new anonymous one at
+    /// once (`do_cow_fault`): one fault, major if the page had to be read.
     fn do_fault(
         &mut self,
         mem: &mut PhysMem,
@@ -170,14 +222,38 @@ impl LinuxKernel {
     ) -> Result<Resolution, KernelError> {
         let (prot, shared) = (vma.prot, vma.shared);
         let (file, index) = vma.file_page(page.as_u64()).unwrap_or((0, 0));
+        if kind != AccessKind::Write {
+            if let Some(pfn) = self.fault_around(mem, pid, page, vma)? {
+                self.count(pid, false);
+                return Ok(Resolution::PageCache { va: page, pfn });
+            }
+        }
         let Some((pfn, cached)) = self.file_page(mem, cpus, pid, file, index)? else {
             return Ok(Resolution::OomKilled);
         };
+        if kind == AccessKind::Write && !shared {
+            let Some(copy) = self.cow_copy(mem, cpus, pid, page, pfn, prot)? else {
+                return Ok(Resolution::OomKilled);
+            };
+            self.count(pid, !cached);
+            self.free_unmapped(mem);
+            return Ok(if cached {
+                Resolution::CowCopy {
+                    va: page,
+                    from: Pfn(pfn),
+                    to: Pfn(copy),
+                }
+            } else {
+                Resolution::FileRead {
+                    va: page,
+                    pfn: Pfn(copy),
+                }
+            });
+        }
         self.count(pid, !cached);
-        // Private mappings map the cached page read-only: a write copies it.
         let writable = shared && prot.write;
         self.install(mem, pid, page, pfn, perm_flags(prot, writable))?;
-        let r = if cached {
+        Ok(if cached {
             Resolution::PageCache {
                 va: page,
                 pfn: Pfn(pfn),
@@ -187,16 +263,11 @@ impl LinuxKernel {
                 va: page,
                 pfn: Pfn(pfn),
             }
-        };
-        if kind == AccessKind::Write && !shared {
-            let pte = self.pte(mem, pid, page);
-            return self.do_wp_page(mem, cpus, pid, page, pte, prot);
-        }
-        Ok(r)
+        })
     }
 
-    /// Copy-on-write: the last mapper of an anonymous page takes it over; anyone else gets a
-    /// copy.
+    /// A write fault on a present read-only page of a writable private VMA (Linux 6.18
+    /// mm/memory.c `do_wp_page`), counted as one minor fault.
     fn do_wp_page(
         &mut self,
         mem: &mut PhysMem,
@@ -206,63 +277,110 @@ impl LinuxKernel {
         pte: Pte,
         prot: Prot,
     ) -> Result<Resolution, KernelError> {
+        let r = self.wp_page(mem, cpus, pid, page, pte, prot)?;
+        if !matches!(r, Resolution::Segv | Resolution::OomKilled) {
+            self.count(pid, false);
+        }
+        Ok(r)
+    }
+
+    /// Copy-on-write without counting the fault (the caller's fault counts it): the zero page
+    /// is replaced by a zeroed page of its own (`wp_page_copy` of the zero pfn); the last
+    /// mapper of an anonymous page takes it over (`wp_can_reuse_anon_folio`); anyone else gets
+    /// a copy.
+    fn wp_page(
+        &mut self,
+        mem: &mut PhysMem,
+        cpus: &mut [Mmu],
+        pid: Pid,
+        page: VirtAddr,
+        pte: Pte,
+        prot: Prot,
+    ) -> Result<Resolution, KernelError> {
         let old = pte.frame().0;
-        let (kind, mappers, content, swap) = match self.rmap.get(old) {
-            Some(f) => (f.kind, f.mappers.len(), f.content, f.swap),
-            None => return Ok(self.segv(pid)),
-        };
-        let flush;
-        let resolution;
-        if kind == FrameUse::Anon && mappers == 1 && swap.is_none_or(|s| self.swap.refs(s) == 0) {
-            // The last mapper: take the page over.
-            let p = self.procs.get_mut(pid).ok_or(KernelError::NoProcess(pid))?;
-            let (_, f) = p.table.set_pte(mem, page, pte.with(PteFlags::WRITABLE))?;
-            flush = f;
-            self.stats.cow_reuses += 1;
-            p.stats.cow_reuses += 1;
-            resolution = Resolution::CowReuse {
-                va: page,
-                pfn: Pfn(old),
-            };
-        } else {
+        if self.zero.is_small(old) {
             let Some(new) = self.alloc_frame(mem, cpus, pid)? else {
                 return Ok(Resolution::OomKilled);
             };
-            new_frame(
-                &mut self.rmap,
-                &mut self.reclaim,
-                new,
-                FrameUse::Anon,
-                content,
-            );
-            if let Some(f) = self.rmap.get_mut(new) {
-                f.dirty = true;
-            }
-            self.rmap.remove_mapper(old, pid, page.as_u64());
+            new_frame(&mut self.rmap, &mut self.reclaim, new, FrameUse::Anon, 0);
             let p = self.procs.get_mut(pid).ok_or(KernelError::NoProcess(pid))?;
-            let (_, f) = p.table.set_pte(
-                mem,
-                page,
-                Pte::new(Pfn(new), perm_flags(prot, true) | PteFlags::PRESENT),
-            )?;
+            let flags = perm_flags(prot, true) | PteFlags::PRESENT;
+            let (_, flush) = p.table.set_pte(mem, page, Pte::new(Pfn(new), flags))?;
             self.rmap.add(new, pid, page.as_u64());
-            flush = f;
-            self.stats.cow_copies += 1;
-            p.stats.cow_copies += 1;
-            self.free_unmapped(mem);
-            resolution = Resolution::CowCopy {
+            self.stats.demand_zero += 1;
+            self.flush_tlb(cpus, pid, Some(flush));
+            return Ok(Resolution::DemandZero {
                 va: page,
-                from: Pfn(old),
-                to: Pfn(new),
-            };
+                pfn: Pfn(new),
+                size: PageSize::SIZE_4K,
+            });
         }
-        self.count(pid, false);
+        let (kind, mappers, swap) = match self.rmap.get(old) {
+            Some(f) => (f.kind, f.mappers.len(), f.swap),
+            None => return Ok(self.segv(pid)),
+        };
+        if kind == FrameUse::Anon && mappers == 1 && swap.is_none_or(|s| self.swap.refs(s) == 0) {
+            // The last mapper: take the page over.
+            let p = self.procs.get_mut(pid).ok_or(KernelError::NoProcess(pid))?;
+            let (_, flush) = p.table.set_pte(mem, page, pte.with(PteFlags::WRITABLE))?;
+            self.stats.cow_reuses += 1;
+            p.stats.cow_reuses += 1;
+            self.flush_tlb(cpus, pid, Some(flush));
+            return Ok(Resolution::CowReuse {
+                va: page,
+                pfn: Pfn(old),
+            });
+        }
+        let Some(new) = self.cow_copy(mem, cpus, pid, page, old, prot)? else {
+            return Ok(Resolution::OomKilled);
+        };
+        self.free_unmapped(mem);
+        Ok(Resolution::CowCopy {
+            va: page,
+            from: Pfn(old),
+            to: Pfn(new),
+        })
+    }
+
+    /// Copies frame `from` into a new anonymous frame mapped writable at `(pid, page)` in place
+    /// of whatever was there, and counts the copy (`wp_page_copy`, `do_cow_fault`). `None`:
+    /// the OOM killer chose `pid`.
+    fn cow_copy(
+        &mut self,
+        mem: &mut PhysMem,
+        cpus: &mut [Mmu],
+        pid: Pid,
+        page: VirtAddr,
+        from: u64,
+        prot: Prot,
+    ) -> Result<Option<u64>, KernelError> {
+        let content = self.rmap.get(from).map_or(0, |f| f.content);
+        let Some(new) = self.alloc_frame(mem, cpus, pid)? else {
+            return Ok(None);
+        };
+        new_frame(
+            &mut self.rmap,
+            &mut self.reclaim,
+            new,
+            FrameUse::Anon,
+            content,
+        );
+        if let Some(f) = self.rmap.get_mut(new) {
+            f.dirty = true;
+        }
+        self.rmap.remove_mapper(from, pid, page.as_u64());
+        let p = self.procs.get_mut(pid).ok_or(KernelError::NoProcess(pid))?;
+        let flags = perm_flags(prot, true) | PteFlags::PRESENT;
+        let (_, flush) = p.table.set_pte(mem, page, Pte::new(Pfn(new), flags))?;
+        self.rmap.add(new, pid, page.as_u64());
+        self.stats.cow_copies += 1;
+        p.stats.cow_copies += 1;
         self.flush_tlb(cpus, pid, Some(flush));
-        Ok(resolution)
+        Ok(Some(new))
     }
 
     /// Maps frame `pfn` at `(pid, va)` with `flags` and records the mapping in the rmap.
-    fn install(
+    pub(super) fn install(
         &mut self,
         mem: &mut PhysMem,
         pid: Pid,
@@ -333,17 +451,22 @@ impl LinuxKernel {
             return Ok(false);
         };
         let _ = p.table.set_pte(mem, va, Pte::EMPTY)?;
-        self.release(pid, va, pte);
+        self.release(pid, va, pte, PageSize::SIZE_4K);
         self.free_unmapped(mem);
         Ok(true)
     }
 
-    /// Forgets one PTE's reference to its frame or swap slot.
-    pub(super) fn release(&mut self, pid: Pid, va: VirtAddr, pte: Pte) {
+    /// Forgets one leaf entry's reference to its frame (of `size`) or swap slot.
+    pub(super) fn release(&mut self, pid: Pid, va: VirtAddr, pte: Pte, size: PageSize) {
         if let Some(slot) = swap_slot(pte) {
             put_slot(&mut self.swap, &mut self.rmap, slot);
         } else if pte.present() {
-            if let Some(f) = self.rmap.get_mut(pte.frame().0) {
+            let pfn = if size == PageSize::SIZE_4K {
+                pte.frame()
+            } else {
+                pte.large_frame(size)
+            };
+            if let Some(f) = self.rmap.get_mut(pfn.0) {
                 if pte.has(PteFlags::DIRTY) {
                     f.dirty = true;
                 }
@@ -374,6 +497,9 @@ impl LinuxKernel {
     /// The content version of the present page at `va` (read it through the machine first).
     pub fn load(&self, mem: &PhysMem, pid: Pid, va: VirtAddr) -> Option<u64> {
         let (pfn, sub) = self.frame_of(mem, pid, va, false)?;
+        if self.zero.is_zero(pfn) {
+            return Some(0);
+        }
         self.rmap.get(pfn).map(|f| match (&f.sub, sub) {
             (Some(s), Some(i)) => s[i],
             _ => f.content,

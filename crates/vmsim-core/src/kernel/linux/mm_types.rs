@@ -23,6 +23,10 @@ pub(super) struct Process {
     /// CPUs that have run it (whose TLBs may hold its translations).
     pub(super) cpus: CpuMask,
     pub(super) stats: ProcStats,
+    /// PTE tables deposited for its 2 MiB mappings (THP and the huge zero page), one each, as
+    /// Linux 6.18's `pgtable_trans_huge_deposit`: counted in its page-table memory (`VmPTE`),
+    /// withdrawn when the PMD is split. Counted only: no frame is taken for them.
+    pub(super) deposited: u64,
 }
 
 /// Every process, in pid order (the OOM killer and reports walk them in that order).
@@ -73,6 +77,7 @@ impl Processes {
                 pcid,
                 cpus: CpuMask::default(),
                 stats: ProcStats::default(),
+                deposited: 0,
             },
         );
         Ok(())

@@ -3,7 +3,7 @@
 //! `expand_stack` (stack growth on a fault just below it) and `vm_get_page_prot`.
 
 use super::{LinuxKernel, VmError};
-use crate::addr::VirtAddr;
+use crate::addr::{PageSize, VirtAddr};
 use crate::kernel::va_range::{page_round_up, RangeError, VaRange};
 use crate::kernel::vma::{Backing, FileId, Prot, Vma, VmaError, PAGE};
 use crate::kernel::Pid;
@@ -174,28 +174,27 @@ impl LinuxKernel {
         Ok(end)
     }
 
-    /// Every leaf entry of `pid`'s page table, huge pages split first: what tearing down its
-    /// whole address space (exit, exec) unmaps.
+    /// Every leaf entry of `pid`'s page table with its page size (huge pages stay whole: others
+    /// may map them by PMD since fork): what tearing down its whole address space (exit, exec)
+    /// unmaps.
     pub(super) fn every_leaf(
-        &mut self,
-        mem: &mut PhysMem,
-        cpus: &mut [Mmu],
+        &self,
+        mem: &PhysMem,
         pid: Pid,
-    ) -> Result<Vec<(VirtAddr, crate::pte::Pte)>, VmError> {
-        self.split_range(mem, cpus, pid, 0, u64::MAX)?;
+    ) -> Result<Vec<(VirtAddr, crate::pte::Pte, PageSize)>, VmError> {
         let mut leaves = Vec::new();
         self.procs
             .get(pid)
             .ok_or(VmError::NoProcess(pid))?
             .table
-            .for_each_leaf(mem, |va, pte, _| leaves.push((va, pte)));
+            .for_each_leaf(mem, |va, pte, size| leaves.push((va, pte, size)));
         Ok(leaves)
     }
 
     /// Ends `pid`: unmaps everything, frees its anonymous pages, page tables and swap slots.
     pub fn exit(&mut self, mem: &mut PhysMem, cpus: &mut [Mmu], pid: Pid) -> Result<(), VmError> {
-        for (va, pte) in self.every_leaf(mem, cpus, pid)? {
-            self.release(pid, va, pte);
+        for (va, pte, size) in self.every_leaf(mem, pid)? {
+            self.release(pid, va, pte, size);
         }
         self.flush_tlb(cpus, pid, None);
         if let Some(p) = self.procs.remove(pid) {

@@ -16,7 +16,8 @@
 //! - `filemap.rs`: the page cache; `swap_state.rs`, `swapfile.rs`: the swap cache and device;
 //! - `vmscan.rs`: reclaim, with any policy of `replace/` (`replace/reclaim.rs`); `oom_kill.rs`:
 //!   the OOM killer;
-//! - `huge_memory.rs`: transparent huge pages; `tlb.rs`: shootdowns; `vmstat.rs`: counters;
+//! - `huge_memory.rs`: transparent huge pages; `zero_page.rs`: the shared zero pages a read of
+//!   untouched anonymous memory maps; `tlb.rs`: shootdowns; `vmstat.rs`: counters;
 //!   `trace.rs`: the kernel's own events for an observer;
 //! - `syscall.rs`: the system calls as one typed `Syscall`, made through `Machine::syscall`.
 //!
@@ -44,6 +45,7 @@ mod tlb;
 mod trace;
 mod vmscan;
 mod vmstat;
+mod zero_page;
 
 pub use super::stats::{KernelStats, ProcMemory, ProcStats};
 pub use madvise::Advice;
@@ -69,6 +71,7 @@ use rmap::Rmap;
 use serde::Serialize;
 use swapfile::SwapDevice;
 use trace::Tracepoints;
+use zero_page::ZeroPages;
 
 /// How the kernel is set up.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -81,6 +84,9 @@ pub struct LinuxConfig {
     pub swap_readahead: u32,
     /// File readahead window in pages (0: off).
     pub file_readahead: u32,
+    /// Bytes around a read fault on a file mapping that are mapped at once if already in the
+    /// page cache (Linux's `/sys/kernel/mm/fault_around_bytes`, default 64 KiB; 4096: off).
+    pub fault_around_bytes: u64,
     /// A fault outside every VMA is treated as private anonymous `rwx` memory: how a trace
     /// without a memory map replays.
     pub implicit_anon: bool,
@@ -93,6 +99,7 @@ impl Default for LinuxConfig {
             swap_pages: 0,
             swap_readahead: 8,
             file_readahead: 32,
+            fault_around_bytes: 64 << 10,
             implicit_anon: true,
         }
     }
@@ -118,6 +125,8 @@ pub struct LinuxKernel {
     /// Processes the OOM killer ended (`oom_kill.rs`).
     oom: OomKiller,
     stats: KernelStats,
+    /// The shared zero pages (`zero_page.rs`).
+    zero: ZeroPages,
     /// The kernel's own events, kept while an observer wants them (`trace.rs`).
     trace: Tracepoints,
 }
@@ -166,6 +175,7 @@ impl LinuxKernel {
             wmark: Watermarks::new(total_frames),
             oom: OomKiller::default(),
             stats: KernelStats::default(),
+            zero: ZeroPages::default(),
             trace: Tracepoints::default(),
         }
     }
@@ -210,6 +220,11 @@ impl LinuxKernel {
         self.procs.get(pid).map(|p| &p.table)
     }
 
+    /// Frames the shared zero pages hold (taken on first use, never freed).
+    pub fn zero_page_frames(&self) -> u64 {
+        self.zero.frames()
+    }
+
     /// Resident frames the kernel manages (data, not page tables).
     pub fn resident_frames(&self) -> usize {
         self.rmap.len()
@@ -247,7 +262,10 @@ impl Kernel for LinuxKernel {
     }
 
     fn table_pages(&self) -> [u64; 5] {
-        super::sum_table_pages(self.procs.iter().map(|(_, p)| &p.table))
+        let mut t = super::sum_table_pages(self.procs.iter().map(|(_, p)| &p.table));
+        // The PTE tables deposited for 2 MiB mappings are page-table pages too.
+        t[0] += self.procs.iter().map(|(_, p)| p.deposited).sum::<u64>();
+        t
     }
 
     fn processes(&self) -> usize {

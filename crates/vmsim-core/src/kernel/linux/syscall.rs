@@ -92,6 +92,13 @@ impl Machine<LinuxKernel> {
         self.parts().0.new_file()
     }
 
+    /// Puts pages `first..first + pages` of `file` in the page cache, as after the file was
+    /// read or written (see [`LinuxKernel::cache_file_pages`]).
+    pub fn cache_file_pages(&mut self, file: FileId, first: u64, pages: u64) {
+        let (k, mem, _) = self.parts();
+        k.cache_file_pages(mem, file, first, pages);
+    }
+
     /// Makes every process created from now on start with the VMAs of `space` (see
     /// [`LinuxKernel::start_processes_with`]).
     pub fn start_processes_with(&mut self, space: AddressSpace) {

@@ -19,7 +19,7 @@ impl LinuxKernel {
                 let mut m = ProcMemory {
                     pid,
                     vsz_kib: p.space.iter().map(|v| (v.end - v.start) / 1024).sum(),
-                    page_table_kib: p.table.total_table_pages() * 4,
+                    page_table_kib: (p.table.total_table_pages() + p.deposited) * 4,
                     stats: p.stats,
                     ..Default::default()
                 };
@@ -33,12 +33,15 @@ impl LinuxKernel {
                         } else {
                             pte.large_frame(size)
                         };
+                        // The zero pages are not the process's memory (smaps' Rss and
+                        // status's RssAnon leave them out, fs/proc/task_mmu.c 6.18).
                         match self.rmap.get(pfn.0).map(|f| f.kind) {
+                            None => {}
                             Some(FrameUse::File { file, .. }) if file & SHMEM_FILE != 0 => {
                                 m.rss_shmem_kib += kib
                             }
                             Some(FrameUse::File { .. }) => m.rss_file_kib += kib,
-                            _ => m.rss_anon_kib += kib,
+                            Some(FrameUse::Anon) => m.rss_anon_kib += kib,
                         }
                     }
                 });

@@ -1,0 +1,8 @@
+/* Read one byte of every page of 64 MiB of fresh private anonymous memory. */
+#include "measure.h"
+int main(void) {
+    long len = 64 * MIB;
+    char *p = anon_aligned(len);
+    MEASURE("", read_pages(p, len));
+    return 0;
+}
