@@ -6,6 +6,7 @@ use std::process::ExitCode;
 mod cmd;
 mod exit;
 mod machine_args;
+mod virt_args;
 mod output;
 mod plot;
 mod spool;
