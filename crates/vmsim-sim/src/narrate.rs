@@ -105,6 +105,16 @@ pub fn render(geom: &Geometry, events: &[Event], out: &mut String) {
                 );
             }
             Event::WalkStart { level, table } => {
+                if !nested.is_empty() {
+                    // The last attempt neither faulted nor filled: the VM exited under it.
+                    crate::narrate_2d::grid(&nested, out);
+                    nested.clear();
+                    let _ = writeln!(
+                        out,
+                        "  VM exit: the hypervisor resolved it (an EPT violation: the host \
+                         backed the page); the access is re-executed and walks again"
+                    );
+                }
                 let _ = writeln!(
                     out,
                     "  page walk from the {} at frame {:#x}",
