@@ -6,10 +6,10 @@ use std::process::ExitCode;
 mod cmd;
 mod exit;
 mod machine_args;
-mod virt_args;
 mod output;
 mod plot;
 mod spool;
+mod virt_args;
 
 /// vmsim: a memory-virtualization simulator and toolkit.
 #[derive(Parser)]

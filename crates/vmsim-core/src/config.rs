@@ -4,9 +4,9 @@
 
 use crate::addr::{PageSize, PagingMode};
 use crate::mmu::MmuConfig;
+use crate::pwc::PwcConfig;
 use crate::radix::{Geometry, GeometryError};
 use crate::tlb::TlbConfigError;
-use crate::pwc::PwcConfig;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 

@@ -365,8 +365,9 @@ impl<K: Kernel> Machine<K> {
                 kind,
             });
         }
-        let mut mem = GuestMemory::new(&mut self.mem, self.virt.as_deref_mut(), c, O::ENABLED);
-        match self.cpus[c].translate(&mut mem, va, kind, obs) {
+        // Passed by value: a TLB hit never reads it, so nothing of it is built on that path.
+        let mem = GuestMemory::new(&mut self.mem, self.virt.as_deref_mut(), c, O::ENABLED);
+        match self.cpus[c].translate(mem, va, kind, obs) {
             Ok(t) => Ok(AccessOutcome::Done(self.completed(t, obs))),
             Err(f) => self.resolve(c, pid, va, kind, f, obs),
         }
@@ -452,8 +453,8 @@ impl<K: Kernel> Machine<K> {
                 _ => {}
             }
             self.note_oom_kills();
-            let mut mem = GuestMemory::new(&mut self.mem, self.virt.as_deref_mut(), c, O::ENABLED);
-            match self.cpus[c].translate(&mut mem, va, kind, obs) {
+            let mem = GuestMemory::new(&mut self.mem, self.virt.as_deref_mut(), c, O::ENABLED);
+            match self.cpus[c].translate(mem, va, kind, obs) {
                 Ok(t) => return Ok(AccessOutcome::Done(self.completed(t, obs))),
                 Err(next) => f = next,
             }

@@ -392,7 +392,7 @@ impl Mmu {
     #[inline(always)]
     pub fn translate<M: TableMemory, O: Observer>(
         &mut self,
-        mem: &mut M,
+        mem: M,
         va: VirtAddr,
         kind: AccessKind,
         obs: &mut O,
@@ -453,7 +453,7 @@ impl Mmu {
     #[inline(never)]
     fn translate_general<M: TableMemory, O: Observer>(
         &mut self,
-        mem: &mut M,
+        mut mem: M,
         va: VirtAddr,
         kind: AccessKind,
         obs: &mut O,
@@ -476,7 +476,7 @@ impl Mmu {
             if let Some(done) = self.use_entry(e, va, kind, &[false; 3], cycles, obs) {
                 return done;
             }
-            return self.walk_and_count(mem, va, kind, pcid, &[false; 3], cycles, obs);
+            return self.walk_and_count(&mut mem, va, kind, pcid, &[false; 3], cycles, obs);
         }
         self.l1_missed(mem, va, kind, pcid, cycles, obs)
     }
@@ -485,7 +485,7 @@ impl Mmu {
     #[inline(never)]
     fn l1_missed<M: TableMemory, O: Observer>(
         &mut self,
-        mem: &mut M,
+        mut mem: M,
         va: VirtAddr,
         kind: AccessKind,
         pcid: Pcid,
@@ -506,7 +506,7 @@ impl Mmu {
         } else {
             missed[TlbLevel::L2.index()] = self.tlbs[TlbLevel::L2.index()].is_some();
         }
-        self.walk_and_count(mem, va, kind, pcid, &missed, cycles, obs)
+        self.walk_and_count(&mut mem, va, kind, pcid, &missed, cycles, obs)
     }
 
     /// Completes an access with a TLB entry: the permission check, then the physical address;
@@ -837,7 +837,12 @@ impl Mmu {
     /// The walk's memory hands over what it kept for the observer and the cost of the reads
     /// and VM exits the MMU did not see (the host dimension of a nested walk).
     #[inline]
-    fn end_walk<M: TableMemory, O: Observer>(&mut self, mem: &mut M, cycles: &mut u64, obs: &mut O) {
+    fn end_walk<M: TableMemory, O: Observer>(
+        &mut self,
+        mem: &mut M,
+        cycles: &mut u64,
+        obs: &mut O,
+    ) {
         let (refs, exits) = mem.end_walk(obs);
         let lat = &self.cfg.latency;
         *cycles += refs * lat.walk_ref as u64 + exits * lat.fault as u64;

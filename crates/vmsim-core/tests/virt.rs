@@ -101,7 +101,10 @@ fn caches_shorten_the_second_walk_and_2m_host_pages_shorten_host_walks() {
     let mut m = Machine::from_config(&cfg).unwrap();
     last_walk(&mut m, 0x7f00_0000_0000, AccessKind::Read);
     // 2 MiB host leaves: three EPT reads per host walk, 4·3 + 4 + 3.
-    assert_eq!(last_walk(&mut m, 0x7f00_0040_3000, AccessKind::Read).len(), 19);
+    assert_eq!(
+        last_walk(&mut m, 0x7f00_0040_3000, AccessKind::Read).len(),
+        19
+    );
 }
 
 fn compose(m: &Machine, va: u64) -> Option<u64> {

@@ -39,7 +39,9 @@ pub fn grid(reads: &[NestedRead], out: &mut String) {
     for r in reads {
         let (row, col) = match r.dimension {
             Dimension::Guest => (r.level.number(), 0),
-            Dimension::Host { guest_level } => (guest_level.map_or(0, Level::number), r.level.number()),
+            Dimension::Host { guest_level } => {
+                (guest_level.map_or(0, Level::number), r.level.number())
+            }
         };
         cells[row as usize][col as usize] += 1;
         rows = rows.max(row);
@@ -52,7 +54,11 @@ pub fn grid(reads: &[NestedRead], out: &mut String) {
     );
     let mut head = format!("    {:<6}", "");
     for c in (1..=cols).rev() {
-        let _ = write!(head, "{:>7}", Level::from_number(c).map_or("", |l| l.entry_name()));
+        let _ = write!(
+            head,
+            "{:>7}",
+            Level::from_number(c).map_or("", |l| l.entry_name())
+        );
     }
     let _ = writeln!(out, "{head}  | guest");
     for row in (0..=rows).rev() {

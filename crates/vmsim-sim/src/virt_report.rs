@@ -72,7 +72,10 @@ impl VirtReport {
 impl fmt::Display for VirtReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let host = if self.mode == "nested" {
-            format!("{}-level EPT, {} host pages", self.host_levels, self.host_page_size)
+            format!(
+                "{}-level EPT, {} host pages",
+                self.host_levels, self.host_page_size
+            )
         } else {
             format!("{} host pages", self.host_page_size)
         };

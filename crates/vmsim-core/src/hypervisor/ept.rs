@@ -296,12 +296,7 @@ mod tests {
         let now = EptEntry::from_raw(host.read(pd, index(gpa, Level::Pd)).raw());
         assert!(now.has(bits::ACCESSED) && now.has(bits::DIRTY));
         let miss = walk(&mut host, &eptp, 1 << 39, root, Level::Pml4, false, |_| {});
-        assert_eq!(
-            miss,
-            EptWalk::Violation {
-                level: Level::Pml4
-            }
-        );
+        assert_eq!(miss, EptWalk::Violation { level: Level::Pml4 });
     }
 
     fn pte(e: EptEntry) -> crate::pte::Pte {

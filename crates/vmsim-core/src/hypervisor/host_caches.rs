@@ -14,9 +14,7 @@ use crate::addr::{PageSize, Pfn, VirtAddr};
 use crate::pte::Level;
 use crate::pwc::{Pwc, PwcConfig};
 use crate::radix::ALL_RIGHTS;
-use crate::tlb::{
-    Pcid, Replacement, Rights, Tlb, TlbArrayConfig, TlbConfig, TlbEntry, TlbLookup,
-};
+use crate::tlb::{Pcid, Replacement, Rights, Tlb, TlbArrayConfig, TlbConfig, TlbEntry, TlbLookup};
 
 /// The VPID of the one VM modelled (VPID 0 is the host's, SDM Vol. 3C §29.1).
 pub const GUEST_VPID: Pcid = match Pcid::try_new(1) {

@@ -112,7 +112,8 @@ impl HostMemory {
                 let Ok(t) = self.mem.alloc_table() else {
                     return false;
                 };
-                self.mem.write(table, i, Pte::from_raw(EptEntry::table(t).raw()));
+                self.mem
+                    .write(table, i, Pte::from_raw(EptEntry::table(t).raw()));
                 t
             };
             level = match level.next_lower() {

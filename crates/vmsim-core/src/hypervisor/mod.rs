@@ -203,12 +203,7 @@ impl Hypervisor {
         cpus: u16,
         mmu: &MmuConfig,
     ) -> Hypervisor {
-        let host = HostMemory::new(
-            guest_frames,
-            cfg.host_top(),
-            cfg.host_page_size,
-            cfg.ept_ad,
-        );
+        let host = HostMemory::new(guest_frames, cfg.host_top(), cfg.host_page_size, cfg.ept_ad);
         let pwc = cfg.host_pwc.unwrap_or(mmu.pwc);
         let caches = (0..cpus)
             .map(|_| HostCaches::new(cfg.nested_tlb, &pwc))

@@ -141,7 +141,11 @@ impl Hypervisor {
     /// Drops the entries of shadow table `s` that guest entry `index` of its guest table fed
     /// (all of them for `None`, or when `s` splits a large leaf that `index` names).
     fn shadow_drop(&mut self, s: Pfn, index: Option<TableIndex>) {
-        let Some(m) = self.shadow.as_ref().and_then(|sh| sh.mirror.get(&s).copied()) else {
+        let Some(m) = self
+            .shadow
+            .as_ref()
+            .and_then(|sh| sh.mirror.get(&s).copied())
+        else {
             return;
         };
         let all = match (index, m.split) {
@@ -209,7 +213,11 @@ impl Hypervisor {
         if cur.present() {
             return Ok(cur);
         }
-        let Some(m) = self.shadow.as_ref().and_then(|sh| sh.mirror.get(&table).copied()) else {
+        let Some(m) = self
+            .shadow
+            .as_ref()
+            .and_then(|sh| sh.mirror.get(&table).copied())
+        else {
             return Ok(cur);
         };
         self.stats.vm_exits += 1;
@@ -225,7 +233,10 @@ impl Hypervisor {
             if e.is_leaf(m.level) {
                 break;
             }
-            let Some(next) = self.shadow.as_ref().and_then(|sh| sh.mirror.get(&e.frame()).copied())
+            let Some(next) = self
+                .shadow
+                .as_ref()
+                .and_then(|sh| sh.mirror.get(&e.frame()).copied())
             else {
                 break;
             };
@@ -325,10 +336,20 @@ impl Hypervisor {
 
     /// The processor sets A (or D) in a shadow entry: the hypervisor copies the bit into the
     /// guest's entry. Setting D is the exit taken by the first write to a clean page.
-    pub(crate) fn shadow_write(&mut self, mem: &mut PhysMem, table: Pfn, index: TableIndex, pte: Pte) {
+    pub(crate) fn shadow_write(
+        &mut self,
+        mem: &mut PhysMem,
+        table: Pfn,
+        index: TableIndex,
+        pte: Pte,
+    ) {
         let old = self.host.mem_mut().read(table, index);
         self.host.mem_mut().write(table, index, pte);
-        let Some(m) = self.shadow.as_ref().and_then(|sh| sh.mirror.get(&table).copied()) else {
+        let Some(m) = self
+            .shadow
+            .as_ref()
+            .and_then(|sh| sh.mirror.get(&table).copied())
+        else {
             return;
         };
         let (gt, gi) = match m.split {

@@ -121,7 +121,9 @@ impl TableMemory for GuestMemory<'_> {
 
     #[inline]
     fn narrates_reads(&self) -> bool {
-        self.hv.as_deref().is_some_and(|h| h.mode() == VirtMode::Nested)
+        self.hv
+            .as_deref()
+            .is_some_and(|h| h.mode() == VirtMode::Nested)
     }
 
     #[inline]
