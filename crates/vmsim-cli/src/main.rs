@@ -10,6 +10,7 @@ mod output;
 mod plot;
 mod spool;
 mod trace_args;
+mod virt_args;
 
 /// vmsim: a memory-virtualization simulator and toolkit.
 #[derive(Parser)]

@@ -4,6 +4,7 @@
 
 use crate::addr::{PageSize, PagingMode};
 use crate::mmu::MmuConfig;
+use crate::pwc::PwcConfig;
 use crate::radix::{Geometry, GeometryError};
 use crate::tlb::TlbConfigError;
 use serde::{Deserialize, Serialize};
@@ -54,6 +55,9 @@ pub struct MachineConfig {
     /// The translation hardware of each CPU.
     #[serde(default)]
     pub mmu: MmuConfig,
+    /// A hypervisor under the kernel (absent: none, the kernel runs on the machine).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub virt: Option<crate::hypervisor::VirtConfig>,
 }
 
 fn one() -> u16 {
@@ -155,6 +159,9 @@ pub enum ConfigError {
     /// No preset of that name.
     #[error("unknown preset `{0}` (see `vmsim presets`)")]
     UnknownPreset(String),
+    /// A `[virt]` table that does not describe a hypervisor vmsim models.
+    #[error("{0}")]
+    Invalid(String),
 }
 
 impl MachineConfig {
@@ -211,7 +218,27 @@ impl MachineConfig {
                 crate::tlb::Tlb::check(t).map_err(|source| ConfigError::Tlb { level, source })?;
             }
         }
+        if let Some(v) = &self.virt {
+            v.validate()?;
+            if v.enabled() && !(geom.is_x86() && self.page_size == PageSize::SIZE_4K) {
+                return Err(ConfigError::Invalid(
+                    "virt needs an x86-64 paging mode and 4K guest pages (the guest kernel maps \
+                     huge pages itself through THP)"
+                        .to_string(),
+                ));
+            }
+        }
         Ok(())
+    }
+
+    /// Turns off every paging-structure cache: the page-walk caches and, under a hypervisor,
+    /// the nested TLB and the host's page-walk caches, so that a walk reads every entry.
+    pub fn without_pwc(&mut self) {
+        self.mmu.pwc = PwcConfig::default();
+        if let Some(v) = &mut self.virt {
+            v.nested_tlb = 0;
+            v.host_pwc = Some(PwcConfig::default());
+        }
     }
 
     /// The page-table geometry.

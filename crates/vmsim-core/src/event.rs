@@ -196,6 +196,9 @@ pub enum Event {
     },
     /// An entry was read during the walk.
     WalkRead(WalkStep),
+    /// An entry was read during a two-dimensional (nested) walk: a guest entry or an EPT entry.
+    #[serde(rename = "walk_read")]
+    NestedWalkRead(crate::translate::nested::NestedRead),
     /// A write hit a TLB entry whose D bit was clear: the processor re-walks to set D.
     DirtyAssist,
     /// The translation faulted.

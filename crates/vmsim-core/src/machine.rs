@@ -6,10 +6,12 @@ use crate::access::AccessKind;
 use crate::addr::VirtAddr;
 use crate::config::{ConfigError, MachineConfig};
 use crate::event::{Event, Fault, Observer, Resolution};
+use crate::hypervisor::{Hypervisor, VirtMode};
 use crate::kernel::{DemandZeroKernel, Kernel, KernelError, LinuxConfig, LinuxKernel, Pid};
 use crate::mmu::{CpuStats, Mmu, Translation};
 use crate::phys::PhysMem;
 use crate::radix::Geometry;
+use crate::translate::nested::GuestMemory;
 use serde::Serialize;
 use thiserror::Error;
 
@@ -107,6 +109,9 @@ pub struct Machine<K: Kernel = DemandZeroKernel> {
     /// the TLB's entries: the PCID still names the same address space).
     pcid_owner: Vec<Vec<Option<Pid>>>,
     stats: MachineStats,
+    /// The hypervisor under the kernel, when the configuration names one: the kernel is then
+    /// a guest and `mem` is guest-physical memory.
+    virt: Option<Box<Hypervisor>>,
 }
 
 impl Machine<LinuxKernel> {
@@ -140,11 +145,20 @@ impl<K: Kernel> Machine<K> {
                 level: "tlb",
                 source,
             })?;
+        let virt = cfg
+            .virt
+            .as_ref()
+            .filter(|v| v.enabled())
+            .map(|v| Box::new(Hypervisor::new(v, frames, geom.top(), cfg.cpus, &cfg.mmu)));
+        let mut mem = PhysMem::new(frames);
+        // Shadow paging write-protects the guest's tables: their writes are logged to exit.
+        mem.log_table_writes(virt.as_ref().is_some_and(|v| v.mode() == VirtMode::Shadow));
         Ok(Machine {
+            virt,
             running: vec![None; cpus.len()],
             pcid_owner: vec![vec![None; 4096]; cpus.len()],
             cpus,
-            mem: PhysMem::new(frames),
+            mem,
             kernel,
             geom,
             stats: MachineStats::default(),
@@ -164,6 +178,11 @@ impl<K: Kernel> Machine<K> {
     /// Physical memory.
     pub fn mem(&self) -> &PhysMem {
         &self.mem
+    }
+
+    /// The hypervisor, when the kernel runs as a guest.
+    pub fn hypervisor(&self) -> Option<&Hypervisor> {
+        self.virt.as_deref()
     }
 
     /// The kernel.
@@ -346,7 +365,9 @@ impl<K: Kernel> Machine<K> {
                 kind,
             });
         }
-        match self.cpus[c].translate(&mut self.mem, va, kind, obs) {
+        // Passed by value: a TLB hit never reads it, so nothing of it is built on that path.
+        let mem = GuestMemory::new(&mut self.mem, self.virt.as_deref_mut(), c, O::ENABLED);
+        match self.cpus[c].translate(mem, va, kind, obs) {
             Ok(t) => Ok(AccessOutcome::Done(self.completed(t, obs))),
             Err(f) => self.resolve(c, pid, va, kind, f, obs),
         }
@@ -432,7 +453,8 @@ impl<K: Kernel> Machine<K> {
                 _ => {}
             }
             self.note_oom_kills();
-            match self.cpus[c].translate(&mut self.mem, va, kind, obs) {
+            let mem = GuestMemory::new(&mut self.mem, self.virt.as_deref_mut(), c, O::ENABLED);
+            match self.cpus[c].translate(mem, va, kind, obs) {
                 Ok(t) => return Ok(AccessOutcome::Done(self.completed(t, obs))),
                 Err(next) => f = next,
             }

@@ -5,7 +5,7 @@
 use crate::access::{AccessKind, Privilege};
 use crate::addr::{PageSize, PhysAddr, VirtAddr};
 use crate::event::{Event, Fault, Observer, TlbLevel};
-use crate::phys::PhysMem;
+use crate::phys::TableMemory;
 use crate::protection::{self, Permits, ProtectionFault, ProtectionFeatures};
 use crate::pte::{Level, Pte, PteFlags};
 use crate::pwc::{Pwc, PwcConfig};
@@ -390,9 +390,9 @@ impl Mmu {
     /// on to the L2 TLB out of line; everything else (narrated accesses, non-canonical
     /// addresses, permission faults, dirty assists) takes [`Mmu::translate_general`].
     #[inline(always)]
-    pub fn translate<O: Observer>(
+    pub fn translate<M: TableMemory, O: Observer>(
         &mut self,
-        mem: &mut PhysMem,
+        mem: M,
         va: VirtAddr,
         kind: AccessKind,
         obs: &mut O,
@@ -451,9 +451,9 @@ impl Mmu {
 
     /// Every step, with events for an observer.
     #[inline(never)]
-    fn translate_general<O: Observer>(
+    fn translate_general<M: TableMemory, O: Observer>(
         &mut self,
-        mem: &mut PhysMem,
+        mut mem: M,
         va: VirtAddr,
         kind: AccessKind,
         obs: &mut O,
@@ -476,16 +476,16 @@ impl Mmu {
             if let Some(done) = self.use_entry(e, va, kind, &[false; 3], cycles, obs) {
                 return done;
             }
-            return self.walk_and_count(mem, va, kind, pcid, &[false; 3], cycles, obs);
+            return self.walk_and_count(&mut mem, va, kind, pcid, &[false; 3], cycles, obs);
         }
         self.l1_missed(mem, va, kind, pcid, cycles, obs)
     }
 
     /// Step 2 and on, after an L1 miss: the L2 TLB, then the walk.
     #[inline(never)]
-    fn l1_missed<O: Observer>(
+    fn l1_missed<M: TableMemory, O: Observer>(
         &mut self,
-        mem: &mut PhysMem,
+        mut mem: M,
         va: VirtAddr,
         kind: AccessKind,
         pcid: Pcid,
@@ -506,7 +506,7 @@ impl Mmu {
         } else {
             missed[TlbLevel::L2.index()] = self.tlbs[TlbLevel::L2.index()].is_some();
         }
-        self.walk_and_count(mem, va, kind, pcid, &missed, cycles, obs)
+        self.walk_and_count(&mut mem, va, kind, pcid, &missed, cycles, obs)
     }
 
     /// Completes an access with a TLB entry: the permission check, then the physical address;
@@ -540,9 +540,9 @@ impl Mmu {
     /// Steps 3 and 4, the walk, and the misses counted by the size it found.
     #[inline(never)]
     #[allow(clippy::too_many_arguments)]
-    fn walk_and_count<O: Observer>(
+    fn walk_and_count<M: TableMemory, O: Observer>(
         &mut self,
-        mem: &mut PhysMem,
+        mem: &mut M,
         va: VirtAddr,
         kind: AccessKind,
         pcid: Pcid,
@@ -674,19 +674,38 @@ impl Mmu {
 
     /// Walks the table for `va`, using and filling the page-walk caches; on success sets A (and
     /// D for writes) in the leaf and fills the TLBs.
-    fn walk<O: Observer>(
+    fn walk<M: TableMemory, O: Observer>(
         &mut self,
-        mem: &mut PhysMem,
+        mem: &mut M,
         va: VirtAddr,
         kind: AccessKind,
         pcid: Pcid,
         cycles: &mut u64,
         obs: &mut O,
     ) -> Result<Leaf, Fault> {
+        loop {
+            // An error is a VM exit the hypervisor resolved (an EPT violation, a shadow miss):
+            // the access re-executes and walks again.
+            if let Ok(r) = self.walk_once(mem, va, kind, pcid, cycles, obs) {
+                return r;
+            }
+        }
+    }
+
+    /// One attempt of [`Mmu::walk`]; `Err` when the walk's memory exited to a hypervisor.
+    fn walk_once<M: TableMemory, O: Observer>(
+        &mut self,
+        mem: &mut M,
+        va: VirtAddr,
+        kind: AccessKind,
+        pcid: Pcid,
+        cycles: &mut u64,
+        obs: &mut O,
+    ) -> Result<Result<Leaf, Fault>, M::Error> {
         let Some((root, _)) = self.cr3 else {
-            return Err(Fault::Walk(radix::WalkFault::NotPresent {
+            return Ok(Err(Fault::Walk(radix::WalkFault::NotPresent {
                 level: self.geom.top(),
-            }));
+            })));
         };
         self.stats.walks += 1;
         let top = self.geom.top();
@@ -716,9 +735,12 @@ impl Mmu {
                 None => self.stats.pwc_misses += 1,
             }
         }
+        // Under shadow paging the processor walks the hypervisor's table instead of CR3's.
+        let table = mem.begin_walk(va, table, level);
         if O::ENABLED {
             obs.event(&Event::WalkStart { level, table });
         }
+        let narrate = O::ENABLED && !mem.narrates_reads();
         // The entries read, by level (zero = not read: a zero entry is not present either).
         let mut read = [Pte::EMPTY; 5];
         let stats = &mut self.stats;
@@ -733,14 +755,16 @@ impl Mmu {
             stats.walk_refs[s.level.index()] += 1;
             *cycles += lat;
             read[s.level.index()] = s.pte;
-            if O::ENABLED {
+            if narrate {
                 obs.event(&Event::WalkRead(*s));
             }
         });
-        // Physical memory reaches every table entry.
         let r = match walked {
             Ok(r) => r,
-            Err(never) => match never {},
+            Err(exit) => {
+                self.end_walk(mem, cycles, obs);
+                return Err(exit);
+            }
         };
         // Upper-level entries that were used are cached even if the walk then faulted.
         let mut acc = rights;
@@ -755,12 +779,29 @@ impl Mmu {
             acc = radix::combine(acc, radix::entry_rights(pte));
             self.pwc.fill(lv, va, pcid, pte.frame(), acc);
         }
-        let leaf = r.map_err(Fault::Walk)?;
-        self.permit(leaf.rights, kind)
-            .map_err(|cause| Fault::Protection {
+        let leaf = match r {
+            Ok(leaf) => leaf,
+            Err(f) => {
+                self.end_walk(mem, cycles, obs);
+                return Ok(Err(Fault::Walk(f)));
+            }
+        };
+        if let Err(cause) = self.permit(leaf.rights, kind) {
+            self.end_walk(mem, cycles, obs);
+            return Ok(Err(Fault::Protection {
                 level: leaf.level,
                 cause,
-            })?;
+            }));
+        }
+        // Under nested paging the TLB caches the host page (gVA→hPA), found by a host walk of
+        // the page's guest-physical address, which may exit too.
+        let (pfn, size) = match mem.leaf_frame(va, leaf.pfn, leaf.size, kind == AccessKind::Write) {
+            Ok(f) => f,
+            Err(exit) => {
+                self.end_walk(mem, cycles, obs);
+                return Err(exit);
+            }
+        };
         // Step 4: the processor sets A, and D on a write, in the leaf (as the walk read it:
         // the walk itself sets A only in the upper levels, and D nowhere).
         let pte = read[leaf.level.index()];
@@ -769,8 +810,11 @@ impl Mmu {
             set |= PteFlags::DIRTY;
         }
         if !pte.has(set) {
-            mem.write(leaf.table, leaf.index, pte.with(set));
+            // Only a hypervisor's memory can refuse, after the walk: it cannot here.
+            let _ = mem.write_entry(leaf.table, leaf.index, pte.with(set));
         }
+        let leaf = Leaf { pfn, size, ..leaf };
+        self.end_walk(mem, cycles, obs);
         let entry = TlbEntry {
             vpn: va.vpn(leaf.size),
             size: leaf.size,
@@ -785,7 +829,29 @@ impl Mmu {
         // Step 5: fill the TLBs.
         self.fill(TlbLevel::L2, entry, obs);
         self.fill(TlbLevel::l1_for(kind), entry, obs);
-        Ok(leaf)
+        Ok(Ok(leaf))
+    }
+}
+
+impl Mmu {
+    /// The walk's memory hands over what it kept for the observer and the cost of the reads
+    /// and VM exits the MMU did not see (the host dimension of a nested walk).
+    #[inline]
+    fn end_walk<M: TableMemory, O: Observer>(
+        &mut self,
+        mem: &mut M,
+        cycles: &mut u64,
+        obs: &mut O,
+    ) {
+        let (refs, exits) = mem.end_walk(obs);
+        let lat = &self.cfg.latency;
+        *cycles += refs * lat.walk_ref as u64 + exits * lat.fault as u64;
+    }
+
+    /// Drops every page-walk-cache entry (a hypervisor changed the tables the caches point
+    /// into behind the guest's back).
+    pub fn flush_pwc(&mut self) {
+        self.pwc.invalidate_all();
     }
 }
 

@@ -18,8 +18,10 @@ pub mod kernel_choice;
 pub mod machine_choice;
 pub mod machine_state;
 pub mod narrate;
+pub mod narrate_2d;
 pub mod report;
 pub mod simulation;
+pub mod virt_report;
 pub mod workload;
 
 pub use any_machine::AnyMachine;
@@ -28,3 +30,4 @@ pub use explain::{ExplainedAccess, Explainer, Explanation};
 pub use kernel_choice::{KernelChoice, KernelKind};
 pub use report::RunReport;
 pub use simulation::{ReplayOptions, Simulation, Watch};
+pub use virt_report::VirtReport;

@@ -55,6 +55,8 @@ pub fn render(geom: &Geometry, events: &[Event], out: &mut String) {
     // The leaf entry the last walk read: the processor sets its A (and D on a write) bit once
     // the access is allowed, before it fills the TLBs.
     let mut leaf: Option<WalkStep> = None;
+    // The reads of a two-dimensional walk, drawn as a grid when it ends.
+    let mut nested = Vec::new();
     for e in events {
         match *e {
             Event::Access {
@@ -103,6 +105,16 @@ pub fn render(geom: &Geometry, events: &[Event], out: &mut String) {
                 );
             }
             Event::WalkStart { level, table } => {
+                if !nested.is_empty() {
+                    // The last attempt neither faulted nor filled: the VM exited under it.
+                    crate::narrate_2d::grid(&nested, out);
+                    nested.clear();
+                    let _ = writeln!(
+                        out,
+                        "  VM exit: the hypervisor resolved it (an EPT violation: the host \
+                         backed the page); the access is re-executed and walks again"
+                    );
+                }
                 let _ = writeln!(
                     out,
                     "  page walk from the {} at frame {:#x}",
@@ -154,6 +166,10 @@ pub fn render(geom: &Geometry, events: &[Event], out: &mut String) {
                     let _ = writeln!(out);
                 }
             }
+            Event::NestedWalkRead(r) => {
+                let _ = writeln!(out, "{}", crate::narrate_2d::line(&r));
+                nested.push(r);
+            }
             Event::DirtyAssist => {
                 let _ = writeln!(
                     out,
@@ -162,6 +178,10 @@ pub fn render(geom: &Geometry, events: &[Event], out: &mut String) {
             }
             Event::Fault(f) => {
                 leaf = None;
+                if !nested.is_empty() {
+                    crate::narrate_2d::grid(&nested, out);
+                    nested.clear();
+                }
                 let what = match f {
                     Fault::NonCanonical => format!(
                         "the address is not canonical for {}-bit addresses (#GP)",
@@ -280,6 +300,10 @@ pub fn render(geom: &Geometry, events: &[Event], out: &mut String) {
             }
             Event::TlbFill { tlb, size, evicted } => {
                 set_leaf_flags(geom, leaf.take(), kind, out);
+                if !nested.is_empty() {
+                    crate::narrate_2d::grid(&nested, out);
+                    nested.clear();
+                }
                 let _ = writeln!(
                     out,
                     "  fill {} with the {size} translation{}",

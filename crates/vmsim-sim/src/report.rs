@@ -393,6 +393,9 @@ pub struct RunReport {
     /// The real layout the processes started in, if any.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub layout: Option<LayoutReport>,
+    /// The hypervisor's figures, when the kernel ran as a guest.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub virt: Option<crate::VirtReport>,
     /// The events of the narrated first accesses (`--explain N` with JSON), if any.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub explain: Option<Vec<Vec<Event>>>,
@@ -499,6 +502,7 @@ impl RunReport {
                 })
                 .collect(),
             layout: None,
+            virt: m.hypervisor().map(|h| crate::VirtReport::new(h, &total)),
             explain: None,
         }
     }
@@ -555,6 +559,9 @@ impl fmt::Display for RunReport {
             self.fmt_linux(f)?;
         } else {
             writeln!(f, "kernel {}", r.kernel)?;
+        }
+        if let Some(v) = &r.virt {
+            write!(f, "{v}")?;
         }
         let tp = &r.page_table_pages;
         writeln!(

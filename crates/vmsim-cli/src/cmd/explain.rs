@@ -29,6 +29,8 @@ pub struct Args {
     pub pid: u32,
     #[command(flatten)]
     pub machine: MachineArgs,
+    #[command(flatten)]
+    pub virt: crate::virt_args::VirtArgs,
     /// Print the events as JSON.
     #[arg(long)]
     pub json: bool,
@@ -69,7 +71,8 @@ pub fn parse_addr(s: &str) -> Result<u64, String> {
 /// demand-zero for 2M/1G pages and teaching machines, whose page sizes the Linux model does not
 /// handle.
 pub fn run(args: Args) -> Result<()> {
-    let cfg = args.machine.load()?;
+    let mut cfg = args.machine.load()?;
+    args.virt.apply(&mut cfg)?;
     let description = cfg.description.clone();
     let mut ex = Explainer::new(cfg)?;
     let default = if args.write {

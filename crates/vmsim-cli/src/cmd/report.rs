@@ -32,6 +32,8 @@ pub struct Args {
     pub output: PathBuf,
     #[command(flatten)]
     pub machine: MachineArgs,
+    #[command(flatten)]
+    pub virt: crate::virt_args::VirtArgs,
     /// Stop after N records.
     #[arg(long, value_name = "N")]
     pub limit: Option<u64>,
@@ -61,7 +63,7 @@ pub fn run(args: Args) -> Result<()> {
     let inputs: Vec<&std::path::Path> = args.trace.iter().map(|p| p.as_path()).collect();
     let mut out = Output::create(&args.output, &inputs)?;
 
-    let (mut sim, layout) = run::build(&args.machine, &args.kernel, &args.layout)?;
+    let (mut sim, layout) = run::build(&args.machine, &args.virt, &args.kernel, &args.layout)?;
     let terminal = std::io::stderr().is_terminal();
     let bar = terminal.then(run::progress_bar);
     let (reader, name) =

@@ -1,5 +1,6 @@
 //! `vmsim run`: replay a trace through a machine and print its statistics.
 use crate::machine_args::MachineArgs;
+use crate::virt_args::VirtArgs;
 use anyhow::{Context, Result};
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -39,6 +40,8 @@ pub struct Args {
     pub read: crate::trace_args::TraceOptions,
     #[command(flatten)]
     pub machine: MachineArgs,
+    #[command(flatten)]
+    pub virt: VirtArgs,
     /// Print the statistics as one JSON object.
     #[arg(long)]
     pub json: bool,
@@ -230,10 +233,12 @@ pub fn open_trace_metered(
 /// `vmsim report`.
 pub fn build(
     machine: &MachineArgs,
+    virt: &VirtArgs,
     kernel: &KernelArgs,
     layout: &LayoutArgs,
 ) -> Result<(Simulation, Option<LayoutReport>)> {
     let mut cfg = machine.load()?;
+    virt.apply(&mut cfg)?;
     kernel.apply_ram(&mut cfg)?;
     let choice = kernel.choice(&cfg, !layout.strict_layout)?;
     if layout.layout.is_some() && choice.kind() != KernelKind::Linux {
@@ -268,7 +273,7 @@ pub fn report(
 
 /// Builds the simulation the flags ask for, replays the trace and prints the report.
 pub fn run(args: Args) -> Result<()> {
-    let (mut sim, layout) = build(&args.machine, &args.kernel, &args.layout)?;
+    let (mut sim, layout) = build(&args.machine, &args.virt, &args.kernel, &args.layout)?;
     let bar = std::io::stderr().is_terminal().then(progress_bar);
     let (reader, name) =
         open_trace_metered(&args.trace, args.format, &args.read.options(), bar.as_ref())?;

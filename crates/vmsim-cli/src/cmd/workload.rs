@@ -21,6 +21,8 @@ pub struct Args {
     #[command(flatten)]
     pub machine: MachineArgs,
     #[command(flatten)]
+    pub virt: crate::virt_args::VirtArgs,
+    #[command(flatten)]
     pub kernel: KernelArgs,
     /// Print the report as JSON.
     #[arg(long)]
@@ -38,6 +40,7 @@ pub fn run(args: Args) -> Result<()> {
         other => other.into(),
     })?;
     let mut cfg = args.machine.load()?;
+    args.virt.apply(&mut cfg)?;
     args.kernel.apply_ram(&mut cfg)?;
     if !LinuxKernel::supports(&cfg) {
         return Err(crate::exit::usage(

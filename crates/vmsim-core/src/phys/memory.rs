@@ -21,6 +21,18 @@ pub struct PhysMem {
     /// nothing can be freed on unmap.
     present: Vec<u16>,
     free_slots: Vec<u32>,
+    /// Table writes since the log was last taken, while a hypervisor write-protects this
+    /// memory's tables (shadow paging); `None`, as natively, logs nothing.
+    log: Option<Vec<TableWrite>>,
+}
+
+/// A change to a table that a write-protecting hypervisor traps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TableWrite {
+    /// One entry was written.
+    Entry(Pfn, TableIndex),
+    /// The frame became a table or stopped being one: all its entries changed.
+    Whole(Pfn),
 }
 
 impl PhysMem {
@@ -33,6 +45,19 @@ impl PhysMem {
             tables: Vec::new(),
             present: Vec::new(),
             free_slots: Vec::new(),
+            log: None,
+        }
+    }
+
+    /// Starts (or stops) logging table changes, as a hypervisor write-protecting the tables.
+    pub fn log_table_writes(&mut self, on: bool) {
+        self.log = on.then(Vec::new);
+    }
+
+    /// The table changes logged since the last call, oldest first (none when not logging).
+    pub fn take_table_writes(&mut self, into: &mut Vec<TableWrite>) {
+        if let Some(l) = &mut self.log {
+            into.append(l);
         }
     }
 
@@ -72,6 +97,9 @@ impl PhysMem {
             self.slot_of.resize(i + 1, NO_SLOT);
         }
         self.slot_of[i] = slot;
+        if let Some(l) = &mut self.log {
+            l.push(TableWrite::Whole(pfn));
+        }
         Ok(pfn)
     }
 
@@ -81,6 +109,9 @@ impl PhysMem {
             self.slot_of[pfn.0 as usize] = NO_SLOT;
             self.free_slots.push(slot as u32);
             self.frames.free(pfn, 0);
+            if let Some(l) = &mut self.log {
+                l.push(TableWrite::Whole(pfn));
+            }
         }
     }
 
@@ -116,6 +147,16 @@ impl PhysMem {
     /// frames that hold no table are ignored.
     #[inline]
     pub fn write(&mut self, table: Pfn, idx: TableIndex, pte: Pte) {
+        if let Some(l) = &mut self.log {
+            l.push(TableWrite::Entry(table, idx));
+        }
+        self.write_untrapped(table, idx, pte);
+    }
+
+    /// [`PhysMem::write`] by the hypervisor itself, which its own write protection does not
+    /// trap (shadow paging's updates of the guest's A and D bits).
+    #[inline]
+    pub fn write_untrapped(&mut self, table: Pfn, idx: TableIndex, pte: Pte) {
         if let Some(s) = self.slot(table) {
             let cell = &mut self.tables[s * ENTRIES + idx.get()];
             let was = *cell != 0;

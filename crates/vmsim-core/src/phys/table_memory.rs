@@ -3,9 +3,10 @@
 //! never fails) and over memory that is itself translated: a guest's tables live in
 //! guest-physical memory, and under nested paging every entry the guest walk reads is reached
 //! by a host walk, which may fault (an EPT violation) before the guest entry is read.
-use crate::addr::Pfn;
+use crate::addr::{PageSize, Pfn, VirtAddr};
+use crate::event::Observer;
 use crate::phys::PhysMem;
-use crate::pte::{Pte, TableIndex};
+use crate::pte::{Level, Pte, TableIndex};
 use std::convert::Infallible;
 
 /// Memory holding page tables, as a page walk reaches it.
@@ -19,6 +20,44 @@ pub trait TableMemory {
 
     /// Stores `pte` as entry `index` of the table in frame `table` (the walk's A-bit updates).
     fn write_entry(&mut self, table: Pfn, index: TableIndex, pte: Pte) -> Result<(), Self::Error>;
+
+    /// A walk for `va` begins at `table`, an entry of `level` (the root from CR3, or where a
+    /// page-walk cache left off); returns the table to read instead, which differs only where
+    /// the processor walks other tables than the guest's (shadow paging).
+    #[inline]
+    fn begin_walk(&mut self, _va: VirtAddr, table: Pfn, _level: Level) -> Pfn {
+        table
+    }
+
+    /// Whether this memory narrates the entries the walk reads itself (in [`end_walk`]), so the
+    /// MMU must not.
+    ///
+    /// [`end_walk`]: TableMemory::end_walk
+    #[inline]
+    fn narrates_reads(&self) -> bool {
+        false
+    }
+
+    /// Where the page a walk ended at lies in the memory that TLBs cache: the leaf's own frame
+    /// and size natively; under nested paging the host frame, and the smaller of the guest's
+    /// and the host's page sizes. `write` when the access writes.
+    #[inline]
+    fn leaf_frame(
+        &mut self,
+        _va: VirtAddr,
+        pfn: Pfn,
+        size: PageSize,
+        _write: bool,
+    ) -> Result<(Pfn, PageSize), Self::Error> {
+        Ok((pfn, size))
+    }
+
+    /// The walk is over: hands what it kept to `obs` and returns the entries read and VM exits
+    /// taken beyond the ones the MMU counted itself, for its cycles.
+    #[inline]
+    fn end_walk<O: Observer>(&mut self, _obs: &mut O) -> (u64, u64) {
+        (0, 0)
+    }
 }
 
 impl TableMemory for PhysMem {

@@ -6,6 +6,7 @@ pub mod byte_radix;
 pub mod hashed;
 pub mod inverted;
 pub mod linear;
+pub mod nested;
 pub mod radix;
 pub mod segmentation;
 
