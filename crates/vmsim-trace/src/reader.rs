@@ -272,23 +272,14 @@ impl TraceReader {
     /// Opens `path`; `format` overrides detection, a `.pages` file is a page-number trace and a
     /// `.lackey` file is lackey's output (neither can be told from its content for sure).
     pub fn open(path: &Path, format: Option<Format>) -> Result<Self, TraceError> {
-        Self::open_through_with(path, format, &ReadOptions::default(), |f| f)
+        Self::open_through(path, format, &ReadOptions::default(), |f| f)
     }
 
-    /// Opens `path` as [`TraceReader::open`] does, reading the file through `through` (a
-    /// progress meter counting bytes, say).
+    /// Opens `path` as [`TraceReader::open`] does, with `opts`, reading the file through
+    /// `through` (a progress meter counting bytes, say). The name decides the format where the
+    /// content cannot ([`Format::from_file_name`], [`Format::named_over_content`]); a
+    /// compressed file is recognised by its content.
     pub fn open_through<R: Read + 'static>(
-        path: &Path,
-        format: Option<Format>,
-        through: impl FnOnce(File) -> R,
-    ) -> Result<Self, TraceError> {
-        Self::open_through_with(path, format, &ReadOptions::default(), through)
-    }
-
-    /// Opens `path` as [`TraceReader::open_through`] does, with `opts`. The name decides the
-    /// format where the content cannot ([`Format::from_file_name`],
-    /// [`Format::named_over_content`]); a compressed file is recognised by its content.
-    pub fn open_through_with<R: Read + 'static>(
         path: &Path,
         format: Option<Format>,
         opts: &ReadOptions,

@@ -219,7 +219,7 @@ pub fn open_trace_metered(
                     measure(b, m.len());
                 }
             }
-            let reader = TraceReader::open_through_with(p, format, opts, |f| meter(Box::new(f)))?;
+            let reader = TraceReader::open_through(p, format, opts, |f| meter(Box::new(f)))?;
             (reader, p.display().to_string())
         }
     })
