@@ -12,7 +12,10 @@ use vmsim_core::{AccessKind, PageSize, VirtAddr};
 
 /// The script's options, in its order (its `-h` lists them so).
 pub(crate) const OPTS: &[Opt] = &[
-    Opt::text('A', "addresses", "-1").doc("ADDRESSES", "a set of comma-separated pages to access; -1 means randomly generate"),
+    Opt::text('A', "addresses", "-1").doc(
+        "ADDRESSES",
+        "a set of comma-separated pages to access; -1 means randomly generate",
+    ),
     Opt::int('s', "seed", "0").doc("SEED", "the random seed"),
     Opt::text('a', "asize", "16k").doc("ASIZE", "address space size (e.g., 16, 64k, 32m, 1g)"),
     Opt::text('p', "physmem", "64k").doc("PSIZE", "physical memory size (e.g., 16, 64k, 32m, 1g)"),
@@ -154,7 +157,10 @@ pub fn run(argv: &[String]) -> Case {
         // the high bits fall away, as the derivation shows.
         let (masked, src) = if raw >> 32 != 0 {
             (
-                format!("the script's 32-bit mask keeps VA & 0xffffffff = {:#010x}; ", raw & 0xffff_ffff),
+                format!(
+                    "the script's 32-bit mask keeps VA & 0xffffffff = {:#010x}; ",
+                    raw & 0xffff_ffff
+                ),
                 format!("{:#010x}", raw & 0xffff_ffff),
             )
         } else {

@@ -15,9 +15,13 @@ pub(crate) const OPTS: &[Opt] = &[
     Opt::int('S', "size", "100").doc("HEAPSIZE", "size of the heap"),
     Opt::int('b', "baseAddr", "1000").doc("BASEADDR", "base address of heap"),
     Opt::int('H', "headerSize", "0").doc("HEADERSIZE", "size of the header"),
-    Opt::int('a', "alignment", "-1").doc("ALIGNMENT", "align allocated units to size; -1->no align"),
+    Opt::int('a', "alignment", "-1")
+        .doc("ALIGNMENT", "align allocated units to size; -1->no align"),
     Opt::text('p', "policy", "BEST").doc("POLICY", "list search (BEST, WORST, FIRST)"),
-    Opt::text('l', "listOrder", "ADDRSORT").doc("ORDER", "list order (ADDRSORT, SIZESORT+, SIZESORT-, INSERT-FRONT, INSERT-BACK)"),
+    Opt::text('l', "listOrder", "ADDRSORT").doc(
+        "ORDER",
+        "list order (ADDRSORT, SIZESORT+, SIZESORT-, INSERT-FRONT, INSERT-BACK)",
+    ),
     Opt::flag('C', "coalesce").doc("", "coalesce the free list?"),
     Opt::int('n', "numOps", "10").doc("OPSNUM", "number of random ops to generate"),
     Opt::int('r', "range", "10").doc("OPSRANGE", "max alloc size"),

@@ -12,13 +12,26 @@ use vmsim_core::replace::{ListCache, ListPolicy};
 
 /// The script's options, in its order (its `-h` lists them so).
 pub(crate) const OPTS: &[Opt] = &[
-    Opt::text('a', "addresses", "-1").doc("ADDRESSES", "a set of comma-separated pages to access; -1 means randomly generate"),
+    Opt::text('a', "addresses", "-1").doc(
+        "ADDRESSES",
+        "a set of comma-separated pages to access; -1 means randomly generate",
+    ),
     Opt::text('f', "addressfile", "").doc("ADDRESSFILE", "a file with a bunch of addresses in it"),
-    Opt::text('n', "numaddrs", "10").doc("NUMADDRS", "if -a (--addresses) is -1, this is the number of addrs to generate"),
-    Opt::text('p', "policy", "FIFO").doc("POLICY", "replacement policy: FIFO, LRU, OPT, UNOPT, RAND, CLOCK"),
-    Opt::int('b', "clockbits", "2").doc("CLOCKBITS", "for CLOCK policy, how many clock bits to use"),
+    Opt::text('n', "numaddrs", "10").doc(
+        "NUMADDRS",
+        "if -a (--addresses) is -1, this is the number of addrs to generate",
+    ),
+    Opt::text('p', "policy", "FIFO").doc(
+        "POLICY",
+        "replacement policy: FIFO, LRU, OPT, UNOPT, RAND, CLOCK",
+    ),
+    Opt::int('b', "clockbits", "2")
+        .doc("CLOCKBITS", "for CLOCK policy, how many clock bits to use"),
     Opt::text('C', "cachesize", "3").doc("CACHESIZE", "size of the page cache, in pages"),
-    Opt::text('m', "maxpage", "10").doc("MAXPAGE", "if randomly generating page accesses, this is the max page number"),
+    Opt::text('m', "maxpage", "10").doc(
+        "MAXPAGE",
+        "if randomly generating page accesses, this is the max page number",
+    ),
     Opt::text('s', "seed", "0").doc("SEED", "random number seed"),
     Opt::flag('N', "notrace").doc("", "do not print out a detailed trace"),
     Opt::flag('c', "compute").doc("", "compute answers for me"),
@@ -97,7 +110,11 @@ fn why_victim(
                 let slot = (before.len() as f64 * d).trunc() as usize;
                 let Some(&p) = before.get(slot) else { break };
                 if bits[slot] >= 1 {
-                    steps.push(format!("{p} use {} -> {} spared", bits[slot], bits[slot] - 1));
+                    steps.push(format!(
+                        "{p} use {} -> {} spared",
+                        bits[slot],
+                        bits[slot] - 1
+                    ));
                     bits[slot] -= 1;
                 } else {
                     steps.push(format!("{p} use 0 evicted"));

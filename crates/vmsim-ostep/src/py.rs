@@ -145,7 +145,11 @@ pub fn float_repr(x: f64) -> String {
         } else if point as usize >= digits.len() {
             format!("{digits}{}.0", "0".repeat(point as usize - digits.len()))
         } else {
-            format!("{}.{}", &digits[..point as usize], &digits[point as usize..])
+            format!(
+                "{}.{}",
+                &digits[..point as usize],
+                &digits[point as usize..]
+            )
         };
         format!("{sign}{s}")
     } else {
@@ -174,7 +178,10 @@ pub fn float_int_str(x: f64) -> Result<String, Exc> {
         ));
     }
     if x.is_nan() {
-        return Err(Exc::new("ValueError", "cannot convert float NaN to integer"));
+        return Err(Exc::new(
+            "ValueError",
+            "cannot convert float NaN to integer",
+        ));
     }
     let t = x.trunc();
     if t.abs() < 1e18 {
@@ -184,7 +191,11 @@ pub fn float_int_str(x: f64) -> Result<String, Exc> {
     let bits = t.abs().to_bits();
     let e = ((bits >> 52) & 0x7ff) as i32 - 1075;
     let m = (bits & ((1u64 << 52) - 1)) | (1u64 << 52);
-    let mut limbs: Vec<u64> = vec![m % 1_000_000_000, m / 1_000_000_000 % 1_000_000_000, m / 1_000_000_000_000_000_000];
+    let mut limbs: Vec<u64> = vec![
+        m % 1_000_000_000,
+        m / 1_000_000_000 % 1_000_000_000,
+        m / 1_000_000_000_000_000_000,
+    ];
     for _ in 0..e {
         let mut carry = 0;
         for l in limbs.iter_mut() {

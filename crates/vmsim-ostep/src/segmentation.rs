@@ -13,7 +13,10 @@ use vmsim_core::{AccessKind, VirtAddr};
 /// The script's options, in its order (its `-h` lists them so).
 pub(crate) const OPTS: &[Opt] = &[
     Opt::int('s', "seed", "0").doc("SEED", "the random seed"),
-    Opt::text('A', "addresses", "-1").doc("ADDRESSES", "a set of comma-separated pages to access; -1 means randomly generate"),
+    Opt::text('A', "addresses", "-1").doc(
+        "ADDRESSES",
+        "a set of comma-separated pages to access; -1 means randomly generate",
+    ),
     Opt::text('a', "asize", "1k").doc("ASIZE", "address space size (e.g., 16, 64k, 32m, 1g)"),
     Opt::text('p', "physmem", "16k").doc("PSIZE", "physical memory size (e.g., 16, 64k, 32m, 1g)"),
     Opt::int('n', "numaddrs", "5").doc("NUM", "number of virtual addresses to generate"),

@@ -31,7 +31,8 @@ fn every_corpus_line_matches_the_original_script() {
             .map(|a| a.as_str().unwrap().to_string())
             .collect();
         let mut out = Vec::new();
-        let end = vmsim_ostep::script::run(sim, &args, &root, 80, &mut out).expect("known simulator");
+        let end =
+            vmsim_ostep::script::run(sim, &args, &root, 80, &mut out).expect("known simulator");
         total += 1;
         let stdout_ok = match rec["stdout"].as_str() {
             Some(s) => s.as_bytes() == out.as_slice(),
@@ -43,7 +44,10 @@ fn every_corpus_line_matches_the_original_script() {
         let exit_ok = rec["exit"].as_i64() == Some(end.status() as i64);
         let error_ok = rec["error"].as_str() == end.error_type();
         if !(stdout_ok && exit_ok && error_ok) {
-            let expected = rec["stdout"].as_str().or(rec["head"].as_str()).unwrap_or("");
+            let expected = rec["stdout"]
+                .as_str()
+                .or(rec["head"].as_str())
+                .unwrap_or("");
             diffs.push(format!(
                 "line {}: {sim} {}\n  exit {} / {}, error {} / {:?}\n--- expected\n{}\n--- got\n{}",
                 n + 1,
@@ -57,11 +61,19 @@ fn every_corpus_line_matches_the_original_script() {
             ));
         }
     }
-    assert!(total >= 2000, "the corpus has {total} lines, fewer than 2,000");
+    assert!(
+        total >= 2000,
+        "the corpus has {total} lines, fewer than 2,000"
+    );
     assert!(
         diffs.is_empty(),
         "{} of {total} command lines differ from the original scripts; the first:\n{}",
         diffs.len(),
-        diffs.iter().take(8).cloned().collect::<Vec<_>>().join("\n\n")
+        diffs
+            .iter()
+            .take(8)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("\n\n")
     );
 }

@@ -21,7 +21,10 @@ fn raised(end: &End) -> &str {
 fn negative_physical_addresses_print_signed() {
     let (out, end) = script("segmentation", "-b 100 -B 50 -c");
     assert_eq!(end, End::Ok);
-    assert!(out.contains("VALID in SEG1: 0x-00000ac (decimal: -172)"), "{out}");
+    assert!(
+        out.contains("VALID in SEG1: 0x-00000ac (decimal: -172)"),
+        "{out}"
+    );
     let (out, _) = script("relocation", "-s 38 -a 70 -p 71 -n 12 -l 14 -b -84 -c");
     assert!(out.contains("  Base   : 0x-0000054 (decimal -84)"), "{out}");
     assert!(out.contains("VALID: 0x-00000"), "{out}");
@@ -31,13 +34,25 @@ fn negative_physical_addresses_print_signed() {
 fn malloc_computes_with_negative_values_and_splits_ops_as_python() {
     let (out, end) = script("malloc", "-S 45 -b -252 -A +10,-0 -c");
     assert_eq!(end, End::Ok);
-    assert!(out.contains("ptr[0] = Alloc(10) returned -252 (searched 1 elements)"), "{out}");
-    assert!(out.contains("Free List [ Size 1 ]: [ addr:-242 sz:35 ]"), "{out}");
-    assert!(out.contains("Free List [ Size 2 ]: [ addr:-252 sz:10 ][ addr:-242 sz:35 ]"), "{out}");
+    assert!(
+        out.contains("ptr[0] = Alloc(10) returned -252 (searched 1 elements)"),
+        "{out}"
+    );
+    assert!(
+        out.contains("Free List [ Size 1 ]: [ addr:-242 sz:35 ]"),
+        "{out}"
+    );
+    assert!(
+        out.contains("Free List [ Size 2 ]: [ addr:-252 sz:10 ][ addr:-242 sz:35 ]"),
+        "{out}"
+    );
     assert_eq!(raised(&script("malloc", "-A 5").1), "NameError");
     let (out, end) = script("malloc", "-A +3,y");
     assert_eq!(raised(&end), "NameError");
-    assert!(out.contains("ptr[0] = Alloc(3) returned ?"), "the op before the bad one prints: {out}");
+    assert!(
+        out.contains("ptr[0] = Alloc(3) returned ?"),
+        "the op before the bad one prints: {out}"
+    );
     assert_eq!(raised(&script("malloc", "-A ++3").1), "ValueError");
     let (out, end) = script("malloc", "-A +3+4 -c");
     assert_eq!(end, End::Ok);
@@ -48,20 +63,29 @@ fn malloc_computes_with_negative_values_and_splits_ops_as_python() {
 fn skipped_frees_say_so() {
     let (out, _) = script("malloc", "-A +10,-5,-0,-0 -c");
     assert_eq!(out.matches("Invalid Free: Skipping").count(), 1, "{out}");
-    assert!(out.contains("Free(ptr[0])\nreturned -1"), "a second free of ptr[0] fails: {out}");
+    assert!(
+        out.contains("Free(ptr[0])\nreturned -1"),
+        "a second free of ptr[0] fails: {out}"
+    );
 }
 
 #[test]
 fn linear_size_uses_unbounded_ints_and_python_floats() {
     let (out, end) = script("paging-linear-size", "-v 159 -e 4096 -c");
     assert_eq!(end, End::Ok);
-    assert!(out.contains("  730750818665451459101842416358141509827966271488 bytes"), "{out}");
+    assert!(
+        out.contains("  730750818665451459101842416358141509827966271488 bytes"),
+        "{out}"
+    );
     assert!(out.contains("  in KB: 7.1362384635298e+44"), "{out}");
     let (out, end) = script("paging-linear-size", "-v 1029 -p 16 --ptesize=2k -c");
     assert_eq!(raised(&end), "OverflowError");
     assert!(out.contains("where V is for a VPN bit"), "{out}");
     let (out, _) = script("paging-linear-size", "-p 16k -v 2 -c");
-    assert!(out.contains("  in MB: 6.103515625e-05") || out.contains("e-"), "{out}");
+    assert!(
+        out.contains("  in MB: 6.103515625e-05") || out.contains("e-"),
+        "{out}"
+    );
     let args = vec!["-v".to_string(), String::new()];
     let mut buf = Vec::new();
     let end = run("paging-linear-size", &args, Path::new("."), 80, &mut buf).unwrap();
@@ -85,7 +109,10 @@ fn long_option_prefixes_are_accepted_when_unambiguous() {
 fn the_problem_prints_when_only_solving_fails() {
     let (out, end) = script("paging-policy", "-p lru");
     assert_eq!(end, End::Ok);
-    assert!(out.contains("Assuming a replacement policy of lru"), "{out}");
+    assert!(
+        out.contains("Assuming a replacement policy of lru"),
+        "{out}"
+    );
     assert_eq!(script("paging-policy", "-p lru -c").1, End::Exit);
     assert_eq!(script("paging-policy", "-n 0").1, End::Ok);
     let (out, end) = script("paging-policy", "-n 0 -c");
@@ -93,10 +120,19 @@ fn the_problem_prints_when_only_solving_fails() {
     assert!(out.ends_with("Solving...\n\n\n"), "{out:?}");
     let (out, end) = script("paging-linear-translate", "-A 70000 -a 64k -p 128k");
     assert_eq!(end, End::Ok);
-    assert!(out.contains("VA 0x00011170 (decimal:    70000) --> PA or invalid address?"), "{out}");
-    assert_eq!(raised(&script("paging-linear-translate", "-A 70000 -a 64k -p 128k -c").1), "IndexError");
+    assert!(
+        out.contains("VA 0x00011170 (decimal:    70000) --> PA or invalid address?"),
+        "{out}"
+    );
+    assert_eq!(
+        raised(&script("paging-linear-translate", "-A 70000 -a 64k -p 128k -c").1),
+        "IndexError"
+    );
     // The address is read before the policy is checked, without -c.
-    assert_eq!(raised(&script("paging-policy", "-p NONE -a 1.5").1), "ValueError");
+    assert_eq!(
+        raised(&script("paging-policy", "-p NONE -a 1.5").1),
+        "ValueError"
+    );
 }
 
 #[test]
@@ -112,8 +148,14 @@ fn notrace_prints_only_the_final_statistics() {
 fn large_physical_memory_is_not_refused() {
     let (out, end) = script("paging-linear-translate", "-a 16 -p 5m -P 1 -n 2 -c");
     assert_eq!(end, End::Ok);
-    assert!(out.contains("  VA 0x00000006 (decimal:        6) --> 0048a626 (decimal  4761126) [VPN 6]"), "{out}");
-    assert!(out.contains("  VA 0x00000009 (decimal:        9) -->  Invalid (VPN 9 not valid)"), "{out}");
+    assert!(
+        out.contains("  VA 0x00000006 (decimal:        6) --> 0048a626 (decimal  4761126) [VPN 6]"),
+        "{out}"
+    );
+    assert!(
+        out.contains("  VA 0x00000009 (decimal:        9) -->  Invalid (VPN 9 not valid)"),
+        "{out}"
+    );
 }
 
 #[test]
@@ -123,13 +165,19 @@ fn dash_h_prints_the_scripts_own_options() {
         ("segmentation", "-L LEN1, --l1=LEN1"),
         ("malloc", "-A OPSLIST, --allocList=OPSLIST"),
         ("paging-linear-size", "-e PTESIZE, --ptesize=PTESIZE"),
-        ("paging-linear-translate", "-P PAGESIZE, --pagesize=PAGESIZE"),
+        (
+            "paging-linear-translate",
+            "-P PAGESIZE, --pagesize=PAGESIZE",
+        ),
         ("paging-multilevel-translate", "-c, --solve"),
         ("paging-policy", "-N, --notrace"),
     ] {
         let (out, end) = script(sim, "-h");
         assert_eq!(end, End::Ok);
-        assert!(out.starts_with(&format!("Usage: {sim}.py [options]\n")), "{out}");
+        assert!(
+            out.starts_with(&format!("Usage: {sim}.py [options]\n")),
+            "{out}"
+        );
         assert!(out.contains(flag), "{sim}: {out}");
     }
 }

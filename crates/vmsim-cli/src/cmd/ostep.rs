@@ -270,8 +270,14 @@ fn script(sim: &str, args: &[String]) -> Result<()> {
     })?;
     match end {
         End::Ok => Ok(()),
-        End::Exit => anyhow::bail!("ostep {sim}.py: exit: the script exits with status 1 after the error it printed"),
-        End::Raise(e) => anyhow::bail!("ostep {sim}.py: {}: {} (the script raises it here)", e.name, e.message),
+        End::Exit => anyhow::bail!(
+            "ostep {sim}.py: exit: the script exits with status 1 after the error it printed"
+        ),
+        End::Raise(e) => anyhow::bail!(
+            "ostep {sim}.py: {}: {} (the script raises it here)",
+            e.name,
+            e.message
+        ),
         End::Refused(why) => anyhow::bail!("ostep {sim}.py: refused: {why}"),
         End::Usage(m) => Err(crate::exit::usage(format!("ostep {sim}.py: usage: {m}"))),
     }

@@ -33,20 +33,30 @@ pub fn run(o: &Parsed, out: &mut Out, _dir: &Path) -> Result<(), End> {
         return Err(End::Exit);
     }
     if !o.flag('c') {
-        out.line("Compute how big a linear page table is with the characteristics you see above.\n");
+        out.line(
+            "Compute how big a linear page table is with the characteristics you see above.\n",
+        );
         out.line("REMEMBER: There is one linear page table *per process*.");
         out.line("Thus, the more running processes, the more of these tables we will need.");
-        out.line("However, for this problem, we are only concerned about the size of *one* table.\n");
+        out.line(
+            "However, for this problem, we are only concerned about the size of *one* table.\n",
+        );
         return Ok(());
     }
     out.line("Recall that an address has two components: ");
     out.line("[ Virtual Page Number (VPN) | Offset ]");
     out.line("");
-    out.line(format!("The number of bits in the virtual address: {vsize}"));
+    out.line(format!(
+        "The number of bits in the virtual address: {vsize}"
+    ));
     out.line(format!("The page size: {page} bytes"));
-    out.line(format!("Thus, the number of bits needed in the offset: {offbits}"));
+    out.line(format!(
+        "Thus, the number of bits needed in the offset: {offbits}"
+    ));
     let vpnbits = vsize - offbits;
-    out.line(format!("Which leaves this many bits for the VPN: {vpnbits}"));
+    out.line(format!(
+        "Which leaves this many bits for the VPN: {vpnbits}"
+    ));
     out.line("Thus, a virtual address looks like this:\n");
     let mut i = 0;
     while i < vpnbits {
@@ -64,7 +74,9 @@ pub fn run(o: &Parsed, out: &mut Out, _dir: &Path) -> Result<(), End> {
         "- The # of entries in the table, which is 2^(num of VPN bits): {}",
         float_repr(entries)
     ));
-    out.line(format!("- The size of each page table entry, which is: {pte}"));
+    out.line(format!(
+        "- The size of each page table entry, which is: {pte}"
+    ));
     out.line("And then multiply them together. The final result:");
     let bytes = entries * pte as f64;
     out.line(format!("  {} bytes", float_int_str(bytes)?));

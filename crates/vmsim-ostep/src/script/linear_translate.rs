@@ -57,10 +57,23 @@ pub fn run(o: &Parsed, out: &mut Out, _dir: &Path) -> Result<(), End> {
         return exit(out, "Error: physical memory size must be GREATER than address space size (for this simulation)");
     }
     if psize >= 1 << 30 || asize >= 1 << 30 {
-        return exit(out, "Error: must use smaller sizes (less than 1 GB) for this simulation.");
+        return exit(
+            out,
+            "Error: must use smaller sizes (less than 1 GB) for this simulation.",
+        );
     }
-    multiple(out, asize, pagesize, "address space must be a multiple of the pagesize")?;
-    multiple(out, psize, pagesize, "physical memory must be a multiple of the pagesize")?;
+    multiple(
+        out,
+        asize,
+        pagesize,
+        "address space must be a multiple of the pagesize",
+    )?;
+    multiple(
+        out,
+        psize,
+        pagesize,
+        "physical memory must be a multiple of the pagesize",
+    )?;
     let pages = (psize as f64 / pagesize as f64).trunc() as i128;
     let vpages = (asize as f64 / pagesize as f64).trunc() as i128;
     log2_exact(out, asize, "address space must be a power of 2")?;
@@ -86,7 +99,11 @@ pub fn run(o: &Parsed, out: &mut Out, _dir: &Path) -> Result<(), End> {
     let mut pt: Vec<i32> = Vec::new();
     let threshold = 100.0 - opt_int(o, 'u') as f64;
     for v in 0..vpages.max(0) {
-        let lead = if verbose { format!("  [{v:8}]  ") } else { "  ".into() };
+        let lead = if verbose {
+            format!("  [{v:8}]  ")
+        } else {
+            "  ".into()
+        };
         loop {
             if rng.random() * 100.0 > threshold {
                 let u = draw_below(pages, rng.random()) as usize;
@@ -132,7 +149,10 @@ pub fn run(o: &Parsed, out: &mut Out, _dir: &Path) -> Result<(), End> {
             out.line(format!("{head}  Invalid (VPN {vpn} not valid)"));
         } else {
             let pa = ((pfn as i128) << pagebits) | (va & pagemask);
-            out.line(format!("{head} {} (decimal {pa:8}) [VPN {vpn}]", hex(pa, 8)));
+            out.line(format!(
+                "{head} {} (decimal {pa:8}) [VPN {vpn}]",
+                hex(pa, 8)
+            ));
         }
     }
     out.line("");

@@ -23,7 +23,10 @@ struct Heap {
 impl Heap {
     fn add_to_map(&mut self, addr: i128, size: i128) -> Result<(), End> {
         if self.sizes.contains_key(&addr) {
-            return Err(raise("AssertionError", format!("address {addr} handed out twice")));
+            return Err(raise(
+                "AssertionError",
+                format!("address {addr} handed out twice"),
+            ));
         }
         self.sizes.insert(addr, size);
         Ok(())
@@ -39,7 +42,11 @@ impl Heap {
         }
         size += self.header;
         let mut best_idx = None;
-        let mut best = if self.policy == "BEST" { self.size + 1 } else { -1 };
+        let mut best = if self.policy == "BEST" {
+            self.size + 1
+        } else {
+            -1
+        };
         let mut best_addr = 0;
         let mut count = 0;
         for (i, &(addr, esize)) in self.free.iter().enumerate() {
@@ -82,7 +89,7 @@ impl Heap {
             "ADDRSORT" => self.free.sort_by_key(|e| e.0),
             "SIZESORT+" => self.free.sort_by_key(|e| e.1),
             // sorted(reverse=True) keeps equal keys in their original order.
-            "SIZESORT-" => self.free.sort_by(|a, b| b.1.cmp(&a.1)),
+            "SIZESORT-" => self.free.sort_by_key(|e| std::cmp::Reverse(e.1)),
             _ => {}
         }
         if self.coalesce {
@@ -119,7 +126,15 @@ pub fn run(o: &Parsed, out: &mut Out, _dir: &Path) -> Result<(), End> {
     if !["FIRST", "BEST", "WORST"].contains(&policy) {
         return Err(raise("AssertionError", format!("policy {policy}")));
     }
-    if !["ADDRSORT", "SIZESORT+", "SIZESORT-", "INSERT-FRONT", "INSERT-BACK"].contains(&order) {
+    if ![
+        "ADDRSORT",
+        "SIZESORT+",
+        "SIZESORT-",
+        "INSERT-FRONT",
+        "INSERT-BACK",
+    ]
+    .contains(&order)
+    {
         return Err(raise("AssertionError", format!("list order {order}")));
     }
     if !(align == -1 || align > 0) {
@@ -157,7 +172,10 @@ pub fn run(o: &Parsed, out: &mut Out, _dir: &Path) -> Result<(), End> {
     let percent = opt_int(o, 'P') as f64 / 100.0;
     let mut rng = PyRandom::new(&o.big('s'));
     if percent <= 0.0 {
-        return Err(raise("AssertionError", "percent of allocations must be positive"));
+        return Err(raise(
+            "AssertionError",
+            "percent of allocations must be positive",
+        ));
     }
     let list = o.str('A');
     if list.is_empty() {
@@ -168,7 +186,14 @@ pub fn run(o: &Parsed, out: &mut Out, _dir: &Path) -> Result<(), End> {
 }
 
 /// `-A` empty: operations drawn from the seed.
-fn random_ops(o: &Parsed, m: &mut Heap, rng: &mut PyRandom, percent: f64, solve: bool, out: &mut Out) -> Result<(), End> {
+fn random_ops(
+    o: &Parsed,
+    m: &mut Heap,
+    rng: &mut PyRandom,
+    percent: f64,
+    solve: bool,
+    out: &mut Out,
+) -> Result<(), End> {
     let (num, range) = (opt_int(o, 'n'), opt_int(o, 'r'));
     let mut ptrs: HashMap<i128, i128> = HashMap::new();
     let mut live: Vec<i128> = Vec::new();
@@ -184,7 +209,10 @@ fn random_ops(o: &Parsed, m: &mut Heap, rng: &mut PyRandom, percent: f64, solve:
             }
             out.part(format!("ptr[{c}] = Alloc({size})"));
             if solve {
-                out.line(format!(" returned {} (searched {cnt} elements)", ptr + m.header));
+                out.line(format!(
+                    " returned {} (searched {cnt} elements)",
+                    ptr + m.header
+                ));
             } else {
                 out.line(" returned ?");
             }
@@ -195,7 +223,11 @@ fn random_ops(o: &Parsed, m: &mut Heap, rng: &mut PyRandom, percent: f64, solve:
             let d = (rng.random() * live.len() as f64).trunc() as usize;
             let rc = m.free(ptrs[&live[d]]);
             out.line(format!("Free(ptr[{}])", live[d]));
-            out.line(if solve { format!("returned {rc}") } else { "returned ?".into() });
+            out.line(if solve {
+                format!("returned {rc}")
+            } else {
+                "returned ?".into()
+            });
             ptrs.remove(&live[d]);
             live.remove(d);
             printed = true;
@@ -248,7 +280,11 @@ fn listed_ops(list: &str, m: &mut Heap, solve: bool, out: &mut Out) -> Result<()
                     return Err(raise("KeyError", index.to_string()));
                 };
                 let rc = m.free(addr);
-                out.line(if solve { format!("returned {rc}") } else { "returned ?".into() });
+                out.line(if solve {
+                    format!("returned {rc}")
+                } else {
+                    "returned ?".into()
+                });
             }
             // The script calls an undefined abort() here.
             _ => return Err(raise("NameError", "name 'abort' is not defined")),

@@ -110,7 +110,13 @@ pub fn help(sim: &str, columns: usize) -> Option<String> {
 /// Runs script `sim` on `argv` as `SIM.py ARGV` would run, printing its stdout to `w`
 /// (`-h` prints the help for a terminal `columns` wide); relative files are read from `dir`.
 /// `None` for an unknown simulator.
-pub fn run(sim: &str, argv: &[String], dir: &Path, columns: usize, w: &mut dyn Write) -> Option<End> {
+pub fn run(
+    sim: &str,
+    argv: &[String],
+    dir: &Path,
+    columns: usize,
+    w: &mut dyn Write,
+) -> Option<End> {
     let (opts, flow) = script(sim)?;
     let mut out = Out::new(w);
     let end = match args::parse_or_help(argv, opts) {

@@ -128,7 +128,10 @@ pub fn run(o: &Parsed, out: &mut Out, _dir: &Path) -> Result<(), End> {
             continue;
         }
         let pa = ((pfn as usize) << 5) | (va & 0x1f);
-        out.line(format!("      --> Translates to Physical Address 0x{pa:03x} --> Value: 0x{:02x}", m.mem[pa]));
+        out.line(format!(
+            "      --> Translates to Physical Address 0x{pa:03x} --> Value: 0x{:02x}",
+            m.mem[pa]
+        ));
     }
     out.line("");
     Ok(())

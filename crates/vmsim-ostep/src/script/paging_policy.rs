@@ -6,8 +6,8 @@ use super::{exit, raise, End, Out};
 use crate::args::Parsed;
 use crate::py::{bool_str, draw_below, int, list_repr};
 use crate::pyrandom::PyRandom;
-use vmsim_core::replace::{ListCache, ListPolicy};
 use std::path::Path;
+use vmsim_core::replace::{ListCache, ListPolicy};
 
 /// The script's flow.
 pub fn run(o: &Parsed, out: &mut Out, dir: &Path) -> Result<(), End> {
@@ -29,7 +29,10 @@ pub fn run(o: &Parsed, out: &mut Out, dir: &Path) -> Result<(), End> {
     let numaddrs = int(o.str('n'))?;
     let cachesize = int(o.str('C'))?;
     let seed = crate::args::py_int(o.str('s'), 10).ok_or_else(|| {
-        raise("ValueError", format!("invalid literal for int() with base 10: '{}'", o.str('s')))
+        raise(
+            "ValueError",
+            format!("invalid literal for int() with base 10: '{}'", o.str('s')),
+        )
     })?;
     let maxpage = int(o.str('m'))?;
     let policy = o.str('p');
@@ -62,7 +65,9 @@ pub fn run(o: &Parsed, out: &mut Out, dir: &Path) -> Result<(), End> {
         o.str('a').split(',').map(str::to_string).collect()
     };
     if !o.flag('c') {
-        out.line(format!("Assuming a replacement policy of {policy}, and a cache of size {cachesize} pages,"));
+        out.line(format!(
+            "Assuming a replacement policy of {policy}, and a cache of size {cachesize} pages,"
+        ));
         out.line("figure out whether each of the following page references hit or miss");
         out.line("in the page cache.\n");
         for n in &list {
@@ -80,8 +85,11 @@ pub fn run(o: &Parsed, out: &mut Out, dir: &Path) -> Result<(), End> {
         "OPT" | "RAND" | "UNOPT" | "CLOCK" => ("Left ", "Right"),
         _ => return exit(out, format!("Policy {policy} is not yet implemented")),
     };
-    let kind = ListPolicy::from_ostep(policy, clockbits.clamp(i64::MIN as i128, i64::MAX as i128) as i64)
-        .expect("the policy was checked above");
+    let kind = ListPolicy::from_ostep(
+        policy,
+        clockbits.clamp(i64::MIN as i128, i64::MAX as i128) as i64,
+    )
+    .expect("the policy was checked above");
     let page_of = |t: &str| -> Result<i64, End> {
         let v = int(t)?;
         i64::try_from(v).map_err(|_| raise("OverflowError", "page number beyond 2^63"))
@@ -89,7 +97,10 @@ pub fn run(o: &Parsed, out: &mut Out, dir: &Path) -> Result<(), End> {
     // The references as far as they read as integers; the script converts each when it gets
     // there (and OPT/UNOPT convert the ones ahead when they look ahead).
     let good: Vec<i64> = list.iter().map_while(|t| page_of(t).ok()).collect();
-    let mut cache = ListCache::new(kind, cachesize.clamp(i64::MIN as i128, i64::MAX as i128) as i64);
+    let mut cache = ListCache::new(
+        kind,
+        cachesize.clamp(i64::MIN as i128, i64::MAX as i128) as i64,
+    );
     let (mut hits, mut miss) = (0i128, 0i128);
     for (at, text) in list.iter().enumerate() {
         let n = page_of(text)?;

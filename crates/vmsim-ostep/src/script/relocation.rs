@@ -47,8 +47,13 @@ pub fn run(o: &Parsed, out: &mut Out, _dir: &Path) -> Result<(), End> {
     out.line(format!("  Limit  : {limit}"));
     out.line("");
     if base + limit > psize {
-        out.line("Error: address space does not fit into physical memory with those base/bounds values.");
-        return exit(out, format!("Base + Limit: {}   Psize: {psize}", base + limit));
+        out.line(
+            "Error: address space does not fit into physical memory with those base/bounds values.",
+        );
+        return exit(
+            out,
+            format!("Base + Limit: {}   Psize: {psize}", base + limit),
+        );
     }
     out.line("Virtual Address Trace");
     let solve = o.flag('c');
@@ -68,8 +73,12 @@ pub fn run(o: &Parsed, out: &mut Out, _dir: &Path) -> Result<(), End> {
     }
     out.line("");
     if !solve {
-        out.line("For each virtual address, either write down the physical address it translates to");
-        out.line("OR write down that it is an out-of-bounds address (a segmentation violation). For");
+        out.line(
+            "For each virtual address, either write down the physical address it translates to",
+        );
+        out.line(
+            "OR write down that it is an out-of-bounds address (a segmentation violation). For",
+        );
         out.line("this problem, you should assume a simple virtual address space of a given size.");
         out.line("");
     }

@@ -15,9 +15,21 @@ pub fn run(o: &Parsed, out: &mut Out, _dir: &Path) -> Result<(), End> {
     let asize = convert(o.str('a'))?;
     let psize = convert(o.str('p'))?;
     let addresses = o.str('A');
-    abort_if(out, psize <= 4, "must specify a bigger physical memory size")?;
-    abort_if(out, asize == 0, "must specify a non-zero address-space size")?;
-    abort_if(out, psize <= asize, "physical memory size > address space size (for this simulation)")?;
+    abort_if(
+        out,
+        psize <= 4,
+        "must specify a bigger physical memory size",
+    )?;
+    abort_if(
+        out,
+        asize == 0,
+        "must specify a non-zero address-space size",
+    )?;
+    abort_if(
+        out,
+        psize <= asize,
+        "physical memory size > address space size (for this simulation)",
+    )?;
     let mut len0 = convert(o.str('l'))?;
     let mut len1 = convert(o.str('L'))?;
     let mut base0 = convert(o.str('b'))?;
@@ -59,20 +71,42 @@ pub fn run(o: &Parsed, out: &mut Out, _dir: &Path) -> Result<(), End> {
     } else {
         base1 -= len1;
     }
-    abort_if(out, psize < base0 + len0 - 1, "seg0 is not in physical memory")?;
+    abort_if(
+        out,
+        psize < base0 + len0 - 1,
+        "seg0 is not in physical memory",
+    )?;
     abort_if(out, psize < base1, "seg1 is not in physical memory")?;
-    abort_if(out, len0 as f64 > asize as f64 / 2.0, "length0 register is too large for this address space")?;
-    abort_if(out, len1 as f64 > asize as f64 / 2.0, "length1 register is too large for this address space")?;
+    abort_if(
+        out,
+        len0 as f64 > asize as f64 / 2.0,
+        "length0 register is too large for this address space",
+    )?;
+    abort_if(
+        out,
+        len1 as f64 > asize as f64 / 2.0,
+        "length1 register is too large for this address space",
+    )?;
     out.line("Segment register information:");
     out.line("");
-    out.line(format!("  Segment 0 base  (grows positive) : 0x{} (decimal {base0})", hex(base0, 8)));
+    out.line(format!(
+        "  Segment 0 base  (grows positive) : 0x{} (decimal {base0})",
+        hex(base0, 8)
+    ));
     out.line(format!("  Segment 0 limit                  : {len0}"));
     out.line("");
     let nbase1 = base1 + len1;
-    out.line(format!("  Segment 1 base  (grows negative) : 0x{} (decimal {nbase1})", hex(nbase1, 8)));
+    out.line(format!(
+        "  Segment 1 base  (grows negative) : 0x{} (decimal {nbase1})",
+        hex(nbase1, 8)
+    ));
     out.line(format!("  Segment 1 limit                  : {len1}"));
     out.line("");
-    abort_if(out, len0 + base0 > base1 && base1 > base0, "segments overlap in physical memory")?;
+    abort_if(
+        out,
+        len0 + base0 > base1 && base1 > base0,
+        "segments overlap in physical memory",
+    )?;
     let list: Vec<String> = if addresses == "-1" {
         let mut v = Vec::new();
         let mut i = 0i128;
@@ -99,13 +133,19 @@ pub fn run(o: &Parsed, out: &mut Out, _dir: &Path) -> Result<(), End> {
             if pa < base1 {
                 out.line(format!("{head} SEGMENTATION VIOLATION (SEG1)"));
             } else {
-                out.line(format!("{head} VALID in SEG1: 0x{} (decimal: {pa:4})", hex(pa, 8)));
+                out.line(format!(
+                    "{head} VALID in SEG1: 0x{} (decimal: {pa:4})",
+                    hex(pa, 8)
+                ));
             }
         } else if va >= len0 {
             out.line(format!("{head} SEGMENTATION VIOLATION (SEG0)"));
         } else {
             let pa = va + base0;
-            out.line(format!("{head} VALID in SEG0: 0x{} (decimal: {pa:4})", hex(pa, 8)));
+            out.line(format!(
+                "{head} VALID in SEG0: 0x{} (decimal: {pa:4})",
+                hex(pa, 8)
+            ));
         }
     }
     out.line("");
