@@ -93,8 +93,10 @@ pub fn run(o: &Parsed, out: &mut Out, _dir: &Path) -> Result<(), End> {
     ] {
         out.line(l);
     }
-    let mut used = vec![false; pages.max(0) as usize];
-    let mut pt: Vec<i128> = Vec::new();
+    // One bit per frame and the script's own 32-bit entries (its `array('i')`): a table as
+    // large as the script allows (under 1 GB of address space) stays within its footprint.
+    let mut used = vec![0u64; (pages.max(0) as usize).div_ceil(64)];
+    let mut pt: Vec<i32> = Vec::new();
     let threshold = 100.0 - opt_int(o, 'u') as f64;
     for v in 0..vpages.max(0) {
         let lead = if verbose {
@@ -105,10 +107,10 @@ pub fn run(o: &Parsed, out: &mut Out, _dir: &Path) -> Result<(), End> {
         loop {
             if rng.random() * 100.0 > threshold {
                 let u = draw_below(pages, rng.random()) as usize;
-                if !used[u] {
-                    used[u] = true;
+                if used[u / 64] & (1 << (u % 64)) == 0 {
+                    used[u / 64] |= 1 << (u % 64);
                     out.line(format!("{lead}0x{}", hex(0x8000_0000 | u as i128, 8)));
-                    pt.push(u as i128);
+                    pt.push(u as i32);
                     break;
                 }
             } else {
@@ -146,7 +148,7 @@ pub fn run(o: &Parsed, out: &mut Out, _dir: &Path) -> Result<(), End> {
         if pfn < 0 {
             out.line(format!("{head}  Invalid (VPN {vpn} not valid)"));
         } else {
-            let pa = (pfn << pagebits) | (va & pagemask);
+            let pa = ((pfn as i128) << pagebits) | (va & pagemask);
             out.line(format!(
                 "{head} {} (decimal {pa:8}) [VPN {vpn}]",
                 hex(pa, 8)

@@ -89,7 +89,7 @@ impl Heap {
             "ADDRSORT" => self.free.sort_by_key(|e| e.0),
             "SIZESORT+" => self.free.sort_by_key(|e| e.1),
             // sorted(reverse=True) keeps equal keys in their original order.
-            "SIZESORT-" => self.free.sort_by(|a, b| b.1.cmp(&a.1)),
+            "SIZESORT-" => self.free.sort_by_key(|e| std::cmp::Reverse(e.1)),
             _ => {}
         }
         if self.coalesce {
