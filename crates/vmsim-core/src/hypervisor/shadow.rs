@@ -269,13 +269,11 @@ impl Hypervisor {
         }
         let below = m.level.next_lower();
         let built = if !g.is_leaf(g_level) {
-            let Some(below) = below else { return None };
-            let Some(child) = self.shadow_table(g.frame(), below, va, None) else {
-                return None;
-            };
+            let below = below?;
+            let child = self.shadow_table(g.frame(), below, va, None)?;
             refer(g, child)
         } else {
-            let size = PageSize::from_shift_clamped((12 + 9 * (g_level.number() - 1)) as u8);
+            let size = PageSize::from_shift_clamped(12 + 9 * (g_level.number() - 1));
             let base = if g_level == Level::Pt {
                 g.frame()
             } else {
@@ -287,9 +285,7 @@ impl Hypervisor {
                 None if self.host.back(gpa) => self.host.lookup(gpa),
                 None => None,
             };
-            let Some((frame, host_size)) = host else {
-                return None;
-            };
+            let (frame, host_size) = host?;
             if span(m.level) <= host_size.bytes() {
                 let e = refer(g, Pfn(frame.0 & !((span(m.level) >> 12) - 1)));
                 if m.level == Level::Pt {
@@ -298,11 +294,8 @@ impl Hypervisor {
                     e.with(PteFlags::HUGE)
                 }
             } else {
-                let Some(below) = below else { return None };
-                let Some(child) = self.shadow_table(m.guest, below, va, Some((g_index, g_level)))
-                else {
-                    return None;
-                };
+                let below = below?;
+                let child = self.shadow_table(m.guest, below, va, Some((g_index, g_level)))?;
                 refer(g, child).without(PteFlags::HUGE | PteFlags::DIRTY)
             }
         };

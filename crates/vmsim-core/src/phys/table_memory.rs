@@ -74,3 +74,44 @@ impl TableMemory for PhysMem {
         Ok(())
     }
 }
+
+/// A borrowed table memory is one too, so callers that keep theirs pass `&mut mem`.
+impl<M: TableMemory> TableMemory for &mut M {
+    type Error = M::Error;
+
+    #[inline]
+    fn read_entry(&mut self, table: Pfn, index: TableIndex) -> Result<Pte, M::Error> {
+        (**self).read_entry(table, index)
+    }
+
+    #[inline]
+    fn write_entry(&mut self, table: Pfn, index: TableIndex, pte: Pte) -> Result<(), M::Error> {
+        (**self).write_entry(table, index, pte)
+    }
+
+    #[inline]
+    fn begin_walk(&mut self, va: VirtAddr, table: Pfn, level: Level) -> Pfn {
+        (**self).begin_walk(va, table, level)
+    }
+
+    #[inline]
+    fn narrates_reads(&self) -> bool {
+        (**self).narrates_reads()
+    }
+
+    #[inline]
+    fn leaf_frame(
+        &mut self,
+        va: VirtAddr,
+        pfn: Pfn,
+        size: PageSize,
+        write: bool,
+    ) -> Result<(Pfn, PageSize), M::Error> {
+        (**self).leaf_frame(va, pfn, size, write)
+    }
+
+    #[inline]
+    fn end_walk<O: Observer>(&mut self, obs: &mut O) -> (u64, u64) {
+        (**self).end_walk(obs)
+    }
+}
