@@ -8,7 +8,7 @@ use std::io::Write;
 use std::path::PathBuf;
 use vmsim_analysis::mrc::{LruStack, Shards};
 use vmsim_analysis::opt_curve::opt_misses;
-use vmsim_analysis::policy_grid::{self, Cell};
+use vmsim_analysis::policy_grid::{self, Cell, PolicyGrid};
 use vmsim_core::replace::PolicyKind;
 use vmsim_core::PageSize;
 use vmsim_trace::Format;
@@ -80,13 +80,24 @@ pub fn run(a: Args) -> Result<()> {
         None => Vec::new(),
     };
 
-    // One streaming pass; the page stream is kept only for OPT and simulated policies.
-    let (mut reader, name) = crate::cmd::run::open_trace(&a.trace, a.format)?;
-    let keep = !a.no_opt || !policies.is_empty();
+    // One streaming pass. The simulated policies are fed as the batches come when the sizes
+    // are given; the default sizes depend on the footprint, known only at the end, and then
+    // the trace is read a second time (standard input from a temporary copy). Only OPT's curve
+    // keeps the page stream.
+    let twice = !policies.is_empty() && sizes.is_none();
+    let (mut reader, name, again) = crate::spool::open_trace(&a.trace, a.format, twice)?;
+    let mut grid = match &sizes {
+        Some(sizes) if !policies.is_empty() => Some(PolicyGrid::new(
+            &Cell::grid(&policies, sizes),
+            a.seed,
+            a.jobs,
+        )?),
+        _ => None,
+    };
     let mut lru = LruStack::new();
     let mut shards = a.shards.map(Shards::new);
-    let mut refs: Vec<(u64, bool)> = Vec::new();
-    let mut buf = Vec::with_capacity(1 << 14);
+    let mut pages: Vec<u64> = Vec::new();
+    let mut buf = Vec::with_capacity(policy_grid::BATCH);
     while reader.read_pages(size, &mut buf)? > 0 {
         for &(p, _) in &buf {
             let _ = lru.access(p);
@@ -94,8 +105,11 @@ pub fn run(a: Args) -> Result<()> {
         if let Some(s) = &mut shards {
             buf.iter().for_each(|&(p, _)| s.access(p));
         }
-        if keep {
-            refs.extend_from_slice(&buf);
+        if !a.no_opt {
+            pages.extend(buf.iter().map(|r| r.0));
+        }
+        if let Some(g) = &mut grid {
+            g.feed(&buf)?;
         }
     }
     let lru = lru.into_histogram();
@@ -117,7 +131,6 @@ pub fn run(a: Args) -> Result<()> {
         sizes.iter().map(|&n| lru.miss_ratio(n)).collect(),
     )];
     if !a.no_opt {
-        let pages: Vec<u64> = refs.iter().map(|r| r.0).collect();
         let misses = opt_misses(&pages, &sizes);
         let total = lru.accesses as f64;
         curves.push((
@@ -134,8 +147,18 @@ pub fn run(a: Args) -> Result<()> {
             sizes.iter().map(|&n| s.miss_ratio(n)).collect(),
         ));
     }
-    let cells = Cell::grid(&policies, &sizes);
-    let grid = policy_grid::run_refs(&cells, &refs, a.seed, a.jobs)?;
+    let grid = match (grid, again) {
+        (Some(g), _) => g.finish(),
+        (None, Some(again)) => {
+            let mut reader = again.open()?;
+            let cells = Cell::grid(&policies, &sizes);
+            policy_grid::run_batches(&cells, a.seed, a.jobs, |buf| reader.read_pages(size, buf))?
+        }
+        (None, None) => policy_grid::GridResults {
+            accesses: lru.accesses,
+            results: Vec::new(),
+        },
+    };
     for (k, row) in policies.iter().zip(grid.results.chunks(sizes.len().max(1))) {
         curves.push((k.name().into(), row.iter().map(|r| r.miss_ratio).collect()));
     }
