@@ -2,7 +2,8 @@
 //! one write bit per reference while it is read; at its end one backward pass gives every
 //! reference's next use (another 4 bytes), and a forward pass simulates any number of frame
 //! counts. 8⅛ bytes per reference in all, where keeping `(page, write)` pairs and 8-byte next
-//! uses costs 32, and no hash lookup per reference once the log is built.
+//! uses costs 32, and no hash lookup per reference once the log is built. The simulation adds
+//! two bits per reference (resident pages and their dirty bits as bits at their next use).
 //!
 //! Exactly [`vmsim_core::replace::opt::Opt`]'s outcomes: the victim is the resident page used
 //! furthest in the future, pages never used again going first in decreasing page number. The
@@ -10,7 +11,6 @@
 //! comparison of ids.
 
 use rustc_hash::FxHashMap;
-use std::collections::BinaryHeap;
 use thiserror::Error;
 use vmsim_core::replace::{Page, Stats};
 
@@ -140,60 +140,139 @@ impl Lookahead {
 
     /// OPT's counts with `frames` frames (at least 1).
     ///
-    /// Resident pages sit in a max-heap keyed by next use (pages never used again above all,
-    /// by rank). A hit at position `t` leaves the page's old entry, keyed `t`, in the heap:
-    /// every resident page's next use is after `t`, so stale entries are below all live ones,
-    /// never popped as a victim, and dropped whenever they outnumber the frames.
+    /// A resident page is one set bit: at its next use's position in a bitmap over positions,
+    /// or at its rank in a bitmap over ranks when it is never used again. The reference at `t`
+    /// hits exactly when bit `t` is set (only its page can have a next use there); the victim
+    /// is the highest bit (ranks first), found in a few word scans through the bitmaps'
+    /// summary levels. Dirty bits travel with the keys in bitmaps of the same shapes, so no
+    /// per-page state is touched and the hot data is two bits per reference.
     pub fn simulate(&self, frames: usize) -> Stats {
         let cap = frames.max(1).min(self.pages.len().max(1));
-        let key = |t: usize| -> u64 {
-            match self.next[t] {
-                NEVER => (1u64 << 32) + u64::from(self.ids[t]),
-                n => u64::from(n),
-            }
-        };
-        // Per rank: bit 0 resident, bit 1 dirty.
-        let mut state = vec![0u8; self.pages.len()];
-        let mut heap: BinaryHeap<u64> = BinaryHeap::with_capacity(2 * cap + 1);
+        let mut by_next = MaxBits::new(self.ids.len());
+        let mut dirty_next = vec![0u64; self.ids.len().div_ceil(64)];
+        let mut never = MaxBits::new(self.pages.len());
+        let mut dirty_never = vec![0u64; self.pages.len().div_ceil(64)];
         let mut resident = 0usize;
         let mut s = Stats::default();
-        for (t, &id) in self.ids.iter().enumerate() {
-            let write = (self.writes[t / 64] >> (t % 64)) & 1 == 1;
-            let st = &mut state[id as usize];
-            if *st & 1 == 1 {
+        for (t, &next) in self.next.iter().enumerate() {
+            let mut dirty = bit(&self.writes, t);
+            if by_next.contains(t) {
                 s.hits += 1;
-                *st |= u8::from(write) << 1;
-                if heap.len() > 2 * cap {
-                    heap.retain(|&k| k > t as u64);
-                }
-                heap.push(key(t));
-                continue;
-            }
-            *st = 1 | (u8::from(write) << 1);
-            s.misses += 1;
-            if resident == cap {
-                let victim = heap.pop().map(|k| self.victim_rank(k));
-                if let Some(v) = victim {
-                    let vs = &mut state[v as usize];
-                    s.evictions += 1;
-                    s.dirty_evictions += u64::from(*vs >> 1);
-                    *vs = 0;
-                }
+                by_next.clear(t);
+                dirty |= bit(&dirty_next, t);
+                put(&mut dirty_next, t, false);
             } else {
-                resident += 1;
+                s.misses += 1;
+                if resident == cap {
+                    let was_dirty = match never.max() {
+                        Some(r) => {
+                            never.clear(r);
+                            bit(&dirty_never, r)
+                        }
+                        None => {
+                            let k = by_next.max().expect("memory is full");
+                            by_next.clear(k);
+                            let d = bit(&dirty_next, k);
+                            put(&mut dirty_next, k, false);
+                            d
+                        }
+                    };
+                    s.evictions += 1;
+                    s.dirty_evictions += u64::from(was_dirty);
+                } else {
+                    resident += 1;
+                }
             }
-            heap.push(key(t));
+            match next {
+                NEVER => {
+                    let r = self.ids[t] as usize;
+                    never.set(r);
+                    put(&mut dirty_never, r, dirty);
+                }
+                n => {
+                    by_next.set(n as usize);
+                    put(&mut dirty_next, n as usize, dirty);
+                }
+            }
         }
         s
     }
+}
 
-    /// The rank a live heap key belongs to.
-    #[inline]
-    fn victim_rank(&self, k: u64) -> u32 {
-        if k >= 1 << 32 {
-            (k - (1 << 32)) as u32
-        } else {
-            self.ids[k as usize]
+/// Bit `i` of a bitmap.
+#[inline]
+fn bit(words: &[u64], i: usize) -> bool {
+    (words[i / 64] >> (i % 64)) & 1 == 1
+}
+
+/// Sets bit `i` of a bitmap to `on`.
+#[inline]
+fn put(words: &mut [u64], i: usize, on: bool) {
+    let w = &mut words[i / 64];
+    *w = (*w & !(1 << (i % 64))) | (u64::from(on) << (i % 64));
+}
+
+/// A set of integers below a bound with the largest in O(levels): a bitmap plus summary
+/// levels, each bit of a level saying whether a word of the level below has a bit set. One
+/// bit per integer and a 63rd of that above it.
+#[derive(Debug, Clone)]
+struct MaxBits {
+    /// `levels[0]` is the bitmap; the last level is one word.
+    levels: Vec<Vec<u64>>,
+}
+
+impl MaxBits {
+    fn new(n: usize) -> Self {
+        let mut levels = vec![vec![0u64; n.div_ceil(64).max(1)]];
+        while levels[levels.len() - 1].len() > 1 {
+            let words = levels[levels.len() - 1].len().div_ceil(64);
+            levels.push(vec![0; words]);
         }
+        MaxBits { levels }
+    }
+
+    #[inline]
+    fn contains(&self, i: usize) -> bool {
+        bit(&self.levels[0], i)
+    }
+
+    #[inline]
+    fn set(&mut self, mut i: usize) {
+        for level in &mut self.levels {
+            let w = &mut level[i / 64];
+            let was = *w;
+            *w |= 1 << (i % 64);
+            if was != 0 {
+                return;
+            }
+            i /= 64;
+        }
+    }
+
+    #[inline]
+    fn clear(&mut self, mut i: usize) {
+        for level in &mut self.levels {
+            let w = &mut level[i / 64];
+            *w &= !(1 << (i % 64));
+            if *w != 0 {
+                return;
+            }
+            i /= 64;
+        }
+    }
+
+    /// The largest member.
+    #[inline]
+    fn max(&self) -> Option<usize> {
+        let top = self.levels[self.levels.len() - 1][0];
+        if top == 0 {
+            return None;
+        }
+        let mut i = 63 - top.leading_zeros() as usize;
+        for level in self.levels.iter().rev().skip(1) {
+            let w = level[i];
+            i = i * 64 + 63 - w.leading_zeros() as usize;
+        }
+        Some(i)
     }
 }
