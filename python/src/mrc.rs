@@ -55,33 +55,23 @@ pub fn mrc<'py>(
     let arg = TraceArg::extract(trace, unit)?;
     let format = trace::format(format)?;
     let source = arg.source();
-    let keep = opt || !names.is_empty();
     let (report, refs) = detached(py, |stop| -> Result<_, Failure> {
-        let mut pass = MrcPass::new(shards, keep);
-        let name = source.name();
-        match source.reader(format)? {
-            Some(mut reader) => {
-                let mut buf = Vec::with_capacity(1 << 14);
-                while !stop.now() && reader.read_pages(size, &mut buf)? > 0 {
-                    pass.feed(&buf);
-                }
+        // The stream is held for the simulated curves (Python policies run after the pass).
+        let (refs, name) = source.pages(format, size, stop)?;
+        let mut pass = MrcPass::new(shards, opt);
+        for chunk in refs.chunks(1 << 16) {
+            if stop.now() {
+                break;
             }
-            None => {
-                let (refs, _) = source.pages(format, size, stop)?;
-                for chunk in refs.chunks(1 << 16) {
-                    if stop.now() {
-                        break;
-                    }
-                    pass.feed(chunk);
-                }
-            }
+            pass.feed(chunk);
         }
-        pass.finish(&name, sizes, opt).ok_or_else(|| {
+        let report = pass.finish(&name, sizes, opt).ok_or_else(|| {
             Failure::new(
                 crate::errors::Kind::Trace,
                 format!("{name}: the trace holds no accesses"),
             )
-        })
+        })?;
+        Ok((report, refs))
     })??;
     let mut report = report;
     let stats = counts(py, &names, &report.sizes, &refs, seed, jobs)?;

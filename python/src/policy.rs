@@ -7,7 +7,7 @@ use crate::py_policy::{self, PyPolicy};
 use crate::trace::{self, TraceArg};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
-use vmsim_analysis::policy_grid::{self, Cell};
+use vmsim_analysis::policy_grid::{self, Cell, PolicyGrid};
 use vmsim_core::replace::{Page, PolicyKind, Stats};
 use vmsim_core::PageSize;
 
@@ -155,8 +155,45 @@ pub fn policy<'py>(
     let arg = TraceArg::extract(trace, unit)?;
     let format = trace::format(format)?;
     let source = arg.source();
-    let (refs, name) = detached(py, |stop| source.pages(format, size, stop))??;
-    let stats = counts(py, &names, &frames, &refs, seed, jobs)?;
+    let name = source.name();
+    // The built-in cells are fed the stream batch by batch, as `vmsim policy` feeds them; the
+    // stream is held whole only when Python policies need it afterwards.
+    let builtin: Vec<Cell> = names
+        .iter()
+        .filter_map(|p| match p {
+            Named::Builtin(k) => Some(*k),
+            Named::Python(_) => None,
+        })
+        .flat_map(|policy| frames.iter().map(move |&frames| Cell { policy, frames }))
+        .collect();
+    let keep = names.iter().any(|n| matches!(n, Named::Python(_)));
+    let (grid, refs, accesses) = detached(py, |stop| -> Result<_, Failure> {
+        let mut grid = PolicyGrid::new(&builtin, seed, jobs)
+            .map_err(|e| Failure::of(crate::errors::Kind::Usage, &e))?;
+        let mut refs = Vec::new();
+        let n = source.for_each_batch(format, size, policy_grid::BATCH, stop, |batch| {
+            grid.feed(batch)
+                .map_err(|e| Failure::of(crate::errors::Kind::Simulation, &e))?;
+            if keep {
+                refs.extend_from_slice(batch);
+            }
+            Ok(())
+        })?;
+        Ok((grid.finish(), refs, n))
+    })??;
+    let mut built = grid.results.iter().map(|c| c.stats());
+    let mut stats = Vec::new();
+    for p in &names {
+        for &f in &frames {
+            match p {
+                Named::Builtin(_) => stats.push(built.next().expect("one result per cell")),
+                Named::Python(class) => {
+                    let n = vmsim_core::replace::frames_needed(f, &refs);
+                    stats.push(PyPolicy::new(class, n)?.run(&refs)?);
+                }
+            }
+        }
+    }
     let results = PyList::empty(py);
     let mut it = stats.iter();
     for p in &names {
@@ -177,7 +214,7 @@ pub fn policy<'py>(
     let doc = PyDict::new(py);
     doc.set_item("trace", name)?;
     doc.set_item("page_size", size.bytes())?;
-    doc.set_item("accesses", refs.len())?;
+    doc.set_item("accesses", accesses)?;
     doc.set_item("results", results)?;
     Ok(doc)
 }

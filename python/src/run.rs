@@ -59,14 +59,8 @@ pub fn machine_choice(
 
 /// Parses an access kind: r/read, w/write, x/fetch.
 pub fn access_kind(s: &str) -> Result<AccessKind, Failure> {
-    match s.to_ascii_lowercase().as_str() {
-        "r" | "read" => Ok(AccessKind::Read),
-        "w" | "write" => Ok(AccessKind::Write),
-        "x" | "fetch" => Ok(AccessKind::Fetch),
-        _ => Err(Failure::usage(format!(
-            "`{s}` is not an access kind (use r, w or x)"
-        ))),
-    }
+    vmsim_sim::explain::parse_kind(s)
+        .ok_or_else(|| Failure::usage(format!("`{s}` is not an access kind (use r, w or x)")))
 }
 
 /// Collects the narrated accesses' events and polls Ctrl-C once per batch.
@@ -206,19 +200,6 @@ pub fn address(a: &Bound<'_, PyAny>, default: AccessKind) -> PyResult<(AccessKin
         return Ok((default, n));
     }
     let s: String = a.extract()?;
-    let (kind, text) = match s.split_once(':') {
-        Some((k, rest)) => (access_kind(k.trim())?, rest),
-        None => (default, s.as_str()),
-    };
-    let t = text.trim().replace('_', "");
-    let n = match t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")) {
-        Some(h) => u64::from_str_radix(h, 16),
-        None => t.parse(),
-    }
-    .map_err(|_| {
-        Failure::usage(format!(
-            "`{s}` is not an address (use 0x-prefixed hex or decimal)"
-        ))
-    })?;
-    Ok((kind, n))
+    let (kind, va) = vmsim_sim::explain::parse_access(&s).map_err(Failure::usage)?;
+    Ok((kind.unwrap_or(default), va))
 }

@@ -142,6 +142,52 @@ impl Source<'_> {
         Ok((refs, name))
     }
 
+    /// Hands the page stream to `each` in batches of at most `batch` references, without
+    /// holding it whole; returns how many there were (an empty stream is an error, as in the
+    /// CLI). Stops early when told to.
+    pub fn for_each_batch(
+        &self,
+        format: Option<Format>,
+        size: PageSize,
+        batch: usize,
+        stop: &Stop<'_>,
+        mut each: impl FnMut(&[(u64, bool)]) -> Result<(), Failure>,
+    ) -> Result<u64, Failure> {
+        let mut buf: Vec<(u64, bool)> = Vec::with_capacity(batch);
+        let mut n = 0u64;
+        match (self, self.reader(format)?) {
+            (Source::Array(a, unit), _) => {
+                let shift = match unit {
+                    Unit::Page => 0,
+                    Unit::Address => size.shift(),
+                };
+                for chunk in a.chunks(batch) {
+                    if stop.now() {
+                        break;
+                    }
+                    buf.clear();
+                    buf.extend(chunk.iter().map(|&x| (x >> shift, false)));
+                    n += buf.len() as u64;
+                    each(&buf)?;
+                }
+            }
+            (_, Some(mut reader)) => {
+                while !stop.now() && reader.read_pages(size, &mut buf)? > 0 {
+                    n += buf.len() as u64;
+                    each(&buf)?;
+                }
+            }
+            (_, None) => unreachable!("a file or the built-in trace has a reader"),
+        }
+        if n == 0 && !stop.now() {
+            return Err(Failure::new(
+                crate::errors::Kind::Trace,
+                format!("{}: the trace holds no accesses", self.name()),
+            ));
+        }
+        Ok(n)
+    }
+
     /// The array's numbers as one-byte reads by process 1 on CPU 0 (page numbers at the first
     /// byte of their `size` page); `None` for a file or the built-in trace.
     pub fn records(&self, size: PageSize) -> Result<Option<Vec<Record>>, Failure> {

@@ -7,6 +7,7 @@
 pub mod mrc;
 pub mod mrc_report;
 pub mod opt_curve;
+pub mod opt_log;
 pub mod pagetable;
 pub mod policy_grid;
 pub mod ws;

@@ -1,7 +1,7 @@
 //! The miss-ratio curves of a page stream, as `vmsim mrc` prints them and Python's `vmsim.mrc`
 //! returns them: exact LRU for every size from one streaming pass (Mattson), OPT at the chosen
 //! sizes, a SHARDS-sampled LRU curve with its error against the exact one, and any curves the
-//! caller simulates over the kept stream (other policies, through the policy grid) added with
+//! caller simulates (other policies, through the policy grid, fed the same batches) added with
 //! [`MrcReport::push`].
 use crate::mrc::{LruStack, Shards, StackHistogram};
 use crate::opt_curve::opt_misses;
@@ -12,18 +12,18 @@ pub struct MrcPass {
     lru: LruStack,
     shards: Option<(f64, Shards)>,
     keep: bool,
-    refs: Vec<(u64, bool)>,
+    pages: Vec<u64>,
 }
 
 impl MrcPass {
-    /// A pass with a SHARDS curve at `shards` (a rate in (0, 1]) if asked, keeping the stream
-    /// when `keep` (OPT and simulated curves need it).
+    /// A pass with a SHARDS curve at `shards` (a rate in (0, 1]) if asked, keeping the pages
+    /// when `keep` (OPT's curve needs them).
     pub fn new(shards: Option<f64>, keep: bool) -> Self {
         MrcPass {
             lru: LruStack::new(),
             shards: shards.map(|r| (r, Shards::new(r))),
             keep,
-            refs: Vec::new(),
+            pages: Vec::new(),
         }
     }
 
@@ -36,19 +36,14 @@ impl MrcPass {
             batch.iter().for_each(|&(p, _)| s.access(p));
         }
         if self.keep {
-            self.refs.extend_from_slice(batch);
+            self.pages.extend(batch.iter().map(|r| r.0));
         }
     }
 
     /// The curves of the stream named `trace` at `sizes` (default: powers of two below the
-    /// footprint, then the footprint), with OPT's when `opt`; `None` for an empty stream. The
-    /// kept stream comes back beside it, for the caller's simulated curves.
-    pub fn finish(
-        self,
-        trace: &str,
-        sizes: Option<Vec<usize>>,
-        opt: bool,
-    ) -> Option<(MrcReport, Vec<(u64, bool)>)> {
+    /// footprint, then the footprint), with OPT's when `opt` (the pass must have kept the
+    /// pages); `None` for an empty stream.
+    pub fn finish(self, trace: &str, sizes: Option<Vec<usize>>, opt: bool) -> Option<MrcReport> {
         let lru: StackHistogram = self.lru.into_histogram();
         if lru.accesses == 0 {
             return None;
@@ -66,8 +61,7 @@ impl MrcPass {
             sizes.iter().map(|&n| lru.miss_ratio(n)).collect(),
         )];
         if opt {
-            let pages: Vec<u64> = self.refs.iter().map(|r| r.0).collect();
-            let misses = opt_misses(&pages, &sizes);
+            let misses = opt_misses(&self.pages, &sizes);
             let total = lru.accesses as f64;
             curves.push((
                 "opt".into(),
@@ -86,7 +80,7 @@ impl MrcPass {
                 sizes.iter().map(|&n| s.miss_ratio(n)).collect(),
             ));
         }
-        let report = MrcReport {
+        Some(MrcReport {
             trace: trace.to_string(),
             references: lru.accesses,
             footprint,
@@ -94,8 +88,7 @@ impl MrcPass {
             curves,
             shards_rate,
             shards_max_error,
-        };
-        Some((report, self.refs))
+        })
     }
 }
 

@@ -1,12 +1,14 @@
 //! Several replacement policies × cache sizes over one page stream: the engine behind
 //! `vmsim policy`, `vmsim mrc --policy` and the Python binding's grid, so every face counts
-//! with the same code. The stream is given as a slice, an iterator or batches from a reader;
-//! batches are fed to every cell as they arrive, so nothing but OPT's look-ahead grows with the
-//! trace's length.
+//! with the same code. The stream is given as a slice, an iterator or batches from a reader,
+//! read once: each batch is fed to every cell as it arrives (cells split across threads, the
+//! batch shared), so memory is the cells' own state, flat in the trace's length, plus OPT's
+//! look-ahead log ([`crate::opt_log`], 8⅛ bytes per reference) when an OPT cell is asked for.
 
+use crate::opt_log::{LogFull, Lookahead, OptLog};
 use serde::Serialize;
 use thiserror::Error;
-use vmsim_core::replace::{simulate_kind, Page, PolicyKind, ReplaceError, Stats};
+use vmsim_core::replace::{AnyPolicy, Page, PolicyKind, ReplaceError, Stats};
 
 /// One cell of the grid: a policy with a number of frames.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -91,6 +93,9 @@ pub enum GridError<E: std::error::Error + 'static> {
     /// A cell could not be built.
     #[error(transparent)]
     Policy(#[from] ReplaceError),
+    /// OPT's look-ahead log is full.
+    #[error(transparent)]
+    LogFull(#[from] LogFull),
     /// The worker threads could not be started.
     #[error("cannot start {jobs} worker threads: {source}")]
     Threads {
@@ -109,11 +114,135 @@ pub enum GridError<E: std::error::Error + 'static> {
 #[error("unreachable")]
 pub enum Never {}
 
-fn pool<E: std::error::Error>(jobs: usize) -> Result<rayon::ThreadPool, GridError<E>> {
-    rayon::ThreadPoolBuilder::new()
-        .num_threads(jobs.max(1))
-        .build()
-        .map_err(|source| GridError::Threads { jobs, source })
+/// Frame counts up to this build their cell's policy as given; larger ones are first capped
+/// here, beyond any footprint a 4-byte slot index can hold. Either way a policy evicts only
+/// when memory is full, so any count at or above the footprint counts the same (see
+/// [`vmsim_core::replace::frames_needed`], which bounds by the footprint when the whole trace
+/// is at hand); the structures reserve a bounded amount up front and grow with the pages seen.
+const FRAMES_CAP: usize = 1 << 30;
+
+/// References handed to the cells at a time: large enough that splitting cells across
+/// threads costs little per batch, small enough to stay in cache.
+pub const BATCH: usize = 1 << 16;
+
+/// One cell's running state.
+#[derive(Debug)]
+enum Run {
+    /// A policy simulated as the batches come.
+    Live(AnyPolicy, Stats),
+    /// OPT, simulated from the shared look-ahead log at the end.
+    Opt,
+}
+
+/// A grid being fed: [`PolicyGrid::feed`] each batch of the stream in order, then
+/// [`PolicyGrid::finish`].
+#[derive(Debug)]
+pub struct PolicyGrid {
+    cells: Vec<Cell>,
+    runs: Vec<Run>,
+    opt: Option<OptLog>,
+    accesses: u64,
+    pool: Option<rayon::ThreadPool>,
+}
+
+impl PolicyGrid {
+    /// A grid over `cells`; `seed` seeds randomised policies; `jobs` threads share the cells.
+    pub fn new(cells: &[Cell], seed: u64, jobs: usize) -> Result<Self, GridError<Never>> {
+        if cells.iter().any(|c| c.frames == 0) {
+            return Err(ReplaceError::ZeroFrames.into());
+        }
+        let runs = cells
+            .iter()
+            .map(|c| match c.policy {
+                PolicyKind::Opt => Ok(Run::Opt),
+                k => Ok(Run::Live(
+                    AnyPolicy::new(k, c.frames.min(FRAMES_CAP), &[], seed)?,
+                    Stats::default(),
+                )),
+            })
+            .collect::<Result<Vec<_>, ReplaceError>>()?;
+        let opt = runs.iter().any(|r| matches!(r, Run::Opt)).then(OptLog::new);
+        let live = runs.iter().filter(|r| matches!(r, Run::Live(..))).count();
+        let pool = if jobs > 1 && live > 1 {
+            Some(
+                rayon::ThreadPoolBuilder::new()
+                    .num_threads(jobs)
+                    .build()
+                    .map_err(|source| GridError::Threads { jobs, source })?,
+            )
+        } else {
+            None
+        };
+        Ok(PolicyGrid {
+            cells: cells.to_vec(),
+            runs,
+            opt,
+            accesses: 0,
+            pool,
+        })
+    }
+
+    /// The next references of the stream, to every cell.
+    pub fn feed(&mut self, refs: &[(Page, bool)]) -> Result<(), LogFull> {
+        if let Some(log) = &mut self.opt {
+            log.extend(refs)?;
+        }
+        self.accesses += refs.len() as u64;
+        let step = |r: &mut Run| {
+            if let Run::Live(p, s) = r {
+                p.feed(refs, s);
+            }
+        };
+        match &self.pool {
+            Some(pool) => {
+                use rayon::prelude::*;
+                pool.install(|| self.runs.par_iter_mut().with_max_len(1).for_each(step))
+            }
+            None => self.runs.iter_mut().for_each(step),
+        }
+        Ok(())
+    }
+
+    /// The results, in the order of the cells (OPT cells simulated now, from the log).
+    pub fn finish(self) -> GridResults {
+        let look: Option<Lookahead> = self.opt.map(OptLog::finish);
+        let opt_stats = |frames: usize| -> Stats {
+            look.as_ref()
+                .map(|l| l.simulate(frames))
+                .unwrap_or_default()
+        };
+        let mut opt_cells: Vec<(usize, usize)> = Vec::new();
+        let mut results: Vec<CellResult> = Vec::with_capacity(self.cells.len());
+        for (i, (c, r)) in self.cells.iter().zip(self.runs).enumerate() {
+            let s = match r {
+                Run::Live(_, s) => s,
+                Run::Opt => {
+                    opt_cells.push((i, c.frames));
+                    Stats::default()
+                }
+            };
+            results.push(CellResult::new(*c, s));
+        }
+        let opt_results: Vec<(usize, Stats)> = match &self.pool {
+            Some(pool) => {
+                use rayon::prelude::*;
+                pool.install(|| {
+                    opt_cells
+                        .par_iter()
+                        .map(|&(i, f)| (i, opt_stats(f)))
+                        .collect()
+                })
+            }
+            None => opt_cells.iter().map(|&(i, f)| (i, opt_stats(f))).collect(),
+        };
+        for (i, s) in opt_results {
+            results[i] = CellResult::new(self.cells[i], s);
+        }
+        GridResults {
+            accesses: self.accesses,
+            results,
+        }
+    }
 }
 
 /// Runs every cell over `refs` (page, is-write) on `jobs` threads; `results[i]` belongs to
@@ -124,21 +253,11 @@ pub fn run_refs(
     seed: u64,
     jobs: usize,
 ) -> Result<GridResults, GridError<Never>> {
-    use rayon::prelude::*;
-    let stats: Result<Vec<Stats>, ReplaceError> = pool(jobs)?.install(|| {
-        cells
-            .par_iter()
-            .map(|c| simulate_kind(c.policy, c.frames, refs, seed))
-            .collect()
-    });
-    Ok(GridResults {
-        accesses: refs.len() as u64,
-        results: cells
-            .iter()
-            .zip(stats?)
-            .map(|(&c, s)| CellResult::new(c, s))
-            .collect(),
-    })
+    let mut grid = PolicyGrid::new(cells, seed, jobs)?;
+    for chunk in refs.chunks(BATCH) {
+        grid.feed(chunk)?;
+    }
+    Ok(grid.finish())
 }
 
 /// Runs every cell over `pages`, all of them reads.
@@ -148,28 +267,23 @@ pub fn run_pages(
     seed: u64,
     jobs: usize,
 ) -> Result<GridResults, GridError<Never>> {
-    let refs: Vec<(Page, bool)> = pages.iter().map(|&p| (p, false)).collect();
-    run_refs(cells, &refs, seed, jobs)
+    run_iter(cells, seed, jobs, pages.iter().map(|&p| (p, false)))
 }
 
-/// Runs every cell over the batches `next` fills (it clears and fills the buffer, returning how
-/// many references it put there, 0 at the end of the stream).
+/// Runs every cell over the batches `next` fills (it clears the buffer and fills it with up to
+/// its capacity of references, returning how many, 0 at the end of the stream).
 pub fn run_batches<E: std::error::Error + 'static>(
     cells: &[Cell],
     seed: u64,
     jobs: usize,
     mut next: impl FnMut(&mut Vec<(Page, bool)>) -> Result<usize, E>,
 ) -> Result<GridResults, GridError<E>> {
-    let mut refs = Vec::new();
-    let mut buf = Vec::with_capacity(1 << 14);
+    let mut grid = PolicyGrid::new(cells, seed, jobs).map_err(GridError::widen)?;
+    let mut buf = Vec::with_capacity(BATCH);
     while next(&mut buf).map_err(GridError::Source)? > 0 {
-        refs.extend_from_slice(&buf);
+        grid.feed(&buf)?;
     }
-    run_refs(cells, &refs, seed, jobs).map_err(|e| match e {
-        GridError::Policy(p) => GridError::Policy(p),
-        GridError::Threads { jobs, source } => GridError::Threads { jobs, source },
-        GridError::Source(n) => match n {},
-    })
+    Ok(grid.finish())
 }
 
 /// Runs every cell over an iterator of (page, is-write).
@@ -182,7 +296,19 @@ pub fn run_iter(
     let mut it = refs.into_iter();
     run_batches(cells, seed, jobs, |buf| {
         buf.clear();
-        buf.extend(it.by_ref().take(1 << 14));
+        buf.extend(it.by_ref().take(BATCH));
         Ok(buf.len())
     })
+}
+
+impl GridError<Never> {
+    /// The same error in a grid whose source can fail.
+    fn widen<E: std::error::Error + 'static>(self) -> GridError<E> {
+        match self {
+            GridError::Policy(p) => GridError::Policy(p),
+            GridError::LogFull(l) => GridError::LogFull(l),
+            GridError::Threads { jobs, source } => GridError::Threads { jobs, source },
+            GridError::Source(n) => match n {},
+        }
+    }
 }

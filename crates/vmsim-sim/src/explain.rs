@@ -93,3 +93,40 @@ impl Explainer {
         }
     }
 }
+
+/// An access kind by name: `r`/`read`, `w`/`write`, `x`/`fetch`, in any case.
+pub fn parse_kind(s: &str) -> Option<AccessKind> {
+    match s.trim().to_ascii_lowercase().as_str() {
+        "r" | "read" => Some(AccessKind::Read),
+        "w" | "write" => Some(AccessKind::Write),
+        "x" | "fetch" => Some(AccessKind::Fetch),
+        _ => None,
+    }
+}
+
+/// Parses an address with an optional kind, as `vmsim explain` takes them: `w:0x1000`,
+/// `x:4096`, `0x1000`.
+pub fn parse_access(s: &str) -> Result<(Option<AccessKind>, u64), String> {
+    let (kind, addr) = match s.split_once(':') {
+        Some((k, a)) => match parse_kind(k) {
+            Some(kind) => (Some(kind), a),
+            None => {
+                return Err(format!(
+                    "`{k}` is not an access kind (use r:, w: or x: before the address)"
+                ))
+            }
+        },
+        None => (None, s),
+    };
+    Ok((kind, parse_addr(addr)?))
+}
+
+/// Parses `0x`-prefixed hex or decimal (underscores allowed).
+pub fn parse_addr(s: &str) -> Result<u64, String> {
+    let t = s.trim().replace('_', "");
+    let r = match t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")) {
+        Some(h) => u64::from_str_radix(h, 16),
+        None => t.parse(),
+    };
+    r.map_err(|_| format!("`{s}` is not an address (use 0x-prefixed hex or decimal)"))
+}

@@ -38,33 +38,7 @@ pub struct Args {
 
 /// Parses an address with an optional kind: `w:0x1000`, `x:4096`, `0x1000`.
 fn parse_access(s: &str) -> Result<(Option<AccessKind>, u64), String> {
-    let (kind, addr) = match s.split_once(':') {
-        Some((k, a)) => {
-            let kind = match k.trim().to_ascii_lowercase().as_str() {
-                "r" | "read" => AccessKind::Read,
-                "w" | "write" => AccessKind::Write,
-                "x" | "fetch" => AccessKind::Fetch,
-                _ => {
-                    return Err(format!(
-                        "`{k}` is not an access kind (use r:, w: or x: before the address)"
-                    ))
-                }
-            };
-            (Some(kind), a)
-        }
-        None => (None, s),
-    };
-    Ok((kind, parse_addr(addr)?))
-}
-
-/// Parses `0x`-prefixed hex or decimal.
-pub fn parse_addr(s: &str) -> Result<u64, String> {
-    let t = s.trim().replace('_', "");
-    let r = match t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")) {
-        Some(h) => u64::from_str_radix(h, 16),
-        None => t.parse(),
-    };
-    r.map_err(|_| format!("`{s}` is not an address (use 0x-prefixed hex or decimal)"))
+    vmsim_sim::explain::parse_access(s)
 }
 
 /// Runs `vmsim explain` on the default kernel of the machine: the Linux-like one, or

@@ -7,7 +7,7 @@ use anyhow::{bail, Result};
 use std::io::Write;
 use std::path::PathBuf;
 use vmsim_analysis::mrc_report::MrcPass;
-use vmsim_analysis::policy_grid::{self, Cell};
+use vmsim_analysis::policy_grid::{self, Cell, PolicyGrid};
 use vmsim_core::replace::PolicyKind;
 use vmsim_core::PageSize;
 use vmsim_trace::Format;
@@ -81,18 +81,43 @@ pub fn run(a: Args) -> Result<()> {
         None => Vec::new(),
     };
 
-    // One streaming pass; the page stream is kept only for OPT and simulated policies.
-    let (mut reader, name) = crate::cmd::run::open_trace(&a.trace, a.format, &a.read.options())?;
-    let mut pass = MrcPass::new(a.shards, !a.no_opt || !policies.is_empty());
-    let mut buf = Vec::with_capacity(1 << 14);
+    // One streaming pass. The simulated policies are fed as the batches come when the sizes
+    // are given; the default sizes depend on the footprint, known only at the end, and then
+    // the trace is read a second time (standard input from a temporary copy). Only OPT's curve
+    // keeps the page stream.
+    let twice = !policies.is_empty() && sizes.is_none();
+    let (mut reader, name, again) = crate::spool::open_trace(&a.trace, a.format, &a.read.options(), twice)?;
+    let mut grid = match &sizes {
+        Some(sizes) if !policies.is_empty() => Some(PolicyGrid::new(
+            &Cell::grid(&policies, sizes),
+            a.seed,
+            a.jobs,
+        )?),
+        _ => None,
+    };
+    let mut pass = MrcPass::new(a.shards, !a.no_opt);
+    let mut buf = Vec::with_capacity(policy_grid::BATCH);
     while reader.read_pages(size, &mut buf)? > 0 {
         pass.feed(&buf);
+        if let Some(g) = &mut grid {
+            g.feed(&buf)?;
+        }
     }
-    let Some((mut report, refs)) = pass.finish(&name, sizes, !a.no_opt) else {
+    let Some(mut report) = pass.finish(&name, sizes, !a.no_opt) else {
         bail!("{name}: the trace holds no accesses");
     };
-    let cells = Cell::grid(&policies, &report.sizes);
-    let grid = policy_grid::run_refs(&cells, &refs, a.seed, a.jobs)?;
+    let grid = match (grid, again) {
+        (Some(g), _) => g.finish(),
+        (None, Some(again)) => {
+            let mut reader = again.open()?;
+            let cells = Cell::grid(&policies, &report.sizes);
+            policy_grid::run_batches(&cells, a.seed, a.jobs, |buf| reader.read_pages(size, buf))?
+        }
+        (None, None) => policy_grid::GridResults {
+            accesses: report.references,
+            results: Vec::new(),
+        },
+    };
     for (k, row) in policies
         .iter()
         .zip(grid.results.chunks(report.sizes.len().max(1)))

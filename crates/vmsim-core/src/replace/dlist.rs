@@ -49,7 +49,7 @@ impl<const L: usize> Lists<L> {
     /// Empty lists with room for `cap` nodes reserved.
     pub fn with_capacity(cap: usize) -> Self {
         Lists {
-            nodes: Vec::with_capacity(cap),
+            nodes: Vec::with_capacity(super::reserve(cap)),
             free: NIL,
             head: [NIL; L],
             tail: [NIL; L],

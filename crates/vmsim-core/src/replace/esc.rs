@@ -27,18 +27,21 @@ impl Dirty for Meta {
     }
 }
 
-/// One bit per frame slot.
+/// One bit per frame slot, grown as slots are used (bits past the end are clear).
 #[derive(Debug, Clone)]
 struct Bits(Vec<u64>);
 
 impl Bits {
     fn new(slots: usize) -> Self {
-        Bits(vec![0; slots.div_ceil(64)])
+        Bits(vec![0; super::reserve(slots).div_ceil(64)])
     }
 
     #[inline]
     fn set(&mut self, i: usize, on: bool) {
         let (w, b) = (i / 64, 1u64 << (i % 64));
+        if w >= self.0.len() {
+            self.0.resize(w + 1, 0);
+        }
         if on {
             self.0[w] |= b;
         } else {
@@ -48,6 +51,7 @@ impl Bits {
 
     /// The first set bit in `lo..hi`.
     fn first_in(&self, lo: usize, hi: usize) -> Option<usize> {
+        let hi = hi.min(self.0.len() * 64);
         if lo >= hi {
             return None;
         }

@@ -20,9 +20,9 @@ impl<K: Ord + Copy + Default> IndexedHeap<K> {
     /// An empty heap with room for slots `0..cap` reserved.
     pub fn with_capacity(cap: usize) -> Self {
         IndexedHeap {
-            heap: Vec::with_capacity(cap),
-            pos: Vec::with_capacity(cap),
-            key: Vec::with_capacity(cap),
+            heap: Vec::with_capacity(super::reserve(cap)),
+            pos: Vec::with_capacity(super::reserve(cap)),
+            key: Vec::with_capacity(super::reserve(cap)),
         }
     }
 

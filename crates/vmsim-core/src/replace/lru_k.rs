@@ -52,7 +52,7 @@ impl<const K: usize> LruK<K> {
             retain,
             now: 0,
             lists: Lists::with_capacity(nodes),
-            times: Vec::with_capacity(nodes),
+            times: Vec::with_capacity(super::reserve(nodes)),
             heap: IndexedHeap::with_capacity(nodes),
         })
     }

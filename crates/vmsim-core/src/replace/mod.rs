@@ -191,6 +191,14 @@ pub fn simulate<P: Policy, I: IntoIterator<Item = (Page, bool)>>(p: &mut P, refs
     s
 }
 
+/// Runs `refs` through `p`, adding the outcomes to `stats`.
+#[inline]
+fn feed<P: Policy>(p: &mut P, refs: &[(Page, bool)], stats: &mut Stats) {
+    for &(page, write) in refs {
+        stats.record(p.access(page, write));
+    }
+}
+
 /// The table of policies: each row is a [`PolicyKind`] variant with its concrete type, its
 /// command-line name, its one-line description and how it is built from the frame count, the
 /// page sequence (OPT's look-ahead) and the seed. Everything that lists the policies
@@ -252,6 +260,13 @@ macro_rules! policies {
             /// outcomes (as [`simulate`]).
             pub fn simulate<I: IntoIterator<Item = (Page, bool)>>(&mut self, refs: I) -> Stats {
                 match self { $(AnyPolicy::$variant(p) => simulate(p, refs),)* }
+            }
+
+            /// Runs a batch of `refs` through the concrete policy (one `match` per batch, the
+            /// loop monomorphised), adding the outcomes to `stats`: a stream fed in batches
+            /// counts what one [`simulate`](AnyPolicy::simulate) over it would.
+            pub fn feed(&mut self, refs: &[(Page, bool)], stats: &mut Stats) {
+                match self { $(AnyPolicy::$variant(p) => feed(p, refs, stats),)* }
             }
         }
 
@@ -383,6 +398,17 @@ impl FromStr for PolicyKind {
             .find(|k| k.name() == s)
             .ok_or_else(|| ReplaceError::UnknownPolicy(s.to_string()))
     }
+}
+
+/// Structures sized by a frame count reserve at most this many entries up front and grow
+/// (amortised) past it, so a frame count far above the pages a trace touches costs nothing:
+/// a streaming simulation cannot bound it by the footprint, which it learns only at the end.
+pub(crate) const RESERVE_AT_MOST: usize = 1 << 16;
+
+/// Room to reserve for `n` entries: `n`, up to [`RESERVE_AT_MOST`].
+#[inline]
+pub(crate) fn reserve(n: usize) -> usize {
+    n.min(RESERVE_AT_MOST)
 }
 
 /// Frame counts up to this are used as given; above it a simulation first bounds them by the

@@ -28,10 +28,10 @@ impl<R: RngCore> Random<R> {
     pub fn with_rng(frames: usize, rng: R) -> Result<Self, ReplaceError> {
         check_frames(frames)?;
         let mut map = FxHashMap::default();
-        map.reserve(frames);
+        map.reserve(super::reserve(frames));
         Ok(Random {
             cap: frames,
-            pages: Vec::with_capacity(frames),
+            pages: Vec::with_capacity(super::reserve(frames)),
             map,
             rng,
         })

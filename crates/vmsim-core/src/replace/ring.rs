@@ -47,9 +47,9 @@ impl<T: Dirty> Ring<T> {
         let map = SlotIndex::with_capacity(cap);
         Ring {
             cap,
-            frames: Vec::with_capacity(cap),
+            frames: Vec::with_capacity(super::reserve(cap)),
             map,
-            holes: Vec::with_capacity(cap),
+            holes: Vec::new(),
             hand: 0,
         }
     }

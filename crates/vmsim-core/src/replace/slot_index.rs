@@ -23,7 +23,7 @@ impl SlotIndex {
     /// An empty index with room for `n` slots.
     pub fn with_capacity(n: usize) -> Self {
         SlotIndex {
-            table: HashTable::with_capacity(n),
+            table: HashTable::with_capacity(super::reserve(n)),
         }
     }
 

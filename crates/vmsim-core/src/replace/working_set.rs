@@ -20,7 +20,9 @@
 use super::ring::Ring;
 use super::{check_frames, Evicted, Outcome, Page, Policy, ReplaceError};
 
-/// Minimum of last-use times over frame slots; an empty slot is `u64::MAX`.
+/// Minimum of last-use times over frame slots; an empty slot is `u64::MAX`. The leaves grow
+/// (doubling) as slots are used, so a frame count larger than the pages a trace touches costs
+/// nothing; the extra leaves hold `u64::MAX` and are never the minimum of a full memory.
 #[derive(Debug, Clone)]
 struct MinTree {
     /// Leaves (one per slot, power-of-two count) at `leaves..2 * leaves`; node `k`'s children
@@ -31,14 +33,28 @@ struct MinTree {
 
 impl MinTree {
     fn new(slots: usize) -> Self {
-        let leaves = slots.next_power_of_two();
+        let leaves = super::reserve(slots).next_power_of_two();
         MinTree {
             t: vec![u64::MAX; 2 * leaves],
             leaves,
         }
     }
 
+    /// Room for leaf `slot`: the leaves doubled until it fits, inner nodes recomputed.
+    fn grow_to(&mut self, slot: usize) {
+        let leaves = (slot + 1).next_power_of_two();
+        let mut t = vec![u64::MAX; 2 * leaves];
+        t[leaves..leaves + self.leaves].copy_from_slice(&self.t[self.leaves..]);
+        for k in (1..leaves).rev() {
+            t[k] = t[2 * k].min(t[2 * k + 1]);
+        }
+        *self = MinTree { t, leaves };
+    }
+
     fn set(&mut self, slot: usize, v: u64) {
+        if slot >= self.leaves {
+            self.grow_to(slot);
+        }
         let mut k = slot + self.leaves;
         self.t[k] = v;
         while k > 1 {
