@@ -88,7 +88,7 @@ impl OptLog {
                 self.pages.push(page);
             }
             let i = self.ids.len();
-            if i % 64 == 0 {
+            if i.is_multiple_of(64) {
                 self.writes.push(0);
             }
             self.writes[i / 64] |= u64::from(write) << (i % 64);
