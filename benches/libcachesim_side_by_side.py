@@ -96,11 +96,12 @@ def main():
                 v_rss.append(rss)
                 v_mr = out.splitlines()[1].split(",")[4]
                 out, cpu, rss = timed([cachesim, ogb, "oracleGeneral", theirs, str(frames),
-                                       "--ignore-obj-size=true", "--num-thread=1"])
+                                       "--ignore-obj-size=true", "--num-thread=1",
+                                       "-o", os.path.join(a.dir, "cachesim-out")])
                 l_cpu.append(cpu)
                 l_rss.append(rss)
-                m = re.findall(r"miss ratio ([\d.]+)", out)
-                l_mr = m[-1] if m else "?"
+                m = re.search(r"cache size .* miss ratio ([\d.]+)", out)
+                l_mr = m.group(1) if m else "?"
             v, l = statistics.median(v_cpu), statistics.median(l_cpu)
             print(f"| {ours} | {pct}% ({frames}) | {v:.2f} | {l:.2f} | {l / max(v, 0.005):.1f}x | "
                   f"{max(v_rss) / 1024:.0f} | {max(l_rss) / 1024:.0f} | {v_mr} | {l_mr} |",

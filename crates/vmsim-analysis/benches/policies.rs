@@ -1,10 +1,12 @@
-//! The replacement issue's speed targets: a Zipf(α = 1.0) stream of 10 million requests over
-//! 1 million pages, one thread, a cache of 10% of the footprint. Measures LRU, FIFO, CLOCK and
-//! ARC on the stream in memory, decoding the stream from the binary page-number format (what
-//! `vmsim policy` does before simulating), and Mattson's exact LRU curve for every size.
+//! The replacement issues' speed targets: a Zipf(α = 1.0) stream of 10 million requests over
+//! 1 million pages, one thread, caches of 1% and 10% of the footprint. Measures every policy
+//! compared with libCacheSim (`benches/libcachesim_side_by_side.py`) through the policy grid
+//! that `vmsim policy` runs (OPT: its look-ahead log built and simulated), decoding the stream
+//! from the binary page-number format, and Mattson's exact LRU curve for every size.
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use vmsim_analysis::mrc::LruStack;
-use vmsim_core::replace::{AnyPolicy, PolicyKind};
+use vmsim_analysis::policy_grid::{self, Cell};
+use vmsim_core::replace::PolicyKind;
 use vmsim_core::PageSize;
 use vmsim_trace::synth::{Generator, Workload};
 use vmsim_trace::{Format, PageRef, TraceReader, TraceWriter};
@@ -25,7 +27,6 @@ fn bench(c: &mut Criterion) {
         });
         s.histogram().distinct() as usize
     };
-    let frames = footprint / 10;
     let mut w = TraceWriter::new(Vec::new(), Format::Pgt).unwrap();
     refs.iter().for_each(|&r| w.write_page(r).unwrap());
     let pgt = std::sync::Arc::new(w.finish().unwrap());
@@ -37,14 +38,23 @@ fn bench(c: &mut Criterion) {
         PolicyKind::Lru,
         PolicyKind::Fifo,
         PolicyKind::Clock,
+        PolicyKind::Sieve,
+        PolicyKind::S3Fifo,
+        PolicyKind::TwoQ,
         PolicyKind::Arc,
+        PolicyKind::Lfu,
+        PolicyKind::Lirs,
+        PolicyKind::Opt,
     ] {
-        g.bench_function(kind.name(), |b| {
-            b.iter(|| {
-                let mut p = AnyPolicy::new(kind, frames, &[], 0).unwrap();
-                p.simulate(refs.iter().copied())
-            })
-        });
+        for pct in [1, 10] {
+            let cells = [Cell {
+                policy: kind,
+                frames: footprint * pct / 100,
+            }];
+            g.bench_function(format!("{}_{pct}pct", kind.name()), |b| {
+                b.iter(|| policy_grid::run_refs(&cells, &refs, 0, 1).unwrap())
+            });
+        }
     }
     g.bench_function("decode_pgt", |b| {
         b.iter(|| {

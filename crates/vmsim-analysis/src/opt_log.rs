@@ -6,9 +6,8 @@
 //! two bits per reference (resident pages and their dirty bits as bits at their next use).
 //!
 //! Exactly [`vmsim_core::replace::opt::Opt`]'s outcomes: the victim is the resident page used
-//! furthest in the future, pages never used again going first in decreasing page number. The
-//! ids are renumbered in page order before the simulation so that this tie-break is a
-//! comparison of ids.
+//! furthest in the future, pages never used again going first in decreasing page number (each
+//! id's rank in page order is computed once, for those pages only).
 
 use rustc_hash::FxHashMap;
 use thiserror::Error;
@@ -22,10 +21,20 @@ const NEVER: u32 = u32::MAX;
 #[error("OPT's look-ahead holds at most {} references (4-byte positions)", u32::MAX - 1)]
 pub struct LogFull;
 
+/// Pages below this are given their ids through a table indexed by the page (grown to the
+/// largest such page seen, at most 16 MiB): no hashing for the small page numbers most traces
+/// have. Larger pages go through a hash map.
+const DIRECT_BELOW: u64 = 1 << 22;
+
+/// "No id yet" in the direct table.
+const NO_ID: u32 = u32::MAX;
+
 /// The references seen so far, compactly.
 #[derive(Debug, Clone, Default)]
 pub struct OptLog {
-    /// Page → dense id, while reading.
+    /// Page → dense id for pages below [`DIRECT_BELOW`], while reading.
+    direct: Vec<u32>,
+    /// Page → dense id for the other pages, while reading.
     index: FxHashMap<Page, u32>,
     /// Dense id → page.
     pages: Vec<Page>,
@@ -59,12 +68,27 @@ impl OptLog {
         self.ids.reserve(refs.len());
         for &(page, write) in refs {
             let next = self.pages.len() as u32;
-            let id = *self.index.entry(page).or_insert(next);
+            let id = if page < DIRECT_BELOW {
+                let p = page as usize;
+                if p >= self.direct.len() {
+                    let len = (p + 1)
+                        .max(2 * self.direct.len())
+                        .min(DIRECT_BELOW as usize);
+                    self.direct.resize(len, NO_ID);
+                }
+                let slot = &mut self.direct[p];
+                if *slot == NO_ID {
+                    *slot = next;
+                }
+                *slot
+            } else {
+                *self.index.entry(page).or_insert(next)
+            };
             if id == next {
                 self.pages.push(page);
             }
             let i = self.ids.len();
-            if i % 64 == 0 {
+            if i.is_multiple_of(64) {
                 self.writes.push(0);
             }
             self.writes[i / 64] |= u64::from(write) << (i % 64);
@@ -76,33 +100,30 @@ impl OptLog {
     /// Ends the log: ids renumbered in page order, next uses computed.
     pub fn finish(self) -> Lookahead {
         let OptLog {
+            direct,
             index,
             pages,
-            mut ids,
+            ids,
             writes,
         } = self;
-        drop(index);
-        // rank[id]: the id's place in page order.
-        let mut order: Vec<u32> = (0..pages.len() as u32).collect();
-        order.sort_unstable_by_key(|&id| pages[id as usize]);
+        drop((direct, index));
+        // rank[id]: the id's place in page order, for the never-used-again tie-break.
+        let mut by_page: Vec<(Page, u32)> = pages.iter().copied().zip(0u32..).collect();
+        by_page.sort_unstable();
         let mut rank = vec![0u32; pages.len()];
-        for (r, &id) in order.iter().enumerate() {
+        for (r, &(_, id)) in by_page.iter().enumerate() {
             rank[id as usize] = r as u32;
         }
-        drop(order);
-        let mut pages_sorted = pages;
-        pages_sorted.sort_unstable();
-        ids.iter_mut().for_each(|id| *id = rank[*id as usize]);
-        drop(rank);
+        drop(by_page);
         // Backward pass: `last[id]` is the next position of `id` after the current one.
-        let mut last = vec![NEVER; pages_sorted.len()];
+        let mut last = vec![NEVER; pages.len()];
         let mut next = vec![NEVER; ids.len()];
         for (i, &id) in ids.iter().enumerate().rev() {
             next[i] = last[id as usize];
             last[id as usize] = i as u32;
         }
         Lookahead {
-            pages: pages_sorted,
+            rank,
             ids,
             next,
             writes,
@@ -113,9 +134,9 @@ impl OptLog {
 /// A finished log: each reference's page and next use.
 #[derive(Debug, Clone)]
 pub struct Lookahead {
-    /// Rank → page (distinct pages in increasing order).
-    pages: Vec<Page>,
-    /// Per reference: its page's rank.
+    /// Id → the page's place among the distinct pages in increasing order.
+    rank: Vec<u32>,
+    /// Per reference: its page's id.
     ids: Vec<u32>,
     /// Per reference: the position of the next reference to the same page, or [`NEVER`].
     next: Vec<u32>,
@@ -125,7 +146,7 @@ pub struct Lookahead {
 impl Lookahead {
     /// Distinct pages.
     pub fn footprint(&self) -> usize {
-        self.pages.len()
+        self.rank.len()
     }
 
     /// References.
@@ -147,11 +168,11 @@ impl Lookahead {
     /// summary levels. Dirty bits travel with the keys in bitmaps of the same shapes, so no
     /// per-page state is touched and the hot data is two bits per reference.
     pub fn simulate(&self, frames: usize) -> Stats {
-        let cap = frames.max(1).min(self.pages.len().max(1));
+        let cap = frames.max(1).min(self.rank.len().max(1));
         let mut by_next = MaxBits::new(self.ids.len());
         let mut dirty_next = vec![0u64; self.ids.len().div_ceil(64)];
-        let mut never = MaxBits::new(self.pages.len());
-        let mut dirty_never = vec![0u64; self.pages.len().div_ceil(64)];
+        let mut never = MaxBits::new(self.rank.len());
+        let mut dirty_never = vec![0u64; self.rank.len().div_ceil(64)];
         let mut resident = 0usize;
         let mut s = Stats::default();
         for (t, &next) in self.next.iter().enumerate() {
@@ -185,7 +206,7 @@ impl Lookahead {
             }
             match next {
                 NEVER => {
-                    let r = self.ids[t] as usize;
+                    let r = self.rank[self.ids[t] as usize] as usize;
                     never.set(r);
                     put(&mut dirty_never, r, dirty);
                 }

@@ -128,8 +128,8 @@ pub const BATCH: usize = 1 << 16;
 /// One cell's running state.
 #[derive(Debug)]
 enum Run {
-    /// A policy simulated as the batches come.
-    Live(AnyPolicy, Stats),
+    /// A policy simulated as the batches come (boxed: policies differ in size).
+    Live(Box<AnyPolicy>, Stats),
     /// OPT, simulated from the shared look-ahead log at the end.
     Opt,
 }
@@ -156,7 +156,7 @@ impl PolicyGrid {
             .map(|c| match c.policy {
                 PolicyKind::Opt => Ok(Run::Opt),
                 k => Ok(Run::Live(
-                    AnyPolicy::new(k, c.frames.min(FRAMES_CAP), &[], seed)?,
+                    Box::new(AnyPolicy::new(k, c.frames.min(FRAMES_CAP), &[], seed)?),
                     Stats::default(),
                 )),
             })

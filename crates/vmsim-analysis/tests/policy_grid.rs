@@ -42,7 +42,12 @@ fn opt_oracle(refs: &[(u64, bool)], frames: usize) -> Stats {
 fn trace() -> impl Strategy<Value = Vec<(u64, bool)>> {
     prop::collection::vec(
         (
-            prop_oneof![0u64..12, 0u64..60, Just(u64::MAX)],
+            prop_oneof![
+                0u64..12,
+                0u64..60,
+                (1u64 << 22) - 4..(1u64 << 22) + 4,
+                Just(u64::MAX)
+            ],
             any::<bool>(),
         ),
         0..400,
