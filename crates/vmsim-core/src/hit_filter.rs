@@ -15,8 +15,11 @@
 use crate::addr::VirtAddr;
 use crate::tlb::{Pcid, SlotRef, TlbEntry};
 
-/// Hints per level: enough for the pages a program touches between two TLB fills, small enough
-/// (3.5 KiB) to stay in the L1 data cache beside the array.
+/// Hints of a level whose search goes through a tag index: enough for the pages a program
+/// touches between two TLB fills, few enough (3.5 KiB) to stay in the L1 data cache beside the
+/// array. A level of scanned sets keeps only the last hit: its search, a scan of a few tags,
+/// costs little more than a hint's test, which would mostly fail where such a level is asked
+/// at all (after an L1 miss).
 const HINTS: usize = 64;
 
 /// One remembered hit.
@@ -43,6 +46,8 @@ pub(crate) struct HitFilter {
     hints: Box<[Hint; HINTS]>,
     /// log2 of the smallest page size the level holds.
     grain: u32,
+    /// `HINTS - 1`, or 0 when only the last hit is kept.
+    mask: u64,
     /// The current epoch (from 1; 0 marks a hint never written).
     epoch: u32,
     /// The hint of the last hit (stale when the epoch has moved on since).
@@ -50,11 +55,13 @@ pub(crate) struct HitFilter {
 }
 
 impl HitFilter {
-    /// An empty filter for a level whose smallest page size is `2^grain` bytes.
-    pub(crate) fn new(grain: u32, stale: Hint) -> Self {
+    /// An empty filter for a level whose smallest page size is `2^grain` bytes; `wide` when its
+    /// search goes through a tag index (else only the last hit is kept).
+    pub(crate) fn new(grain: u32, wide: bool, stale: Hint) -> Self {
         HitFilter {
             hints: Box::new([Hint { epoch: 0, ..stale }; HINTS]),
             grain,
+            mask: if wide { HINTS as u64 - 1 } else { 0 },
             epoch: 1,
             last: 0,
         }
@@ -75,7 +82,7 @@ impl HitFilter {
     /// The hint slot of `va`.
     #[inline(always)]
     fn index(&self, va: VirtAddr) -> usize {
-        (va.as_u64() >> self.grain) as usize % HINTS
+        ((va.as_u64() >> self.grain) & self.mask) as usize % HINTS
     }
 
     /// The hint numbered `i` (as [`HitFilter::last`], [`HitFilter::get`] and
@@ -98,6 +105,10 @@ impl HitFilter {
     /// search hit; it becomes the last hit.
     #[inline(always)]
     pub(crate) fn get(&mut self, va: VirtAddr, pcid: Pcid) -> Option<usize> {
+        if self.mask == 0 {
+            // The one hint is the last hit's, which the caller has tried.
+            return None;
+        }
         let i = self.index(va);
         let h = &self.hints[i];
         if (h.epoch == self.epoch) & (h.key == va.as_u64() >> self.grain) & (h.pcid == pcid.get()) {

@@ -718,7 +718,11 @@ impl Tlb {
             by_shift,
             rng: Xoshiro256PlusPlus::seed_from_u64(seed),
             last_miss: NO_LAST_MISS,
-            hits: HitFilter::new(grain, HitFilter::blank(SlotRef(0), EMPTY)),
+            hits: HitFilter::new(
+                grain,
+                cfg.arrays.iter().any(|a| a.ways > SCAN_WAYS),
+                HitFilter::blank(SlotRef(0), EMPTY),
+            ),
         })
     }
 
@@ -733,7 +737,7 @@ impl Tlb {
 
     /// [`Tlb::lookup`] that says only where the entry is ([`Tlb::entry`] reads it): the
     /// per-access path.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn find(&mut self, va: VirtAddr, pcid: Pcid) -> Option<SlotRef> {
         // The last hit's test is one branch on all its comparisons: on the levels this serves
         // (L2, and L1 under an observer) whether the PCID still matches depends on whether the
