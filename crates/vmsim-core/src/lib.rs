@@ -9,6 +9,7 @@ pub mod addr;
 pub mod alloc;
 pub mod config;
 pub mod event;
+mod hit_filter;
 pub mod hypervisor;
 pub mod kernel;
 pub mod machine;

@@ -7,6 +7,7 @@
 //! scanned.
 
 use crate::addr::{PageSize, Pfn, VirtAddr, Vpn};
+use crate::hit_filter::{Hint, HitFilter};
 use crate::tag_index::TagIndex;
 use rand::{Rng, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
@@ -280,18 +281,7 @@ impl SlotRef {
     }
 }
 
-/// The last hit of a level, kept until the next fill or invalidation ([`Tlb::lookup`]), with a
-/// copy of its entry: only fills and invalidations change entries, and both forget the last
-/// hit, so the copy is the entry as it is.
-#[derive(Debug, Clone, Copy)]
-struct LastHit {
-    /// The PCID it was looked up for; [`NO_PCID`] when there is none.
-    pcid: u16,
-    at: SlotRef,
-    entry: TlbEntry,
-}
-
-/// No PCID is this wide (they have 12 bits): marks an empty [`LastHit`].
+/// No PCID is this wide (they have 12 bits): marks an empty [`LastMiss`].
 const NO_PCID: u16 = u16::MAX;
 
 /// The last lookup of a level that missed ([`Tlb::fill`]).
@@ -305,12 +295,6 @@ struct LastMiss {
 const NO_LAST_MISS: LastMiss = LastMiss {
     pcid: NO_PCID,
     va: VirtAddr::new_unchecked(0),
-};
-
-const NO_LAST_HIT: LastHit = LastHit {
-    pcid: NO_PCID,
-    at: SlotRef(0),
-    entry: EMPTY,
 };
 
 #[derive(Debug, Clone)]
@@ -644,11 +628,11 @@ pub struct Tlb {
     /// invalidation (hits add nothing): a fill for that page needs no search for an entry to
     /// replace, because the lookup proved there is none.
     last_miss: LastMiss,
-    /// The last hit and the PCID it was looked up for, until the next fill or invalidation.
-    /// Touching the entry again changes no replacement state (it is already its set's most
-    /// recent, and a PLRU touch is idempotent), so a lookup of the same page for the same PCID
-    /// returns it without a search: programs touch one page many times in a row.
-    last_hit: LastHit,
+    /// Recent hits, until the next fill or invalidation: a lookup of a page hit since answers
+    /// without a search. The last hit among them needs not even a replacement update (its
+    /// entry is already its set's most recent, and a PLRU touch is idempotent): programs touch
+    /// one page many times in a row.
+    hits: HitFilter,
 }
 
 const NONE: u8 = u8::MAX;
@@ -721,12 +705,24 @@ impl Tlb {
     /// Builds a TLB level; random replacement draws from a generator seeded with `seed`.
     pub fn new(cfg: &TlbConfig, seed: u64) -> Result<Tlb, TlbConfigError> {
         let by_shift = Self::array_of_size(cfg)?;
+        // Checked above: every array holds at least one size.
+        let grain = cfg
+            .arrays
+            .iter()
+            .flat_map(|a| &a.page_sizes)
+            .map(|s| s.shift())
+            .min()
+            .unwrap_or(0);
         Ok(Tlb {
             arrays: cfg.arrays.iter().map(Array::new).collect(),
             by_shift,
             rng: Xoshiro256PlusPlus::seed_from_u64(seed),
             last_miss: NO_LAST_MISS,
-            last_hit: NO_LAST_HIT,
+            hits: HitFilter::new(
+                grain,
+                cfg.arrays.iter().any(|a| a.ways > SCAN_WAYS),
+                HitFilter::blank(SlotRef(0), EMPTY),
+            ),
         })
     }
 
@@ -741,29 +737,43 @@ impl Tlb {
 
     /// [`Tlb::lookup`] that says only where the entry is ([`Tlb::entry`] reads it): the
     /// per-access path.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn find(&mut self, va: VirtAddr, pcid: Pcid) -> Option<SlotRef> {
-        // Both comparisons, and one branch on the pair: on the levels this serves (L2, and L1
-        // under an observer) whether the PCID still matches depends on whether the level's
-        // last lookup hit, which a scattered trace makes random, while the page almost never
-        // matches there, which predicts well.
-        let h = &self.last_hit;
-        if (h.pcid == pcid.0) & (va.vpn(h.entry.size) == h.entry.vpn) {
-            return Some(self.last_hit.at);
-        }
-        self.search(va, pcid)
+        // The last hit's test is one branch on all its comparisons: on the levels this serves
+        // (L2, and L1 under an observer) whether the PCID still matches depends on whether the
+        // level's last lookup hit, which a scattered trace makes random.
+        let i = match self.hits.last(va, pcid) {
+            Some(i) => i,
+            None => self.find_past_last(va, pcid)?,
+        };
+        Some(self.hits.hint(i).at)
     }
 
     /// [`Tlb::find`] that returns the entry found: the L1 hit path, which needs nothing else
-    /// and so reads the last hit's copy instead of indexing array and slot.
-    #[inline]
+    /// and so reads the hint's copy instead of indexing array and slot. Inlined into the
+    /// caller up to the search.
+    #[inline(always)]
     pub(crate) fn find_entry(&mut self, va: VirtAddr, pcid: Pcid) -> Option<&TlbEntry> {
-        // Here the PCID nearly always matches (an L1 level) and the page is the branch.
-        let h = &self.last_hit;
-        if !(h.pcid == pcid.0 && va.vpn(h.entry.size) == h.entry.vpn) {
-            self.search(va, pcid)?;
+        let i = match self.hits.last(va, pcid) {
+            Some(i) => i,
+            None => self.find_past_last(va, pcid)?,
+        };
+        Some(&self.hits.hint(i).entry)
+    }
+
+    /// A lookup that is not a repeat of the last hit: a hint of this epoch, with the
+    /// replacement update the search would make, or the search itself. Returns the hint of
+    /// the hit, now the last one.
+    #[inline(always)]
+    fn find_past_last(&mut self, va: VirtAddr, pcid: Pcid) -> Option<usize> {
+        match self.hits.get(va, pcid) {
+            Some(i) => {
+                let Hint { at, set, .. } = *self.hits.hint(i);
+                self.arrays[at.array()].touch(at.slot(), set as usize);
+                Some(i)
+            }
+            None => self.search(va, pcid),
         }
-        Some(&self.last_hit.entry)
     }
 
     /// The entry at `at`, which a lookup just returned.
@@ -786,9 +796,10 @@ impl Tlb {
         }
     }
 
-    /// The lookup proper: every array, every page size it holds entries of.
+    /// The lookup proper: every array, every page size it holds entries of. A hit is recorded
+    /// as the last one; returns its hint.
     #[inline(never)]
-    fn search(&mut self, va: VirtAddr, pcid: Pcid) -> Option<SlotRef> {
+    fn search(&mut self, va: VirtAddr, pcid: Pcid) -> Option<usize> {
         for (ai, a) in self.arrays.iter_mut().enumerate() {
             let mut sizes = a.present;
             while sizes != 0 {
@@ -796,14 +807,10 @@ impl Tlb {
                 sizes &= sizes - 1;
                 let vpn = va.vpn(size);
                 if let Some(slot) = a.find(vpn, size, pcid) {
-                    a.touch(slot, a.set_of(vpn) as usize);
+                    let set = a.set_of(vpn);
+                    a.touch(slot, set as usize);
                     let at = SlotRef::new(ai, slot);
-                    self.last_hit = LastHit {
-                        pcid: pcid.0,
-                        at,
-                        entry: a.slots[slot],
-                    };
-                    return Some(at);
+                    return Some(self.hits.record(va, pcid, at, set, a.slots[slot]));
                 }
             }
         }
@@ -848,8 +855,8 @@ impl Tlb {
         if ai == NONE {
             return None;
         }
-        // Forgetting either only clears its PCID, which no lookup's PCID equals.
-        self.last_hit.pcid = NO_PCID;
+        // Forgetting the last miss only clears its PCID, which no lookup's PCID equals.
+        self.hits.forget();
         let m = self.last_miss;
         self.last_miss.pcid = NO_PCID;
         let proven_absent =
@@ -872,7 +879,7 @@ impl Tlb {
     /// for it, at every page size (SDM §4.10.4.1). Returns how many were removed.
     pub fn invlpg(&mut self, va: VirtAddr, current: Pcid) -> usize {
         self.last_miss = NO_LAST_MISS;
-        self.last_hit = NO_LAST_HIT;
+        self.hits.forget();
         self.arrays
             .iter_mut()
             .map(|a| a.remove_where(|e| e.vpn == va.vpn(e.size) && (e.global || e.pcid == current)))
@@ -882,7 +889,7 @@ impl Tlb {
     /// INVPCID: removes the entries `inv` names. Returns how many were removed.
     pub fn invpcid(&mut self, inv: Invpcid) -> usize {
         self.last_miss = NO_LAST_MISS;
-        self.last_hit = NO_LAST_HIT;
+        self.hits.forget();
         self.arrays
             .iter_mut()
             .map(|a| match inv {
@@ -1259,10 +1266,11 @@ mod tests {
             }
         }
 
-        /// The last-hit shortcut is invisible: a TLB that forgets it before every lookup finds
-        /// the same entries in the same ways and evicts the same victims, for every policy.
+        /// The shortcuts are invisible: a TLB that forgets its hits before every lookup (and so
+        /// always searches) finds the same entries in the same ways and evicts the same
+        /// victims, for every policy.
         #[test]
-        fn last_hit_shortcut_changes_nothing(
+        fn hit_shortcuts_change_nothing(
             ops in prop::collection::vec((0u64..12, 0u16..2, 0u8..8), 1..300),
             sets in prop::sample::select(vec![1u32, 2, 4]),
             ways in 1u32..9,
@@ -1281,7 +1289,7 @@ mod tests {
                     }
                     7 => {
                         // The hit path's lookup: the last hit's copy is the entry itself.
-                        slow.last_hit = NO_LAST_HIT;
+                        slow.hits.forget();
                         let f = fast.find_entry(va(page), Pcid(pcid)).copied();
                         let s = match slow.lookup(va(page), Pcid(pcid)) {
                             TlbLookup::Hit(h) => Some(h.entry),
@@ -1290,7 +1298,7 @@ mod tests {
                         prop_assert_eq!(f, s);
                     }
                     _ => {
-                        slow.last_hit = NO_LAST_HIT;
+                        slow.hits.forget();
                         let (f, s) = (fast.lookup(va(page), Pcid(pcid)), slow.lookup(va(page), Pcid(pcid)));
                         prop_assert_eq!(f, s);
                         if f == TlbLookup::Miss {
@@ -1362,5 +1370,141 @@ mod tests {
                 prop_assert!(t.len() <= (sets * ways) as usize);
             }
         }
+
+        /// The hit filter against the structure it was added to, a TLB with only the last-hit
+        /// shortcut: multi-size, multi-array and fully associative levels, global and
+        /// per-PCID entries, pages of two sizes covering one address, every policy and every
+        /// invalidation. Lookups return the same slot, fills evict the same victims, and the
+        /// arrays end in the same state.
+        #[test]
+        fn hit_filter_matches_the_last_hit_alone(
+            ops in prop::collection::vec((0u64..80, 0u16..3, 0u8..12, any::<bool>()), 1..400),
+            layout in 0u8..3,
+            ways in 1u32..80,
+            repl in prop::sample::select(vec![Replacement::Lru, Replacement::Plru, Replacement::Random]),
+        ) {
+            let small = PageSize::SIZE_4K;
+            let big = PageSize::SIZE_2M;
+            let arrays = match layout {
+                // One fully associative array of both sizes (zen4's L1 data TLB).
+                0 => vec![TlbArrayConfig { sets: 1, ways, page_sizes: vec![small, big], replacement: repl }],
+                // One set-associative array of both sizes (the L2 TLB).
+                1 => vec![TlbArrayConfig { sets: 4, ways: ways % 13 + 1, page_sizes: vec![small, big], replacement: repl }],
+                // One array per size.
+                _ => vec![
+                    TlbArrayConfig { sets: 2, ways: ways % 9 + 1, page_sizes: vec![small], replacement: repl },
+                    TlbArrayConfig { sets: 1, ways, page_sizes: vec![big], replacement: repl },
+                ],
+            };
+            let mut fast = Tlb::new(&TlbConfig { arrays }, 3).unwrap();
+            let mut slow = fast.clone();
+            // Pages 0..80 of 4 KiB lie in 2 MiB pages 0..2 when scaled by 8 pages: both sizes
+            // can cover one address.
+            let at = |page: u64| VirtAddr::new_unchecked(page << 15 | (page & 7) << 9);
+            for (page, pcid, op, global) in ops {
+                let v = at(page);
+                match op {
+                    0 => prop_assert_eq!(fast.invlpg(v, Pcid(pcid)), slow.invlpg(v, Pcid(pcid))),
+                    1 => {
+                        let inv = match page % 4 {
+                            0 => Invpcid::Context(Pcid(pcid)),
+                            1 => Invpcid::Page { pcid: Pcid(pcid), va: v },
+                            2 => Invpcid::AllNonGlobal,
+                            _ => Invpcid::All,
+                        };
+                        prop_assert_eq!(fast.invpcid(inv), slow.invpcid(inv));
+                    }
+                    2 | 3 => {
+                        let size = if op == 2 { big } else { small };
+                        let e = TlbEntry {
+                            vpn: v.vpn(size),
+                            size,
+                            global,
+                            ..entry(page, pcid, global)
+                        };
+                        prop_assert_eq!(fast.fill(e), slow.fill(e));
+                    }
+                    4..=7 => {
+                        slow.hits.forget_all_but_last();
+                        let f = fast.find_entry(v, Pcid(pcid)).copied();
+                        let s = slow.find_entry(v, Pcid(pcid)).copied();
+                        prop_assert_eq!(f, s);
+                    }
+                    _ => {
+                        slow.hits.forget_all_but_last();
+                        let (f, s) = (fast.lookup(v, Pcid(pcid)), slow.lookup(v, Pcid(pcid)));
+                        prop_assert_eq!(f, s);
+                        if f == TlbLookup::Miss {
+                            let e = TlbEntry { vpn: v.vpn(small), ..entry(page, pcid, false) };
+                            prop_assert_eq!(fast.fill(e), slow.fill(e));
+                        }
+                    }
+                }
+            }
+            // Same entries in the same slots, and the same replacement order.
+            for (a, b) in fast.arrays.iter().zip(&slow.arrays) {
+                prop_assert_eq!(&a.tags, &b.tags);
+                prop_assert_eq!(&a.slots, &b.slots);
+                prop_assert_eq!(&a.tree, &b.tree);
+                let order = |x: &Array| {
+                    let mut o = Vec::new();
+                    for e in &x.ends {
+                        let mut s = e.mru;
+                        while s != NIL {
+                            o.push(s);
+                            s = x.links[s as usize].older;
+                        }
+                    }
+                    o
+                };
+                prop_assert_eq!(order(a), order(b));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod epoch_tests {
+    use super::*;
+
+    /// Hints recorded just before the epoch counter wraps do not come back when it reaches
+    /// their epoch again.
+    #[test]
+    fn epoch_wrap_forgets_every_hint() {
+        let c = TlbConfig {
+            arrays: vec![TlbArrayConfig {
+                sets: 1,
+                ways: 72,
+                page_sizes: vec![PageSize::SIZE_4K],
+                replacement: Replacement::Lru,
+            }],
+        };
+        let mut t = Tlb::new(&c, 0).unwrap();
+        let e = |p: u64| TlbEntry {
+            vpn: Vpn(p),
+            size: PageSize::SIZE_4K,
+            pcid: Pcid(1),
+            global: false,
+            pfn: Pfn(p + 7),
+            rights: Rights::default(),
+        };
+        let va = |p: u64| VirtAddr::new_unchecked(p << 12);
+        t.fill(e(1));
+        t.fill(e(2));
+        t.hits.set_epoch(u32::MAX);
+        // Hints of epoch u32::MAX for pages 1 and 2.
+        assert_eq!(t.find_entry(va(1), Pcid(1)).map(|x| x.pfn), Some(Pfn(8)));
+        assert_eq!(t.find_entry(va(2), Pcid(1)).map(|x| x.pfn), Some(Pfn(9)));
+        // The wrap (a fill) and u32::MAX - 1 more epochs would reach u32::MAX again; page 1 is
+        // refilled with another frame meanwhile, which a stale hint would not know.
+        t.invlpg(va(1), Pcid(1));
+        t.fill(TlbEntry {
+            pfn: Pfn(99),
+            ..e(1)
+        });
+        t.hits.set_epoch(u32::MAX);
+        assert_eq!(t.find_entry(va(1), Pcid(1)).map(|x| x.pfn), Some(Pfn(99)));
+        t.invlpg(va(2), Pcid(1));
+        assert_eq!(t.find_entry(va(2), Pcid(1)), None);
     }
 }

@@ -342,7 +342,7 @@ impl<R: Read> VmtReader<R> {
             }
             match decode_fast(&b[p..], st) {
                 Ok((r, used)) => {
-                    if !fast.passes(r.addr.as_u64(), r.size) {
+                    if !fast.surely_passes(r.addr.as_u64(), r.size) {
                         if let Err(e) = check.check(&r) {
                             failed = Some(e.to_string());
                             break;
