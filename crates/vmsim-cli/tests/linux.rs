@@ -458,7 +458,10 @@ fn run_replays_in_a_saved_layout() {
     assert_eq!(r["faults"]["segv"], 0);
     // Four distinct pages; 0x400000 is fetched first (the zero page, read-only) and written
     // later: a second fault.
-    assert_eq!(r["faults"]["outside_vmas"], 5, "four pages, one faulted twice");
+    assert_eq!(
+        r["faults"]["outside_vmas"], 5,
+        "four pages, one faulted twice"
+    );
 }
 
 #[test]

@@ -86,7 +86,8 @@ pub fn run(a: Args) -> Result<()> {
     // the trace is read a second time (standard input from a temporary copy). Only OPT's curve
     // keeps the page stream.
     let twice = !policies.is_empty() && sizes.is_none();
-    let (mut reader, name, again) = crate::spool::open_trace(&a.trace, a.format, &a.read.options(), twice)?;
+    let (mut reader, name, again) =
+        crate::spool::open_trace(&a.trace, a.format, &a.read.options(), twice)?;
     let mut grid = match &sizes {
         Some(sizes) if !policies.is_empty() => Some(PolicyGrid::new(
             &Cell::grid(&policies, sizes),
