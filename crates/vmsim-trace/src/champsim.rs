@@ -156,7 +156,7 @@ impl<R: Read> ChampSimReader<R> {
                         size: 1,
                     };
                     n += 1;
-                    ok &= fast.passes(addr, 1);
+                    ok &= fast.surely_passes(addr, 1);
                 }
             };
             put(AccessKind::Fetch, u64_at(r, 0));
