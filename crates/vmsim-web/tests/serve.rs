@@ -125,7 +125,8 @@ fn a_machine_translates_and_shows_its_tlbs() {
     assert!(events.iter().any(|e| e["event"] == "fault"));
     assert_eq!(events.last().unwrap()["pa"], "0x2a28");
 
-    // The second access to the page hits the L1 data TLB, and the state shows the entry.
+    // The read mapped the shared zero page (frame 0x2); the write to the page hits the L1 data
+    // TLB, faults on the read-only entry, and the state shows the page's own new frame.
     let second = post(
         addr,
         &path,
@@ -146,7 +147,7 @@ fn a_machine_translates_and_shows_its_tlbs() {
     assert_eq!(l1d["capacity"], 72);
     assert_eq!(
         l1d["entries"][0],
-        json!({"page": "0x7ffd5c3e1000", "frame": "0x2", "size": "4K", "pcid": 1,
+        json!({"page": "0x7ffd5c3e1000", "frame": "0x6", "size": "4K", "pcid": 1,
                "global": false, "writable": true, "user": true, "no_execute": false,
                "dirty": true})
     );
