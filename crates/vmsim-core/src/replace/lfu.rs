@@ -375,9 +375,10 @@ mod tests {
     #[test]
     fn a_hit_page_outlives_a_newer_single_reference() {
         let mut lfu = Lfu::new(2).unwrap();
-        lfu.access(1, true);
-        lfu.access(1, false);
-        lfu.access(2, false);
+        let first = Outcome::Miss { evicted: None };
+        assert_eq!(lfu.access(1, true), first);
+        assert_eq!(lfu.access(1, false), Outcome::Hit);
+        assert_eq!(lfu.access(2, false), first);
         // 2 has one reference, 1 has two: 2 goes although 1 is older, and 1 stays dirty.
         assert_eq!(
             lfu.access(3, false),
