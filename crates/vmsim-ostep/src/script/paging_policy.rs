@@ -83,6 +83,7 @@ pub fn run(o: &Parsed, out: &mut Out, dir: &Path) -> Result<(), End> {
         "FIFO" => ("FirstIn", "Lastin "),
         "LRU" | "MRU" => ("LRU", "MRU"),
         "OPT" | "RAND" | "UNOPT" | "CLOCK" => ("Left ", "Right"),
+        // paging-policy.py's own words for a policy it does not know, printed as it prints them.
         _ => return exit(out, format!("Policy {policy} is not yet implemented")),
     };
     let kind = ListPolicy::from_ostep(
