@@ -195,15 +195,18 @@ pub enum AddressError {
 /// Bytes read before a format is guessed when nothing decides it sooner.
 const HEAD_MAX: usize = 1 << 16;
 
-/// Reads the start of `r` until it decides the format (a binary magic, or a first complete
-/// line that is not blank or a valgrind `==PID==` message), the input ends, or [`HEAD_MAX`]
-/// bytes have come. A pipe hands over what the writer has written so far: valgrind writes its
+/// Reads the start of `r`, at least 4 KiB unless the input ends first, until it decides the
+/// format (a binary magic, or a first complete line that is not blank or a valgrind `==PID==`
+/// message), the input ends, or [`HEAD_MAX`] bytes have come. A pipe hands over what the writer has written so far: valgrind writes its
 /// banner long before the first access, so one read is not enough. Returns the bytes read and
 /// the rest of the input.
 fn read_head<R: Read>(mut r: R) -> std::io::Result<(Vec<u8>, R)> {
     let mut head = Vec::new();
     let mut chunk = [0u8; 4096];
-    while head.len() < HEAD_MAX && !Format::decided_by(&head) {
+    // At least one block, or the whole input if shorter, before the content decides: a first
+    // read can return only the few bytes the codec sniffer looked at, and in a binary record
+    // those may hold a newline before any zero byte, which would pass for a line of text.
+    while head.len() < HEAD_MAX && (head.len() < chunk.len() || !Format::decided_by(&head)) {
         let n = match r.read(&mut chunk) {
             Ok(0) => break,
             Ok(n) => n,

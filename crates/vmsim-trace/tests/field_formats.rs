@@ -58,6 +58,15 @@ fn codec() -> impl Strategy<Value = Option<Codec>> {
     ]
 }
 
+/// A ChampSim record whose ip holds a newline byte before its first zero byte is still
+/// ChampSim, not a line of text (the codec sniffer's first few bytes used to decide it).
+#[test]
+fn champsim_with_a_newline_in_its_first_bytes_is_detected() {
+    let records = vec![Record::new(AccessKind::Fetch, 0xa01_0101_0101)];
+    let champ = write(&records, Format::ChampSim, None);
+    assert_eq!(read(champ, None).unwrap(), records);
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(64))]
 
